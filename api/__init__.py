@@ -1,0 +1,1 @@
+"""Fieldsync server: the Litestar application, domain model, auth, REST routes and CLI."""

@@ -1,0 +1,612 @@
+"""The domain model: every table of Fieldsync, as typed SQLAlchemy 2 mappings.
+
+Keys are UUIDv7 (devices create records offline); times are timezone-aware UTC.
+Every change to an :class:`Audited` row is written to :class:`AuditLog` by ``api.audit``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from api.ids import uuid7
+from sync.rules.lifecycle import JobStatus
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a timezone-aware one is required")
+        value = value.astimezone(UTC)
+        # SQLite keeps text; storing naive UTC keeps its text sortable and comparable.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every mapped class; every change to a row goes to the audit log."""
+
+    __audit__: bool = True
+    """Whether ``api.audit`` records changes of this class."""
+    __audit_exclude__: frozenset[str] = frozenset()
+    """Columns whose values never enter the audit log (secrets)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid, dict[str, Any]: JsonType}
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Role(StrEnum):
+    """What a user does in the department (岗位)."""
+
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
+    ENGINEER = "engineer"
+    QUALITY = "quality"
+
+
+class Channel(StrEnum):
+    """How a fault was reported (报修渠道)."""
+
+    PHONE = "phone"
+    WEB = "web"
+    EMAIL = "email"
+    ON_SITE = "on_site"
+
+
+class Urgency(StrEnum):
+    """How urgent a fault is; critical is a major fault (重大故障) reported upward at once."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class TeamKind(StrEnum):
+    """售后服务组 (service) or 维修服务组 (repair)."""
+
+    SERVICE = "service"
+    REPAIR = "repair"
+
+
+class LocationKind(StrEnum):
+    """A stock location: the warehouse or an engineer's van."""
+
+    WAREHOUSE = "warehouse"
+    VAN = "van"
+
+
+class Billing(StrEnum):
+    """Who pays for a part line: warranty (保修) or the customer (收费)."""
+
+    WARRANTY = "warranty"
+    CHARGEABLE = "chargeable"
+
+
+class PartSource(StrEnum):
+    """Where a used part came from."""
+
+    VAN = "van"
+    WAREHOUSE = "warehouse"
+    CUSTOMER = "customer"
+
+
+class TripKind(StrEnum):
+    """Events of the site trip log (外出工地登记)."""
+
+    DEPARTED = "departed"
+    ARRIVED = "arrived"
+    LEFT = "left"
+
+
+class PhotoCategory(StrEnum):
+    """What a photo shows."""
+
+    BEFORE = "before"
+    DURING = "during"
+    AFTER = "after"
+    DEFECT = "defect"
+    NAMEPLATE = "nameplate"
+
+
+class SignerRole(StrEnum):
+    """Who signed."""
+
+    CUSTOMER = "customer"
+    ENGINEER = "engineer"
+
+
+class ReceiptStatus(StrEnum):
+    """Where an item taken back for repair is (客户产品返修)."""
+
+    TAKEN = "taken"
+    IN_WORKSHOP = "in_workshop"
+    RETURNED = "returned"
+
+
+class SatisfactionSource(StrEnum):
+    """Where a rating was given: on the engineer's phone or at the office's callback (回访)."""
+
+    ON_SITE = "on_site"
+    CALLBACK = "callback"
+
+
+class ComplaintSeverity(StrEnum):
+    """How serious a complaint is; serious ones go to the director (情节重大者)."""
+
+    MINOR = "minor"
+    MAJOR = "major"
+    SERIOUS = "serious"
+
+
+class ComplaintStatus(StrEnum):
+    """The state of a complaint."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+class Audited:
+    """Rows that others edit: ``version`` counts their changes, ``updated_at`` dates the last."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+def _pk() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=uuid7)
+
+
+class Region(Audited, Base):
+    """A service region; sites and engineers belong to one."""
+
+    __tablename__ = "regions"
+    id: Mapped[uuid.UUID] = _pk()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Team(Audited, Base):
+    """A group of the department."""
+
+    __tablename__ = "teams"
+    id: Mapped[uuid.UUID] = _pk()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[TeamKind] = mapped_column(_enum(TeamKind))
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"))
+
+
+class User(Audited, Base):
+    """A person who logs in."""
+
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"password_hash"})
+    id: Mapped[uuid.UUID] = _pk()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id"))
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Device(Base):
+    """A phone or browser a user signed in on; holds the hash of its refresh token."""
+
+    __tablename__ = "devices"
+    __audit_exclude__ = frozenset({"refresh_hash"})
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    refresh_hash: Mapped[str] = mapped_column(String(64), index=True)
+    refresh_expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Customer(Audited, Base):
+    """A customer file (客户档案)."""
+
+    __tablename__ = "customers"
+    id: Mapped[uuid.UUID] = _pk()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.name"
+    )
+
+
+class Contact(Audited, Base):
+    """A person to call at a customer."""
+
+    __tablename__ = "contacts"
+    id: Mapped[uuid.UUID] = _pk()
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(100), default="")
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+
+class Site(Audited, Base):
+    """A place where a customer's equipment stands."""
+
+    __tablename__ = "sites"
+    id: Mapped[uuid.UUID] = _pk()
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("regions.id"))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Asset(Audited, Base):
+    """A piece of equipment at a site, with its warranty."""
+
+    __tablename__ = "assets"
+    id: Mapped[uuid.UUID] = _pk()
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    model: Mapped[str] = mapped_column(String(100))
+    serial: Mapped[str] = mapped_column(String(100), index=True)
+    acceptance_date: Mapped[date | None] = mapped_column(Date)
+    warranty_months: Mapped[int | None] = mapped_column(Integer)
+    """Contract override of the warranty length; None means the default two years."""
+    warranty_end: Mapped[date | None] = mapped_column(Date)
+    """Last day covered; derived from acceptance and months unless set by contract."""
+    contract_ref: Mapped[str] = mapped_column(String(100), default="")
+    __table_args__ = (UniqueConstraint("model", "serial"),)
+
+
+class Part(Audited, Base):
+    """A catalogue part (备件)."""
+
+    __tablename__ = "parts"
+    id: Mapped[uuid.UUID] = _pk()
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(20), default="pc")
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StockLocation(Audited, Base):
+    """The warehouse or one engineer's van."""
+
+    __tablename__ = "stock_locations"
+    id: Mapped[uuid.UUID] = _pk()
+    kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    engineer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), unique=True)
+
+
+class StockLevel(Audited, Base):
+    """How many of a part a location holds."""
+
+    __tablename__ = "stock_levels"
+    location_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("stock_locations.id"), primary_key=True
+    )
+    part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id"), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal("0"))
+
+
+class StockMovement(Base):
+    """A move of parts between locations, into a job, or a correction."""
+
+    __tablename__ = "stock_movements"
+    id: Mapped[uuid.UUID] = _pk()
+    part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id"), index=True)
+    from_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stock_locations.id"))
+    to_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stock_locations.id"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    part_line_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("part_lines.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Counter(Base):
+    """Named counters for human numbers (FS-2026-000123)."""
+
+    __tablename__ = "counters"
+    __audit__ = False
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Job(Audited, Base):
+    """A service job (工单) from report to close."""
+
+    __tablename__ = "jobs"
+    id: Mapped[uuid.UUID] = _pk()
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"), index=True)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    fault_description: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.NORMAL)
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.REPORTED)
+    assigned_engineer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True
+    )
+    scheduled_at: Mapped[datetime | None]
+    handling_plan: Mapped[str] = mapped_column(Text, default="")
+    office_notes: Mapped[str] = mapped_column(Text, default="")
+    # The SLA clock (see docs/sla.md).
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    plan_due_at: Mapped[datetime]
+    on_site_due_at: Mapped[datetime]
+    plan_given_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+    callback_due_at: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    # The engineer's record (诊断 / 原因 / 处理 / 注意事项).
+    diagnosis: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    work_done: Mapped[str] = mapped_column(Text, default="")
+    advice: Mapped[str] = mapped_column(Text, default="")
+    reopened_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (Index("ix_jobs_status_engineer", "status", "assigned_engineer_id"),)
+
+
+class TripEvent(Base):
+    """One line of the site trip log (外出工地登记)."""
+
+    __tablename__ = "trip_events"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    engineer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[TripKind] = mapped_column(_enum(TripKind))
+    device_time: Mapped[datetime]
+    server_time: Mapped[datetime] = mapped_column(default=utcnow)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+
+
+class PartLine(Audited, Base):
+    """A part used on a job."""
+
+    __tablename__ = "part_lines"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    billing: Mapped[Billing] = mapped_column(_enum(Billing))
+    source: Mapped[PartSource] = mapped_column(_enum(PartSource), default=PartSource.VAN)
+    note: Mapped[str] = mapped_column(Text, default="")
+    removed_at: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Photo(Audited, Base):
+    """A photo record; its bytes travel apart as a blob named by SHA-256."""
+
+    __tablename__ = "photos"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    blob_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[PhotoCategory] = mapped_column(_enum(PhotoCategory))
+    caption: Mapped[str] = mapped_column(Text, default="")
+    taken_at: Mapped[datetime | None]
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    removed_at: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Signature(Base):
+    """A signature drawn on the phone; write-once, bound to the report content hash."""
+
+    __tablename__ = "signatures"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    signer_role: Mapped[SignerRole] = mapped_column(_enum(SignerRole))
+    signer_name: Mapped[str] = mapped_column(String(100))
+    strokes: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    png_sha256: Mapped[str] = mapped_column(String(64), default="")
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    device_time: Mapped[datetime]
+    server_time: Mapped[datetime] = mapped_column(default=utcnow)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (UniqueConstraint("job_id", "signer_role"),)
+
+
+class RepairReceipt(Audited, Base):
+    """A return-for-repair receipt (客户产品返修收据)."""
+
+    __tablename__ = "repair_receipts"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    item_description: Mapped[str] = mapped_column(Text)
+    serial: Mapped[str] = mapped_column(String(100), default="")
+    fault: Mapped[str] = mapped_column(Text, default="")
+    accessories: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ReceiptStatus] = mapped_column(
+        _enum(ReceiptStatus), default=ReceiptStatus.TAKEN
+    )
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promised_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ReceiptEvent(Base):
+    """The product in/out log (客户产品进出登记) of a receipt."""
+
+    __tablename__ = "receipt_events"
+    id: Mapped[uuid.UUID] = _pk()
+    receipt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("repair_receipts.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Satisfaction(Base):
+    """A satisfaction rating (满意度), on site or at the callback."""
+
+    __tablename__ = "satisfaction"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    source: Mapped[SatisfactionSource] = mapped_column(_enum(SatisfactionSource))
+    score: Mapped[int] = mapped_column(Integer)
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Complaint(Audited, Base):
+    """A customer complaint (投诉)."""
+
+    __tablename__ = "complaints"
+    id: Mapped[uuid.UUID] = _pk()
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    severity: Mapped[ComplaintSeverity] = mapped_column(_enum(ComplaintSeverity))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[ComplaintStatus] = mapped_column(
+        _enum(ComplaintStatus), default=ComplaintStatus.OPEN
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    deadline: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+class Note(Base):
+    """A free note on a job, by the office or the engineer."""
+
+    __tablename__ = "notes"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Who changed what, when: before and after of every changed field."""
+
+    __tablename__ = "audit_log"
+    __audit__ = False
+    id: Mapped[uuid.UUID] = _pk()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(16))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ix_audit_log_job", "job_id", "at"),
+    )

@@ -1,0 +1,160 @@
+"""Settings read once from the environment, one small dataclass per concern.
+
+Every variable is prefixed ``FIELDSYNC_``; ``docs/configuration.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sync.rules.sla import WorkCalendar
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"FIELDSYNC_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"FIELDSYNC_{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    """Who issues the service reports."""
+
+    name: str = "Fieldsync Demo Engineering Co., Ltd."
+    """Company name printed on reports and e-mails."""
+    name_zh: str = "菲尔德工程技术有限公司"
+    """Chinese company name printed on zh-CN reports."""
+    address: str = "88 Keji Road, Pudong, Shanghai"
+    """Company address printed on reports."""
+    phone: str = "400-800-0000"
+    """The 7x24 service line printed on reports."""
+    logo_path: str = ""
+    """Optional path of a PNG or SVG logo for reports."""
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """The working-day calendar that the SLA clock counts in."""
+
+    timezone: str = "Asia/Shanghai"
+    """IANA time zone of the service department."""
+    weekdays: str = "mon,tue,wed,thu,fri"
+    """Normal working weekdays."""
+    holidays: str = ""
+    """Comma-separated ISO dates that are not working days."""
+    extra_workdays: str = ""
+    """Comma-separated ISO dates worked although they fall on a weekend (调休)."""
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The parsed calendar."""
+        return WorkCalendar.from_strings(
+            self.timezone, self.weekdays, self.holidays, self.extra_workdays
+        )
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Token lifetimes and login throttling."""
+
+    access_minutes: int = 15
+    """Lifetime of an access token."""
+    refresh_days: int = 60
+    """Lifetime of a device's refresh token, renewed at each refresh."""
+    login_attempts: int = 10
+    """Failed logins allowed per username and address per window."""
+    login_window_seconds: int = 300
+    """The window for counting failed logins."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one Fieldsync process."""
+
+    data_dir: Path = field(default_factory=lambda: Path("var"))
+    """Folder for the SQLite database, blobs, keys and generated files."""
+    database_url: str = ""
+    """SQLAlchemy async URL; default: SQLite file ``fieldsync.db`` in the data folder."""
+    secret_key: str = ""
+    """Signing key for tokens; generated and kept in the data folder on first run if unset."""
+    host: str = "127.0.0.1"
+    """Address that ``fieldsync serve`` binds to."""
+    port: int = 8000
+    """Port that ``fieldsync serve`` binds to."""
+    max_body_bytes: int = 2 * 1024 * 1024
+    """Largest JSON request body accepted."""
+    redis_url: str = ""
+    """Optional Redis URL for live updates shared between app processes."""
+    debug: bool = False
+    """Litestar debug mode (tracebacks in responses); never in production."""
+    company: CompanySettings = field(default_factory=CompanySettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'fieldsync.db').resolve()}"
+
+    def effective_secret_key(self) -> str:
+        """The token signing key; made once and kept in the data folder when not configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL so that two processes starting together keep one key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+def load_settings() -> Settings:
+    """Read the settings from ``FIELDSYNC_*`` environment variables."""
+    return Settings(
+        data_dir=Path(_env("DATA_DIR", "var")),
+        database_url=_env("DATABASE_URL", ""),
+        secret_key=_env("SECRET_KEY", ""),
+        host=_env("HOST", "127.0.0.1"),
+        port=_env_int("PORT", 8000),
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 2 * 1024 * 1024),
+        redis_url=_env("REDIS_URL", ""),
+        debug=_env("DEBUG", "") in {"1", "true", "yes"},
+        company=CompanySettings(
+            name=_env("COMPANY_NAME", CompanySettings.name),
+            name_zh=_env("COMPANY_NAME_ZH", CompanySettings.name_zh),
+            address=_env("COMPANY_ADDRESS", CompanySettings.address),
+            phone=_env("COMPANY_PHONE", CompanySettings.phone),
+            logo_path=_env("COMPANY_LOGO", ""),
+        ),
+        calendar=CalendarSettings(
+            timezone=_env("TIMEZONE", CalendarSettings.timezone),
+            weekdays=_env("WORKDAYS", CalendarSettings.weekdays),
+            holidays=_env("HOLIDAYS", ""),
+            extra_workdays=_env("EXTRA_WORKDAYS", ""),
+        ),
+        auth=AuthSettings(
+            access_minutes=_env_int("ACCESS_MINUTES", AuthSettings.access_minutes),
+            refresh_days=_env_int("REFRESH_DAYS", AuthSettings.refresh_days),
+            login_attempts=_env_int("LOGIN_ATTEMPTS", AuthSettings.login_attempts),
+            login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", AuthSettings.login_window_seconds),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Fieldsync sync engine and the pure domain rules; knows nothing of Litestar routes."""
