@@ -426,6 +426,9 @@ class Job(Audited, Base):
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
     plan_due_at: Mapped[datetime]
     on_site_due_at: Mapped[datetime]
+    plan_at_risk_at: Mapped[datetime]
+    on_site_at_risk_at: Mapped[datetime]
+    """When each clock turns at risk (see ``sync.rules.sla.at_risk_from``), for SQL filters."""
     plan_given_at: Mapped[datetime | None]
     assigned_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
@@ -435,6 +438,7 @@ class Job(Audited, Base):
     reviewed_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]
     callback_due_at: Mapped[datetime | None]
+    callback_at_risk_at: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]

@@ -106,6 +106,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(_S.WAITING_PARTS, _S.EN_ROUTE, _ENGINEER, "go back with the parts"),
     Transition(_S.WAITING_PARTS, _S.ON_SITE, _ENGINEER, "resume on site with the parts"),
     Transition(_S.WAITING_PARTS, _S.ASSIGNED, _DESK, "re-dispatch (重新派工)"),
+    Transition(_S.EN_ROUTE, _S.ASSIGNED, _DESK, "reassign to another engineer (改派)"),
+    Transition(_S.ON_SITE, _S.ASSIGNED, _DESK, "reassign to another engineer (改派)"),
     Transition(_S.ON_SITE, _S.WORK_DONE, _ENGINEER, "finish the work (完工)"),
     Transition(_S.WORK_DONE, _S.ON_SITE, _ENGINEER, "go back to work before the customer signs"),
     Transition(

@@ -95,7 +95,7 @@ class WorkCalendar:
         """
         try:
             zone = ZoneInfo(tz.strip())
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {tz!r}; expected an IANA name") from None
         return cls(
             tz=zone,
@@ -176,11 +176,13 @@ def plan_due(reported_at: datetime) -> datetime:
 
 def on_site_due(reported_at: datetime, cal: WorkCalendar) -> datetime:
     """When the engineer must be on site: the end of the third working day after the report."""
+    _require_aware("reported_at", reported_at)  # so an error names the caller's field
     return add_working_days_end(reported_at, ON_SITE_WORKING_DAYS, cal)
 
 
 def callback_due(settled_at: datetime, cal: WorkCalendar) -> datetime:
     """When the satisfaction call-back is due: the end of the next working day after settling."""
+    _require_aware("settled_at", settled_at)  # so an error names the caller's field
     return add_working_days_end(settled_at, CALLBACK_WORKING_DAYS, cal)
 
 
@@ -210,6 +212,20 @@ _SEVERITY: Mapping[SlaState, int] = MappingProxyType(
 )
 
 
+def at_risk_from(started_at: datetime, due_at: datetime) -> datetime:
+    """The instant an open clock turns at risk, in UTC: max(2 h, 25% of the window) before due.
+
+    Stored next to the due time, it lets a database filter at-risk jobs without this code.
+    """
+    start = _require_aware("started_at", started_at)
+    due = _require_aware("due_at", due_at)
+    if due < start:
+        raise ValueError(
+            f"due_at {due_at.isoformat()} is before started_at {started_at.isoformat()}"
+        )
+    return due - max(AT_RISK_MIN, (due - start) * AT_RISK_SHARE)
+
+
 def sla_state(
     *, started_at: datetime, due_at: datetime, done_at: datetime | None, now: datetime
 ) -> SlaState:
@@ -219,20 +235,15 @@ def sla_state(
     is ``breached`` once ``now`` is past due, ``at_risk`` when the time left is at most
     max(2 hours, 25% of the whole window), else ``ok``. Exactly at the due time it is at risk.
     """
-    start = _require_aware("started_at", started_at)
+    risk_from = at_risk_from(started_at, due_at)
     due = _require_aware("due_at", due_at)
     current = _require_aware("now", now)
-    if due < start:
-        raise ValueError(
-            f"due_at {due_at.isoformat()} is before started_at {started_at.isoformat()}"
-        )
     if done_at is not None:
         done = _require_aware("done_at", done_at)
         return SlaState.MET if done <= due else SlaState.MISSED
     if current > due:
         return SlaState.BREACHED
-    threshold = max(AT_RISK_MIN, (due - start) * AT_RISK_SHARE)
-    return SlaState.AT_RISK if due - current <= threshold else SlaState.OK
+    return SlaState.AT_RISK if current >= risk_from else SlaState.OK
 
 
 def worst_state(states: Iterable[SlaState | None]) -> SlaState:

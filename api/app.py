@@ -1,0 +1,168 @@
+"""The application factory: ``create_app()`` builds the whole Litestar app from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Router, get
+from litestar.config.compression import CompressionConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from api import audit as _audit  # noqa: F401  (registers the audit hook)
+from api.db import Database
+from api.deps import DEPENDENCIES
+from api.domain.auth.controllers import AuthController, DeviceController
+from api.domain.catalogue.controllers import PartController, StockController
+from api.domain.customers.controllers import (
+    AssetController,
+    CustomerController,
+    SiteController,
+)
+from api.domain.jobs.controllers import JobController
+from api.domain.users.controllers import DirectoryController, UserController
+from api.guards import PUBLIC, role_guard
+from api.http import (
+    DomainError,
+    Out,
+    domain_error_handler,
+    http_error_handler,
+    integrity_error_handler,
+    internal_error_handler,
+    transition_error_handler,
+)
+from api.logs import configure_logging, request_id_middleware
+from api.ratelimit import SlidingWindowLimiter
+from api.settings import Settings, load_settings
+from sync.rules.lifecycle import TransitionError
+
+log = logging.getLogger("fieldsync.app")
+
+VERSION = "0.1.0"
+PWA_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+
+
+class Health(Out):
+    """Liveness and readiness."""
+
+    status: str
+    version: str
+    database: str
+
+
+@get(
+    "/health",
+    opt=PUBLIC,
+    operation_id="health",
+    summary="Liveness and database readiness",
+    tags=["system"],
+    media_type=MediaType.JSON,
+)
+async def health(db: Database) -> Health:
+    """Answers ok when the database answers."""
+    try:
+        async with db.read() as session:
+            await session.execute(text("SELECT 1"))
+        state = "ok"
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        log.exception("health check: database unreachable")
+        state = "unreachable"
+    return Health(status="ok" if state == "ok" else "degraded", version=VERSION, database=state)
+
+
+def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
+    handlers: list[ControllerRouterHandler] = [
+        health,
+        AuthController,
+        DeviceController,
+        UserController,
+        DirectoryController,
+        CustomerController,
+        SiteController,
+        AssetController,
+        PartController,
+        StockController,
+        JobController,
+    ]
+    if PWA_DIST.is_dir():
+        handlers.append(
+            create_static_files_router(
+                path="/app", directories=[PWA_DIST], html_mode=True, opt=PUBLIC, name="pwa"
+            )
+        )
+    return handlers
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Litestar:
+    """Build the Fieldsync app. ``db`` may be given by tests that share one database."""
+    settings = settings or load_settings()
+    configure_logging(logging.DEBUG if settings.debug else logging.INFO)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    own_db = db is None
+    database = db or Database(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if own_db:
+                await database.dispose()
+
+    state: dict[str, Any] = {
+        "settings": settings,
+        "db": database,
+        "secret_key": settings.effective_secret_key(),
+        "login_limiter": SlidingWindowLimiter(
+            settings.auth.login_attempts, settings.auth.login_window_seconds
+        ),
+        "address_limiter": SlidingWindowLimiter(
+            settings.auth.login_attempts * 5, settings.auth.login_window_seconds
+        ),
+    }
+    openapi = OpenAPIConfig(
+        title="Fieldsync API",
+        version=VERSION,
+        description="Office REST API and engineer sync API of Fieldsync.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin()],
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+        security=[{"bearer": []}],
+        use_handler_docstrings=True,
+    )
+    from litestar.datastructures import State
+
+    return Litestar(
+        route_handlers=_route_handlers(settings),
+        dependencies=DEPENDENCIES,
+        guards=[role_guard],
+        middleware=[request_id_middleware],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            TransitionError: transition_error_handler,
+            IntegrityError: integrity_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        openapi_config=openapi,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=settings.max_body_bytes,
+        state=State(state),
+        lifespan=[lifespan],
+        debug=settings.debug,
+    )

@@ -1,0 +1,332 @@
+"""Routes of the parts catalogue (备件) and stock: the warehouse and each engineer's van."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import Database
+from api.guards import EVERYONE, OFFICE, STAFF, allow
+from api.http import Conflict, DomainError, Out, Page, Schema, apply_patch, not_found
+from api.models import LocationKind, Part, Role, StockLevel, StockLocation, StockMovement
+from api.security import Principal
+
+Price = Annotated[Decimal, msgspec.Meta(ge=0, le=99_999_999)]
+Quantity = Annotated[Decimal, msgspec.Meta(gt=0, le=1_000_000)]
+
+
+class PartIn(Schema):
+    """A new catalogue part."""
+
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name_en: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] = "pc"
+    price: Price = Decimal("0")
+
+
+class PartPatch(Schema):
+    """Changes to a part."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    name_en: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    price: Price | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class PartOut(Out):
+    """A catalogue part."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    name_en: str
+    unit: str
+    price: Decimal
+    active: bool
+    version: int
+
+
+class LocationOut(Out):
+    """A stock location."""
+
+    id: uuid.UUID
+    kind: LocationKind
+    name: str
+    engineer_id: uuid.UUID | None
+
+
+class LevelOut(Out):
+    """How many of a part a location holds."""
+
+    part_id: uuid.UUID
+    code: str
+    name: str
+    unit: str
+    quantity: Decimal
+
+
+class MovementIn(Schema):
+    """Parts received (``to`` only), moved (both) or written off (``from`` only)."""
+
+    part_id: uuid.UUID
+    quantity: Quantity
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    from_location_id: uuid.UUID | None = None
+    to_location_id: uuid.UUID | None = None
+
+
+class MovementOut(Out):
+    """A recorded stock movement."""
+
+    id: uuid.UUID
+    part_id: uuid.UUID
+    from_location_id: uuid.UUID | None
+    to_location_id: uuid.UUID | None
+    quantity: Decimal
+    reason: str
+    job_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+
+
+def part_out(p: Part) -> PartOut:
+    """The wire form of a part."""
+    return PartOut(
+        id=p.id,
+        code=p.code,
+        name=p.name,
+        name_en=p.name_en,
+        unit=p.unit,
+        price=p.price,
+        active=p.active,
+        version=p.version,
+    )
+
+
+def movement_out(m: StockMovement) -> MovementOut:
+    """The wire form of a movement."""
+    return MovementOut(
+        id=m.id,
+        part_id=m.part_id,
+        from_location_id=m.from_location_id,
+        to_location_id=m.to_location_id,
+        quantity=m.quantity,
+        reason=m.reason,
+        job_id=m.job_id,
+        created_by=m.created_by,
+        created_at=m.created_at,
+    )
+
+
+async def adjust_level(
+    session: AsyncSession, location_id: uuid.UUID, part_id: uuid.UUID, delta: Decimal
+) -> Decimal:
+    """Add ``delta`` to a location's quantity of a part; refuses to go below zero."""
+    level = await session.get(StockLevel, (location_id, part_id), with_for_update=True)
+    if level is None:
+        level = StockLevel(location_id=location_id, part_id=part_id, quantity=Decimal("0"))
+        session.add(level)
+    new = (level.quantity or Decimal("0")) + delta
+    if new < 0:
+        raise Conflict(f"not enough stock: the location holds {level.quantity or 0}")
+    level.quantity = new
+    return new
+
+
+async def _visible_location(
+    session: AsyncSession, location_id: uuid.UUID, me: Principal
+) -> StockLocation:
+    location = await session.get(StockLocation, location_id)
+    if location is None or (me.role == Role.ENGINEER and location.engineer_id != me.user_id):
+        raise not_found("stock location")
+    return location
+
+
+class PartController(Controller):
+    """The parts catalogue."""
+
+    path = "/api/parts"
+    tags = ["catalogue"]
+
+    @get(
+        "/",
+        opt=allow(*EVERYONE),
+        operation_id="listParts",
+        summary="Search the parts catalogue by code or name",
+    )
+    async def list_parts(
+        self,
+        db: Database,
+        q: Annotated[str | None, Parameter(max_length=100)] = None,
+        active: bool | None = True,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> Page[PartOut]:
+        query = select(Part)
+        if active is not None:
+            query = query.where(Part.active == active)
+        if q:
+            like = f"%{q}%"
+            query = query.where(
+                or_(Part.code.ilike(like), Part.name.ilike(like), Part.name_en.ilike(like))
+            )
+        async with db.read() as session:
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = await session.scalars(query.order_by(Part.code).offset(offset).limit(limit))
+            return Page(items=[part_out(p) for p in rows], total=total or 0, offset=offset, limit=limit)
+
+    @post("/", opt=allow(*OFFICE), operation_id="createPart", summary="Add a part to the catalogue")
+    async def create_part(self, data: PartIn, db: Database, me: Principal) -> PartOut:
+        async with db.write(actor_id=me.user_id) as session:
+            part = Part(
+                code=data.code, name=data.name, name_en=data.name_en, unit=data.unit, price=data.price
+            )
+            session.add(part)
+            await session.flush()
+            return part_out(part)
+
+    @patch(
+        "/{part_id:uuid}",
+        opt=allow(*OFFICE),
+        operation_id="updatePart",
+        summary="Change a part (name, unit, price, active)",
+        raises=[NotFoundException],
+    )
+    async def update_part(
+        self, part_id: uuid.UUID, data: PartPatch, db: Database, me: Principal
+    ) -> PartOut:
+        async with db.write(actor_id=me.user_id) as session:
+            part = await session.get(Part, part_id)
+            if part is None:
+                raise not_found("part")
+            apply_patch(part, data)
+            await session.flush()
+            return part_out(part)
+
+
+class StockController(Controller):
+    """Stock locations, levels and movements."""
+
+    path = "/api/stock"
+    tags = ["catalogue"]
+
+    @get(
+        "/locations",
+        opt=allow(*EVERYONE),
+        operation_id="listStockLocations",
+        summary="Stock locations: all for the office, one's own van for an engineer",
+    )
+    async def locations(self, db: Database, me: Principal) -> list[LocationOut]:
+        query = select(StockLocation).order_by(StockLocation.kind.desc(), StockLocation.name)
+        if me.role == Role.ENGINEER:
+            query = query.where(StockLocation.engineer_id == me.user_id)
+        async with db.read() as session:
+            return [
+                LocationOut(id=x.id, kind=x.kind, name=x.name, engineer_id=x.engineer_id)
+                for x in await session.scalars(query)
+            ]
+
+    @get(
+        "/locations/{location_id:uuid}/levels",
+        opt=allow(*EVERYONE),
+        operation_id="listStockLevels",
+        summary="What a location holds",
+        raises=[NotFoundException],
+    )
+    async def levels(self, location_id: uuid.UUID, db: Database, me: Principal) -> list[LevelOut]:
+        async with db.read() as session:
+            await _visible_location(session, location_id, me)
+            rows = await session.execute(
+                select(StockLevel, Part)
+                .join(Part, Part.id == StockLevel.part_id)
+                .where(StockLevel.location_id == location_id, StockLevel.quantity != 0)
+                .order_by(Part.code)
+            )
+            return [
+                LevelOut(
+                    part_id=p.id, code=p.code, name=p.name, unit=p.unit, quantity=lvl.quantity
+                )
+                for lvl, p in rows.all()
+            ]
+
+    @post(
+        "/movements",
+        opt=allow(*OFFICE),
+        operation_id="createStockMovement",
+        summary="Receive, move or write off parts",
+        raises=[NotFoundException],
+    )
+    async def move(self, data: MovementIn, db: Database, me: Principal) -> MovementOut:
+        if data.from_location_id is None and data.to_location_id is None:
+            raise DomainError("give from_location_id, to_location_id or both")
+        if data.from_location_id == data.to_location_id:
+            raise DomainError("from and to are the same location")
+        async with db.write(actor_id=me.user_id) as session:
+            if await session.get(Part, data.part_id) is None:
+                raise not_found("part")
+            for loc in (data.from_location_id, data.to_location_id):
+                if loc is not None:
+                    await _visible_location(session, loc, me)
+            if data.from_location_id is not None:
+                await adjust_level(session, data.from_location_id, data.part_id, -data.quantity)
+            if data.to_location_id is not None:
+                await adjust_level(session, data.to_location_id, data.part_id, data.quantity)
+            movement = StockMovement(
+                part_id=data.part_id,
+                from_location_id=data.from_location_id,
+                to_location_id=data.to_location_id,
+                quantity=data.quantity,
+                reason=data.reason,
+                created_by=me.user_id,
+            )
+            session.add(movement)
+            await session.flush()
+            return movement_out(movement)
+
+    @get(
+        "/movements",
+        opt=allow(*STAFF),
+        operation_id="listStockMovements",
+        summary="Stock movements, newest first",
+    )
+    async def movements(
+        self,
+        db: Database,
+        location_id: uuid.UUID | None = None,
+        part_id: uuid.UUID | None = None,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> Page[MovementOut]:
+        query = select(StockMovement)
+        if location_id is not None:
+            query = query.where(
+                or_(
+                    StockMovement.from_location_id == location_id,
+                    StockMovement.to_location_id == location_id,
+                )
+            )
+        if part_id is not None:
+            query = query.where(StockMovement.part_id == part_id)
+        async with db.read() as session:
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = await session.scalars(
+                query.order_by(StockMovement.created_at.desc()).offset(offset).limit(limit)
+            )
+            return Page(
+                items=[movement_out(m) for m in rows], total=total or 0, offset=offset, limit=limit
+            )

@@ -1,0 +1,92 @@
+"""Customer files, sites and assets: creation, changes, search, and their wire forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.customers.schemas import (
+    AssetOut,
+    ContactIn,
+    ContactOut,
+    CustomerOut,
+    SiteOut,
+)
+from api.models import Asset, Contact, Customer, Site
+from api.numbers import next_value
+from sync.rules.warranty import warranty_end, warranty_status
+
+
+def customer_out(c: Customer) -> CustomerOut:
+    """The wire form of a customer (contacts must be loaded)."""
+    return CustomerOut(
+        id=c.id,
+        code=c.code,
+        name=c.name,
+        address=c.address,
+        phone=c.phone,
+        email=c.email,
+        locale=c.locale,
+        notes=c.notes,
+        contacts=[
+            ContactOut(id=p.id, name=p.name, phone=p.phone, email=p.email, title=p.title)
+            for p in c.contacts
+        ],
+        version=c.version,
+        updated_at=c.updated_at,
+    )
+
+
+def site_out(s: Site) -> SiteOut:
+    """The wire form of a site."""
+    return SiteOut(
+        id=s.id,
+        customer_id=s.customer_id,
+        name=s.name,
+        address=s.address,
+        region_id=s.region_id,
+        latitude=s.latitude,
+        longitude=s.longitude,
+        remote=s.remote,
+        version=s.version,
+    )
+
+
+def asset_out(a: Asset, *, today: date) -> AssetOut:
+    """The wire form of an asset, with its warranty status on ``today``."""
+    return AssetOut(
+        id=a.id,
+        customer_id=a.customer_id,
+        site_id=a.site_id,
+        name=a.name,
+        model=a.model,
+        serial=a.serial,
+        acceptance_date=a.acceptance_date,
+        warranty_months=a.warranty_months,
+        warranty_end=a.warranty_end,
+        warranty_status=warranty_status(a.warranty_end, today),
+        contract_ref=a.contract_ref,
+        version=a.version,
+    )
+
+
+def contacts_from(items: list[ContactIn]) -> list[Contact]:
+    """New contact rows from their wire form."""
+    return [Contact(name=i.name, phone=i.phone, email=i.email, title=i.title) for i in items]
+
+
+async def new_customer_code(session: AsyncSession) -> str:
+    """The next free customer code, C-000123."""
+    return f"C-{await next_value(session, 'customer'):06d}"
+
+
+def derive_warranty_end(
+    acceptance: date | None, months: int | None, explicit: date | None
+) -> date | None:
+    """The warranty's last day: an explicit contract date wins, else acceptance + months."""
+    if explicit is not None:
+        return explicit
+    if acceptance is None:
+        return None
+    return warranty_end(acceptance, months)

@@ -1,0 +1,246 @@
+"""Wire messages of jobs (工单): intake, dispatch, lists and the full detail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+
+from api.domain.customers.schemas import AssetOut, CustomerOut, SiteOut
+from api.http import Out, Schema
+from api.models import Billing, Channel, PartSource, TripKind, Urgency
+from sync.rules.lifecycle import JobStatus
+from sync.rules.sla import SlaState
+
+LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class FaultIn(Schema):
+    """A fault report (报修) taken by the desk."""
+
+    customer_id: uuid.UUID
+    channel: Channel
+    fault_description: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+    site_id: uuid.UUID | None = None
+    asset_id: uuid.UUID | None = None
+    urgency: Urgency = Urgency.NORMAL
+    contact_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    contact_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    reported_at: datetime | None = None
+    """When the customer reported it, if earlier than now (a call logged late); never future."""
+    office_notes: LongText = ""
+
+
+class JobPatch(Schema):
+    """Changes to the office-owned fields of a job."""
+
+    fault_description: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    urgency: Urgency | msgspec.UnsetType = msgspec.UNSET
+    contact_name: Annotated[str, msgspec.Meta(max_length=100)] | msgspec.UnsetType = msgspec.UNSET
+    contact_phone: Annotated[str, msgspec.Meta(max_length=40)] | msgspec.UnsetType = msgspec.UNSET
+    office_notes: LongText | msgspec.UnsetType = msgspec.UNSET
+    handling_plan: LongText | msgspec.UnsetType = msgspec.UNSET
+    site_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+    asset_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class AcceptIn(Schema):
+    """The desk verified the report and gives a handling plan (受理)."""
+
+    handling_plan: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class AssignIn(Schema):
+    """Dispatch (派工) to an engineer, or reassign; optionally with a visit time."""
+
+    engineer_id: uuid.UUID
+    scheduled_at: datetime | None = None
+    handling_plan: LongText = ""
+    """Recorded as the plan when the job had none yet."""
+
+
+class ScheduleIn(Schema):
+    """A new visit time."""
+
+    scheduled_at: datetime | None
+
+
+class CancelIn(Schema):
+    """Why a job is cancelled."""
+
+    reason: Reason
+
+
+class SlaOut(Out):
+    """The SLA clocks of a job (docs/sla.md)."""
+
+    plan_due: datetime
+    on_site_due: datetime
+    callback_due: datetime | None
+    plan: SlaState
+    on_site: SlaState
+    callback: SlaState | None
+    worst: SlaState
+
+
+class JobSummary(Out):
+    """A job in a list."""
+
+    id: uuid.UUID
+    number: str
+    status: JobStatus
+    urgency: Urgency
+    channel: Channel
+    customer_id: uuid.UUID
+    customer_name: str
+    site_id: uuid.UUID | None
+    site_name: str | None
+    asset_id: uuid.UUID | None
+    assigned_engineer_id: uuid.UUID | None
+    engineer_name: str | None
+    fault_description: str
+    reported_at: datetime
+    scheduled_at: datetime | None
+    sla: SlaOut
+    version: int
+    updated_at: datetime
+
+
+class PartLineOut(Out):
+    """A part used on the job."""
+
+    id: uuid.UUID
+    part_id: uuid.UUID
+    code: str
+    name: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    billing: Billing
+    source: PartSource
+    note: str
+
+
+class TripEventOut(Out):
+    """A line of the trip log."""
+
+    id: uuid.UUID
+    kind: TripKind
+    engineer_id: uuid.UUID
+    device_time: datetime
+    server_time: datetime
+    latitude: float | None
+    longitude: float | None
+
+
+class NoteOut(Out):
+    """A note on the job."""
+
+    id: uuid.UUID
+    author_id: uuid.UUID | None
+    body: str
+    created_at: datetime
+
+
+class SatisfactionOut(Out):
+    """A satisfaction rating."""
+
+    id: uuid.UUID
+    source: str
+    score: int
+    remarks: str
+    at: datetime
+
+
+class ReceiptOut(Out):
+    """A return-for-repair receipt."""
+
+    id: uuid.UUID
+    number: str
+    item_description: str
+    serial: str
+    status: str
+    taken_at: datetime
+    returned_at: datetime | None
+
+
+class HistoryOut(Out):
+    """One change of the job or of something on it."""
+
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_name: str | None
+    entity: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class VisitOut(Out):
+    """An earlier job on the same asset."""
+
+    id: uuid.UUID
+    number: str
+    status: JobStatus
+    reported_at: datetime
+    completed_at: datetime | None
+    fault_description: str
+    work_done: str
+
+
+class JobDetail(Out):
+    """Everything about a job."""
+
+    job: JobSummary
+    contact_name: str
+    contact_phone: str
+    handling_plan: str
+    office_notes: str
+    cancel_reason: str
+    review_note: str
+    diagnosis: str
+    cause: str
+    work_done: str
+    advice: str
+    plan_given_at: datetime | None
+    assigned_at: datetime | None
+    acknowledged_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    signed_at: datetime | None
+    reviewed_at: datetime | None
+    settled_at: datetime | None
+    followed_up_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    customer: CustomerOut
+    site: SiteOut | None
+    asset: AssetOut | None
+    warranty_on_report_date: str | None
+    part_lines: list[PartLineOut]
+    trip: list[TripEventOut]
+    notes: list[NoteOut]
+    satisfaction: list[SatisfactionOut]
+    receipts: list[ReceiptOut]
+    earlier_visits: list[VisitOut]
+    history: list[HistoryOut]
+
+
+class JobFilter(msgspec.Struct, kw_only=True):
+    """Filters of the job list (query parameters)."""
+
+    status: list[JobStatus] | None = None
+    engineer_id: uuid.UUID | None = None
+    unassigned: bool | None = None
+    customer_id: uuid.UUID | None = None
+    sla: SlaState | None = None
+    reported_from: date | None = None
+    reported_to: date | None = None
+    q: str | None = None

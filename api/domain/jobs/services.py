@@ -1,0 +1,465 @@
+"""Jobs: fault intake, dispatch, cancellation, visibility, the list and the detail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, selectinload
+
+from api.domain.customers.services import asset_out, customer_out, site_out
+from api.domain.jobs.schemas import (
+    FaultIn,
+    HistoryOut,
+    JobDetail,
+    JobFilter,
+    JobSummary,
+    NoteOut,
+    PartLineOut,
+    ReceiptOut,
+    SatisfactionOut,
+    SlaOut,
+    TripEventOut,
+    VisitOut,
+)
+from api.http import Conflict, DomainError, not_found
+from api.models import (
+    Asset,
+    AuditLog,
+    Customer,
+    Job,
+    Note,
+    Part,
+    PartLine,
+    RepairReceipt,
+    Role,
+    Satisfaction,
+    Site,
+    TripEvent,
+    User,
+)
+from api.numbers import next_number
+from api.security import Principal
+from sync.rules import sla
+from sync.rules.lifecycle import JobStatus, actor_for_role, check_transition
+from sync.rules.warranty import warranty_status
+
+STOPPED = (JobStatus.CANCELLED, JobStatus.CLOSED)
+"""Statuses whose SLA clocks no longer run."""
+
+
+def move(job: Job, target: JobStatus, me: Principal) -> None:
+    """Move a job's status through the state machine, or raise ``TransitionError``."""
+    check_transition(job.status, target, actor_for_role(me.role))
+    job.status = target
+
+
+def job_visible_to(me: Principal) -> ColumnElement[bool]:
+    """The SQL condition of the jobs ``me`` may see: engineers only their assigned jobs."""
+    if me.role == Role.ENGINEER:
+        return Job.assigned_engineer_id == me.user_id
+    return ~false()
+
+
+async def get_visible_job(
+    session: AsyncSession, job_id: uuid.UUID, me: Principal, *, for_update: bool = False
+) -> Job:
+    """The job, if ``me`` may see it; else 404 (never 403: others' jobs do not exist for them)."""
+    query = select(Job).where(Job.id == job_id, job_visible_to(me))
+    if for_update:
+        query = query.with_for_update()
+    job = (await session.execute(query)).scalar()
+    if job is None:
+        raise not_found("job")
+    return job
+
+
+async def register_fault(
+    session: AsyncSession, data: FaultIn, *, me: Principal, now: datetime, cal: sla.WorkCalendar
+) -> Job:
+    """Register a fault report: checks the customer, site and asset belong together, numbers
+    the job and starts its SLA clocks."""
+    customer = await session.get(Customer, data.customer_id)
+    if customer is None:
+        raise not_found("customer")
+    site_id = data.site_id
+    if data.asset_id is not None:
+        asset = await session.get(Asset, data.asset_id)
+        if asset is None or asset.customer_id != customer.id:
+            raise DomainError("the asset does not belong to this customer")
+        if site_id is not None and asset.site_id != site_id:
+            raise DomainError("the asset is not at this site")
+        site_id = asset.site_id
+    if site_id is not None:
+        site = await session.get(Site, site_id)
+        if site is None or site.customer_id != customer.id:
+            raise DomainError("the site does not belong to this customer")
+    reported_at = data.reported_at or now
+    if reported_at.tzinfo is None:
+        raise DomainError("reported_at needs a time zone (e.g. 2026-11-26T09:30:00+08:00)")
+    if reported_at > now + timedelta(minutes=5):
+        raise DomainError("reported_at is in the future")
+    year = reported_at.astimezone(cal.tz).year
+    job = Job(
+        number=await next_number(session, "FS", year),
+        customer_id=customer.id,
+        site_id=site_id,
+        asset_id=data.asset_id,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        channel=data.channel,
+        fault_description=data.fault_description,
+        urgency=data.urgency,
+        status=JobStatus.REPORTED,
+        office_notes=data.office_notes,
+        reported_at=reported_at,
+        created_by=me.user_id,
+    )
+    start_clocks(job, cal)
+    session.add(job)
+    await session.flush()
+    return job
+
+
+def start_clocks(job: Job, cal: sla.WorkCalendar) -> None:
+    """Set the due and at-risk times of the plan and on-site clocks from ``reported_at``."""
+    job.plan_due_at = sla.plan_due(job.reported_at)
+    job.on_site_due_at = sla.on_site_due(job.reported_at, cal)
+    job.plan_at_risk_at = sla.at_risk_from(job.reported_at, job.plan_due_at)
+    job.on_site_at_risk_at = sla.at_risk_from(job.reported_at, job.on_site_due_at)
+
+
+async def assign(
+    session: AsyncSession,
+    job: Job,
+    *,
+    engineer_id: uuid.UUID,
+    scheduled_at: datetime | None,
+    handling_plan: str,
+    me: Principal,
+    now: datetime,
+) -> None:
+    """Dispatch or reassign a job to an active engineer."""
+    engineer = await session.get(User, engineer_id)
+    if engineer is None or engineer.role != Role.ENGINEER or not engineer.active:
+        raise DomainError("engineer_id does not name an active engineer")
+    # Reassigning an assigned job keeps its status; every other start goes through the machine.
+    if job.status != JobStatus.ASSIGNED:
+        move(job, JobStatus.ASSIGNED, me)
+    if job.assigned_engineer_id != engineer_id:
+        job.acknowledged_at = None
+    job.assigned_engineer_id = engineer_id
+    job.assigned_at = now
+    if scheduled_at is not None:
+        job.scheduled_at = scheduled_at
+    if handling_plan and not job.handling_plan:
+        job.handling_plan = handling_plan
+    if job.plan_given_at is None:
+        job.plan_given_at = now
+
+
+def accept(job: Job, *, handling_plan: str, me: Principal, now: datetime) -> None:
+    """The desk verified the report and gave a handling plan (受理)."""
+    move(job, JobStatus.ACCEPTED, me)
+    job.handling_plan = handling_plan
+    if job.plan_given_at is None:
+        job.plan_given_at = now
+
+
+def cancel(job: Job, *, reason: str, me: Principal, now: datetime) -> None:
+    """Cancel a job that has not been completed on site."""
+    if job.status == JobStatus.CANCELLED:
+        raise Conflict("the job is already cancelled")
+    move(job, JobStatus.CANCELLED, me)
+    job.cancelled_at = now
+    job.cancel_reason = reason
+
+
+# ---- the list -------------------------------------------------------------------------------
+
+
+def _sla_conditions(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """SQL conditions (breached, at risk) over the stored due and at-risk times."""
+    running = Job.status.not_in(STOPPED)
+    plan_open = and_(running, Job.plan_given_at.is_(None))
+    site_open = and_(running, Job.arrived_at.is_(None))
+    call_open = and_(running, Job.settled_at.is_not(None), Job.followed_up_at.is_(None))
+    breached = or_(
+        and_(plan_open, Job.plan_due_at < now),
+        and_(site_open, Job.on_site_due_at < now),
+        and_(call_open, Job.callback_due_at < now),
+    )
+    risky = or_(
+        and_(plan_open, Job.plan_at_risk_at <= now),
+        and_(site_open, Job.on_site_at_risk_at <= now),
+        and_(call_open, Job.callback_at_risk_at <= now),
+    )
+    return breached, and_(not_(breached), risky)
+
+
+def filtered_jobs(f: JobFilter, *, me: Principal, now: datetime, cal: sla.WorkCalendar) -> Select[
+    tuple[Job]
+]:
+    """The job query for a filter, limited to what ``me`` may see."""
+    query = select(Job).where(job_visible_to(me))
+    if f.status:
+        query = query.where(Job.status.in_(f.status))
+    if f.engineer_id is not None:
+        query = query.where(Job.assigned_engineer_id == f.engineer_id)
+    if f.unassigned:
+        query = query.where(Job.assigned_engineer_id.is_(None))
+    if f.customer_id is not None:
+        query = query.where(Job.customer_id == f.customer_id)
+    if f.reported_from is not None:
+        start = datetime.combine(f.reported_from, datetime.min.time(), cal.tz)
+        query = query.where(Job.reported_at >= start)
+    if f.reported_to is not None:
+        end = datetime.combine(f.reported_to, datetime.min.time(), cal.tz) + timedelta(days=1)
+        query = query.where(Job.reported_at < end)
+    if f.q:
+        like = f"%{f.q}%"
+        query = query.join(Customer, Customer.id == Job.customer_id).where(
+            or_(
+                Job.number.ilike(like),
+                Job.fault_description.ilike(like),
+                Customer.name.ilike(like),
+                Job.contact_phone.ilike(like),
+            )
+        )
+    if f.sla is not None:
+        breached, at_risk = _sla_conditions(now)
+        match f.sla:
+            case sla.SlaState.BREACHED:
+                query = query.where(breached)
+            case sla.SlaState.AT_RISK:
+                query = query.where(at_risk)
+            case sla.SlaState.OK:
+                query = query.where(Job.status.not_in(STOPPED), not_(breached), not_(at_risk))
+            case _:
+                raise DomainError("sla filter takes ok, at_risk or breached")
+    return query
+
+
+def job_sla(job: Job, *, now: datetime, cal: sla.WorkCalendar) -> SlaOut:
+    """The SLA clocks of a job; a stopped job's open clocks are frozen at its stop time."""
+    stop = job.cancelled_at or job.closed_at
+    at = min(now, stop) if stop and job.status in STOPPED else now
+    s = sla.compute_job_sla(
+        reported_at=job.reported_at,
+        plan_given_at=job.plan_given_at,
+        arrived_at=job.arrived_at,
+        settled_at=job.settled_at,
+        called_back_at=job.followed_up_at,
+        now=at,
+        cal=cal,
+    )
+    return SlaOut(
+        plan_due=s.plan_due,
+        on_site_due=s.on_site_due,
+        callback_due=s.callback_due,
+        plan=s.plan,
+        on_site=s.on_site,
+        callback=s.callback,
+        worst=s.worst,
+    )
+
+
+async def summaries(
+    session: AsyncSession, jobs: list[Job], *, now: datetime, cal: sla.WorkCalendar
+) -> list[JobSummary]:
+    """List entries for jobs, with names looked up in two queries."""
+    customers = {
+        c.id: c.name
+        for c in await session.scalars(
+            select(Customer).where(Customer.id.in_({j.customer_id for j in jobs}))
+        )
+    }
+    site_ids = {j.site_id for j in jobs if j.site_id}
+    sites = {
+        s.id: s.name for s in await session.scalars(select(Site).where(Site.id.in_(site_ids)))
+    }
+    eng_ids = {j.assigned_engineer_id for j in jobs if j.assigned_engineer_id}
+    engineers = {
+        u.id: u.display_name for u in await session.scalars(select(User).where(User.id.in_(eng_ids)))
+    }
+    return [
+        JobSummary(
+            id=j.id,
+            number=j.number,
+            status=j.status,
+            urgency=j.urgency,
+            channel=j.channel,
+            customer_id=j.customer_id,
+            customer_name=customers.get(j.customer_id, ""),
+            site_id=j.site_id,
+            site_name=sites.get(j.site_id) if j.site_id else None,
+            asset_id=j.asset_id,
+            assigned_engineer_id=j.assigned_engineer_id,
+            engineer_name=engineers.get(j.assigned_engineer_id) if j.assigned_engineer_id else None,
+            fault_description=j.fault_description,
+            reported_at=j.reported_at,
+            scheduled_at=j.scheduled_at,
+            sla=job_sla(j, now=now, cal=cal),
+            version=j.version,
+            updated_at=j.updated_at,
+        )
+        for j in jobs
+    ]
+
+
+# ---- the detail -----------------------------------------------------------------------------
+
+
+async def detail(
+    session: AsyncSession, job: Job, *, now: datetime, cal: sla.WorkCalendar
+) -> JobDetail:
+    """Everything about a job, with its full change history."""
+    (summary,) = await summaries(session, [job], now=now, cal=cal)
+    customer = await session.get(Customer, job.customer_id, options=[selectinload(Customer.contacts)])
+    if customer is None:  # a foreign key guarantees it; this only satisfies the type checker
+        raise not_found("customer")
+    site = await session.get(Site, job.site_id) if job.site_id else None
+    asset = await session.get(Asset, job.asset_id) if job.asset_id else None
+    today = now.astimezone(cal.tz).date()
+    lines = await session.execute(
+        select(PartLine, Part)
+        .join(Part, Part.id == PartLine.part_id)
+        .where(PartLine.job_id == job.id, PartLine.removed_at.is_(None))
+        .order_by(PartLine.created_at)
+    )
+    actor = aliased(User)
+    history = await session.execute(
+        select(AuditLog, actor.display_name)
+        .outerjoin(actor, actor.id == AuditLog.actor_id)
+        .where(AuditLog.job_id == job.id)
+        .order_by(AuditLog.at, AuditLog.id)
+    )
+    earlier: list[Job] = []
+    if job.asset_id is not None:
+        earlier = list(
+            await session.scalars(
+                select(Job)
+                .where(Job.asset_id == job.asset_id, Job.id != job.id)
+                .order_by(Job.reported_at.desc())
+                .limit(20)
+            )
+        )
+    return JobDetail(
+        job=summary,
+        contact_name=job.contact_name,
+        contact_phone=job.contact_phone,
+        handling_plan=job.handling_plan,
+        office_notes=job.office_notes,
+        cancel_reason=job.cancel_reason,
+        review_note=job.review_note,
+        diagnosis=job.diagnosis,
+        cause=job.cause,
+        work_done=job.work_done,
+        advice=job.advice,
+        plan_given_at=job.plan_given_at,
+        assigned_at=job.assigned_at,
+        acknowledged_at=job.acknowledged_at,
+        arrived_at=job.arrived_at,
+        completed_at=job.completed_at,
+        signed_at=job.signed_at,
+        reviewed_at=job.reviewed_at,
+        settled_at=job.settled_at,
+        followed_up_at=job.followed_up_at,
+        closed_at=job.closed_at,
+        cancelled_at=job.cancelled_at,
+        customer=customer_out(customer),
+        site=site_out(site) if site else None,
+        asset=asset_out(asset, today=today) if asset else None,
+        warranty_on_report_date=(
+            warranty_status(asset.warranty_end, job.reported_at.astimezone(cal.tz).date()).value
+            if asset
+            else None
+        ),
+        part_lines=[
+            PartLineOut(
+                id=line.id,
+                part_id=part.id,
+                code=part.code,
+                name=part.name,
+                unit=part.unit,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                billing=line.billing,
+                source=line.source,
+                note=line.note,
+            )
+            for line, part in lines.all()
+        ],
+        trip=[
+            TripEventOut(
+                id=t.id,
+                kind=t.kind,
+                engineer_id=t.engineer_id,
+                device_time=t.device_time,
+                server_time=t.server_time,
+                latitude=t.latitude,
+                longitude=t.longitude,
+            )
+            for t in await session.scalars(
+                select(TripEvent).where(TripEvent.job_id == job.id).order_by(TripEvent.server_time)
+            )
+        ],
+        notes=[
+            NoteOut(id=n.id, author_id=n.author_id, body=n.body, created_at=n.created_at)
+            for n in await session.scalars(
+                select(Note).where(Note.job_id == job.id).order_by(Note.created_at)
+            )
+        ],
+        satisfaction=[
+            SatisfactionOut(id=s.id, source=s.source.value, score=s.score, remarks=s.remarks, at=s.at)
+            for s in await session.scalars(
+                select(Satisfaction).where(Satisfaction.job_id == job.id).order_by(Satisfaction.at)
+            )
+        ],
+        receipts=[
+            ReceiptOut(
+                id=r.id,
+                number=r.number,
+                item_description=r.item_description,
+                serial=r.serial,
+                status=r.status.value,
+                taken_at=r.taken_at,
+                returned_at=r.returned_at,
+            )
+            for r in await session.scalars(
+                select(RepairReceipt).where(RepairReceipt.job_id == job.id)
+            )
+        ],
+        earlier_visits=[
+            VisitOut(
+                id=e.id,
+                number=e.number,
+                status=e.status,
+                reported_at=e.reported_at,
+                completed_at=e.completed_at,
+                fault_description=e.fault_description,
+                work_done=e.work_done,
+            )
+            for e in earlier
+        ],
+        history=[
+            HistoryOut(
+                at=a.at,
+                actor_id=a.actor_id,
+                actor_name=name,
+                entity=a.entity,
+                entity_id=a.entity_id,
+                action=a.action,
+                before=a.before,
+                after=a.after,
+            )
+            for a, name in history.all()
+        ],
+    )
+
+
+async def count(session: AsyncSession, query: Select[tuple[Job]]) -> int:
+    """How many rows a job query matches."""
+    return (await session.scalar(select(func.count()).select_from(query.subquery()))) or 0

@@ -1,0 +1,190 @@
+"""Users, regions and teams: managed by admins, listed for dispatch."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from sqlalchemy import func, or_, select
+
+from api.db import Database
+from api.domain.auth.schemas import UserOut
+from api.domain.auth.services import user_out
+from api.guards import EVERYONE, STAFF, allow
+from api.http import Out, Page, Schema, apply_patch, not_found
+from api.models import Region, Role, Team, TeamKind, User
+from api.security import Principal, hash_password
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+NewPassword = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+
+
+class UserIn(Schema):
+    """A new user."""
+
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
+    display_name: Name
+    password: NewPassword
+    role: Role
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    locale: Annotated[str, msgspec.Meta(pattern=r"^(zh-CN|en)$")] = "zh-CN"
+    region_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+
+
+class UserPatch(Schema):
+    """Changes to a user; absent fields stay as they are."""
+
+    display_name: Name | msgspec.UnsetType = msgspec.UNSET
+    password: NewPassword | msgspec.UnsetType = msgspec.UNSET
+    role: Role | msgspec.UnsetType = msgspec.UNSET
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | msgspec.UnsetType = msgspec.UNSET
+    email: Annotated[str, msgspec.Meta(max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    locale: Annotated[str, msgspec.Meta(pattern=r"^(zh-CN|en)$")] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    region_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+    team_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class RegionOut(Out):
+    """A service region."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class TeamOut(Out):
+    """A team of the department."""
+
+    id: uuid.UUID
+    name: str
+    kind: TeamKind
+    region_id: uuid.UUID | None
+
+
+class UserController(Controller):
+    """User accounts (admins manage them; office staff list them)."""
+
+    path = "/api/users"
+    tags = ["users"]
+
+    @get(
+        "/",
+        opt=allow(*STAFF),
+        operation_id="listUsers",
+        summary="List users, filtered by role, region or text",
+    )
+    async def list_users(
+        self,
+        db: Database,
+        role: Role | None = None,
+        region_id: uuid.UUID | None = None,
+        q: Annotated[str | None, Parameter(max_length=100)] = None,
+        active: bool | None = None,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> Page[UserOut]:
+        query = select(User)
+        if role is not None:
+            query = query.where(User.role == role)
+        if region_id is not None:
+            query = query.where(User.region_id == region_id)
+        if active is not None:
+            query = query.where(User.active == active)
+        if q:
+            like = f"%{q}%"
+            query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+        async with db.read() as session:
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = await session.scalars(
+                query.order_by(User.username).offset(offset).limit(limit)
+            )
+            return Page(
+                items=[user_out(u) for u in rows], total=total or 0, offset=offset, limit=limit
+            )
+
+    @post(
+        "/",
+        opt=allow(Role.ADMIN),
+        operation_id="createUser",
+        summary="Create a user",
+    )
+    async def create_user(self, data: UserIn, db: Database, me: Principal) -> UserOut:
+        async with db.write(actor_id=me.user_id) as session:
+            user = User(
+                username=data.username,
+                display_name=data.display_name,
+                password_hash=hash_password(data.password),
+                role=data.role,
+                phone=data.phone,
+                email=data.email,
+                locale=data.locale,
+                region_id=data.region_id,
+                team_id=data.team_id,
+            )
+            session.add(user)
+            await session.flush()
+            return user_out(user)
+
+    @get(
+        "/{user_id:uuid}",
+        opt=allow(*STAFF),
+        operation_id="getUser",
+        summary="One user",
+        raises=[NotFoundException],
+    )
+    async def get_user(self, user_id: uuid.UUID, db: Database) -> UserOut:
+        async with db.read() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise not_found("user")
+            return user_out(user)
+
+    @patch(
+        "/{user_id:uuid}",
+        opt=allow(Role.ADMIN),
+        operation_id="updateUser",
+        summary="Change a user (role, contact details, password, active)",
+        raises=[NotFoundException],
+    )
+    async def update_user(
+        self, user_id: uuid.UUID, data: UserPatch, db: Database, me: Principal
+    ) -> UserOut:
+        async with db.write(actor_id=me.user_id) as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise not_found("user")
+            password = data.password
+            data.password = msgspec.UNSET
+            apply_patch(user, data)
+            if isinstance(password, str):
+                user.password_hash = hash_password(password)
+            await session.flush()
+            return user_out(user)
+
+
+class DirectoryController(Controller):
+    """Regions and teams, for forms and filters."""
+
+    path = "/api/directory"
+    tags = ["users"]
+
+    @get("/regions", opt=allow(*EVERYONE), operation_id="listRegions", summary="All regions")
+    async def regions(self, db: Database) -> list[RegionOut]:
+        async with db.read() as session:
+            rows = await session.scalars(select(Region).order_by(Region.code))
+            return [RegionOut(id=r.id, code=r.code, name=r.name) for r in rows]
+
+    @get("/teams", opt=allow(*EVERYONE), operation_id="listTeams", summary="All teams")
+    async def teams(self, db: Database) -> list[TeamOut]:
+        async with db.read() as session:
+            rows = await session.scalars(select(Team).order_by(Team.name))
+            return [TeamOut(id=t.id, name=t.name, kind=t.kind, region_id=t.region_id) for t in rows]

@@ -1,0 +1,120 @@
+"""Shared wire pieces: the base struct, pages, errors and their HTTP mapping."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException
+from sqlalchemy.exc import IntegrityError
+
+from sync.rules.lifecycle import TransitionError
+
+log = logging.getLogger("fieldsync.http")
+
+T = TypeVar("T")
+
+
+class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of office REST request bodies: snake_case, unknown fields refused with a reason."""
+
+
+class Out(msgspec.Struct, kw_only=True):
+    """Base of response bodies."""
+
+
+class Page(Out, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class Problem(Out):
+    """An error answer: what went wrong and, where known, on which field."""
+
+    status_code: int
+    detail: str
+    extra: dict[str, Any] | list[Any] | None = None
+
+
+class DomainError(Exception):
+    """A business rule refused the request; maps to a 4xx with the reason."""
+
+    status_code = 400
+
+    def __init__(self, detail: str, *, status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (409)."""
+
+    status_code = 409
+
+
+def not_found(what: str) -> NotFoundException:
+    """A 404 naming what was not found (or not visible to the caller)."""
+    return NotFoundException(f"{what} not found")
+
+
+def _problem(status: int, detail: str, extra: Any = None) -> Response[Problem]:
+    return Response(Problem(status_code=status, detail=detail, extra=extra), status_code=status)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    """A refused business rule."""
+    return _problem(exc.status_code, exc.detail)
+
+
+def transition_error_handler(_: Request[Any, Any, Any], exc: TransitionError) -> Response[Problem]:
+    """An impossible status move."""
+    return _problem(409, str(exc))
+
+
+def integrity_error_handler(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:
+    """A unique or foreign key constraint refused the write."""
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return _problem(409, "a record with the same unique value already exists")
+    if "foreign key" in text:
+        return _problem(400, "a referenced record does not exist")
+    return _problem(409, "the change breaks a database constraint")
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    """Litestar's own 4xx (validation, auth, not found) in our problem shape."""
+    extra = exc.extra if isinstance(exc.extra, dict | list) else None
+    if exc.status_code >= 500:
+        log.error("server error on %s %s: %s", request.method, request.url.path, exc.detail)
+    return _problem(exc.status_code, exc.detail, extra)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Anything unexpected: logged with its traceback, answered without internals."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(500, "internal server error; the request id names it in the server log")
+
+
+def patch_fields(patch: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually carries (``msgspec.UNSET`` means absent)."""
+    return {
+        name: value
+        for name in patch.__struct_fields__
+        if (value := getattr(patch, name)) is not msgspec.UNSET
+    }
+
+
+def apply_patch(obj: object, patch: msgspec.Struct) -> dict[str, Any]:
+    """Set the carried fields of ``patch`` on ``obj``; returns what was set."""
+    fields = patch_fields(patch)
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    return fields

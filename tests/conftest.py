@@ -1,0 +1,177 @@
+"""Shared fixtures: migrated databases on SQLite and PostgreSQL, the app, users and logins.
+
+Every test that takes ``db_url`` (directly or through ``app``/``client``) runs once per
+backend. PostgreSQL is at ``FIELDSYNC_TEST_PG_URL`` (default 127.0.0.1:5432, user postgres);
+where it is unreachable its cases are skipped, except with CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+import httpx
+
+from api.app import create_app
+from api.db import Database
+from api.migrate import upgrade
+from api.models import Asset, Customer, Role, Site, StockLocation, User, LocationKind, Contact
+from api.settings import Settings
+from sync.rules.warranty import warranty_end
+from tests.helpers import PASSWORD_HASH, World
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_URL = os.environ.get(
+    "FIELDSYNC_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_dsn(url: str, database: str | None = None) -> str:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    if database is not None:
+        dsn = dsn.rsplit("/", 1)[0] + "/" + database
+    return dsn
+
+
+async def _pg_exec(sql: str) -> None:
+    conn = await asyncpg.connect(_pg_dsn(PG_URL), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        asyncio.run(_pg_exec("SELECT 1"))
+    except Exception as exc:  # any failure to connect means "not here"
+        return f"PostgreSQL unreachable at {PG_URL}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("tmpl") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test clones."""
+    reason = _pg_available()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"{reason} (required when CI=true)")
+        pytest.skip(reason)
+    name = f"fs_tmpl_{os.getpid()}"
+    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+    upgrade(PG_URL.rsplit("/", 1)[0] + "/" + name)
+    yield name
+    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "fieldsync.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"fs_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings pointing at the test database and a private data folder."""
+    return Settings(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret-key-that-is-long-enough-for-hs256")
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """The test database, opened."""
+    database = Database(settings.effective_database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> Litestar:
+    """The application on the test database."""
+    return create_app(settings, db=db)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, on the test's own event loop."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def world(db: Database) -> World:
+    """Users of every role and a customer with a site and an asset in warranty."""
+
+    def user(name: str, role: Role) -> User:
+        return User(
+            username=name, display_name=name.title(), password_hash=PASSWORD_HASH, role=role
+        )
+
+    async with db.write() as session:
+        users = {
+            "admin": user("admin", Role.ADMIN),
+            "dispatcher": user("desk", Role.DISPATCHER),
+            "supervisor": user("boss", Role.SUPERVISOR),
+            "quality": user("qa", Role.QUALITY),
+            "engineer": user("wang", Role.ENGINEER),
+            "engineer2": user("li", Role.ENGINEER),
+        }
+        session.add_all(users.values())
+        customer = Customer(
+            code="C-1",
+            name="上海浦东建工集团",
+            phone="021-5555",
+            contacts=[Contact(name="赵经理", phone="139")],
+        )
+        session.add(customer)
+        await session.flush()
+        site = Site(customer_id=customer.id, name="浦东工地", address="上海市浦东新区")
+        session.add(site)
+        await session.flush()
+        accepted = date.today().replace(day=1)
+        asset = Asset(
+            customer_id=customer.id,
+            site_id=site.id,
+            model="CH-300",
+            serial="SN-0001",
+            name="冷水机组",
+            acceptance_date=accepted,
+            warranty_end=warranty_end(accepted),
+        )
+        session.add(asset)
+        for key in ("engineer", "engineer2"):
+            session.add(
+                StockLocation(
+                    kind=LocationKind.VAN,
+                    name=f"van-{users[key].username}",
+                    engineer_id=users[key].id,
+                )
+            )
+    return World(**users, customer=customer, site=site, asset=asset)
