@@ -8,18 +8,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, MediaType, Router, get
+from litestar import Controller, Litestar, MediaType, Router, get
 from litestar.config.compression import CompressionConfig
-from litestar.exceptions import HTTPException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
-from api import audit as _audit  # noqa: F401  (registers the audit hook)
 from api.db import Database
 from api.deps import DEPENDENCIES
 from api.domain.auth.controllers import AuthController, DeviceController
@@ -31,15 +38,18 @@ from api.domain.customers.controllers import (
 )
 from api.domain.jobs.controllers import JobController
 from api.domain.users.controllers import DirectoryController, UserController
-from api.guards import PUBLIC, role_guard
+from api.guards import PUBLIC, PUBLIC_MARK, ROLES_KEY, role_guard
 from api.http import (
+    Conflict,
     DomainError,
     Out,
+    data_error_handler,
     domain_error_handler,
     http_error_handler,
     integrity_error_handler,
     internal_error_handler,
     transition_error_handler,
+    unicode_error_handler,
 )
 from api.logs import configure_logging, request_id_middleware
 from api.ratelimit import SlidingWindowLimiter
@@ -103,6 +113,38 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
     return handlers
 
 
+class BodyTooLarge(ClientException):
+    """Documents the 413 that Litestar answers for a body over ``max_body_bytes``."""
+
+    status_code = 413
+
+
+def _handlers_of(item: object) -> list[HTTPRouteHandler]:
+    if isinstance(item, HTTPRouteHandler):
+        return [item]
+    if isinstance(item, type) and issubclass(item, Controller):
+        return [v for v in vars(item).values() if isinstance(v, HTTPRouteHandler)]
+    return []
+
+
+def declare_errors(handlers: Sequence[ControllerRouterHandler]) -> None:
+    """Add the error answers every route can give to its OpenAPI ``raises``, from what it
+    declares: 401/403 when it needs a login, 404 when its path names a record, 413 and 400
+    when it takes a body or parameters. Routes list only their own extra errors."""
+    for item in handlers:
+        for handler in _handlers_of(item):
+            extra: list[type[HTTPException]] = [ValidationException]
+            if handler.opt.get(ROLES_KEY) != PUBLIC_MARK:
+                extra += [NotAuthorizedException, PermissionDeniedException]
+            if any("{" in path for path in handler.paths):
+                extra.append(NotFoundException)
+            if handler.http_methods & {"POST", "PUT", "PATCH"}:
+                # A write can clash with a unique value or the record's current state.
+                extra += [BodyTooLarge, Conflict]
+            own = list(handler.raises or [])
+            handler.raises = own + [e for e in extra if e not in own]
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> Litestar:
     """Build the Fieldsync app. ``db`` may be given by tests that share one database."""
     settings = settings or load_settings()
@@ -147,8 +189,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     from litestar.datastructures import State
 
+    handlers = _route_handlers(settings)
+    declare_errors(handlers)
     return Litestar(
-        route_handlers=_route_handlers(settings),
+        route_handlers=handlers,
         dependencies=DEPENDENCIES,
         guards=[role_guard],
         middleware=[request_id_middleware],
@@ -157,6 +201,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             TransitionError: transition_error_handler,
             IntegrityError: integrity_error_handler,
             HTTPException: http_error_handler,
+            UnicodeDecodeError: unicode_error_handler,
+            DataError: data_error_handler,
+            OverflowError: data_error_handler,
             Exception: internal_error_handler,
         },
         openapi_config=openapi,

@@ -39,8 +39,9 @@ def _job_id(obj: Base) -> uuid.UUID | None:
 
 
 def _entity_id(obj: Base) -> str:
+    mapper = inspect(type(obj))
     ident = inspect(obj).identity or tuple(
-        getattr(obj, c.key) for c in inspect(type(obj)).primary_key
+        getattr(obj, mapper.get_property_by_column(c).key) for c in mapper.primary_key
     )
     return ":".join(str(v) for v in ident)
 
@@ -76,12 +77,13 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
     for obj in list(session.new):
         if isinstance(obj, Base) and type(obj).__audit__:
             # Defaults are applied at INSERT; fill the primary key now so the log can name it.
-            for col in inspect(type(obj)).primary_key:
-                attr = col.key
-                if getattr(obj, attr, None) is None and col.default is not None:
+            mapper = inspect(type(obj))
+            for col in mapper.primary_key:
+                name = mapper.get_property_by_column(col).key
+                if getattr(obj, name, None) is None and col.default is not None:
                     arg = getattr(col.default, "arg", None)
                     if callable(arg):
-                        setattr(obj, attr, arg(None))
+                        setattr(obj, name, arg(None))
             _record(session, obj, "insert", None, _snapshot(obj))
     for obj in list(session.dirty):
         if not (isinstance(obj, Base) and type(obj).__audit__):
@@ -90,15 +92,16 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         exclude = type(obj).__audit_exclude__
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
-        for attr in state.mapper.column_attrs:
-            hist = state.attrs[attr.key].history
-            if not hist.has_changes() or attr.key in {"updated_at", "version"}:
+        for prop in state.mapper.column_attrs:
+            key = prop.key
+            hist = state.attrs[key].history
+            if not hist.has_changes() or key in {"updated_at", "version"}:
                 continue
-            if attr.key in exclude:
-                before[attr.key] = after[attr.key] = "<changed>"
+            if key in exclude:
+                before[key] = after[key] = "<changed>"
                 continue
-            before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
-            after[attr.key] = _plain(hist.added[0]) if hist.added else None
+            before[key] = _plain(hist.deleted[0]) if hist.deleted else None
+            after[key] = _plain(hist.added[0]) if hist.added else None
         if not after:
             continue
         if isinstance(obj, Audited):

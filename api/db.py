@@ -12,9 +12,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import Select, event, func, select
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from api import audit as _audit  # noqa: F401  (every session of ours writes the audit log)
 
 
 def is_sqlite(url: str) -> bool:
@@ -83,3 +90,8 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows ``query`` matches (for a page's ``total``)."""
+    return (await session.scalar(select(func.count()).select_from(query.subquery()))) or 0

@@ -14,13 +14,14 @@ import uuid
 from collections import Counter as Tally
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from api import audit as _audit  # noqa: F401  (demo rows are audited like any other write)
 from api.db import Database
+from api.domain.jobs.services import start_clocks
 from api.ids import uuid7
 from api.models import (
     Asset,
@@ -57,7 +58,7 @@ from api.models import (
 from api.numbers import next_number
 from api.security import hash_password
 from sync.rules.lifecycle import JobStatus
-from sync.rules.sla import WorkCalendar, callback_due, on_site_due, plan_due
+from sync.rules.sla import WorkCalendar, at_risk_from, callback_due
 from sync.rules.warranty import in_warranty, warranty_end
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105  (public on purpose: it is printed for the demo)
@@ -69,15 +70,15 @@ JOB_COUNTS: dict[JobStatus, int] = {
     S.REPORTED: 5,
     S.ACCEPTED: 5,
     S.ASSIGNED: 7,
-    S.EN_ROUTE: 4,
-    S.ON_SITE: 5,
-    S.WAITING_PARTS: 4,
+    S.EN_ROUTE: 3,
+    S.ON_SITE: 3,
+    S.WAITING_PARTS: 5,
     S.WORK_DONE: 5,
     S.SIGNED: 5,
     S.REVIEWED: 5,
     S.SETTLED: 6,
-    S.FOLLOWED_UP: 7,
-    S.CLOSED: 16,
+    S.FOLLOWED_UP: 8,
+    S.CLOSED: 17,
     S.CANCELLED: 3,
     S.REOPENED: 3,
 }
@@ -86,10 +87,31 @@ JOB_COUNTS: dict[JobStatus, int] = {
 HISTORY_DAYS = 45
 """Demo jobs were reported within this many days before ``now``."""
 
+# How many hours ago an open job's last step was: an engineer is en route for an hour, not a
+# week. Closed and cancelled jobs are missing here: they spread over the whole history.
+_AGE_HOURS: dict[JobStatus, tuple[float, float]] = {
+    S.REPORTED: (0.5, 30),
+    S.ACCEPTED: (0.5, 20),
+    S.ASSIGNED: (0.5, 36),
+    S.EN_ROUTE: (0.2, 1.5),
+    S.ON_SITE: (0.3, 5),
+    S.WAITING_PARTS: (2, 72),
+    S.WORK_DONE: (0.5, 20),
+    S.SIGNED: (1, 48),
+    S.REVIEWED: (2, 72),
+    S.SETTLED: (2, 40),
+    S.FOLLOWED_UP: (2, 96),
+    S.REOPENED: (1, 48),
+}
+_TODAY_SLOTS = (time(9, 0), time(11, 0), time(14, 0), time(16, 0))
+"""Local times of engineer1's visits booked for today."""
+
 # Statuses whose site visit is finished, so they carry a full service record and part lines.
 _DONE = frozenset(
     {S.WORK_DONE, S.SIGNED, S.REVIEWED, S.SETTLED, S.FOLLOWED_UP, S.CLOSED, S.REOPENED}
 )
+# An engineer in one of these is in one place, so has at most one such job.
+_BUSY = frozenset({S.EN_ROUTE, S.ON_SITE})
 # The workflow steps in order; a job's status says how far along this chain it got.
 _CHAIN = (
     S.REPORTED,
@@ -808,6 +830,7 @@ class _Builder:
         self.equipment_of: dict[uuid.UUID, _Equipment] = {}
         self.parts_of: dict[str, list[Part]] = {}
         self.van_parts: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.booked_today: list[datetime] = []
 
     # Short helpers so the tables below read as data.
     def pick(self, items: Sequence[Text2], english: bool) -> str:
@@ -1039,41 +1062,43 @@ class _Builder:
 
     def jobs(self) -> list[_Plan]:
         statuses = [status for status, count in JOB_COUNTS.items() for _ in range(count)]
-        east = [e for e in self.engineers if e.region_id == self.region_ids["EAST"]]
         engineer1 = self.engineers[0]
         covered = [a for a in self.rows.assets if in_warranty(a.warranty_end, self.today)]
         expired = [a for a in self.rows.assets if not in_warranty(a.warranty_end, self.today)]
         self.rng.shuffle(covered)
         self.rng.shuffle(expired)
-        east_assets = [
-            a
-            for a in self.rows.assets
-            if self.sites_by_id[a.site_id].region_id == self.region_ids["EAST"]
-        ]
         plans: list[_Plan] = []
-        today_jobs = {S.ASSIGNED: 3, S.EN_ROUTE: 2}
+        today_jobs = {S.ASSIGNED: 3, S.EN_ROUTE: 1}
+        # Someone en route or on site is in one place: one such job per engineer at most.
+        busy = {engineer1.id}
         done_seen = 0
         for status in statuses:
             mine = today_jobs.get(status, 0) > 0
             if mine:
                 today_jobs[status] -= 1
-                asset = self.rng.choice(east_assets)
-            elif status in _DONE:
-                # Alternate so the demo shows both free and chargeable repairs.
-                pool = covered if done_seen % 2 == 0 else expired
-                asset = pool[done_seen // 2 % len(pool)]
-                done_seen += 1
-            else:
-                asset = self.rng.choice(self.rows.assets)
-            site = self.sites_by_id[asset.site_id]
-            if mine:
                 engineer = engineer1
+                asset = self.rng.choice(self._assets_in(engineer.region_id))
+            elif status in _BUSY:
+                engineer = self.rng.choice([e for e in self.engineers if e.id not in busy])
+                busy.add(engineer.id)
+                asset = self.rng.choice(self._assets_in(engineer.region_id))
             else:
-                local = [e for e in self.engineers if e.region_id == site.region_id] or east
-                engineer = self.rng.choice(local)
+                if status in _DONE:
+                    # Alternate so the demo shows both free and chargeable repairs.
+                    pool = covered if done_seen % 2 == 0 else expired
+                    asset = pool[done_seen // 2 % len(pool)]
+                    done_seen += 1
+                else:
+                    asset = self.rng.choice(self.rows.assets)
+                region = self.sites_by_id[asset.site_id].region_id
+                engineer = self.rng.choice([e for e in self.engineers if e.region_id == region])
+            site = self.sites_by_id[asset.site_id]
             plans.append(self._job(status, asset, site, engineer, today=mine))
         plans.sort(key=lambda p: p.job.reported_at)
         return plans
+
+    def _assets_in(self, region_id: uuid.UUID | None) -> list[Asset]:
+        return [a for a in self.rows.assets if self.sites_by_id[a.site_id].region_id == region_id]
 
     def _job(
         self, status: JobStatus, asset: Asset, site: Site, engineer: User, *, today: bool
@@ -1135,15 +1160,11 @@ class _Builder:
         elapsed = max([elapsed, *t.values()])
 
         # How long ago the last step was: open work is recent, closed work spreads back in time.
-        span = timedelta(days=HISTORY_DAYS) - elapsed - timedelta(hours=1)
+        span = (timedelta(days=HISTORY_DAYS) - elapsed).total_seconds() / 3600 - 1
+        low, high = _AGE_HOURS.get(status, (1.0, span))
         if today:
-            gap = _minutes(rng, 0.2, 0.8) if status is S.EN_ROUTE else _minutes(rng, 0.5, 4)
-        elif status in (S.CLOSED, S.CANCELLED):
-            gap = _minutes(rng, 1, span.total_seconds() / 3600)
-        elif status is S.REPORTED:
-            gap = _minutes(rng, 0.5, 30)
-        else:
-            gap = _minutes(rng, 0.5, min(120, span.total_seconds() / 3600))
+            low, high = (0.2, 0.8) if status is S.EN_ROUTE else (0.5, 4.0)
+        gap = _minutes(rng, low, min(high, span))
         reported = self.now - gap - elapsed
 
         def at(name: str) -> datetime | None:
@@ -1158,11 +1179,10 @@ class _Builder:
         scheduled: datetime | None = None
         if assigned_at is not None:
             if today and status is S.ASSIGNED:
-                # Later today, on the half hour, so the engineer's list shows a plan for the day.
-                soon = self.now + _minutes(rng, 1, 4)
-                scheduled = soon.replace(
-                    minute=30 if soon.minute >= 30 else 0, second=0, microsecond=0
-                )
+                # Booked for today, so engineer1's list shows the day's plan.
+                slot = _TODAY_SLOTS[len(self.booked_today) % len(_TODAY_SLOTS)]
+                scheduled = datetime.combine(self.today, slot, tzinfo=self.cal.tz)
+                self.booked_today.append(scheduled)
             elif departed is not None:
                 scheduled = departed + timedelta(minutes=30)
             else:
@@ -1180,8 +1200,6 @@ class _Builder:
             urgency=urgency,
             status=status,
             reported_at=reported,
-            plan_due_at=plan_due(reported),
-            on_site_due_at=on_site_due(reported, self.cal),
             plan_given_at=at("plan") or assigned_at,
             assigned_at=assigned_at,
             acknowledged_at=at("acknowledged"),
@@ -1199,10 +1217,13 @@ class _Builder:
             created_at=reported,
             updated_at=reported + elapsed,
         )
+        # The same SLA clocks as a job registered through the API.
+        start_clocks(job, self.cal)
         if job.plan_given_at is not None:
             job.handling_plan = self.pick(_PLANS, english)
         if job.settled_at is not None:
             job.callback_due_at = callback_due(job.settled_at, self.cal)
+            job.callback_at_risk_at = at_risk_from(job.settled_at, job.callback_due_at)
         if job.reviewed_at is not None:
             job.review_note = "Record complete, approved" if english else "记录完整,同意结算"
         if status is S.CANCELLED:

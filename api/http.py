@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.params import Parameter
 from sqlalchemy.exc import IntegrityError
 
 from sync.rules.lifecycle import TransitionError
@@ -17,8 +18,28 @@ log = logging.getLogger("fieldsync.http")
 T = TypeVar("T")
 
 
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="Rows to skip")]
+"""The ``offset`` query parameter of every list."""
+
+
+SearchText = Annotated[
+    str | None,
+    Parameter(max_length=100, pattern=r"^[^\x00]*$", description="Text to search for"),
+]
+"""The ``q`` query parameter of searchable lists."""
+
+
 class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of office REST request bodies: snake_case, unknown fields refused with a reason."""
+    """Base of office REST request bodies: snake_case, unknown fields refused with a reason.
+
+    Text may not hold NUL characters: PostgreSQL cannot store them, and no form needs them.
+    """
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"`{name}` contains a NUL character")
 
 
 class Out(msgspec.Struct, kw_only=True):
@@ -42,16 +63,16 @@ class Problem(Out):
     extra: dict[str, Any] | list[Any] | None = None
 
 
-class DomainError(Exception):
-    """A business rule refused the request; maps to a 4xx with the reason."""
+class DomainError(ClientException):
+    """A business rule refused the request; maps to a 4xx with the reason.
+
+    A Litestar client exception, so routes can list it in ``raises`` for the OpenAPI document.
+    """
 
     status_code = 400
 
     def __init__(self, detail: str, *, status_code: int | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if status_code is not None:
-            self.status_code = status_code
+        super().__init__(detail=detail, status_code=status_code or self.status_code)
 
 
 class Conflict(DomainError):
@@ -65,8 +86,14 @@ def not_found(what: str) -> NotFoundException:
     return NotFoundException(f"{what} not found")
 
 
-def _problem(status: int, detail: str, extra: Any = None) -> Response[Problem]:
-    return Response(Problem(status_code=status, detail=detail, extra=extra), status_code=status)
+def _problem(
+    status: int, detail: str, extra: Any = None, headers: dict[str, str] | None = None
+) -> Response[Problem]:
+    return Response(
+        Problem(status_code=status, detail=detail, extra=extra),
+        status_code=status,
+        headers=headers,
+    )
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
@@ -94,7 +121,18 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     extra = exc.extra if isinstance(exc.extra, dict | list) else None
     if exc.status_code >= 500:
         log.error("server error on %s %s: %s", request.method, request.url.path, exc.detail)
-    return _problem(exc.status_code, exc.detail, extra)
+    return _problem(exc.status_code, exc.detail, extra, dict(exc.headers or {}))
+
+
+def data_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """A value the database or its driver cannot hold (out of range, bad encoding)."""
+    log.warning("value refused by the database layer: %s", exc)
+    return _problem(400, "a value is out of the range the database can store")
+
+
+def unicode_error_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Problem]:
+    """A body or parameter that is not valid UTF-8 (msgspec raises this while decoding)."""
+    return _problem(400, f"the request is not valid UTF-8 (byte {exc.start})")
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,23 +53,25 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give each request an id (from ``X-Request-ID`` or new), echo it, and log the request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        raw = cast(dict[str, Any], scope)
+        if raw["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        incoming = dict(raw["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
-        scope.setdefault("state", {})["request_id"] = rid
+        raw.setdefault("state", {})["request_id"] = rid
         status = 500
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
+            msg = cast(dict[str, Any], message)
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+                headers = list(msg.get("headers", []))
                 headers.append((b"x-request-id", rid.encode("latin-1")))
-                message["headers"] = headers
+                msg["headers"] = headers
             await send(message)
 
         try:
@@ -77,13 +79,13 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             access_log.info(
                 "%s %s %s",
-                scope["method"],
-                scope["path"],
+                raw["method"],
+                raw["path"],
                 status,
                 extra={
                     "fields": {
-                        "method": scope["method"],
-                        "path": scope["path"],
+                        "method": raw["method"],
+                        "path": raw["path"],
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 1),
                     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -19,29 +21,34 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision``.
-
-    Runs in a worker thread when called from a running event loop, since the Alembic
-    environment starts its own loop.
-    """
+def _run(work: Callable[[], None]) -> None:
+    """Run an Alembic command; in a worker thread when an event loop is already running,
+    since the migration environment starts a loop of its own."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        command.upgrade(alembic_config(url), revision)
+        work()
         return
-    import threading
-
     errors: list[BaseException] = []
 
-    def work() -> None:
+    def target() -> None:
         try:
-            command.upgrade(alembic_config(url), revision)
-        except BaseException as exc:
+            work()
+        except BaseException as exc:  # handed back to the caller's thread
             errors.append(exc)
 
-    thread = threading.Thread(target=work)
+    thread = threading.Thread(target=target, name="alembic")
     thread.start()
     thread.join()
     if errors:
         raise errors[0]
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision``."""
+    _run(lambda: command.upgrade(alembic_config(url), revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``base`` empties it)."""
+    _run(lambda: command.downgrade(alembic_config(url), revision))

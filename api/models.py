@@ -531,9 +531,7 @@ class RepairReceipt(Audited, Base):
     serial: Mapped[str] = mapped_column(String(100), default="")
     fault: Mapped[str] = mapped_column(Text, default="")
     accessories: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[ReceiptStatus] = mapped_column(
-        _enum(ReceiptStatus), default=ReceiptStatus.TAKEN
-    )
+    status: Mapped[ReceiptStatus] = mapped_column(_enum(ReceiptStatus), default=ReceiptStatus.TAKEN)
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
     promised_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]

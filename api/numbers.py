@@ -12,7 +12,9 @@ from api.models import Counter
 async def next_value(session: AsyncSession, name: str) -> int:
     """Increment and return counter ``name``, creating it at 1."""
     result = await session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
     value = result.scalar_one_or_none()
@@ -26,7 +28,9 @@ async def next_value(session: AsyncSession, name: str) -> int:
         # Another transaction created it first; its row is now there to increment.
         return (
             await session.execute(
-                update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                update(Counter)
+                .where(Counter.name == name)
+                .values(value=Counter.value + 1)
                 .returning(Counter.value)
             )
         ).scalar_one()

@@ -155,6 +155,8 @@ def load_settings() -> Settings:
             access_minutes=_env_int("ACCESS_MINUTES", AuthSettings.access_minutes),
             refresh_days=_env_int("REFRESH_DAYS", AuthSettings.refresh_days),
             login_attempts=_env_int("LOGIN_ATTEMPTS", AuthSettings.login_attempts),
-            login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", AuthSettings.login_window_seconds),
+            login_window_seconds=_env_int(
+                "LOGIN_WINDOW_SECONDS", AuthSettings.login_window_seconds
+            ),
         ),
     )

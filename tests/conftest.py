@@ -16,14 +16,14 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
-import httpx
 
 from api.app import create_app
 from api.db import Database
 from api.migrate import upgrade
-from api.models import Asset, Customer, Role, Site, StockLocation, User, LocationKind, Contact
+from api.models import Asset, Contact, Customer, LocationKind, Role, Site, StockLocation, User
 from api.settings import Settings
 from sync.rules.warranty import warranty_end
 from tests.helpers import PASSWORD_HASH, World
@@ -100,7 +100,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     """Settings pointing at the test database and a private data folder."""
-    return Settings(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret-key-that-is-long-enough-for-hs256")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+    )
 
 
 @pytest.fixture

@@ -76,7 +76,9 @@ async def test_detail_carries_the_full_history_with_who_and_what(
     desk = await login(client, "desk")
     job = await register(client, desk, world)
     job_id = job["job"]["id"]
-    await client.post(f"/api/jobs/{job_id}/accept", json={"handling_plan": "先电话指导"}, headers=desk)
+    await client.post(
+        f"/api/jobs/{job_id}/accept", json={"handling_plan": "先电话指导"}, headers=desk
+    )
     response = await client.patch(f"/api/jobs/{job_id}", json={"urgency": "critical"}, headers=desk)
     assert response.status_code == 200, response.text
     history = response.json()["history"]

@@ -20,6 +20,7 @@ from api.ratelimit import SlidingWindowLimiter
 from api.security import Principal
 from api.settings import Settings
 
+
 class AuthController(Controller):
     """Sessions: password login, refresh tokens bound to devices, logout."""
 
@@ -78,6 +79,7 @@ class AuthController(Controller):
         opt=PUBLIC,
         operation_id="refresh",
         summary="Get a new access token with the device's refresh token",
+        raises=[NotAuthorizedException],
         status_code=200,
     )
     async def refresh(

@@ -69,7 +69,7 @@ def _tokens(
         access_token=issue_access_token(
             principal, key=settings.effective_secret_key(), now=now, minutes=minutes
         ),
-        token_type="bearer",
+        token_type="bearer",  # noqa: S106 (the OAuth token type, not a secret)
         expires_in=minutes * 60,
         refresh_token=refresh,
         refresh_expires_at=device.refresh_expires_at,

@@ -11,17 +11,42 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Database
+from api.db import Database, count_rows
 from api.guards import EVERYONE, OFFICE, STAFF, allow
-from api.http import Conflict, DomainError, Out, Page, Schema, apply_patch, not_found
+from api.http import (
+    Conflict,
+    DomainError,
+    Offset,
+    Out,
+    Page,
+    Schema,
+    SearchText,
+    apply_patch,
+    not_found,
+)
 from api.models import LocationKind, Part, Role, StockLevel, StockLocation, StockMovement
 from api.security import Principal
 
-Price = Annotated[Decimal, msgspec.Meta(ge=0, le=99_999_999)]
-Quantity = Annotated[Decimal, msgspec.Meta(gt=0, le=1_000_000)]
+# msgspec cannot put bounds on Decimal; the structs check them in __post_init__ instead.
+Price = Decimal
+Quantity = Decimal
+MAX_PRICE = Decimal("99999999.99")
+MAX_QUANTITY = Decimal("1000000")
+
+
+def check_price(price: Decimal | msgspec.UnsetType) -> None:
+    """Refuse a price outside 0..99,999,999.99 (msgspec turns the error into a 400)."""
+    if isinstance(price, Decimal) and not (Decimal(0) <= price <= MAX_PRICE):
+        raise ValueError(f"price must be between 0 and {MAX_PRICE}")
+
+
+def check_quantity(quantity: Decimal) -> None:
+    """Refuse a quantity that is not positive or absurdly large."""
+    if not (Decimal(0) < quantity <= MAX_QUANTITY):
+        raise ValueError(f"quantity must be above 0 and at most {MAX_QUANTITY}")
 
 
 class PartIn(Schema):
@@ -32,6 +57,10 @@ class PartIn(Schema):
     name_en: Annotated[str, msgspec.Meta(max_length=200)] = ""
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] = "pc"
     price: Price = Decimal("0")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_price(self.price)
 
 
 class PartPatch(Schema):
@@ -46,6 +75,10 @@ class PartPatch(Schema):
     )
     price: Price | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_price(self.price)
 
 
 class PartOut(Out):
@@ -88,6 +121,10 @@ class MovementIn(Schema):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     from_location_id: uuid.UUID | None = None
     to_location_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_quantity(self.quantity)
 
 
 class MovementOut(Out):
@@ -172,9 +209,9 @@ class PartController(Controller):
     async def list_parts(
         self,
         db: Database,
-        q: Annotated[str | None, Parameter(max_length=100)] = None,
+        q: SearchText = None,
         active: bool | None = True,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Offset = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> Page[PartOut]:
         query = select(Part)
@@ -186,15 +223,19 @@ class PartController(Controller):
                 or_(Part.code.ilike(like), Part.name.ilike(like), Part.name_en.ilike(like))
             )
         async with db.read() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            total = await count_rows(session, query)
             rows = await session.scalars(query.order_by(Part.code).offset(offset).limit(limit))
-            return Page(items=[part_out(p) for p in rows], total=total or 0, offset=offset, limit=limit)
+            return Page(items=[part_out(p) for p in rows], total=total, offset=offset, limit=limit)
 
     @post("/", opt=allow(*OFFICE), operation_id="createPart", summary="Add a part to the catalogue")
     async def create_part(self, data: PartIn, db: Database, me: Principal) -> PartOut:
         async with db.write(actor_id=me.user_id) as session:
             part = Part(
-                code=data.code, name=data.name, name_en=data.name_en, unit=data.unit, price=data.price
+                code=data.code,
+                name=data.name,
+                name_en=data.name_en,
+                unit=data.unit,
+                price=data.price,
             )
             session.add(part)
             await session.flush()
@@ -258,9 +299,7 @@ class StockController(Controller):
                 .order_by(Part.code)
             )
             return [
-                LevelOut(
-                    part_id=p.id, code=p.code, name=p.name, unit=p.unit, quantity=lvl.quantity
-                )
+                LevelOut(part_id=p.id, code=p.code, name=p.name, unit=p.unit, quantity=lvl.quantity)
                 for lvl, p in rows.all()
             ]
 
@@ -309,7 +348,7 @@ class StockController(Controller):
         db: Database,
         location_id: uuid.UUID | None = None,
         part_id: uuid.UUID | None = None,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Offset = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> Page[MovementOut]:
         query = select(StockMovement)
@@ -323,10 +362,10 @@ class StockController(Controller):
         if part_id is not None:
             query = query.where(StockMovement.part_id == part_id)
         async with db.read() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            total = await count_rows(session, query)
             rows = await session.scalars(
                 query.order_by(StockMovement.created_at.desc()).offset(offset).limit(limit)
             )
             return Page(
-                items=[movement_out(m) for m in rows], total=total or 0, offset=offset, limit=limit
+                items=[movement_out(m) for m in rows], total=total, offset=offset, limit=limit
             )

@@ -9,11 +9,10 @@ from typing import Annotated
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from api.db import Database
+from api.db import Database, count_rows
 from api.domain.customers import services
 from api.domain.customers.schemas import (
     AssetIn,
@@ -27,17 +26,11 @@ from api.domain.customers.schemas import (
     SitePatch,
 )
 from api.guards import OFFICE, STAFF, allow
-from api.http import DomainError, Page, apply_patch, not_found
+from api.http import DomainError, Offset, Page, SearchText, apply_patch, not_found
 from api.models import Asset, Customer, Site
 from api.security import Principal
 
-Query = Annotated[str | None, Parameter(max_length=100, description="Text to search for")]
-Offset = Annotated[int, Parameter(ge=0)]
 Limit = Annotated[int, Parameter(ge=1, le=200)]
-
-
-async def _count(session: AsyncSession, query: Select[tuple[object]]) -> int:
-    return (await session.scalar(select(func.count()).select_from(query.subquery()))) or 0
 
 
 class CustomerController(Controller):
@@ -53,16 +46,18 @@ class CustomerController(Controller):
         summary="Search customers by name, code or phone",
     )
     async def list_customers(
-        self, db: Database, q: Query = None, offset: Offset = 0, limit: Limit = 50
+        self, db: Database, q: SearchText = None, offset: Offset = 0, limit: Limit = 50
     ) -> Page[CustomerOut]:
         query = select(Customer)
         if q:
             like = f"%{q}%"
             query = query.where(
-                or_(Customer.name.ilike(like), Customer.code.ilike(like), Customer.phone.ilike(like))
+                or_(
+                    Customer.name.ilike(like), Customer.code.ilike(like), Customer.phone.ilike(like)
+                )
             )
         async with db.read() as session:
-            total = await _count(session, query)  # type: ignore[arg-type]
+            total = await count_rows(session, query)
             rows = await session.scalars(
                 query.options(selectinload(Customer.contacts))
                 .order_by(Customer.name)
@@ -145,7 +140,7 @@ class SiteController(Controller):
         self,
         db: Database,
         customer_id: uuid.UUID | None = None,
-        q: Query = None,
+        q: SearchText = None,
         offset: Offset = 0,
         limit: Limit = 50,
     ) -> Page[SiteOut]:
@@ -156,7 +151,7 @@ class SiteController(Controller):
             like = f"%{q}%"
             query = query.where(or_(Site.name.ilike(like), Site.address.ilike(like)))
         async with db.read() as session:
-            total = await _count(session, query)  # type: ignore[arg-type]
+            total = await count_rows(session, query)
             rows = await session.scalars(query.order_by(Site.name).offset(offset).limit(limit))
             return Page(
                 items=[services.site_out(s) for s in rows], total=total, offset=offset, limit=limit
@@ -237,7 +232,7 @@ class AssetController(Controller):
         today: date,
         customer_id: uuid.UUID | None = None,
         site_id: uuid.UUID | None = None,
-        q: Query = None,
+        q: SearchText = None,
         offset: Offset = 0,
         limit: Limit = 50,
     ) -> Page[AssetOut]:
@@ -252,7 +247,7 @@ class AssetController(Controller):
                 or_(Asset.serial.ilike(like), Asset.model.ilike(like), Asset.name.ilike(like))
             )
         async with db.read() as session:
-            total = await _count(session, query)  # type: ignore[arg-type]
+            total = await count_rows(session, query)
             rows = await session.scalars(
                 query.order_by(Asset.model, Asset.serial).offset(offset).limit(limit)
             )

@@ -101,9 +101,9 @@ class SitePatch(Schema):
 
     name: Required200 | msgspec.UnsetType = msgspec.UNSET
     address: Text300 | msgspec.UnsetType = msgspec.UNSET
-    region_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
-    latitude: Latitude | None | msgspec.UnsetType = msgspec.UNSET
-    longitude: Longitude | None | msgspec.UnsetType = msgspec.UNSET
+    region_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    latitude: Latitude | msgspec.UnsetType | None = msgspec.UNSET
+    longitude: Longitude | msgspec.UnsetType | None = msgspec.UNSET
     remote: bool | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -146,9 +146,9 @@ class AssetPatch(Schema):
         msgspec.UNSET
     )
     name: Text200 | msgspec.UnsetType = msgspec.UNSET
-    acceptance_date: date | None | msgspec.UnsetType = msgspec.UNSET
-    warranty_months: Months | None | msgspec.UnsetType = msgspec.UNSET
-    warranty_end: date | None | msgspec.UnsetType = msgspec.UNSET
+    acceptance_date: date | msgspec.UnsetType | None = msgspec.UNSET
+    warranty_months: Months | msgspec.UnsetType | None = msgspec.UNSET
+    warranty_end: date | msgspec.UnsetType | None = msgspec.UNSET
     contract_ref: Text100 | msgspec.UnsetType = msgspec.UNSET
 
 

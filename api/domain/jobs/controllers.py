@@ -10,7 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
-from api.db import Database
+from api.db import Database, count_rows
 from api.domain.jobs import services
 from api.domain.jobs.schemas import (
     AcceptIn,
@@ -24,14 +24,14 @@ from api.domain.jobs.schemas import (
     ScheduleIn,
 )
 from api.guards import EVERYONE, OFFICE, allow
-from api.http import Conflict, DomainError, Page, apply_patch
-from api.models import Asset, Site
+from api.http import Conflict, DomainError, Offset, Page, SearchText, apply_patch
+from api.models import Asset, Job, Site
 from api.security import Principal
 from api.settings import Settings
-from sync.rules.lifecycle import JobStatus, TransitionError
+from sync.rules.lifecycle import JobStatus
 from sync.rules.sla import SlaState
 
-CONFLICT = [NotFoundException, Conflict, TransitionError]
+CONFLICT = [NotFoundException, Conflict]
 
 
 class JobController(Controller):
@@ -76,8 +76,8 @@ class JobController(Controller):
         ] = None,
         reported_from: date | None = None,
         reported_to: date | None = None,
-        q: Annotated[str | None, Parameter(max_length=100)] = None,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        q: SearchText = None,
+        offset: Offset = 0,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> Page[JobSummary]:
         if sla in (SlaState.MET, SlaState.MISSED):
@@ -99,12 +99,10 @@ class JobController(Controller):
             cal=cal,
         )
         async with db.read() as session:
-            total = await services.count(session, query)
+            total = await count_rows(session, query)
             jobs = list(
                 await session.scalars(
-                    query.order_by(services.Job.reported_at.desc(), services.Job.id)
-                    .offset(offset)
-                    .limit(limit)
+                    query.order_by(Job.reported_at.desc(), Job.id).offset(offset).limit(limit)
                 )
             )
             items = await services.summaries(session, jobs, now=now, cal=cal)

@@ -46,8 +46,8 @@ class JobPatch(Schema):
     contact_phone: Annotated[str, msgspec.Meta(max_length=40)] | msgspec.UnsetType = msgspec.UNSET
     office_notes: LongText | msgspec.UnsetType = msgspec.UNSET
     handling_plan: LongText | msgspec.UnsetType = msgspec.UNSET
-    site_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
-    asset_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+    site_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    asset_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class AcceptIn(Schema):

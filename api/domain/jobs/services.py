@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -199,9 +199,18 @@ def _sla_conditions(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[b
     return breached, and_(not_(breached), risky)
 
 
-def filtered_jobs(f: JobFilter, *, me: Principal, now: datetime, cal: sla.WorkCalendar) -> Select[
-    tuple[Job]
-]:
+def _day_start(day: date, plus_days: int, cal: sla.WorkCalendar) -> datetime | None:
+    """Local midnight ``plus_days`` after ``day``, in UTC; None past the calendar's ends
+    (a filter from year 1 or to year 9999 is no bound at all)."""
+    try:
+        return datetime.combine(day + timedelta(days=plus_days), time.min, cal.tz).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def filtered_jobs(
+    f: JobFilter, *, me: Principal, now: datetime, cal: sla.WorkCalendar
+) -> Select[Job]:
     """The job query for a filter, limited to what ``me`` may see."""
     query = select(Job).where(job_visible_to(me))
     if f.status:
@@ -212,11 +221,9 @@ def filtered_jobs(f: JobFilter, *, me: Principal, now: datetime, cal: sla.WorkCa
         query = query.where(Job.assigned_engineer_id.is_(None))
     if f.customer_id is not None:
         query = query.where(Job.customer_id == f.customer_id)
-    if f.reported_from is not None:
-        start = datetime.combine(f.reported_from, datetime.min.time(), cal.tz)
+    if f.reported_from is not None and (start := _day_start(f.reported_from, 0, cal)):
         query = query.where(Job.reported_at >= start)
-    if f.reported_to is not None:
-        end = datetime.combine(f.reported_to, datetime.min.time(), cal.tz) + timedelta(days=1)
+    if f.reported_to is not None and (end := _day_start(f.reported_to, 1, cal)):
         query = query.where(Job.reported_at < end)
     if f.q:
         like = f"%{f.q}%"
@@ -277,12 +284,11 @@ async def summaries(
         )
     }
     site_ids = {j.site_id for j in jobs if j.site_id}
-    sites = {
-        s.id: s.name for s in await session.scalars(select(Site).where(Site.id.in_(site_ids)))
-    }
+    sites = {s.id: s.name for s in await session.scalars(select(Site).where(Site.id.in_(site_ids)))}
     eng_ids = {j.assigned_engineer_id for j in jobs if j.assigned_engineer_id}
     engineers = {
-        u.id: u.display_name for u in await session.scalars(select(User).where(User.id.in_(eng_ids)))
+        u.id: u.display_name
+        for u in await session.scalars(select(User).where(User.id.in_(eng_ids)))
     }
     return [
         JobSummary(
@@ -317,7 +323,9 @@ async def detail(
 ) -> JobDetail:
     """Everything about a job, with its full change history."""
     (summary,) = await summaries(session, [job], now=now, cal=cal)
-    customer = await session.get(Customer, job.customer_id, options=[selectinload(Customer.contacts)])
+    customer = await session.get(
+        Customer, job.customer_id, options=[selectinload(Customer.contacts)]
+    )
     if customer is None:  # a foreign key guarantees it; this only satisfies the type checker
         raise not_found("customer")
     site = await session.get(Site, job.site_id) if job.site_id else None
@@ -413,7 +421,9 @@ async def detail(
             )
         ],
         satisfaction=[
-            SatisfactionOut(id=s.id, source=s.source.value, score=s.score, remarks=s.remarks, at=s.at)
+            SatisfactionOut(
+                id=s.id, source=s.source.value, score=s.score, remarks=s.remarks, at=s.at
+            )
             for s in await session.scalars(
                 select(Satisfaction).where(Satisfaction.job_id == job.id).order_by(Satisfaction.at)
             )
@@ -458,8 +468,3 @@ async def detail(
             for a, name in history.all()
         ],
     )
-
-
-async def count(session: AsyncSession, query: Select[tuple[Job]]) -> int:
-    """How many rows a job query matches."""
-    return (await session.scalar(select(func.count()).select_from(query.subquery()))) or 0

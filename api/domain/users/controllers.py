@@ -9,13 +9,13 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from api.db import Database
+from api.db import Database, count_rows
 from api.domain.auth.schemas import UserOut
 from api.domain.auth.services import user_out
 from api.guards import EVERYONE, STAFF, allow
-from api.http import Out, Page, Schema, apply_patch, not_found
+from api.http import Offset, Out, Page, Schema, SearchText, apply_patch, not_found
 from api.models import Region, Role, Team, TeamKind, User
 from api.security import Principal, hash_password
 
@@ -49,8 +49,8 @@ class UserPatch(Schema):
         msgspec.UNSET
     )
     active: bool | msgspec.UnsetType = msgspec.UNSET
-    region_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
-    team_id: uuid.UUID | None | msgspec.UnsetType = msgspec.UNSET
+    region_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    team_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class RegionOut(Out):
@@ -87,9 +87,9 @@ class UserController(Controller):
         db: Database,
         role: Role | None = None,
         region_id: uuid.UUID | None = None,
-        q: Annotated[str | None, Parameter(max_length=100)] = None,
+        q: SearchText = None,
         active: bool | None = None,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Offset = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> Page[UserOut]:
         query = select(User)
@@ -103,13 +103,9 @@ class UserController(Controller):
             like = f"%{q}%"
             query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
         async with db.read() as session:
-            total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(
-                query.order_by(User.username).offset(offset).limit(limit)
-            )
-            return Page(
-                items=[user_out(u) for u in rows], total=total or 0, offset=offset, limit=limit
-            )
+            total = await count_rows(session, query)
+            rows = await session.scalars(query.order_by(User.username).offset(offset).limit(limit))
+            return Page(items=[user_out(u) for u in rows], total=total, offset=offset, limit=limit)
 
     @post(
         "/",

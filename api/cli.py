@@ -1,0 +1,228 @@
+"""The ``fieldsync`` command: serve, migrate, demo data, users and spreadsheet imports."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from api.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Fieldsync: offline-first field service. Settings come from FIELDSYNC_* variables
+    (see docs/configuration.md)."""
+    ctx.obj = load_settings()
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default FIELDSYNC_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default FIELDSYNC_PORT, 8000).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--migrate/--no-migrate", default=True, show_default=True, help="Migrate first.")
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, workers: int, migrate: bool
+) -> None:
+    """Serve the API, the engineer app and the office console."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    if migrate:
+        _upgrade(settings)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def _upgrade(settings: Settings) -> None:
+    from api.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Migrate the database to the latest schema (or REVISION)."""
+    from api.migrate import upgrade
+
+    settings = _settings(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@click.pass_context
+def db_revision(ctx: click.Context, message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from api.migrate import alembic_config
+
+    command.revision(
+        alembic_config(_settings(ctx).effective_database_url), message=message, autogenerate=True
+    )
+
+
+async def _with_db(settings: Settings, work: Any) -> Any:
+    from api.db import Database
+
+    database = Database(settings.effective_database_url)
+    try:
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load bilingual demo data (once; a second run changes nothing)."""
+    from api.demo import load_demo
+
+    settings = _settings(ctx)
+    _upgrade(settings)
+    summary = asyncio.run(
+        _with_db(settings, lambda d: load_demo(d, calendar=settings.calendar.calendar))
+    )
+    if summary.skipped:
+        click.echo("demo data already loaded")
+    else:
+        click.echo("demo data loaded")
+    print_logins(summary.logins)
+
+
+def print_logins(logins: list[tuple[str, str, str]]) -> None:
+    """Print the demo logins as a small table."""
+    if not logins:
+        return
+    click.echo("demo logins (username / password / role):")
+    for username, password, role in logins:
+        click.echo(f"  {username:<14} {password:<10} {role}")
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "dispatcher", "supervisor", "engineer", "quality"]),
+)
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--name", "display_name", default=None, help="Display name (default: username).")
+@click.pass_context
+def user_create(
+    ctx: click.Context, role: str, username: str, password: str, display_name: str | None
+) -> None:
+    """Create a user."""
+    from api.models import Role, User
+    from api.security import hash_password
+
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    settings = _settings(ctx)
+    _upgrade(settings)
+
+    async def work(database: Any) -> None:
+        async with database.write() as session:
+            exists = await session.scalar(select(User.id).where(User.username == username))
+            if exists is not None:
+                raise click.ClickException(f"user {username!r} already exists")
+            session.add(
+                User(
+                    username=username,
+                    display_name=display_name or username,
+                    password_hash=hash_password(password),
+                    role=Role(role),
+                )
+            )
+
+    asyncio.run(_with_db(settings, work))
+    click.echo(f"created {role} {username}")
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["customers", "assets", "parts"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the rows that failed, with reasons, to this CSV.",
+)
+@click.pass_context
+def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None) -> None:
+    """Import customers, assets or parts from a CSV or XLSX FILE (see docs/import.md)."""
+    from api.importer import ImportFormatError, import_file
+
+    settings = _settings(ctx)
+    _upgrade(settings)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=f"importing {kind}", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        report = asyncio.run(
+            _with_db(settings, lambda d: import_file(d, kind, file, progress=progress))  # type: ignore[arg-type]
+        )
+    except ImportFormatError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(
+        f"{report.total_rows} rows: {report.created} created, {report.updated} updated, "
+        f"{len(report.errors)} with errors"
+    )
+    for err in report.errors[:20]:
+        click.echo(f"  row {err.row}, {err.column}: {err.message}", err=True)
+    if len(report.errors) > 20:
+        click.echo(f"  … and {len(report.errors) - 20} more", err=True)
+    if errors_path is not None and report.errors:
+        report.write_errors_csv(errors_path)
+        click.echo(f"errors written to {errors_path}")
+    if report.errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Fieldsync service reports: context structs, templates, rendering and signing."""
