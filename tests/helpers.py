@@ -1,9 +1,17 @@
-"""Helpers shared by tests: the small office world and logging in."""
+"""Helpers shared by tests: the small office world, logging in, and real server processes."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -37,3 +45,63 @@ async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+FIELDSYNC = str(Path(sys.executable).with_name("fieldsync"))
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(data: Path, **extra: str) -> dict[str, str]:
+    """The environment of a Fieldsync process keeping its data in ``data``."""
+    env = {**os.environ, "FIELDSYNC_DATA_DIR": str(data), **extra}
+    if "FIELDSYNC_DATABASE_URL" not in extra:
+        env.pop("FIELDSYNC_DATABASE_URL", None)
+    return env
+
+
+def fieldsync(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``fieldsync`` command with its data in ``data``; fails the test on error."""
+    result = subprocess.run(
+        [FIELDSYNC, *args], env=server_env(data, **env), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@contextmanager
+def served(data: Path, **env: str) -> Iterator[str]:
+    """A ``fieldsync serve`` process on a free port; yields its base URL. On exit, asserts the
+    server logged no unhandled error."""
+    port = free_port()
+    log_path = data / f"server-{port}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [FIELDSYNC, "serve", "--no-migrate", "--port", str(port)],
+            env=server_env(data, **env),
+            stdout=log,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text())
+                time.sleep(0.05)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    errors = [line for line in log_path.read_text().splitlines() if '"level": "error"' in line]
+    assert errors == [], errors[:3]

@@ -6,12 +6,7 @@ No generated request may get a 5xx, and every response must match the documented
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,62 +19,26 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-FIELDSYNC = str(Path(sys.executable).with_name("fieldsync"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers import fieldsync, served
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Fieldsync server on SQLite, with an admin account."""
     data = tmp_path_factory.mktemp("fuzz")
-    port = _free_port()
-    env = {**os.environ, "FIELDSYNC_DATA_DIR": str(data), "FIELDSYNC_PORT": str(port)}
-    env.pop("FIELDSYNC_DATABASE_URL", None)
-    subprocess.run(
-        [
-            FIELDSYNC,
-            "user",
-            "create",
-            "--role",
-            "admin",
-            "--username",
-            "fuzz",
-            "--password",
-            "fuzz-password",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
+    fieldsync(
+        data,
+        "user",
+        "create",
+        "--role",
+        "admin",
+        "--username",
+        "fuzz",
+        "--password",
+        "fuzz-password",
     )
-    log = (data / "server.log").open("w")
-    proc = subprocess.Popen([FIELDSYNC, "serve", "--no-migrate"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError((data / "server.log").read_text())
+    with served(data) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-        # The server must never have logged an unhandled error.
-        errors = [
-            line
-            for line in (data / "server.log").read_text().splitlines()
-            if '"level": "error"' in line
-        ]
-        assert errors == [], errors[:3]
 
 
 @pytest.fixture(scope="module")
