@@ -37,6 +37,11 @@ from api.domain.customers.controllers import (
     SiteController,
 )
 from api.domain.jobs.controllers import JobController
+from api.domain.sync.controllers import (
+    ConflictController,
+    FieldHistoryController,
+    SyncController,
+)
 from api.domain.users.controllers import DirectoryController, UserController
 from api.guards import PUBLIC, PUBLIC_MARK, ROLES_KEY, role_guard
 from api.http import (
@@ -103,6 +108,9 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         PartController,
         StockController,
         JobController,
+        SyncController,
+        ConflictController,
+        FieldHistoryController,
     ]
     if PWA_DIST.is_dir():
         handlers.append(

@@ -12,13 +12,15 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import Connection, event, insert, inspect
+from sqlalchemy.orm import Mapper, Session, UOWTransaction, object_session
 
+from api.ids import uuid7
+from api.logs import request_id_var
 from api.models import Audited, AuditLog, Base, utcnow
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A JSON-safe form of a column value."""
     if isinstance(value, Enum):
         return value.value
@@ -46,10 +48,36 @@ def _entity_id(obj: Base) -> str:
     return ":".join(str(v) for v in ident)
 
 
+def ensure_pk(obj: Base) -> None:
+    """Fill a new row's Python-side defaults (its key, times, version) now, so hooks can name
+    and describe the row before the INSERT would apply them."""
+    mapper = inspect(type(obj))
+    for prop in mapper.column_attrs:
+        col = prop.columns[0]
+        default = getattr(col, "default", None)
+        if default is None or getattr(obj, prop.key, None) is not None:
+            continue
+        arg = getattr(default, "arg", None)
+        if callable(arg):
+            setattr(obj, prop.key, arg(None))
+        elif getattr(default, "is_scalar", False):
+            setattr(obj, prop.key, arg)
+
+
+def entity_id(obj: Base) -> str:
+    """The text form of a row's primary key."""
+    return _entity_id(obj)
+
+
+def row_data(obj: Base) -> dict[str, Any]:
+    """A JSON-safe dict of a row's columns, secrets left out."""
+    return _snapshot(obj)
+
+
 def _snapshot(obj: Base) -> dict[str, Any]:
     exclude = type(obj).__audit_exclude__
     return {
-        attr.key: _plain(getattr(obj, attr.key))
+        attr.key: plain(getattr(obj, attr.key))
         for attr in inspect(type(obj)).column_attrs
         if attr.key not in exclude
     }
@@ -60,7 +88,7 @@ def _record(session: Session, obj: Base, action: str, before: Any, after: Any) -
     session.add(
         AuditLog(
             actor_id=info.get("actor_id"),
-            request_id=info.get("request_id", ""),
+            request_id=info.get("request_id") or request_id_var.get(),
             entity=type(obj).__tablename__,
             entity_id=_entity_id(obj),
             job_id=_job_id(obj),
@@ -76,14 +104,7 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
     now = utcnow()
     for obj in list(session.new):
         if isinstance(obj, Base) and type(obj).__audit__:
-            # Defaults are applied at INSERT; fill the primary key now so the log can name it.
-            mapper = inspect(type(obj))
-            for col in mapper.primary_key:
-                name = mapper.get_property_by_column(col).key
-                if getattr(obj, name, None) is None and col.default is not None:
-                    arg = getattr(col.default, "arg", None)
-                    if callable(arg):
-                        setattr(obj, name, arg(None))
+            ensure_pk(obj)
             _record(session, obj, "insert", None, _snapshot(obj))
     for obj in list(session.dirty):
         if not (isinstance(obj, Base) and type(obj).__audit__):
@@ -100,14 +121,35 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
             if key in exclude:
                 before[key] = after[key] = "<changed>"
                 continue
-            before[key] = _plain(hist.deleted[0]) if hist.deleted else None
-            after[key] = _plain(hist.added[0]) if hist.added else None
+            before[key] = plain(hist.deleted[0]) if hist.deleted else None
+            after[key] = plain(hist.added[0]) if hist.added else None
         if not after:
             continue
         if isinstance(obj, Audited):
             obj.version = (obj.version or 0) + 1
             obj.updated_at = now
         _record(session, obj, "update", before, after)
-    for obj in list(session.deleted):
-        if isinstance(obj, Base) and type(obj).__audit__:
-            _record(session, obj, "delete", _snapshot(obj), None)
+
+
+
+@event.listens_for(Base, "after_delete", propagate=True)
+def _after_delete(_mapper: Mapper[Any], connection: Connection, target: Base) -> None:
+    # A mapper event, not before_flush: deletes by cascade or delete-orphan only show up here.
+    if not type(target).__audit__:
+        return
+    session = object_session(target)
+    info = session.info if session is not None else {}
+    connection.execute(
+        insert(AuditLog.__table__).values(
+            id=uuid7(),
+            at=utcnow(),
+            actor_id=info.get("actor_id"),
+            request_id=info.get("request_id") or request_id_var.get(),
+            entity=type(target).__tablename__,
+            entity_id=_entity_id(target),
+            job_id=_job_id(target),
+            action="delete",
+            before=_snapshot(target),
+            after=None,
+        )
+    )

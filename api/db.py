@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from api import audit as _audit  # noqa: F401  (every session of ours writes the audit log)
+from api import feed as _feed  # noqa: F401  (and the change feed)
 
 
 def is_sqlite(url: str) -> bool:

@@ -25,6 +25,7 @@ from api.domain.jobs.services import start_clocks
 from api.ids import uuid7
 from api.models import (
     Asset,
+    Assignment,
     Base,
     Billing,
     Channel,
@@ -1521,6 +1522,12 @@ async def load_demo(
         for layer in rows.layers():
             session.add_all(layer)
             await session.flush()
+        # Who holds each job: the sync scope of an engineer's phone (api/domain/sync).
+        session.add_all(
+            Assignment(job_id=j.id, engineer_id=j.assigned_engineer_id, assigned_at=j.assigned_at)
+            for j in rows.jobs
+            if j.assigned_engineer_id is not None and j.assigned_at is not None
+        )
     statuses = Tally(str(job.status) for job in rows.jobs)
     return DemoSummary(
         skipped=False,

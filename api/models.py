@@ -612,3 +612,155 @@ class AuditLog(Base):
         Index("ix_audit_log_entity", "entity", "entity_id"),
         Index("ix_audit_log_job", "job_id", "at"),
     )
+
+
+# ---- sync ------------------------------------------------------------------------------------
+
+
+class Change(Base):
+    """One entry of the change feed that devices pull, in commit order.
+
+    ``seq`` is ``T << 20 | n``: ``T`` is taken from the ``feed`` counter row, whose lock the
+    transaction holds until it commits, so a later ``T`` always commits later; ``n`` orders the
+    changes within one transaction. A cursor already served can never be overtaken.
+    """
+
+    __tablename__ = "changes"
+    __audit__ = False
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    op: Mapped[str] = mapped_column(String(8))
+    """upsert or delete (a tombstone)."""
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """The engineer a van's stock belongs to."""
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_changes_entity", "entity", "entity_id"),)
+
+
+class DeviceSync(Base):
+    """A device's sync state: the last applied mutation sequence and its clock."""
+
+    __tablename__ = "device_sync"
+    __audit__ = False
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_push_at: Mapped[datetime | None]
+    last_pull_at: Mapped[datetime | None]
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    clock_skewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    protocol: Mapped[int] = mapped_column(Integer, default=1)
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+
+
+class MutationLog(Base):
+    """The result of every mutation a device pushed, kept so a retry gets the same answer."""
+
+    __tablename__ = "mutation_log"
+    __audit__ = False
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    """The client-made mutation id."""
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(40))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    args: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    """The mutation as sent, so a refused one can still be read by the office."""
+    device_time: Mapped[datetime | None]
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+
+
+class ConflictStatus(StrEnum):
+    """Whether a person has decided a conflict."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class SyncConflict(Audited, Base):
+    """A clash that needs a person: both values kept until the office decides."""
+
+    __tablename__ = "sync_conflicts"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    field: Mapped[str] = mapped_column(String(60))
+    policy: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    base_value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    server_value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    client_value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    device_time: Mapped[datetime | None]
+    status: Mapped[ConflictStatus] = mapped_column(
+        _enum(ConflictStatus), default=ConflictStatus.OPEN
+    )
+    resolution: Mapped[str] = mapped_column(String(10), default="")
+    """server, client or value."""
+    resolved_value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_sync_conflicts_status", "status", "created_at"),)
+
+
+class FieldHistory(Base):
+    """A value a merge overrode or refused: never lost, always visible to the office."""
+
+    __tablename__ = "field_history"
+    __audit__ = False
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    field: Mapped[str] = mapped_column(String(60))
+    value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    """overridden (a merge replaced it), rejected (refused) or conflict (awaits a person)."""
+    reason: Mapped[str] = mapped_column(Text, default="")
+    written_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FieldWrite(Base):
+    """Who last wrote each merged field (so a merge can tell the office's change from the
+    engineer's own)."""
+
+    __tablename__ = "field_writes"
+    __audit__ = False
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    field: Mapped[str] = mapped_column(String(60), primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """Who a job was assigned to, and until when: work from a former assignee is kept."""
+
+    __tablename__ = "assignments"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    engineer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class DeviceScope(Base):
+    """The jobs a device holds, so a pull can tell a job that entered or left its scope."""
+
+    __tablename__ = "device_scope"
+    __audit__ = False
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), primary_key=True)

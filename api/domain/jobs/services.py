@@ -27,6 +27,7 @@ from api.domain.jobs.schemas import (
 from api.http import Conflict, DomainError, not_found
 from api.models import (
     Asset,
+    Assignment,
     AuditLog,
     Customer,
     Job,
@@ -150,6 +151,8 @@ async def assign(
         move(job, JobStatus.ASSIGNED, me)
     if job.assigned_engineer_id != engineer_id:
         job.acknowledged_at = None
+        await end_assignment(session, job, now=now)
+        session.add(Assignment(job_id=job.id, engineer_id=engineer_id, assigned_at=now))
     job.assigned_engineer_id = engineer_id
     job.assigned_at = now
     if scheduled_at is not None:
@@ -158,6 +161,15 @@ async def assign(
         job.handling_plan = handling_plan
     if job.plan_given_at is None:
         job.plan_given_at = now
+
+
+async def end_assignment(session: AsyncSession, job: Job, *, now: datetime) -> None:
+    """End the job's current assignment: it leaves that engineer's phone at the next sync."""
+    current = await session.scalar(
+        select(Assignment).where(Assignment.job_id == job.id, Assignment.ended_at.is_(None))
+    )
+    if current is not None:
+        current.ended_at = now
 
 
 def accept(job: Job, *, handling_plan: str, me: Principal, now: datetime) -> None:

@@ -1,0 +1,176 @@
+"""Reconciliation: the office decides a conflict, and the decision is a change like any other
+(it enters the feed and reaches the devices at their next pull)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.audit import plain
+from api.domain.sync.handlers import apply_status, note_write
+from api.http import Conflict, DomainError
+from api.models import (
+    Billing,
+    ConflictStatus,
+    FieldHistory,
+    Job,
+    PartLine,
+    Role,
+    Signature,
+    SyncConflict,
+    User,
+)
+from api.security import Principal
+from sync.merge import ENGINEER_RECORD_FIELDS
+from sync.rules.lifecycle import JobStatus
+
+
+class Choice(StrEnum):
+    """What the office keeps."""
+
+    SERVER = "server"
+    CLIENT = "client"
+    VALUE = "value"
+
+
+def _kept(conflict: SyncConflict, choice: Choice, value: Any) -> Any:
+    if choice is Choice.SERVER:
+        return conflict.server_value
+    if choice is Choice.CLIENT:
+        return conflict.client_value
+    return value
+
+
+async def resolve(
+    session: AsyncSession,
+    conflict: SyncConflict,
+    *,
+    choice: Choice,
+    value: Any,
+    me: Principal,
+    now: datetime,
+) -> None:
+    """Apply the office's decision and close the conflict."""
+    if conflict.status is ConflictStatus.RESOLVED:
+        raise Conflict("the conflict is resolved already")
+    if choice is Choice.VALUE and value is None:
+        raise DomainError("choice 'value' needs a value")
+    kept = _kept(conflict, choice, value)
+    job = await session.get(Job, conflict.job_id, with_for_update=True)
+    if job is None:  # foreign key: cannot happen; keeps the type checker honest
+        raise DomainError("the conflict's job is gone")
+    if choice is not Choice.SERVER:
+        await _apply(session, conflict, job, kept, choice=choice, me=me, now=now)
+    conflict.status = ConflictStatus.RESOLVED
+    conflict.resolution = choice.value
+    conflict.resolved_value = plain(kept)
+    conflict.resolved_by = me.user_id
+    conflict.resolved_at = now
+    dropped = conflict.client_value if choice is Choice.SERVER else conflict.server_value
+    session.add(
+        FieldHistory(
+            job_id=job.id,
+            entity=conflict.entity,
+            entity_id=conflict.entity_id,
+            field=conflict.field,
+            value=dropped,
+            outcome="overridden",
+            reason=f"conflict resolved by the office: kept the {choice.value} value",
+            written_by=me.user_id,
+        )
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    conflict: SyncConflict,
+    job: Job,
+    kept: Any,
+    *,
+    choice: Choice,
+    me: Principal,
+    now: datetime,
+) -> None:
+    entity, field = conflict.entity, conflict.field
+    if entity == "jobs" and field == "status":
+        try:
+            target = JobStatus(kept)
+        except ValueError:
+            raise DomainError(f"{kept!r} is not a job status") from None
+        apply_status(job, target, at=conflict.device_time or now)
+        return
+    if entity == "jobs" and field in ENGINEER_RECORD_FIELDS:
+        if not isinstance(kept, str):
+            raise DomainError(f"{field} takes text")
+        setattr(job, field, kept)
+        await note_write(
+            session, entity, str(job.id), field, user_id=me.user_id, device_id=None, now=now
+        )
+        return
+    if entity == "jobs" and field == "assigned_engineer_id":
+        await _reassign(session, job, kept, me=me, now=now)
+        return
+    if entity == "part_lines":
+        line = await session.get(PartLine, uuid.UUID(conflict.entity_id), with_for_update=True)
+        if line is None:
+            raise DomainError("the part line is gone")
+        setattr(line, field, _part_value(field, kept))
+        await note_write(
+            session, entity, conflict.entity_id, field, user_id=me.user_id, device_id=None, now=now
+        )
+        return
+    if entity == "signatures":
+        if choice is Choice.VALUE:
+            raise DomainError("a signature conflict is resolved by choosing a side")
+        signature = await session.get(Signature, uuid.UUID(conflict.entity_id))
+        if signature is None or not isinstance(kept, dict):
+            raise DomainError("the signature is gone")
+        signature.signer_name = kept["signer_name"]
+        signature.strokes = kept["strokes"]
+        signature.content_sha256 = kept["content_sha256"]
+        signature.device_time = datetime.fromisoformat(kept["device_time"])
+        signature.latitude = kept.get("latitude")
+        signature.longitude = kept.get("longitude")
+        return
+    raise DomainError(f"conflicts on {entity}.{field} are resolved by choosing the server side")
+
+
+def _part_value(field: str, kept: Any) -> Any:
+    try:
+        if field == "quantity":
+            return Decimal(str(kept))
+        if field == "billing":
+            return Billing(kept)
+    except (InvalidOperation, ValueError):
+        raise DomainError(f"{kept!r} is not a valid {field}") from None
+    return str(kept)
+
+
+async def _reassign(
+    session: AsyncSession, job: Job, kept: Any, *, me: Principal, now: datetime
+) -> None:
+    from api.domain.jobs.services import assign
+
+    try:
+        engineer_id = uuid.UUID(str(kept))
+    except ValueError:
+        raise DomainError("assigned_engineer_id takes a user id") from None
+    role = await session.scalar(select(User.role).where(User.id == engineer_id))
+    if role != Role.ENGINEER:
+        raise DomainError("the chosen user is not an engineer")
+    if job.assigned_engineer_id != engineer_id:
+        await assign(
+            session,
+            job,
+            engineer_id=engineer_id,
+            scheduled_at=None,
+            handling_plan="",
+            me=me,
+            now=now,
+        )

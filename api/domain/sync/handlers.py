@@ -1,0 +1,719 @@
+"""One handler per mutation of the sync protocol: the engineer's work applied to the server.
+
+Each handler runs inside its own savepoint (``push.py``). It raises :class:`Rejected` to refuse
+the mutation with a reason; otherwise it returns what happened. Values that a merge overrides
+or that need a person are kept in ``field_history`` and ``sync_conflicts``: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.audit import plain
+from api.models import (
+    Assignment,
+    Billing,
+    FieldHistory,
+    FieldWrite,
+    Job,
+    Note,
+    Part,
+    PartLine,
+    PartSource,
+    Photo,
+    PhotoCategory,
+    ReceiptEvent,
+    RepairReceipt,
+    Role,
+    Satisfaction,
+    SatisfactionSource,
+    Signature,
+    SignerRole,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+    SyncConflict,
+    TripEvent,
+    TripKind,
+    User,
+)
+from api.numbers import next_number
+from sync import wire
+from sync.merge import (
+    ENGINEER_RECORD_FIELDS,
+    PART_LINE_FIELDS,
+    Decision,
+    Outcome,
+    Policy,
+    Writer,
+    merge_field,
+    merge_status,
+)
+from sync.rules.lifecycle import Actor, JobStatus, can_transition
+
+REASSIGNED = "the job was reassigned to another engineer while this work was offline"
+
+
+class Rejected(Exception):
+    """The mutation is refused; the reason goes back to the device."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Context:
+    """What a handler needs to know about the mutation it applies."""
+
+    session: AsyncSession
+    user_id: uuid.UUID
+    device_id: uuid.UUID
+    mutation_id: uuid.UUID
+    device_time: datetime
+    now: datetime
+    tz_year: int
+    conflicts: list[uuid.UUID] = field(default_factory=list)
+    merged: bool = False
+
+    @property
+    def status(self) -> wire.Status:
+        """The result status from what the handler recorded."""
+        if self.conflicts:
+            return wire.Status.CONFLICT
+        return wire.Status.MERGED if self.merged else wire.Status.APPLIED
+
+
+# ---- access --------------------------------------------------------------------------------
+
+
+async def job_for(ctx: Context, job_id: uuid.UUID) -> tuple[Job, bool]:
+    """The job and whether the caller holds it now (False: a former assignee's work).
+
+    Jobs the caller never held are rejected as unknown, so they learn nothing about them.
+    """
+    job = (
+        await ctx.session.execute(select(Job).where(Job.id == job_id).with_for_update())
+    ).scalar()
+    if job is not None and job.assigned_engineer_id == ctx.user_id:
+        return job, True
+    if job is not None:
+        held = await ctx.session.scalar(
+            select(Assignment.id).where(
+                Assignment.job_id == job_id, Assignment.engineer_id == ctx.user_id
+            )
+        )
+        if held is not None:
+            return job, False
+    raise Rejected("unknown job, or not assigned to you")
+
+
+def conflict(
+    ctx: Context,
+    job: Job,
+    *,
+    entity: str,
+    entity_id: str,
+    field_name: str,
+    policy: Policy,
+    reason: str,
+    base: Any,
+    server: Any,
+    client: Any,
+) -> None:
+    """Record a clash for the office, keeping the client's value in the history too."""
+    record = SyncConflict(
+        id=uuid.uuid4(),
+        job_id=job.id,
+        entity=entity,
+        entity_id=entity_id,
+        field=field_name,
+        policy=policy.value,
+        reason=reason,
+        base_value=plain(base),
+        server_value=plain(server),
+        client_value=plain(client),
+        user_id=ctx.user_id,
+        device_id=ctx.device_id,
+        mutation_id=ctx.mutation_id,
+        device_time=ctx.device_time,
+    )
+    ctx.session.add(record)
+    history(ctx, job.id, entity, entity_id, field_name, client, "conflict", reason)
+    ctx.conflicts.append(record.id)
+
+
+def history(
+    ctx: Context,
+    job_id: uuid.UUID | None,
+    entity: str,
+    entity_id: str,
+    field_name: str,
+    value: Any,
+    outcome: str,
+    reason: str,
+    *,
+    written_by: uuid.UUID | None = None,
+) -> None:
+    """Keep a value that a merge overrode or refused."""
+    ctx.session.add(
+        FieldHistory(
+            job_id=job_id,
+            entity=entity,
+            entity_id=entity_id,
+            field=field_name,
+            value=plain(value),
+            outcome=outcome,
+            reason=reason,
+            written_by=written_by or ctx.user_id,
+            device_id=ctx.device_id,
+            mutation_id=ctx.mutation_id,
+        )
+    )
+
+
+def reassigned_conflict(ctx: Context, job: Job, what: str) -> None:
+    """Work from a former assignee is kept; the office decides what becomes of it."""
+    conflict(
+        ctx,
+        job,
+        entity="jobs",
+        entity_id=str(job.id),
+        field_name="assigned_engineer_id",
+        policy=Policy.OFFICE,
+        reason=f"{REASSIGNED} ({what})",
+        base=ctx.user_id,
+        server=job.assigned_engineer_id,
+        client=ctx.user_id,
+    )
+
+
+async def writer_of(ctx: Context, entity: str, entity_id: str, field_name: str) -> Writer:
+    """Who wrote the current value of a merged field, seen from this mutation."""
+    row = await ctx.session.get(FieldWrite, (entity, entity_id, field_name))
+    if row is None or row.user_id is None:
+        return Writer.NOBODY
+    if row.user_id == ctx.user_id:
+        return Writer.SAME_DEVICE if row.device_id == ctx.device_id else Writer.SAME_USER
+    role = await ctx.session.scalar(select(User.role).where(User.id == row.user_id))
+    return Writer.OTHER_ENGINEER if role == Role.ENGINEER else Writer.OFFICE
+
+
+async def note_write(
+    session: AsyncSession,
+    entity: str,
+    entity_id: str,
+    field_name: str,
+    *,
+    user_id: uuid.UUID | None,
+    device_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """Remember who wrote a merged field last."""
+    row = await session.get(FieldWrite, (entity, entity_id, field_name))
+    if row is None:
+        session.add(
+            FieldWrite(
+                entity=entity,
+                entity_id=entity_id,
+                field=field_name,
+                user_id=user_id,
+                device_id=device_id,
+                at=now,
+            )
+        )
+    else:
+        row.user_id, row.device_id, row.at = user_id, device_id, now
+
+
+async def merge_fields(
+    ctx: Context,
+    job: Job,
+    target: Any,
+    *,
+    entity: str,
+    policies: dict[str, Policy],
+    fields: dict[str, Any],
+    base: dict[str, Any],
+    held: bool,
+) -> None:
+    """Merge each field of ``fields`` into ``target`` by its policy."""
+    entity_id = str(target.id)
+    for name, value in fields.items():
+        policy = policies.get(name)
+        if policy is None:
+            raise Rejected(f"unknown field {name!r}; fields are {sorted(policies)}")
+        server = getattr(target, name)
+        if not held:
+            if plain(server) != plain(value):
+                conflict(
+                    ctx,
+                    job,
+                    entity=entity,
+                    entity_id=entity_id,
+                    field_name=name,
+                    policy=policy,
+                    reason=REASSIGNED,
+                    base=base.get(name),
+                    server=server,
+                    client=value,
+                )
+            continue
+        decision: Decision = merge_field(
+            policy,
+            base=base.get(name, server),
+            server=plain(server),
+            client=plain(value),
+            writer=await writer_of(ctx, entity, entity_id, name),
+        )
+        match decision.outcome:
+            case Outcome.KEEP:
+                pass
+            case Outcome.APPLY | Outcome.OVERRIDE:
+                if decision.outcome is Outcome.OVERRIDE:
+                    history(
+                        ctx, job.id, entity, entity_id, name, server, "overridden", decision.reason
+                    )
+                    ctx.merged = True
+                setattr(target, name, value)
+                await note_write(
+                    ctx.session,
+                    entity,
+                    entity_id,
+                    name,
+                    user_id=ctx.user_id,
+                    device_id=ctx.device_id,
+                    now=ctx.now,
+                )
+            case Outcome.CONFLICT:
+                conflict(
+                    ctx,
+                    job,
+                    entity=entity,
+                    entity_id=entity_id,
+                    field_name=name,
+                    policy=policy,
+                    reason=decision.reason,
+                    base=base.get(name),
+                    server=server,
+                    client=value,
+                )
+            case Outcome.REJECT:
+                raise Rejected(f"{name}: {decision.reason}")
+
+
+# ---- the engineer's work ---------------------------------------------------------------------
+
+
+async def job_accept(ctx: Context, args: wire.JobAccept) -> None:
+    """接单: the engineer saw and took the assignment."""
+    job, held = await job_for(ctx, args.job_id)
+    if not held:
+        raise Rejected(REASSIGNED)
+    if job.acknowledged_at is None:
+        job.acknowledged_at = ctx.device_time if ctx.device_time <= ctx.now else ctx.now
+
+
+TRIP_FOR_STATUS = {JobStatus.EN_ROUTE: TripKind.DEPARTED, JobStatus.ON_SITE: TripKind.ARRIVED}
+
+
+async def job_status(ctx: Context, args: wire.JobStatusMove) -> None:
+    """A status tap; departures and arrivals are logged in the trip log as well."""
+    job, held = await job_for(ctx, args.job_id)
+    target = JobStatus(args.to)
+    kind = TRIP_FOR_STATUS.get(target)
+    if kind is not None and job.status != target:
+        ctx.session.add(
+            TripEvent(
+                id=uuid.uuid4(),
+                job_id=job.id,
+                engineer_id=ctx.user_id,
+                kind=kind,
+                device_time=ctx.device_time,
+                latitude=args.latitude,
+                longitude=args.longitude,
+                accuracy_m=args.accuracy_m,
+            )
+        )
+    if not held:
+        reason = REASSIGNED
+        conflict(
+            ctx,
+            job,
+            entity="jobs",
+            entity_id=str(job.id),
+            field_name="status",
+            policy=Policy.STATE_MACHINE,
+            reason=reason,
+            base=args.base_status,
+            server=job.status,
+            client=target,
+        )
+        return
+    decision = merge_status(server=job.status, target=target, actor=Actor.ENGINEER)
+    if decision.outcome is Outcome.KEEP:
+        return
+    if decision.outcome is Outcome.CONFLICT:
+        conflict(
+            ctx,
+            job,
+            entity="jobs",
+            entity_id=str(job.id),
+            field_name="status",
+            policy=Policy.STATE_MACHINE,
+            reason=decision.reason,
+            base=args.base_status,
+            server=job.status,
+            client=target,
+        )
+        return
+    apply_status(job, target, at=min(ctx.device_time, ctx.now))
+
+
+def apply_status(job: Job, target: JobStatus, *, at: datetime) -> None:
+    """Set a job's status and the time stamps that go with it."""
+    job.status = target
+    if target in (JobStatus.ON_SITE, JobStatus.WORK_DONE) and job.arrived_at is None:
+        job.arrived_at = at
+    if target is JobStatus.WORK_DONE:
+        job.completed_at = at
+    if target is JobStatus.SIGNED and job.signed_at is None:
+        job.signed_at = at
+
+
+async def job_record(ctx: Context, args: wire.JobRecord) -> None:
+    """The engineer's record: each field merges on its own."""
+    job, held = await job_for(ctx, args.job_id)
+    unknown = set(args.fields) - ENGINEER_RECORD_FIELDS
+    if unknown:
+        raise Rejected(
+            f"not fields of the engineer's record: {sorted(unknown)}; "
+            f"allowed: {sorted(ENGINEER_RECORD_FIELDS)}"
+        )
+    policies = {name: Policy.ENGINEER for name in ENGINEER_RECORD_FIELDS}
+    await merge_fields(
+        ctx,
+        job,
+        job,
+        entity="jobs",
+        policies=policies,
+        fields=dict(args.fields),
+        base=dict(args.base),
+        held=held,
+    )
+
+
+async def trip_log(ctx: Context, args: wire.TripLog) -> None:
+    """A trip-log line (rows of their own never clash)."""
+    job, held = await job_for(ctx, args.job_id)
+    ctx.session.add(
+        TripEvent(
+            id=args.id,
+            job_id=job.id,
+            engineer_id=ctx.user_id,
+            kind=TripKind(args.kind),
+            device_time=ctx.device_time,
+            latitude=args.latitude,
+            longitude=args.longitude,
+            accuracy_m=args.accuracy_m,
+        )
+    )
+    if not held:
+        reassigned_conflict(ctx, job, f"trip log: {args.kind}")
+
+
+def _quantity(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Rejected(f"quantity {text!r} is not a number") from None
+    if not value.is_finite() or value <= 0 or value > 1_000_000:
+        raise Rejected("quantity must be above 0 and at most 1,000,000")
+    return value
+
+
+async def _van(ctx: Context) -> StockLocation | None:
+    return await ctx.session.scalar(
+        select(StockLocation).where(StockLocation.engineer_id == ctx.user_id)
+    )
+
+
+async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
+    """Take ``delta`` of the line's part from the engineer's van (negative: put it back).
+
+    Stock may go below zero: the part was used, and the review flags it (parts beyond van
+    stock) instead of refusing the engineer's record.
+    """
+    if line.source is not PartSource.VAN or delta == 0:
+        return
+    van = await _van(ctx)
+    if van is None:
+        return
+    level = await ctx.session.get(StockLevel, (van.id, line.part_id), with_for_update=True)
+    if level is None:
+        level = StockLevel(location_id=van.id, part_id=line.part_id, quantity=Decimal(0))
+        ctx.session.add(level)
+    level.quantity = (level.quantity or Decimal(0)) - delta
+    ctx.session.add(
+        StockMovement(
+            part_id=line.part_id,
+            from_location_id=van.id if delta > 0 else None,
+            to_location_id=van.id if delta < 0 else None,
+            quantity=abs(delta),
+            reason="used on job" if delta > 0 else "returned from job",
+            job_id=line.job_id,
+            part_line_id=line.id,
+            created_by=ctx.user_id,
+        )
+    )
+
+
+async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
+    """A part used on the job."""
+    job, held = await job_for(ctx, args.job_id)
+    part = await ctx.session.get(Part, args.part_id)
+    if part is None:
+        raise Rejected("unknown part")
+    if await ctx.session.get(PartLine, args.id) is not None:
+        raise Rejected("a part line with this id exists already")
+    line = PartLine(
+        id=args.id,
+        job_id=job.id,
+        part_id=part.id,
+        quantity=_quantity(args.quantity),
+        unit_price=part.price,
+        billing=Billing(args.billing),
+        source=PartSource(args.source),
+        note=args.note,
+        created_by=ctx.user_id,
+    )
+    ctx.session.add(line)
+    await ctx.session.flush()
+    await _move_van_stock(ctx, line, line.quantity)
+    if not held:
+        reassigned_conflict(ctx, job, f"part {part.code} × {args.quantity}")
+
+
+async def _line_for(ctx: Context, line_id: uuid.UUID) -> tuple[PartLine, Job, bool]:
+    line = await ctx.session.get(PartLine, line_id, with_for_update=True)
+    if line is None:
+        raise Rejected("unknown part line")
+    job, held = await job_for(ctx, line.job_id)
+    return line, job, held
+
+
+async def part_line_change(ctx: Context, args: wire.PartLineChange) -> None:
+    """Quantity, billing or note of a part line, merged field by field."""
+    line, job, held = await _line_for(ctx, args.id)
+    if line.removed_at is not None:
+        raise Rejected("the part line was removed")
+    values: dict[str, Any] = {}
+    for name, text in args.fields.items():
+        if name == "quantity":
+            values[name] = _quantity(text)
+        elif name == "billing":
+            if text not in {b.value for b in Billing}:
+                raise Rejected("billing must be warranty or chargeable")
+            values[name] = Billing(text)
+        else:
+            values[name] = text
+    before = line.quantity
+    await merge_fields(
+        ctx,
+        job,
+        line,
+        entity="part_lines",
+        policies=dict(PART_LINE_FIELDS),
+        fields=values,
+        base=dict(args.base),
+        held=held,
+    )
+    await _move_van_stock(ctx, line, line.quantity - before)
+
+
+async def part_line_remove(ctx: Context, args: wire.PartLineRemove) -> None:
+    """A part line taken off the job; the part goes back to the van."""
+    line, job, held = await _line_for(ctx, args.id)
+    if line.removed_at is not None:
+        return
+    if not held:
+        reassigned_conflict(ctx, job, "part line removed")
+        return
+    line.removed_at = ctx.now
+    await _move_van_stock(ctx, line, -line.quantity)
+
+
+async def photo_add(ctx: Context, args: wire.PhotoAdd) -> None:
+    """A photo record; the bytes may arrive before or after it."""
+    job, held = await job_for(ctx, args.job_id)
+    if await ctx.session.get(Photo, args.id) is not None:
+        raise Rejected("a photo with this id exists already")
+    ctx.session.add(
+        Photo(
+            id=args.id,
+            job_id=job.id,
+            blob_sha256=args.blob_sha256,
+            category=PhotoCategory(args.category),
+            caption=args.caption,
+            taken_at=args.taken_at or ctx.device_time,
+            latitude=args.latitude,
+            longitude=args.longitude,
+            created_by=ctx.user_id,
+        )
+    )
+    if not held:
+        reassigned_conflict(ctx, job, "photo")
+
+
+async def note_add(ctx: Context, args: wire.NoteAdd) -> None:
+    """A note on the job."""
+    job, held = await job_for(ctx, args.job_id)
+    if await ctx.session.get(Note, args.id) is not None:
+        raise Rejected("a note with this id exists already")
+    ctx.session.add(Note(id=args.id, job_id=job.id, author_id=ctx.user_id, body=args.body))
+    if not held:
+        reassigned_conflict(ctx, job, "note")
+
+
+async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
+    """A signature: written once per role; a second one is kept as a conflict."""
+    job, held = await job_for(ctx, args.job_id)
+    role = SignerRole(args.signer_role)
+    existing = await ctx.session.scalar(
+        select(Signature).where(Signature.job_id == job.id, Signature.signer_role == role)
+    )
+    incoming = {
+        "id": str(args.id),
+        "signer_name": args.signer_name,
+        "strokes": args.strokes,
+        "content_sha256": args.content_sha256,
+        "device_time": ctx.device_time.isoformat(),
+        "latitude": args.latitude,
+        "longitude": args.longitude,
+    }
+    if existing is not None:
+        if existing.strokes == args.strokes and existing.content_sha256 == args.content_sha256:
+            return
+        conflict(
+            ctx,
+            job,
+            entity="signatures",
+            entity_id=str(existing.id),
+            field_name=role.value,
+            policy=Policy.WRITE_ONCE,
+            reason=f"the job has a {role.value} signature already; a second one needs a decision",
+            base=None,
+            server={
+                "id": str(existing.id),
+                "signer_name": existing.signer_name,
+                "content_sha256": existing.content_sha256,
+            },
+            client=incoming,
+        )
+        return
+    if not held:
+        reassigned_conflict(ctx, job, f"{role.value} signature")
+    ctx.session.add(
+        Signature(
+            id=args.id,
+            job_id=job.id,
+            signer_role=role,
+            signer_name=args.signer_name,
+            strokes=args.strokes,
+            content_sha256=args.content_sha256,
+            device_id=ctx.device_id,
+            device_time=ctx.device_time,
+            latitude=args.latitude,
+            longitude=args.longitude,
+        )
+    )
+    if (
+        held
+        and role is SignerRole.CUSTOMER
+        and can_transition(job.status, JobStatus.SIGNED, Actor.ENGINEER)
+    ):
+        apply_status(job, JobStatus.SIGNED, at=min(ctx.device_time, ctx.now))
+
+
+async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
+    """The customer's rating on site."""
+    job, held = await job_for(ctx, args.job_id)
+    if await ctx.session.get(Satisfaction, args.id) is not None:
+        raise Rejected("a rating with this id exists already")
+    ctx.session.add(
+        Satisfaction(
+            id=args.id,
+            job_id=job.id,
+            source=SatisfactionSource.ON_SITE,
+            score=args.score,
+            remarks=args.remarks,
+            recorded_by=ctx.user_id,
+            at=min(ctx.device_time, ctx.now),
+        )
+    )
+    if not held:
+        reassigned_conflict(ctx, job, "satisfaction")
+
+
+async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
+    """An item taken back for repair, logged out of the customer's site."""
+    job, held = await job_for(ctx, args.job_id)
+    if await ctx.session.get(RepairReceipt, args.id) is not None:
+        raise Rejected("a receipt with this id exists already")
+    taken = min(ctx.device_time, ctx.now)
+    ctx.session.add(
+        RepairReceipt(
+            id=args.id,
+            job_id=job.id,
+            number=await next_number(ctx.session, "RR", ctx.tz_year),
+            item_description=args.item_description,
+            serial=args.serial,
+            fault=args.fault,
+            accessories=args.accessories,
+            taken_at=taken,
+            promised_at=args.promised_at,
+            created_by=ctx.user_id,
+        )
+    )
+    await ctx.session.flush()
+    ctx.session.add(
+        ReceiptEvent(
+            receipt_id=args.id,
+            direction="in",
+            at=taken,
+            by_user_id=ctx.user_id,
+            note="taken from site",
+        )
+    )
+    if not held:
+        reassigned_conflict(ctx, job, "repair receipt")
+
+
+HANDLERS: dict[type[wire.Args], Any] = {
+    wire.JobAccept: job_accept,
+    wire.JobStatusMove: job_status,
+    wire.JobRecord: job_record,
+    wire.TripLog: trip_log,
+    wire.PartLineAdd: part_line_add,
+    wire.PartLineChange: part_line_change,
+    wire.PartLineRemove: part_line_remove,
+    wire.PhotoAdd: photo_add,
+    wire.NoteAdd: note_add,
+    wire.SignatureAdd: signature_add,
+    wire.SatisfactionAdd: satisfaction_add,
+    wire.ReceiptAdd: receipt_add,
+}
+"""The handler of each mutation's arguments."""
+
+
+def job_id_of(args: wire.Args) -> uuid.UUID | None:
+    """The job a mutation names, where it names one directly."""
+    value = getattr(args, "job_id", None)
+    return value if isinstance(value, uuid.UUID) else None

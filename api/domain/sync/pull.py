@@ -1,0 +1,332 @@
+"""The pull: the change feed after a cursor, scoped to the calling engineer.
+
+A new device primes from a snapshot of its scope (its jobs with everything on them, the
+customers, sites and assets of those jobs with earlier visits, the parts catalogue, its van
+stock), then follows the feed. A job assigned to the engineer enters the scope with all it
+needs; a job taken away is evicted. The work of a pull follows the feed entries after the
+cursor and the engineer's own jobs, not the size of the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.audit import entity_id, row_data
+from api.feed import ENTITY_CLASSES
+from api.models import (
+    Asset,
+    Assignment,
+    Base,
+    Change,
+    ConflictStatus,
+    Contact,
+    Counter,
+    Customer,
+    Job,
+    Note,
+    Part,
+    PartLine,
+    Photo,
+    RepairReceipt,
+    Satisfaction,
+    Signature,
+    Site,
+    StockLevel,
+    StockLocation,
+    SyncConflict,
+    TripEvent,
+)
+from sync import wire
+from sync.cursor import Cursor, decode_cursor, encode_cursor
+
+FEED_FLOOR = "feed_floor"
+"""Counter: the highest sequence pruned from the feed; older cursors must resync."""
+JOB_CHILDREN: tuple[type[Base], ...] = (
+    PartLine,
+    Photo,
+    Signature,
+    TripEvent,
+    Note,
+    Satisfaction,
+    RepairReceipt,
+)
+VISITS_PER_ASSET = 10
+JOBS_PER_PAGE = 25
+"""Jobs per priming page; each brings its bundle, so such a page may exceed ``limit`` items."""
+
+
+class Scope:
+    """What one engineer's phone holds: their assigned jobs and those jobs' customers."""
+
+    def __init__(self, engineer_id: uuid.UUID, jobs: dict[uuid.UUID, uuid.UUID]) -> None:
+        self.engineer_id = engineer_id
+        self.jobs = jobs
+        """job id to customer id."""
+        self.customers = set(jobs.values())
+
+    @classmethod
+    async def load(cls, session: AsyncSession, engineer_id: uuid.UUID) -> Scope:
+        """The engineer's current scope."""
+        rows = await session.execute(
+            select(Job.id, Job.customer_id)
+            .join(Assignment, Assignment.job_id == Job.id)
+            .where(Assignment.engineer_id == engineer_id, Assignment.ended_at.is_(None))
+        )
+        return cls(engineer_id, {job_id: customer_id for job_id, customer_id in rows.all()})
+
+
+def _item(obj: Base, seq: int = 0) -> wire.Item:
+    return wire.Item(
+        entity=type(obj).__tablename__, id=entity_id(obj), op="upsert", data=row_data(obj), seq=seq
+    )
+
+
+class Page:
+    """Items gathered for one answer, each record at most once."""
+
+    def __init__(self) -> None:
+        self.items: list[wire.Item] = []
+        self.evictions: list[uuid.UUID] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, objs: Iterable[Base], seq: int = 0) -> None:
+        for obj in objs:
+            key = (type(obj).__tablename__, entity_id(obj))
+            if key not in self._seen:
+                self._seen.add(key)
+                self.items.append(_item(obj, seq))
+
+    def delete(self, entity: str, ident: str, seq: int) -> None:
+        key = (entity, ident)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(wire.Item(entity=entity, id=ident, op="delete", seq=seq))
+
+
+async def _customer_graph(session: AsyncSession, page: Page, customer_ids: set[uuid.UUID]) -> None:
+    if not customer_ids:
+        return
+    ids = list(customer_ids)
+    page.add(await session.scalars(select(Customer).where(Customer.id.in_(ids))))
+    page.add(await session.scalars(select(Contact).where(Contact.customer_id.in_(ids))))
+    page.add(await session.scalars(select(Site).where(Site.customer_id.in_(ids))))
+    assets = list(await session.scalars(select(Asset).where(Asset.customer_id.in_(ids))))
+    page.add(assets)
+    await _visits(session, page, [a.id for a in assets])
+
+
+async def _visits(session: AsyncSession, page: Page, asset_ids: list[uuid.UUID]) -> None:
+    """Earlier jobs on these assets, as read-only summaries (entity ``visits``)."""
+    if not asset_ids:
+        return
+    ranked = (
+        select(
+            Job,
+            func.row_number()
+            .over(partition_by=Job.asset_id, order_by=Job.reported_at.desc())
+            .label("n"),
+        )
+        .where(Job.asset_id.in_(asset_ids))
+        .subquery()
+    )
+    rows = await session.execute(select(ranked).where(ranked.c.n <= VISITS_PER_ASSET))
+    for row in rows.mappings():
+        key = ("visits", str(row["id"]))
+        if key in page._seen:
+            continue
+        page._seen.add(key)
+        page.items.append(
+            wire.Item(
+                entity="visits",
+                id=str(row["id"]),
+                op="upsert",
+                data={
+                    "id": str(row["id"]),
+                    "asset_id": str(row["asset_id"]),
+                    "number": row["number"],
+                    "status": str(row["status"]),
+                    "reported_at": _iso(row["reported_at"]),
+                    "completed_at": _iso(row["completed_at"]),
+                    "fault_description": row["fault_description"],
+                    "diagnosis": row["diagnosis"],
+                    "work_done": row["work_done"],
+                },
+            )
+        )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _bundles(session: AsyncSession, page: Page, job_ids: Sequence[uuid.UUID]) -> None:
+    """Everything a phone needs for these jobs: the jobs, what hangs off them, and their
+    customers' files."""
+    if not job_ids:
+        return
+    ids = list(job_ids)
+    jobs = list(await session.scalars(select(Job).where(Job.id.in_(ids))))
+    page.add(jobs)
+    for cls in JOB_CHILDREN:
+        page.add(await session.scalars(select(cls).where(cls.job_id.in_(ids))))  # type: ignore[attr-defined]
+    page.add(
+        await session.scalars(
+            select(SyncConflict).where(
+                SyncConflict.job_id.in_(ids), SyncConflict.status == ConflictStatus.OPEN
+            )
+        )
+    )
+    await _customer_graph(session, page, {j.customer_id for j in jobs})
+
+
+async def _van_levels(session: AsyncSession, engineer_id: uuid.UUID) -> list[StockLevel]:
+    return list(
+        await session.scalars(
+            select(StockLevel)
+            .join(StockLocation, StockLocation.id == StockLevel.location_id)
+            .where(StockLocation.engineer_id == engineer_id)
+        )
+    )
+
+
+async def feed_head(session: AsyncSession) -> int:
+    """The highest committed feed sequence."""
+    return int(await session.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
+
+
+async def _counter(session: AsyncSession, name: str) -> int:
+    return int(await session.scalar(select(Counter.value).where(Counter.name == name)) or 0)
+
+
+async def pull(
+    session: AsyncSession,
+    *,
+    engineer_id: uuid.UUID,
+    cursor_text: str | None,
+    limit: int,
+    now: datetime,
+) -> wire.PullResponse:
+    """One page of the caller's feed."""
+    if cursor_text:
+        cursor = decode_cursor(cursor_text)
+    else:
+        cursor = Cursor(phase="prime", seq=await feed_head(session), step="jobs")
+    if cursor.phase == "feed" and cursor.seq < await _counter(session, FEED_FLOOR):
+        return wire.PullResponse(server_time=now, cursor="", has_more=True, resync=True)
+    scope = await Scope.load(session, engineer_id)
+    page = Page()
+    if cursor.phase == "prime":
+        next_cursor = await _prime(session, page, scope, cursor, limit)
+        has_more = True
+    else:
+        next_cursor, has_more = await _follow(session, page, scope, cursor, limit)
+    return wire.PullResponse(
+        server_time=now,
+        cursor=encode_cursor(next_cursor),
+        has_more=has_more,
+        items=page.items,
+        evictions=page.evictions,
+    )
+
+
+async def _prime(
+    session: AsyncSession, page: Page, scope: Scope, cursor: Cursor, limit: int
+) -> Cursor:
+    """The next slice of a new device's snapshot."""
+    if cursor.step == "jobs":
+        ids = sorted(j for j in scope.jobs if cursor.after is None or j > cursor.after)
+        # A job comes with all that hangs off it and its customer's file, so pages count jobs.
+        taken = ids[:JOBS_PER_PAGE]
+        await _bundles(session, page, taken)
+        if len(taken) < len(ids):
+            return Cursor(phase="prime", seq=cursor.seq, step="jobs", after=taken[-1])
+        return Cursor(phase="prime", seq=cursor.seq, step="parts")
+    if cursor.step == "parts":
+        query = select(Part).order_by(Part.id).limit(limit)
+        if cursor.after is not None:
+            query = query.where(Part.id > cursor.after)
+        parts = list(await session.scalars(query))
+        page.add(parts)
+        if len(parts) == limit:
+            return Cursor(phase="prime", seq=cursor.seq, step="parts", after=parts[-1].id)
+        return Cursor(phase="prime", seq=cursor.seq, step="stock")
+    page.add(await _van_levels(session, scope.engineer_id))
+    return Cursor(phase="feed", seq=cursor.seq)
+
+
+async def _follow(
+    session: AsyncSession, page: Page, scope: Scope, cursor: Cursor, limit: int
+) -> tuple[Cursor, bool]:
+    """Feed entries after the cursor that concern the caller, and whether more follow."""
+    changes = list(
+        await session.scalars(
+            select(Change).where(Change.seq > cursor.seq).order_by(Change.seq).limit(limit + 1)
+        )
+    )
+    has_more = len(changes) > limit
+    changes = changes[:limit]
+    if not changes:
+        return cursor, False
+    # The newest entry of each record decides; earlier ones in the page add nothing.
+    latest: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        latest[(change.entity, change.entity_id)] = change
+    entering: list[uuid.UUID] = []
+    wanted: dict[str, dict[str, int]] = {}
+    for (entity, ident), change in latest.items():
+        if entity == Assignment.__tablename__:
+            if change.owner_id != scope.engineer_id or change.job_id is None:
+                continue
+            if change.job_id in scope.jobs:
+                entering.append(change.job_id)
+            else:
+                page.evictions.append(change.job_id)
+            continue
+        if _in_scope(change, scope):
+            wanted.setdefault(entity, {})[ident] = change.seq
+    await _bundles(session, page, entering)
+    for entity, ids in wanted.items():
+        await _current_rows(session, page, entity, ids)
+    return Cursor(phase="feed", seq=changes[-1].seq), has_more
+
+
+def _in_scope(change: Change, scope: Scope) -> bool:
+    if change.entity == Part.__tablename__:
+        return True
+    if change.entity == StockLevel.__tablename__:
+        return change.owner_id == scope.engineer_id
+    if change.job_id is not None:
+        return change.job_id in scope.jobs
+    return change.customer_id is not None and change.customer_id in scope.customers
+
+
+async def _current_rows(
+    session: AsyncSession, page: Page, entity: str, ids: dict[str, int]
+) -> None:
+    """The current state of changed records; the ones gone become tombstones."""
+    cls = ENTITY_CLASSES[entity]
+    if cls is StockLevel:
+        keys = [tuple(uuid.UUID(p) for p in ident.split(":")) for ident in ids]
+        rows = list(
+            await session.scalars(
+                select(StockLevel).where(
+                    tuple_(StockLevel.location_id, StockLevel.part_id).in_(keys)
+                )
+            )
+        )
+    else:
+        pk = cls.__mapper__.primary_key[0]
+        rows = list(await session.scalars(select(cls).where(pk.in_([uuid.UUID(i) for i in ids]))))
+    found = set()
+    for row in rows:
+        ident = entity_id(row)
+        found.add(ident)
+        page.add([row], ids[ident])
+    for ident, seq in ids.items():
+        if ident not in found:
+            page.delete(entity, ident, seq)

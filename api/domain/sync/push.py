@@ -1,0 +1,193 @@
+"""The push: a device's batch of mutations applied exactly once, in order, each on its own.
+
+The device's last applied sequence and every result are stored in the same transaction as the
+effects, so a retried push (after a lost answer, a crash, a killed server) returns the stored
+results and changes nothing. A bad mutation is rejected with its reason and the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.sync.handlers import HANDLERS, Context, Rejected, job_id_of
+from api.feed import claim_feed_slot
+from api.http import DomainError
+from api.models import Device, DeviceSync, MutationLog
+from api.security import Principal
+from sync import wire
+
+log = logging.getLogger("fieldsync.sync")
+
+SKEW_LIMIT = timedelta(minutes=5)
+"""A device clock further off than this is flagged for the office."""
+
+_result_decoder = msgspec.json.Decoder(wire.MutationResult)
+
+
+async def device_state(session: AsyncSession, me: Principal, device_id: uuid.UUID) -> DeviceSync:
+    """The caller's device sync row, locked for this transaction; made on the first push."""
+    if device_id != me.device_id:
+        raise DomainError("device_id is not the device this session was issued to", status_code=403)
+    device = await session.get(Device, device_id)
+    if device is None or device.user_id != me.user_id:
+        raise DomainError("unknown device; log in again", status_code=401)
+    if device.revoked_at is not None:
+        raise DomainError("this device was signed out by the office; log in again", status_code=401)
+    query = select(DeviceSync).where(DeviceSync.device_id == device_id).with_for_update()
+    state = (await session.execute(query)).scalar()
+    if state is None:
+        try:
+            async with session.begin_nested():
+                session.add(DeviceSync(device_id=device_id, user_id=me.user_id, last_seq=0))
+        except IntegrityError:
+            pass  # another push of the same device made it first; lock theirs below
+        state = (await session.execute(query)).scalar_one()
+    return state
+
+
+def _stored(entry: MutationLog) -> wire.MutationResult:
+    result = _result_decoder.decode(msgspec.json.encode(entry.result))
+    return msgspec.structs.replace(result, replayed=True)
+
+
+async def push(
+    session: AsyncSession,
+    request: wire.PushRequest,
+    *,
+    me: Principal,
+    now: datetime,
+    tz_year: int,
+) -> wire.PushResponse:
+    """Apply a push inside the caller's transaction and answer it."""
+    await session.run_sync(claim_feed_slot)
+    state = await device_state(session, me, request.device_id)
+    offset = request.sent_at - now
+    results: list[wire.MutationResult] = []
+    seen: set[uuid.UUID] = set()
+    for envelope in request.mutations:
+        results.append(await _one(session, state, envelope, seen, me=me, now=now, tz_year=tz_year))
+        seen.add(envelope.id)
+    state.last_push_at = now
+    state.clock_offset_ms = int(offset.total_seconds() * 1000)
+    state.clock_skewed = abs(offset) > SKEW_LIMIT
+    state.protocol = request.protocol
+    state.app_version = request.app_version
+    await session.flush()
+    return wire.PushResponse(
+        server_time=now,
+        last_seq=state.last_seq,
+        clock_offset_ms=state.clock_offset_ms,
+        clock_skewed=state.clock_skewed,
+        results=results,
+    )
+
+
+async def _one(
+    session: AsyncSession,
+    state: DeviceSync,
+    envelope: wire.MutationEnvelope,
+    seen: set[uuid.UUID],
+    *,
+    me: Principal,
+    now: datetime,
+    tz_year: int,
+) -> wire.MutationResult:
+    logged = await session.get(MutationLog, envelope.id)
+    if logged is not None and logged.device_id == state.device_id and logged.seq == envelope.seq:
+        return _stored(logged)
+    if envelope.seq <= state.last_seq:
+        return wire.MutationResult(
+            id=envelope.id,
+            seq=envelope.seq,
+            status=wire.Status.REJECTED,
+            reason=f"sequence {envelope.seq} was already used by another mutation of this device",
+        )
+    if logged is not None or envelope.id in seen:
+        state.last_seq = envelope.seq
+        return wire.MutationResult(
+            id=envelope.id,
+            seq=envelope.seq,
+            status=wire.Status.DUPLICATE,
+            reason="this mutation id was applied already",
+        )
+    if envelope.at.tzinfo is None:
+        result = _rejected(envelope, "`at` needs a time zone")
+        job_id = None
+    else:
+        result, job_id = await _apply(session, state, envelope, me=me, now=now, tz_year=tz_year)
+    session.add(
+        MutationLog(
+            id=envelope.id,
+            device_id=state.device_id,
+            seq=envelope.seq,
+            name=envelope.name,
+            job_id=job_id,
+            status=result.status.value,
+            result=msgspec.to_builtins(result),
+            args=envelope.args,
+            device_time=envelope.at if envelope.at.tzinfo else None,
+            applied_at=now,
+        )
+    )
+    state.last_seq = envelope.seq
+    return result
+
+
+def _rejected(envelope: wire.MutationEnvelope, reason: str) -> wire.MutationResult:
+    return wire.MutationResult(
+        id=envelope.id, seq=envelope.seq, status=wire.Status.REJECTED, reason=reason
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    state: DeviceSync,
+    envelope: wire.MutationEnvelope,
+    *,
+    me: Principal,
+    now: datetime,
+    tz_year: int,
+) -> tuple[wire.MutationResult, uuid.UUID | None]:
+    try:
+        args = wire.decode_args(envelope)
+    except wire.BadMutation as exc:
+        return _rejected(envelope, str(exc)), None
+    ctx = Context(
+        session=session,
+        user_id=me.user_id,
+        device_id=state.device_id,
+        mutation_id=envelope.id,
+        device_time=envelope.at,
+        now=now,
+        tz_year=tz_year,
+    )
+    handler = HANDLERS[type(args)]
+    try:
+        async with session.begin_nested():
+            await handler(ctx, args)
+            await session.flush()
+    except Rejected as exc:
+        return _rejected(envelope, exc.reason), job_id_of(args)
+    except IntegrityError as exc:
+        log.warning("mutation %s refused by a constraint: %s", envelope.id, exc.orig)
+        return _rejected(envelope, "the change clashes with stored data"), job_id_of(args)
+    except Exception:
+        # A bug of ours must not block the device's queue: the mutation is refused, and its
+        # arguments stay in the mutation log for the office, so the work is not lost.
+        log.exception("mutation %s (%s) failed", envelope.id, envelope.name)
+        return _rejected(
+            envelope, "the server failed to apply this change; it is kept for the office to review"
+        ), job_id_of(args)
+    return (
+        wire.MutationResult(
+            id=envelope.id, seq=envelope.seq, status=ctx.status, conflicts=ctx.conflicts
+        ),
+        job_id_of(args),
+    )

@@ -1,0 +1,301 @@
+"""The sync protocol's messages (version 1), as msgspec structs. See docs/sync-protocol.md.
+
+Inbound messages ignore unknown fields, so a newer app's push is accepted by an older server;
+new fields always get defaults; a field's type never changes. Each mutation's ``args`` are
+decoded on their own, so one malformed or unknown mutation is rejected without failing the
+batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+PROTOCOL = 1
+"""The protocol version this server speaks."""
+MAX_MUTATIONS = 500
+"""Mutations accepted in one push."""
+MAX_PULL_LIMIT = 2000
+"""Largest page a pull may ask for."""
+
+Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
+Accuracy = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+
+
+class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Base of protocol messages: unknown fields ignored, defaults left out on the wire."""
+
+
+# ---- push -----------------------------------------------------------------------------------
+
+
+class MutationEnvelope(Message, kw_only=True):
+    """One named change made on the device, exactly as queued in its outbox."""
+
+    id: uuid.UUID
+    """Made by the device; names the mutation for ever."""
+    seq: Annotated[int, msgspec.Meta(ge=1)]
+    """The device's own counter: 1, 2, 3 … without gaps, never reused."""
+    name: Annotated[str, msgspec.Meta(max_length=40)]
+    at: datetime
+    """The device's clock when the change was made (kept as data, never used for order)."""
+    args: Any = {}
+    """The mutation's arguments (see the catalogue); checked one mutation at a time."""
+
+
+class PushRequest(Message, kw_only=True):
+    """A batch of mutations from one device, in the order they were made."""
+
+    protocol: int = PROTOCOL
+    app_version: Short = ""
+    device_id: uuid.UUID
+    sent_at: datetime
+    """The device's clock when it sent the batch; measures its offset."""
+    mutations: Annotated[list[MutationEnvelope], msgspec.Meta(max_length=MAX_MUTATIONS)]
+
+
+class Status(StrEnum):
+    """What became of a mutation."""
+
+    APPLIED = "applied"
+    """Applied as sent."""
+    MERGED = "merged"
+    """Applied, and a concurrent change was merged; overridden values are in the history."""
+    CONFLICT = "conflict"
+    """Kept, and a conflict record awaits the office; nothing was lost."""
+    REJECTED = "rejected"
+    """Refused with a reason; the device should show it and drop the mutation."""
+    DUPLICATE = "duplicate"
+    """This mutation id was already applied under another sequence number; nothing changed."""
+
+
+class MutationResult(Message, kw_only=True):
+    """The answer for one mutation. A retried push gets the stored answer again."""
+
+    id: uuid.UUID
+    seq: int
+    status: Status
+    reason: str = ""
+    conflicts: list[uuid.UUID] = []
+    replayed: bool = False
+    """True when this answer was stored by an earlier delivery of the same push."""
+
+
+class PushResponse(Message, kw_only=True):
+    """The answer to a push."""
+
+    protocol: int = PROTOCOL
+    server_time: datetime
+    last_seq: int
+    """The highest sequence applied from this device; the outbox may drop up to it."""
+    clock_offset_ms: int
+    """Device clock minus server clock, measured at this push."""
+    clock_skewed: bool
+    results: list[MutationResult]
+
+
+# ---- mutation arguments -----------------------------------------------------------------------
+
+
+class Args(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    """Base of mutation arguments."""
+
+
+class JobAccept(Args, kw_only=True):
+    """The engineer acknowledges an assigned job (接单)."""
+
+    job_id: uuid.UUID
+
+
+FieldStatus = Literal["en_route", "on_site", "waiting_parts", "work_done"]
+
+
+class JobStatusMove(Args, kw_only=True):
+    """A status tap on the phone; departures and arrivals also log the trip."""
+
+    job_id: uuid.UUID
+    to: FieldStatus
+    base_status: str
+    """The status the device showed when the engineer tapped."""
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    accuracy_m: Accuracy | None = None
+
+
+class JobRecord(Args, kw_only=True):
+    """Edits to the engineer's record of a job: diagnosis, cause, work done, advice."""
+
+    job_id: uuid.UUID
+    fields: dict[str, Text]
+    base: dict[str, Text | None] = {}
+    """Each edited field's value as the device last had it from the server (three-way merge)."""
+
+
+class TripLog(Args, kw_only=True):
+    """A line of the site trip log (外出工地登记)."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    kind: Literal["departed", "arrived", "left"]
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    accuracy_m: Accuracy | None = None
+
+
+class PartLineAdd(Args, kw_only=True):
+    """A part used, from the van, the warehouse or the customer."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    part_id: uuid.UUID
+    quantity: str
+    """A decimal number as text, e.g. "2" or "1.5"."""
+    billing: Literal["warranty", "chargeable"]
+    source: Literal["van", "warehouse", "customer"] = "van"
+    note: Short = ""
+
+
+class PartLineChange(Args, kw_only=True):
+    """Changes to a part line; each field merges against ``base``."""
+
+    id: uuid.UUID
+    fields: dict[str, str]
+    base: dict[str, str | None] = {}
+
+
+class PartLineRemove(Args, kw_only=True):
+    """A part line taken off the job."""
+
+    id: uuid.UUID
+
+
+class PhotoAdd(Args, kw_only=True):
+    """A photo record; its bytes upload separately by hash."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    blob_sha256: Sha256
+    category: Literal["before", "during", "after", "defect", "nameplate"]
+    caption: Short = ""
+    taken_at: datetime | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class NoteAdd(Args, kw_only=True):
+    """A note on the job."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class SignatureAdd(Args, kw_only=True):
+    """A signature drawn on the phone, bound to the report content it confirms."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    signer_role: Literal["customer", "engineer"]
+    signer_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    strokes: dict[str, Any]
+    content_sha256: Sha256
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class SatisfactionAdd(Args, kw_only=True):
+    """The customer's rating on site."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    remarks: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ReceiptAdd(Args, kw_only=True):
+    """An item taken back for repair, with its receipt (客户产品返修收据)."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    item_description: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    serial: Short = ""
+    fault: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    accessories: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    promised_at: datetime | None = None
+
+
+MUTATIONS: dict[str, type[Args]] = {
+    "job.accept": JobAccept,
+    "job.status": JobStatusMove,
+    "job.record": JobRecord,
+    "trip.log": TripLog,
+    "part_line.add": PartLineAdd,
+    "part_line.change": PartLineChange,
+    "part_line.remove": PartLineRemove,
+    "photo.add": PhotoAdd,
+    "note.add": NoteAdd,
+    "signature.add": SignatureAdd,
+    "satisfaction.add": SatisfactionAdd,
+    "receipt.add": ReceiptAdd,
+}
+"""The mutation catalogue: name to argument struct."""
+
+
+class BadMutation(ValueError):
+    """A mutation whose name is unknown or whose arguments do not decode."""
+
+
+def decode_args(envelope: MutationEnvelope) -> Args:
+    """The typed arguments of a mutation, or :class:`BadMutation` with the reason."""
+    cls = MUTATIONS.get(envelope.name)
+    if cls is None:
+        known = ", ".join(sorted(MUTATIONS))
+        raise BadMutation(f"unknown mutation {envelope.name!r}; this server knows {known}")
+    if not isinstance(envelope.args, dict):
+        raise BadMutation("args must be an object")
+    try:
+        return msgspec.convert(envelope.args, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise BadMutation(f"invalid arguments: {exc}") from None
+
+
+# ---- pull -----------------------------------------------------------------------------------
+
+
+class Item(Message, kw_only=True):
+    """One record in a pull: its current state, or a tombstone."""
+
+    entity: str
+    id: str
+    op: Literal["upsert", "delete"]
+    data: dict[str, Any] | None = None
+    seq: int = 0
+    """The feed position that carried it (0 for records sent with a job entering scope)."""
+
+
+class PullResponse(Message, kw_only=True):
+    """A page of the change feed, scoped to the caller."""
+
+    protocol: int = PROTOCOL
+    server_time: datetime
+    cursor: str
+    """Opaque: send it back unchanged to get the next page."""
+    has_more: bool
+    items: list[Item] = []
+    evictions: list[uuid.UUID] = []
+    """Jobs that left the caller's scope: drop them and what hangs off them (not the outbox)."""
+    resync: bool = False
+    """The cursor is older than the kept history: drop the replica (keep the outbox) and pull
+    again without a cursor."""
+
+
+encoder = msgspec.json.Encoder()
+"""One shared encoder for protocol messages."""

@@ -1,0 +1,190 @@
+"""Push and pull through the HTTP endpoints with the reference client, on both databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+from sync.client import SyncClient
+from tests.helpers import World
+from tests.sync.conftest import Register
+
+
+async def test_priming_pull_brings_the_job_its_customer_file_and_the_catalogue(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    await client.post(
+        "/api/parts", json={"code": "P-1", "name": "阀门", "price": "12.50"}, headers=desk
+    )
+    job_id = await new_job()
+    other = await new_job("engineer2")
+    phone = device("wang")
+    await phone.pull()
+    assert [j["id"] for j in phone.jobs()] == [job_id]
+    assert phone.get("customers", world.customer.id)["name"] == world.customer.name
+    assert phone.get("assets", world.asset.id)["serial"] == "SN-0001"
+    assert phone.get("sites", world.site.id) is not None
+    assert any(e == "parts" for e, _ in phone.server)
+    assert phone.get("jobs", other) is None
+
+
+async def test_a_days_offline_work_arrives_once_and_the_office_sees_it(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-9", "name": "压缩机", "price": "800"}, headers=desk
+        )
+    ).json()
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.accept", job_id=job_id)
+    phone.mutate("job.status", job_id=job_id, to="en_route")
+    phone.mutate("job.status", job_id=job_id, to="on_site", latitude=31.2, longitude=121.5)
+    phone.mutate("job.record", job_id=job_id, fields={"diagnosis": "压缩机烧毁", "cause": "缺相"})
+    line = uuid.uuid4()
+    phone.mutate(
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="1",
+        billing="warranty",
+    )
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="客户要求下周回访")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    assert phone.get("jobs", job_id)["diagnosis"] == "压缩机烧毁", "applied on the device at once"
+
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["applied"] * 7
+    assert answer.last_seq == 7
+    assert phone.outbox == []
+
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+    assert detail["diagnosis"] == "压缩机烧毁"
+    assert detail["acknowledged_at"] is not None
+    assert [t["kind"] for t in detail["trip"]] == ["departed", "arrived"]
+    assert detail["trip"][1]["latitude"] == 31.2
+    assert [p["id"] for p in detail["part_lines"]] == [str(line)]
+    assert detail["notes"][0]["body"] == "客户要求下周回访"
+
+
+async def test_a_retried_push_returns_the_same_results_and_changes_nothing(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.record", job_id=job_id, fields={"diagnosis": "first"})
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="once")
+    outbox = list(phone.outbox)
+    first = await phone.push()
+    before = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    phone.outbox = outbox  # the answer was lost: the device sends the same batch again
+    again = await phone.push()
+    assert first is not None
+    assert again is not None
+    assert [(r.id, r.status) for r in again.results] == [(r.id, r.status) for r in first.results]
+    assert all(r.replayed for r in again.results)
+    after = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert after["notes"] == before["notes"]
+    assert after["history"] == before["history"]
+
+
+async def test_one_bad_mutation_is_rejected_and_the_rest_go_on(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    theirs = await new_job("engineer2")
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="before")
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=theirs, body="not mine")
+    phone.mutate("job.record", job_id=job_id, fields={"office_notes": "sneaky"})
+    phone.mutate(
+        "part_line.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        part_id=uuid.uuid4(),
+        quantity="1",
+        billing="warranty",
+    )
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="after")
+    answer = await phone.push()
+    assert answer is not None
+    statuses = [r.status for r in answer.results]
+    assert statuses == ["applied", "rejected", "rejected", "rejected", "applied"]
+    reasons = [f.reason for f in phone.failed]
+    assert "unknown job, or not assigned to you" in reasons[0]
+    assert "not fields of the engineer's record" in reasons[1]
+    assert reasons[2] == "unknown part"
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert [n["body"] for n in detail["notes"]] == ["before", "after"]
+    mine = (await client.get(f"/api/jobs/{theirs}", headers=desk)).json()
+    assert mine["notes"] == []
+
+
+async def test_office_changes_reach_the_device_in_the_next_pull(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    await client.patch(f"/api/jobs/{job_id}", json={"office_notes": "带梯子"}, headers=desk)
+    await phone.pull()
+    assert phone.get("jobs", job_id)["office_notes"] == "带梯子"
+
+
+async def test_a_job_taken_away_is_evicted_and_a_new_one_arrives_whole(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    assert phone.get("jobs", job_id) is not None
+    await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    fresh = await new_job()
+    await phone.pull()
+    assert phone.get("jobs", job_id) is None
+    assert phone.get("jobs", fresh)["status"] == "assigned"
+    other = device("li")
+    await other.pull()
+    assert other.get("jobs", job_id) is not None
+
+
+async def test_empty_pull_after_priming_is_empty(
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+) -> None:
+    await new_job()
+    phone = device("wang")
+    await phone.pull()
+    assert await phone.pull() == 0
