@@ -131,7 +131,6 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         _record(session, obj, "update", before, after)
 
 
-
 @event.listens_for(Base, "after_delete", propagate=True)
 def _after_delete(_mapper: Mapper[Any], connection: Connection, target: Base) -> None:
     # A mapper event, not before_flush: deletes by cascade or delete-orphan only show up here.
@@ -140,7 +139,7 @@ def _after_delete(_mapper: Mapper[Any], connection: Connection, target: Base) ->
     session = object_session(target)
     info = session.info if session is not None else {}
     connection.execute(
-        insert(AuditLog.__table__).values(
+        insert(AuditLog).values(
             id=uuid7(),
             at=utcnow(),
             actor_id=info.get("actor_id"),

@@ -174,6 +174,33 @@ def user_create(
     click.echo(f"created {role} {username}")
 
 
+@main.group("sync")
+def sync_group() -> None:
+    """The sync feed."""
+
+
+@sync_group.command("prune")
+@click.option("--days", type=int, default=90, show_default=True, help="Keep this many days.")
+@click.pass_context
+def sync_prune(ctx: click.Context, days: int) -> None:
+    """Delete feed entries older than DAYS; devices further behind resync on their next pull."""
+    from datetime import timedelta
+
+    from api.domain.sync.maintenance import prune_feed
+    from api.models import utcnow
+
+    if days < 1:
+        raise click.BadParameter("at least 1", param_hint="--days")
+    settings = _settings(ctx)
+
+    async def work(database: Any) -> int:
+        async with database.write() as session:
+            return await prune_feed(session, now=utcnow(), keep=timedelta(days=days))
+
+    removed = asyncio.run(_with_db(settings, work))
+    click.echo(f"removed {removed} feed entries older than {days} days")
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(["customers", "assets", "parts"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -221,6 +248,73 @@ def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None)
         report.write_errors_csv(errors_path)
         click.echo(f"errors written to {errors_path}")
     if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--url", required=True, help="Base URL of a running server, e.g. http://127.0.0.1:8000"
+)
+@click.option("--engineers", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--seconds", type=click.FloatRange(min=0), default=60, show_default=True)
+@click.option("--password", default="demo1234", show_default=True, help="Every engineer's.")
+@click.option(
+    "--prefix",
+    default="engineer",
+    show_default=True,
+    help="Usernames are PREFIX1..PREFIXN (`fieldsync demo` makes engineer1..6).",
+)
+@click.option("--first", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option(
+    "--think",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds each engineer waits between syncs (on average).",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the simulated choices.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as JSON to this file.",
+)
+def simulate(
+    url: str,
+    engineers: int,
+    seconds: float,
+    password: str,
+    prefix: str,
+    first: int,
+    think: float,
+    seed: int | None,
+    json_path: Path | None,
+) -> None:
+    """Simulate engineers' phones syncing with a running server: each makes changes on its
+    jobs (job.record, note.add, part_line.add), pushes and pulls, for SECONDS. Prints latency
+    percentiles and errors; exits 1 if any request failed or any mutation was refused."""
+    import msgspec
+
+    from sync.simulate import format_report
+    from sync.simulate import simulate as run_simulation
+
+    report = asyncio.run(
+        run_simulation(
+            url,
+            engineers=engineers,
+            seconds=seconds,
+            password=password,
+            prefix=prefix,
+            first=first,
+            think=think,
+            seed=seed,
+        )
+    )
+    click.echo(format_report(report))
+    if json_path is not None:
+        json_path.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
+    if report.errors or report.rejected or report.engineers == 0:
         sys.exit(1)
 
 

@@ -161,7 +161,7 @@ def _record_delete(_mapper: Mapper[Any], connection: Connection, target: Base) -
     session.info["feed_n"] += 1
     job_id, customer_id, owner_id = SCOPES[type(target)](target, session)
     connection.execute(
-        insert(Change.__table__).values(
+        insert(Change).values(
             seq=feed_seq(slot, session.info["feed_n"]),
             entity=type(target).__tablename__,
             entity_id=entity_id(target),

@@ -649,7 +649,6 @@ class DeviceSync(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_push_at: Mapped[datetime | None]
-    last_pull_at: Mapped[datetime | None]
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     clock_skewed: Mapped[bool] = mapped_column(Boolean, default=False)
     protocol: Mapped[int] = mapped_column(Integer, default=1)
@@ -755,12 +754,3 @@ class Assignment(Base):
     engineer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
-
-
-class DeviceScope(Base):
-    """The jobs a device holds, so a pull can tell a job that entered or left its scope."""
-
-    __tablename__ = "device_scope"
-    __audit__ = False
-    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), primary_key=True)
-    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), primary_key=True)

@@ -195,6 +195,7 @@ class SyncClient:
     async def pull(self, limit: int = 500) -> int:
         """Pull every page; returns how many items arrived."""
         count = 0
+        resyncs = 0
         while True:
             params: dict[str, Any] = {"limit": limit, "app_version": self.app_version}
             if self.cursor:
@@ -203,6 +204,9 @@ class SyncClient:
             page = msgspec.json.decode(response.content, type=wire.PullResponse)
             if page.resync:
                 # Too far behind the kept history: start again; the outbox stays as it is.
+                resyncs += 1
+                if resyncs > 2:
+                    raise SyncError("the server keeps asking for a resync")
                 self.server.clear()
                 self.cursor = None
                 self.resyncs += 1

@@ -42,11 +42,12 @@ class MutationEnvelope(Message, kw_only=True):
 
     id: uuid.UUID
     """Made by the device; names the mutation for ever."""
-    seq: Annotated[int, msgspec.Meta(ge=1)]
-    """The device's own counter: 1, 2, 3 … without gaps, never reused."""
-    name: Annotated[str, msgspec.Meta(max_length=40)]
+    seq: int
+    """The device's own counter: 1, 2, 3 … without gaps, never reused (at least 1)."""
+    name: str
     at: datetime
-    """The device's clock when the change was made (kept as data, never used for order)."""
+    """The device's clock when the change was made, with its offset (kept as data, never
+    used for order)."""
     args: Any = {}
     """The mutation's arguments (see the catalogue); checked one mutation at a time."""
 
@@ -55,7 +56,8 @@ class PushRequest(Message, kw_only=True):
     """A batch of mutations from one device, in the order they were made."""
 
     protocol: int = PROTOCOL
-    app_version: Short = ""
+    app_version: str = ""
+    """Kept (first 40 characters) to tell which app versions are in the field."""
     device_id: uuid.UUID
     sent_at: datetime
     """The device's clock when it sent the batch; measures its offset."""
@@ -89,13 +91,18 @@ class MutationResult(Message, kw_only=True):
     """True when this answer was stored by an earlier delivery of the same push."""
 
 
-class PushResponse(Message, kw_only=True):
+class Answer(msgspec.Struct, kw_only=True):
+    """Base of server answers: every field is sent, so clients always see ``protocol``."""
+
+
+class PushResponse(Answer, kw_only=True):
     """The answer to a push."""
 
     protocol: int = PROTOCOL
     server_time: datetime
     last_seq: int
-    """The highest sequence applied from this device; the outbox may drop up to it."""
+    """The highest sequence applied from this device. Drop outbox entries by their results'
+    ids, not by this number: a late push may still fill a gap below it."""
     clock_offset_ms: int
     """Device clock minus server clock, measured at this push."""
     clock_skewed: bool
@@ -136,7 +143,9 @@ class JobRecord(Args, kw_only=True):
     job_id: uuid.UUID
     fields: dict[str, Text]
     base: dict[str, Text | None] = {}
-    """Each edited field's value as the device last had it from the server (three-way merge)."""
+    """Each edited field's value on the device just before this edit, its own unsynced edits
+    included (the three-way merge's common ancestor). A field missing here is merged as if
+    the device had not seen the server's value."""
 
 
 class TripLog(Args, kw_only=True):
@@ -167,7 +176,7 @@ class PartLineChange(Args, kw_only=True):
     """Changes to a part line; each field merges against ``base``."""
 
     id: uuid.UUID
-    fields: dict[str, str]
+    fields: dict[str, Annotated[str, msgspec.Meta(max_length=200)]]
     base: dict[str, str | None] = {}
 
 
@@ -226,7 +235,7 @@ class ReceiptAdd(Args, kw_only=True):
     id: uuid.UUID
     job_id: uuid.UUID
     item_description: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-    serial: Short = ""
+    serial: Annotated[str, msgspec.Meta(max_length=100)] = ""
     fault: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     accessories: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     promised_at: datetime | None = None
@@ -255,6 +264,8 @@ class BadMutation(ValueError):
 
 def decode_args(envelope: MutationEnvelope) -> Args:
     """The typed arguments of a mutation, or :class:`BadMutation` with the reason."""
+    if envelope.seq < 1:
+        raise BadMutation("seq must be at least 1")
     cls = MUTATIONS.get(envelope.name)
     if cls is None:
         known = ", ".join(sorted(MUTATIONS))
@@ -281,7 +292,7 @@ class Item(Message, kw_only=True):
     """The feed position that carried it (0 for records sent with a job entering scope)."""
 
 
-class PullResponse(Message, kw_only=True):
+class PullResponse(Answer, kw_only=True):
     """A page of the change feed, scoped to the caller."""
 
     protocol: int = PROTOCOL

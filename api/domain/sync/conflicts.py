@@ -99,6 +99,10 @@ async def _apply(
 ) -> None:
     entity, field = conflict.entity, conflict.field
     if entity == "jobs" and field == "status":
+        if choice is Choice.VALUE:
+            # Only the two sides are real moves of this job; any other status would skip the
+            # state machine's time stamps.
+            raise DomainError("a status conflict is resolved by choosing a side")
         try:
             target = JobStatus(kept)
         except ValueError:

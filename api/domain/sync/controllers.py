@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, get, post
@@ -170,7 +170,10 @@ class ConflictController(Controller):
     async def list_conflicts(
         self,
         db: Database,
-        status: ConflictStatus | None = ConflictStatus.OPEN,
+        status: Annotated[
+            Literal["open", "resolved", "all"],
+            Parameter(description="open (default), resolved or all"),
+        ] = "open",
         job_id: uuid.UUID | None = None,
         field: Annotated[str | None, Parameter(max_length=60)] = None,
         user_id: uuid.UUID | None = None,
@@ -180,8 +183,8 @@ class ConflictController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> Page[ConflictOut]:
         query = select(SyncConflict)
-        if status is not None:
-            query = query.where(SyncConflict.status == status)
+        if status != "all":
+            query = query.where(SyncConflict.status == ConflictStatus(status))
         if job_id is not None:
             query = query.where(SyncConflict.job_id == job_id)
         if field:

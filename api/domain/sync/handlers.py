@@ -58,6 +58,8 @@ from sync.merge import (
 )
 from sync.rules.lifecycle import Actor, JobStatus, can_transition
 
+MISSING = object()
+"""A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
 
 
@@ -172,7 +174,7 @@ def history(
             value=plain(value),
             outcome=outcome,
             reason=reason,
-            written_by=written_by or ctx.user_id,
+            written_by=written_by if written_by is not None else ctx.user_id,
             device_id=ctx.device_id,
             mutation_id=ctx.mutation_id,
         )
@@ -266,12 +268,13 @@ async def merge_fields(
                     client=value,
                 )
             continue
+        writer = await writer_of(ctx, entity, entity_id, name)
         decision: Decision = merge_field(
             policy,
-            base=base.get(name, server),
+            base=base.get(name, MISSING),
             server=plain(server),
             client=plain(value),
-            writer=await writer_of(ctx, entity, entity_id, name),
+            writer=writer,
         )
         match decision.outcome:
             case Outcome.KEEP:

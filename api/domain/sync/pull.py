@@ -212,11 +212,13 @@ async def pull(
     now: datetime,
 ) -> wire.PullResponse:
     """One page of the caller's feed."""
+    floor = await _counter(session, FEED_FLOOR)
     if cursor_text:
         cursor = decode_cursor(cursor_text)
     else:
-        cursor = Cursor(phase="prime", seq=await feed_head(session), step="jobs")
-    if cursor.phase == "feed" and cursor.seq < await _counter(session, FEED_FLOOR):
+        # A pruned, quiet feed has no entries left: the snapshot starts at the floor then.
+        cursor = Cursor(phase="prime", seq=max(await feed_head(session), floor), step="jobs")
+    if cursor.phase == "feed" and cursor.seq < floor:
         return wire.PullResponse(server_time=now, cursor="", has_more=True, resync=True)
     scope = await Scope.load(session, engineer_id)
     page = Page()

@@ -78,7 +78,11 @@ async def push(
     state.clock_offset_ms = int(offset.total_seconds() * 1000)
     state.clock_skewed = abs(offset) > SKEW_LIMIT
     state.protocol = request.protocol
-    state.app_version = request.app_version
+    state.app_version = request.app_version[:40]
+    device = await session.get(Device, request.device_id)
+    if device is not None:
+        device.clock_offset_ms = state.clock_offset_ms
+        device.app_version = state.app_version
     await session.flush()
     return wire.PushResponse(
         server_time=now,
@@ -103,14 +107,22 @@ async def _one(
     if logged is not None and logged.device_id == state.device_id and logged.seq == envelope.seq:
         return _stored(logged)
     if envelope.seq <= state.last_seq:
-        return wire.MutationResult(
-            id=envelope.id,
-            seq=envelope.seq,
-            status=wire.Status.REJECTED,
-            reason=f"sequence {envelope.seq} was already used by another mutation of this device",
+        # Late but unseen (a push that overtook an older one) is applied; only a sequence
+        # already taken by another mutation is refused.
+        taken = await session.scalar(
+            select(MutationLog.id).where(
+                MutationLog.device_id == state.device_id, MutationLog.seq == envelope.seq
+            )
         )
+        if taken is not None:
+            return wire.MutationResult(
+                id=envelope.id,
+                seq=envelope.seq,
+                status=wire.Status.REJECTED,
+                reason=f"sequence {envelope.seq} was already used by another mutation",
+            )
     if logged is not None or envelope.id in seen:
-        state.last_seq = envelope.seq
+        state.last_seq = max(state.last_seq, envelope.seq)
         return wire.MutationResult(
             id=envelope.id,
             seq=envelope.seq,
@@ -127,7 +139,7 @@ async def _one(
             id=envelope.id,
             device_id=state.device_id,
             seq=envelope.seq,
-            name=envelope.name,
+            name=envelope.name[:40],
             job_id=job_id,
             status=result.status.value,
             result=msgspec.to_builtins(result),
@@ -136,7 +148,7 @@ async def _one(
             applied_at=now,
         )
     )
-    state.last_seq = envelope.seq
+    state.last_seq = max(state.last_seq, envelope.seq)
     return result
 
 

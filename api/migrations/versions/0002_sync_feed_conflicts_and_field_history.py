@@ -74,19 +74,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assignments_engineer_id'), ['engineer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_job_id'), ['job_id'], unique=False)
 
-    op.create_table('device_scope',
-    sa.Column('device_id', sa.Uuid(), nullable=False),
-    sa.Column('job_id', sa.Uuid(), nullable=False),
-    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_device_scope_device_id_devices')),
-    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_device_scope_job_id_jobs')),
-    sa.PrimaryKeyConstraint('device_id', 'job_id', name=op.f('pk_device_scope'))
-    )
     op.create_table('device_sync',
     sa.Column('device_id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.Column('last_push_at', api.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_pull_at', api.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('clock_offset_ms', sa.BigInteger(), nullable=True),
     sa.Column('clock_skewed', sa.Boolean(), nullable=False),
     sa.Column('protocol', sa.Integer(), nullable=False),
@@ -173,7 +165,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_device_sync_user_id'))
 
     op.drop_table('device_sync')
-    op.drop_table('device_scope')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignments_job_id'))
         batch_op.drop_index(batch_op.f('ix_assignments_engineer_id'))

@@ -1,0 +1,234 @@
+"""Clashes between offline work and the office: nothing lost, the office decides, devices
+learn the decision at their next sync."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+from sync.client import SyncClient
+from tests.helpers import World
+from tests.sync.conftest import Register
+
+Device = Callable[[str], SyncClient]
+STROKES = {"strokes": [[{"x": 1, "y": 2, "t": 0}, {"x": 30, "y": 40, "t": 90}]]}
+HASH = "a" * 64
+
+
+async def conflicts(client: httpx.AsyncClient, desk: dict[str, str], **params: str) -> list[dict]:
+    response = await client.get("/api/conflicts", params=params, headers=desk)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+async def test_work_done_after_the_office_cancelled_keeps_the_work_and_raises_a_conflict(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.record", job_id=job_id, fields={"diagnosis": "水泵轴承损坏"})
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="已更换轴承")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "客户来电取消"}, headers=desk)
+
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["conflict", "applied", "applied", "conflict"]
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "cancelled"
+    assert detail["diagnosis"] == "水泵轴承损坏", "the work is kept"
+    assert detail["notes"][0]["body"] == "已更换轴承"
+
+    open_ = await conflicts(client, desk, job_id=job_id)
+    done = next(c for c in open_ if c["client_value"] == "work_done")
+    assert done["server_value"] == "cancelled"
+    assert done["field"] == "status"
+    assert done["policy"] == "state_machine"
+    assert "cannot move a job from cancelled to work_done" in done["reason"]
+
+    resolved = await client.post(
+        f"/api/conflicts/{done['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "resolved"
+    await phone.pull()
+    assert phone.get("jobs", job_id)["status"] == "work_done"
+    assert phone.get("sync_conflicts", done["id"])["status"] == "resolved"
+
+
+async def test_work_on_a_job_reassigned_meanwhile_is_kept_with_a_conflict(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    note = uuid.uuid4()
+    phone.mutate("note.add", id=note, job_id=job_id, body="到场发现漏水")
+    phone.mutate("job.record", job_id=job_id, fields={"diagnosis": "阀门老化"})
+    await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["conflict", "conflict"]
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert [n["body"] for n in detail["notes"]] == ["到场发现漏水"]
+    assert detail["diagnosis"] == "", "a former assignee's record waits for the office"
+    reasons = {c["field"]: c["reason"] for c in await conflicts(client, desk, job_id=job_id)}
+    assert "reassigned" in reasons["assigned_engineer_id"]
+    assert "reassigned" in reasons["diagnosis"]
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    assert "阀门老化" in [h["value"] for h in history]
+    newcomer = device("li")
+    await newcomer.pull()
+    assert newcomer.get("notes", note)["body"] == "到场发现漏水"
+
+
+async def test_two_devices_editing_the_same_field_need_a_person_and_both_learn_the_answer(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳"})
+    tablet.mutate("job.record", job_id=job_id, fields={"cause": "缺少润滑"})
+    first = await phone.push()
+    second = await tablet.push()
+    assert first is not None
+    assert second is not None
+    assert first.results[0].status == "applied"
+    assert second.results[0].status == "conflict"
+    (clash,) = await conflicts(client, desk, job_id=job_id, field="cause")
+    assert (clash["server_value"], clash["client_value"]) == ("电压不稳", "缺少润滑")
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve",
+        json={"choice": "value", "value": "电压不稳,缺少润滑"},
+        headers=desk,
+    )
+    assert decided.status_code == 200
+    await phone.sync()
+    await tablet.sync()
+    assert phone.get("jobs", job_id)["cause"] == tablet.get("jobs", job_id)["cause"]
+    assert phone.get("jobs", job_id)["cause"] == "电压不稳,缺少润滑"
+
+    # The phone has seen the office's value: editing it again is a plain edit.
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳"})
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied"
+
+
+async def test_the_office_override_is_kept_when_the_engineer_edits_after_it(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    phone.mutate("job.record", job_id=job_id, fields={"advice": "每月清洗滤网"})
+    tablet.mutate("job.record", job_id=job_id, fields={"advice": "每周检查"})
+    await phone.push()
+    await tablet.push()
+    (clash,) = await conflicts(client, desk, job_id=job_id)
+    await client.post(
+        f"/api/conflicts/{clash['id']}/resolve",
+        json={"choice": "value", "value": "office text"},
+        headers=desk,
+    )
+    # The phone has not pulled: its base is its own old value; the office wrote last.
+    phone.mutate("job.record", job_id=job_id, fields={"advice": "每月清洗滤网并检查"})
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "merged"
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["advice"] == "每月清洗滤网并检查"
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    overridden = [h for h in history if h["outcome"] == "overridden"]
+    assert "office text" in [h["value"] for h in overridden]
+
+
+async def test_a_second_customer_signature_is_a_conflict_not_an_overwrite(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    for d in (phone, tablet):
+        d.mutate("job.status", job_id=job_id, to="on_site")
+        d.mutate("job.status", job_id=job_id, to="work_done")
+    first, second = uuid.uuid4(), uuid.uuid4()
+    phone.mutate(
+        "signature.add",
+        id=first,
+        job_id=job_id,
+        signer_role="customer",
+        signer_name="赵经理",
+        strokes=STROKES,
+        content_sha256=HASH,
+    )
+    tablet.mutate(
+        "signature.add",
+        id=second,
+        job_id=job_id,
+        signer_role="customer",
+        signer_name="钱主任",
+        strokes={"strokes": [[{"x": 5, "y": 5, "t": 0}]]},
+        content_sha256="b" * 64,
+    )
+    await phone.push()
+    answer = await tablet.push()
+    assert answer is not None
+    assert answer.results[-1].status == "conflict"
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "signed"
+    await phone.pull()
+    assert phone.get("signatures", first)["signer_name"] == "赵经理"
+    (clash,) = await conflicts(client, desk, job_id=job_id, field="customer")
+    assert clash["client_value"]["signer_name"] == "钱主任"
+    assert clash["client_value"]["strokes"] == {"strokes": [[{"x": 5, "y": 5, "t": 0}]]}
+
+
+async def test_resolving_several_conflicts_of_one_field_at_once(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    jobs = [await new_job() for _ in range(3)]
+    phone = device("wang")
+    await phone.pull()
+    for job_id in jobs:
+        phone.mutate("job.status", job_id=job_id, to="on_site")
+        phone.mutate("job.status", job_id=job_id, to="work_done")
+        await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "重复报修"}, headers=desk)
+    await phone.push()
+    open_ = await conflicts(client, desk, field="status")
+    assert len(open_) == 6
+    mixed = await client.post(
+        "/api/conflicts/resolve",
+        json={"ids": [c["id"] for c in open_], "choice": "server"},
+        headers=desk,
+    )
+    assert mixed.status_code == 200
+    assert {c["status"] for c in mixed.json()} == {"resolved"}
+    assert await conflicts(client, desk) == []
+    again = await client.post(
+        f"/api/conflicts/{open_[0]['id']}/resolve", json={"choice": "server"}, headers=desk
+    )
+    assert again.status_code == 409
+
+
+async def test_engineers_cannot_read_or_resolve_conflicts(
+    client: httpx.AsyncClient, world: World, device: Device
+) -> None:
+    phone = device("wang")
+    await phone.login()
+    headers = {"Authorization": f"Bearer {phone.access_token}"}
+    assert (await client.get("/api/conflicts", headers=headers)).status_code == 403

@@ -1,0 +1,259 @@
+"""Protocol rules: versions, clocks, sequences, cursors, resync and concurrent pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+
+from api.db import Database
+from api.domain.sync.maintenance import prune_feed
+from sync.client import SyncClient
+from tests.helpers import World
+from tests.sync.conftest import Register
+
+Device = Callable[[str], SyncClient]
+
+
+async def _raw_push(phone: SyncClient, body: dict[str, object]) -> httpx.Response:
+    if phone.access_token is None:
+        await phone.login()
+    return await phone.http.post(
+        "/api/sync/push", json=body, headers={"Authorization": f"Bearer {phone.access_token}"}
+    )
+
+
+def _envelope(seq: int, name: str, **args: object) -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "seq": seq,
+        "name": name,
+        "at": datetime.now(UTC).isoformat(),
+        "args": args,
+    }
+
+
+async def test_a_newer_app_with_unknown_fields_and_mutations_is_still_accepted(
+    new_job: Register, device: Device
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    body = {
+        "protocol": 7,
+        "app_version": "9.9.9",
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "future_field": {"x": 1},
+        "mutations": [
+            {
+                **_envelope(
+                    1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="hi", colour="red"
+                ),
+                "priority": "high",
+            },
+            _envelope(2, "job.teleport", job_id=job_id),
+            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="there"),
+        ],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert "unknown mutation 'job.teleport'" in results[1]["reason"]
+
+
+async def test_malformed_arguments_reject_only_that_mutation(
+    new_job: Register, device: Device
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    body = {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [
+            _envelope(1, "note.add", id="not-a-uuid", job_id=job_id, body="x"),
+            {**_envelope(2, "note.add"), "args": "garbage"},
+            _envelope(3, "satisfaction.add", id=str(uuid.uuid4()), job_id=job_id, score=9),
+            _envelope(4, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
+        ],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "applied"]
+    assert "invalid arguments" in results[0]["reason"]
+    assert "args must be an object" in results[1]["reason"]
+    assert "<= 5" in results[2]["reason"]
+    assert response.json()["last_seq"] == 4
+
+
+async def test_a_sequence_reused_by_another_mutation_is_refused(
+    new_job: Register, device: Device
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    first = _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="a")
+    body = {"device_id": str(phone.device_id), "sent_at": datetime.now(UTC).isoformat()}
+    await _raw_push(phone, {**body, "mutations": [first]})
+    clash = _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="b")
+    again = await _raw_push(phone, {**body, "mutations": [clash]})
+    (result,) = again.json()["results"]
+    assert result["status"] == "rejected"
+    assert "already used" in result["reason"]
+    same_id = {**first, "seq": 2}
+    dup = await _raw_push(phone, {**body, "mutations": [same_id]})
+    assert dup.json()["results"][0]["status"] == "duplicate"
+
+
+async def test_a_late_push_overtaken_by_a_newer_one_is_still_applied(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    body = {"device_id": str(phone.device_id), "sent_at": datetime.now(UTC).isoformat()}
+    late = [
+        _envelope(s, "note.add", id=str(uuid.uuid4()), job_id=job_id, body=f"n{s}") for s in (1, 2)
+    ]
+    early = [
+        _envelope(s, "note.add", id=str(uuid.uuid4()), job_id=job_id, body=f"n{s}") for s in (3, 4)
+    ]
+    assert (await _raw_push(phone, {**body, "mutations": early})).status_code == 200
+    answer = (await _raw_push(phone, {**body, "mutations": late})).json()
+    assert [r["status"] for r in answer["results"]] == ["applied", "applied"]
+    assert answer["last_seq"] == 4
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert sorted(n["body"] for n in detail["notes"]) == ["n1", "n2", "n3", "n4"]
+
+
+async def test_device_clocks_are_recorded_and_skew_is_flagged(
+    client: httpx.AsyncClient, world: World, new_job: Register, device: Device
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    phone.clock_skew = timedelta(minutes=-12)
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="slow clock")
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.clock_skewed is True
+    assert -12 * 60_000 - 5_000 < answer.clock_offset_ms < -12 * 60_000 + 5_000
+    honest = device("wang")
+    honest.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="good clock")
+    answer = await honest.push()
+    assert answer is not None
+    assert answer.clock_skewed is False
+
+
+async def test_a_push_for_another_device_is_refused(new_job: Register, device: Device) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    body = {
+        "device_id": str(uuid.uuid4()),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [_envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="x")],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 403
+
+
+async def test_a_cursor_older_than_the_kept_feed_resyncs_and_keeps_the_outbox(
+    client: httpx.AsyncClient,
+    db: Database,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="queued offline")
+    await client.patch(
+        f"/api/jobs/{job_id}", json={"office_notes": "after the cursor"}, headers=desk
+    )
+    async with db.write() as session:
+        removed = await prune_feed(
+            session, now=datetime.now(UTC) + timedelta(days=1), keep=timedelta(0)
+        )
+    assert removed > 0
+    await phone.pull()
+    assert phone.resyncs == 1
+    assert len(phone.outbox) == 1, "a resync never drops queued work"
+    assert phone.get("jobs", job_id)["office_notes"] == "after the cursor"
+    await phone.sync()
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert [n["body"] for n in detail["notes"]] == ["queued offline"]
+
+
+async def test_a_forged_cursor_is_a_400(device: Device, world: World) -> None:
+    phone = device("wang")
+    await phone.login()
+    response = await phone.http.get(
+        "/api/sync/pull",
+        params={"cursor": "bm90LWEtY3Vyc29y"},
+        headers={"Authorization": f"Bearer {phone.access_token}"},
+    )
+    assert response.status_code == 400
+    assert "not one this server made" in response.json()["detail"]
+
+
+async def test_pull_pages_follow_the_feed_without_gaps(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    for i in range(25):
+        await client.patch(f"/api/jobs/{job_id}", json={"office_notes": f"v{i}"}, headers=desk)
+    pages = 0
+    seqs: list[int] = []
+    while True:
+        response = await phone._call(
+            "GET", "/api/sync/pull", params={"cursor": phone.cursor, "limit": 4}
+        )
+        body = response.json()
+        seqs += [i["seq"] for i in body["items"]]
+        phone.cursor = body["cursor"]
+        pages += 1
+        if not body["has_more"]:
+            break
+    assert pages >= 6
+    assert seqs == sorted(seqs)
+
+
+async def test_twenty_parallel_pushes_on_one_job_lose_no_update(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-20", "name": "螺栓", "price": "1"}, headers=desk
+        )
+    ).json()
+    job_id = await new_job()
+    phones = [device("wang") for _ in range(20)]
+    for i, phone in enumerate(phones):
+        await phone.login()
+        phone.mutate(
+            "part_line.add",
+            id=uuid.uuid4(),
+            job_id=job_id,
+            part_id=part["id"],
+            quantity="1",
+            billing="chargeable",
+        )
+        phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body=f"phone {i}")
+    answers = await asyncio.gather(*(p.push() for p in phones))
+    assert all(a is not None and [r.status for r in a.results] == ["applied"] * 2 for a in answers)
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert len(detail["part_lines"]) == 20
+    assert sorted(n["body"] for n in detail["notes"]) == sorted(f"phone {i}" for i in range(20))
+    vans = (await client.get("/api/stock/locations", headers=desk)).json()
+    van = next(v for v in vans if v["engineer_id"] == str(world.engineer.id))
+    levels = (await client.get(f"/api/stock/locations/{van['id']}/levels", headers=desk)).json()
+    assert [Decimal(x["quantity"]) for x in levels] == [Decimal(-20)]
