@@ -141,6 +141,11 @@ async def test_one_bad_mutation_is_rejected_and_the_rest_go_on(
     assert [n["body"] for n in detail["notes"]] == ["before", "after"]
     mine = (await client.get(f"/api/jobs/{theirs}", headers=desk)).json()
     assert mine["notes"] == []
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    refused = [h for h in history if h["outcome"] == "rejected"]
+    assert [h["field"] for h in refused] == ["job.record", "part_line.add"]
+    assert refused[0]["value"]["fields"] == {"office_notes": "sneaky"}
+    assert "not fields of the engineer's record" in refused[0]["reason"]
 
 
 async def test_office_changes_reach_the_device_in_the_next_pull(

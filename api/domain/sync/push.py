@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.domain.sync.handlers import HANDLERS, Context, Rejected, job_id_of
 from api.feed import claim_feed_slot
 from api.http import DomainError
-from api.models import Device, DeviceSync, MutationLog
+from api.models import Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
 from sync import wire
 
@@ -134,6 +134,22 @@ async def _one(
         job_id = None
     else:
         result, job_id = await _apply(session, state, envelope, me=me, now=now, tz_year=tz_year)
+    if result.status is wire.Status.REJECTED:
+        # A refused change is kept where the office looks for overridden values, with why.
+        session.add(
+            FieldHistory(
+                job_id=job_id,
+                entity="mutations",
+                entity_id=str(envelope.id),
+                field=envelope.name[:60],
+                value=envelope.args,
+                outcome="rejected",
+                reason=result.reason,
+                written_by=me.user_id,
+                device_id=state.device_id,
+                mutation_id=envelope.id,
+            )
+        )
     session.add(
         MutationLog(
             id=envelope.id,
