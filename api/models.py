@@ -754,3 +754,42 @@ class Assignment(Base):
     engineer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+# ---- media -----------------------------------------------------------------------------------
+
+
+class Upload(Base):
+    """A resumable upload in progress: bytes land in a part file until the hash checks out."""
+
+    __tablename__ = "uploads"
+    __audit__ = False
+    id: Mapped[uuid.UUID] = _pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    purpose: Mapped[str] = mapped_column(String(16), default="photo")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_uploads_user_sha", "user_id", "sha256"),)
+
+
+class BlobInfo(Base):
+    """A stored blob and, for photos, what it is."""
+
+    __tablename__ = "blobs"
+    __audit__ = False
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    """photo (an original), variant (a derived copy), signature (a rendered PNG) or file."""
+    format: Mapped[str] = mapped_column(String(16), default="")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    original_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    """For a variant: the original it was made from."""
+    variant: Mapped[str] = mapped_column(String(16), default="")
+    """For a variant: screen (1600 px) or thumb (320 px)."""
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,3 +53,18 @@ def device(client: httpx.AsyncClient) -> Callable[[str], SyncClient]:
         return SyncClient(http=client, username=username, password=PASSWORD)
 
     return make
+
+
+def signature(seed: int = 0, width: int = 600, height: int = 200) -> dict[str, object]:
+    """Strokes that look like a handwritten signature (a few waves of 30 points each)."""
+    import math
+
+    strokes = []
+    for s in range(3):
+        points = []
+        for i in range(30):
+            x = 40 + s * 170 + i * 5
+            y = height / 2 + math.sin((i + seed) / 3) * 40 + s * 5
+            points.append({"x": x, "y": round(y, 1), "t": s * 800 + i * 16, "p": 0.5})
+        strokes.append(points)
+    return {"width": width, "height": height, "strokes": strokes}

@@ -10,10 +10,11 @@ import httpx
 
 from sync.client import SyncClient
 from tests.helpers import World
-from tests.sync.conftest import Register
+from tests.sync.conftest import Register, signature
 
 Device = Callable[[str], SyncClient]
-STROKES = {"strokes": [[{"x": 1, "y": 2, "t": 0}, {"x": 30, "y": 40, "t": 90}]]}
+STROKES = signature(0)
+OTHER = signature(5)
 HASH = "a" * 64
 
 
@@ -182,7 +183,7 @@ async def test_a_second_customer_signature_is_a_conflict_not_an_overwrite(
         job_id=job_id,
         signer_role="customer",
         signer_name="钱主任",
-        strokes={"strokes": [[{"x": 5, "y": 5, "t": 0}]]},
+        strokes=OTHER,
         content_sha256="b" * 64,
     )
     await phone.push()
@@ -195,7 +196,7 @@ async def test_a_second_customer_signature_is_a_conflict_not_an_overwrite(
     assert phone.get("signatures", first)["signer_name"] == "赵经理"
     (clash,) = await conflicts(client, desk, job_id=job_id, field="customer")
     assert clash["client_value"]["signer_name"] == "钱主任"
-    assert clash["client_value"]["strokes"] == {"strokes": [[{"x": 5, "y": 5, "t": 0}]]}
+    assert clash["client_value"]["strokes"] == OTHER
 
 
 async def test_resolving_several_conflicts_of_one_field_at_once(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from sqlalchemy import select
@@ -43,13 +43,21 @@ class SyncController(Controller):
         request_max_body_size=PUSH_MAX_BYTES,
     )
     async def push(
-        self, data: wire.PushRequest, db: Database, me: Principal, now: datetime, settings: Settings
+        self,
+        data: wire.PushRequest,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        settings: Settings,
+        request: Request[Any, Any, Any],
     ) -> wire.PushResponse:
         if data.sent_at.tzinfo is None:
             raise DomainError("sent_at needs a time zone")
         year = now.astimezone(settings.calendar.calendar.tz).year
         async with db.write(actor_id=me.user_id) as session:
-            return await push(session, data, me=me, now=now, tz_year=year)
+            return await push(
+                session, data, me=me, now=now, tz_year=year, blobs=request.app.state.blobs
+            )
 
     @get(
         "/pull",

@@ -7,6 +7,7 @@ or that need a person are kept in ``field_history`` and ``sync_conflicts``: noth
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
+from api.media.signatures import SignatureRefused, render_png
+from api.media.store import BlobStore
 from api.models import (
     Assignment,
     Billing,
+    BlobInfo,
     FieldHistory,
     FieldWrite,
     Job,
@@ -82,6 +86,8 @@ class Context:
     device_time: datetime
     now: datetime
     tz_year: int
+    blobs: BlobStore | None = None
+    """Where rendered signature images go."""
     conflicts: list[uuid.UUID] = field(default_factory=list)
     merged: bool = False
 
@@ -589,6 +595,10 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
     """A signature: written once per role; a second one is kept as a conflict."""
     job, held = await job_for(ctx, args.job_id)
     role = SignerRole(args.signer_role)
+    try:
+        png = render_png(args.strokes)
+    except SignatureRefused as exc:
+        raise Rejected(str(exc)) from None
     existing = await ctx.session.scalar(
         select(Signature).where(Signature.job_id == job.id, Signature.signer_role == role)
     )
@@ -623,6 +633,19 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
         return
     if not held:
         reassigned_conflict(ctx, job, f"{role.value} signature")
+    png_sha = hashlib.sha256(png).hexdigest()
+    if ctx.blobs is not None:
+        await ctx.blobs.put_bytes(png_sha, png)
+        if await ctx.session.get(BlobInfo, png_sha) is None:
+            ctx.session.add(
+                BlobInfo(
+                    sha256=png_sha,
+                    size=len(png),
+                    kind="signature",
+                    format="PNG",
+                    uploaded_by=ctx.user_id,
+                )
+            )
     ctx.session.add(
         Signature(
             id=args.id,
@@ -630,6 +653,7 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
             signer_role=role,
             signer_name=args.signer_name,
             strokes=args.strokes,
+            png_sha256=png_sha,
             content_sha256=args.content_sha256,
             device_id=ctx.device_id,
             device_time=ctx.device_time,

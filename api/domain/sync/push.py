@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.domain.sync.handlers import HANDLERS, Context, Rejected, job_id_of
 from api.feed import claim_feed_slot
 from api.http import DomainError
+from api.media.store import BlobStore
 from api.models import Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
 from sync import wire
@@ -64,6 +65,7 @@ async def push(
     me: Principal,
     now: datetime,
     tz_year: int,
+    blobs: BlobStore | None = None,
 ) -> wire.PushResponse:
     """Apply a push inside the caller's transaction and answer it."""
     await session.run_sync(claim_feed_slot)
@@ -72,7 +74,9 @@ async def push(
     results: list[wire.MutationResult] = []
     seen: set[uuid.UUID] = set()
     for envelope in request.mutations:
-        results.append(await _one(session, state, envelope, seen, me=me, now=now, tz_year=tz_year))
+        results.append(
+            await _one(session, state, envelope, seen, me=me, now=now, tz_year=tz_year, blobs=blobs)
+        )
         seen.add(envelope.id)
     state.last_push_at = now
     state.clock_offset_ms = int(offset.total_seconds() * 1000)
@@ -102,6 +106,7 @@ async def _one(
     me: Principal,
     now: datetime,
     tz_year: int,
+    blobs: BlobStore | None,
 ) -> wire.MutationResult:
     logged = await session.get(MutationLog, envelope.id)
     if logged is not None and logged.device_id == state.device_id and logged.seq == envelope.seq:
@@ -133,7 +138,9 @@ async def _one(
         result = _rejected(envelope, "`at` needs a time zone")
         job_id = None
     else:
-        result, job_id = await _apply(session, state, envelope, me=me, now=now, tz_year=tz_year)
+        result, job_id = await _apply(
+            session, state, envelope, me=me, now=now, tz_year=tz_year, blobs=blobs
+        )
     if result.status is wire.Status.REJECTED:
         # A refused change is kept where the office looks for overridden values, with why.
         session.add(
@@ -182,6 +189,7 @@ async def _apply(
     me: Principal,
     now: datetime,
     tz_year: int,
+    blobs: BlobStore | None,
 ) -> tuple[wire.MutationResult, uuid.UUID | None]:
     try:
         args = wire.decode_args(envelope)
@@ -195,6 +203,7 @@ async def _apply(
         device_time=envelope.at,
         now=now,
         tz_year=tz_year,
+        blobs=blobs,
     )
     handler = HANDLERS[type(args)]
     try:

@@ -1,0 +1,1 @@
+"""Photos, signatures and the content-addressed blob store."""

@@ -1,0 +1,335 @@
+"""Routes of uploads and blobs: what is missing, chunks, completion, and serving."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from litestar.response import Stream
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import Database
+from api.guards import EVERYONE, allow
+from api.http import DomainError, Out, Schema, not_found
+from api.media.store import BlobError, BlobStore
+from api.media.uploads import CHUNK, Uploads
+from api.models import Assignment, BlobInfo, Photo, Role, Signature, Upload
+from api.security import Principal
+
+Sha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+AnyRequest = Request[Any, Any, Any]
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+class MissingIn(Schema):
+    """Hashes the device holds bytes for."""
+
+    hashes: Annotated[list[Sha], msgspec.Meta(max_length=1000)]
+
+
+class MissingOut(Out):
+    """The hashes the server lacks: upload these."""
+
+    missing: list[str]
+
+
+class UploadIn(Schema):
+    """Start (or resume) an upload of ``size`` bytes whose SHA-256 is ``sha256``."""
+
+    sha256: Sha
+    size: Annotated[int, msgspec.Meta(ge=1, le=1024 * 1024 * 1024)]
+    purpose: Literal["photo", "file"] = "photo"
+
+
+class UploadOut(Out):
+    """Where an upload stands: send the bytes from ``offset`` in chunks of ``chunk_size``."""
+
+    id: uuid.UUID | None
+    sha256: str
+    size: int
+    offset: int
+    chunk_size: int
+    complete: bool
+
+
+class StoredOut(Out):
+    """A stored blob and its copies."""
+
+    sha256: str
+    size: int
+    format: str
+    width: int | None
+    height: int | None
+    variants: dict[str, str]
+
+
+def _uploads(state: State) -> Uploads:
+    uploads: Uploads = state.uploads
+    return uploads
+
+
+def _out(upload: Upload) -> UploadOut:
+    return UploadOut(
+        id=upload.id,
+        sha256=upload.sha256,
+        size=upload.size,
+        offset=upload.received,
+        chunk_size=CHUNK,
+        complete=False,
+    )
+
+
+async def _own_upload(session: AsyncSession, upload_id: uuid.UUID, me: Principal) -> Upload:
+    upload = await session.get(Upload, upload_id, with_for_update=True)
+    if upload is None or upload.user_id != me.user_id:
+        raise not_found("upload")
+    return upload
+
+
+class UploadController(Controller):
+    """Resumable uploads of photos and files (docs/media.md)."""
+
+    path = "/api/uploads"
+    tags = ["media"]
+
+    @post(
+        "/missing",
+        opt=allow(*EVERYONE),
+        operation_id="missingBlobs",
+        summary="Which of these hashes the server lacks",
+        status_code=200,
+    )
+    async def missing(self, data: MissingIn, db: Database, request: AnyRequest) -> MissingOut:
+        async with db.read() as session:
+            return MissingOut(
+                missing=await _uploads(request.app.state).missing(session, data.hashes)
+            )
+
+    @post(
+        "/",
+        opt=allow(*EVERYONE),
+        operation_id="startUpload",
+        summary="Start or resume an upload; answers the offset to send from",
+        status_code=200,
+    )
+    async def start(
+        self,
+        data: UploadIn,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        request: AnyRequest,
+    ) -> UploadOut:
+        uploads = _uploads(request.app.state)
+        async with db.write(actor_id=me.user_id) as session:
+            upload = await uploads.start(
+                session,
+                user_id=me.user_id,
+                sha256=data.sha256,
+                size=data.size,
+                purpose=data.purpose,
+                now=now,
+            )
+            if upload is None:
+                return UploadOut(
+                    id=None,
+                    sha256=data.sha256,
+                    size=data.size,
+                    offset=data.size,
+                    chunk_size=CHUNK,
+                    complete=True,
+                )
+            return _out(upload)
+
+    @get(
+        "/{upload_id:uuid}",
+        opt=allow(*EVERYONE),
+        operation_id="getUpload",
+        summary="Where an upload stands (the offset to resume from)",
+    )
+    async def status(self, upload_id: uuid.UUID, db: Database, me: Principal) -> UploadOut:
+        async with db.read() as session:
+            upload = await session.get(Upload, upload_id)
+            if upload is None or upload.user_id != me.user_id:
+                raise not_found("upload")
+            return _out(upload)
+
+    @put(
+        "/{upload_id:uuid}",
+        opt=allow(*EVERYONE),
+        operation_id="uploadChunk",
+        summary="Send the bytes at `offset` (at most 1 MiB); 409 tells where to resume",
+        request_max_body_size=CHUNK + 1024,
+    )
+    async def chunk(
+        self,
+        upload_id: uuid.UUID,
+        request: AnyRequest,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        offset: Annotated[int, Parameter(ge=0, le=1024 * 1024 * 1024)],
+    ) -> UploadOut:
+        data = await request.body()
+        async with db.write(actor_id=me.user_id) as session:
+            upload = await _own_upload(session, upload_id, me)
+            await _uploads(request.app.state).write(
+                session, upload, offset=offset, data=data, now=now
+            )
+            return _out(upload)
+
+    @post(
+        "/{upload_id:uuid}/complete",
+        opt=allow(*EVERYONE),
+        operation_id="completeUpload",
+        summary="Check the bytes against the SHA-256 and store them (photos: make the copies)",
+        status_code=200,
+    )
+    async def complete(
+        self,
+        upload_id: uuid.UUID,
+        db: Database,
+        me: Principal,
+        request: AnyRequest,
+    ) -> StoredOut:
+        uploads = _uploads(request.app.state)
+        try:
+            async with db.write(actor_id=me.user_id) as session:
+                upload = await _own_upload(session, upload_id, me)
+                stored = await uploads.complete(session, upload)
+        except DomainError as exc:
+            if exc.status_code == 422:
+                # A wrong hash or a refused image: nothing of the upload may stay.
+                async with db.write(actor_id=me.user_id) as session:
+                    await uploads.discard(session, upload_id)
+            raise
+        return StoredOut(
+            sha256=stored.sha256,
+            size=stored.size,
+            format=stored.format,
+            width=stored.width,
+            height=stored.height,
+            variants=stored.variants,
+        )
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """(start, end exclusive) of a single ``bytes=`` range; None when unsatisfiable."""
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return None
+        return max(0, size - length), size
+    start = int(first)
+    end = size if last == "" else min(int(last) + 1, size)
+    if start >= size or end <= start:
+        return None
+    return start, end
+
+
+async def _may_see(db: Database, sha: str, info: BlobInfo, me: Principal) -> bool:
+    if me.role != Role.ENGINEER:
+        return True
+    original = info.original_sha256 or sha
+    mine = select(Assignment.job_id).where(
+        Assignment.engineer_id == me.user_id, Assignment.ended_at.is_(None)
+    )
+    async with db.read() as session:
+        found = await session.scalar(
+            select(
+                or_(
+                    exists().where(Photo.blob_sha256 == original, Photo.job_id.in_(mine)),
+                    exists().where(Signature.png_sha256 == sha, Signature.job_id.in_(mine)),
+                )
+            )
+        )
+    return bool(found)
+
+
+class BlobController(Controller):
+    """Stored photos' copies and signature images, immutable and cacheable."""
+
+    path = "/api/blobs"
+    tags = ["media"]
+
+    @get(
+        "/{sha:str}",
+        opt=allow(*EVERYONE),
+        operation_id="getBlob",
+        summary="A photo's screen or thumbnail copy, or a signature image (Range supported)",
+        raises=[NotFoundException],
+    )
+    async def blob(
+        self,
+        sha: str,
+        request: AnyRequest,
+        db: Database,
+        me: Principal,
+        variant: Literal["screen", "thumb", "image"] = "image",
+    ) -> Response[bytes] | Stream:
+        if not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise not_found("blob")
+        async with db.read() as session:
+            info = await session.get(BlobInfo, sha)
+            if info is not None and info.kind == "photo":
+                if variant == "image":
+                    # Originals keep their metadata (position, camera): never served.
+                    raise DomainError("ask for variant=screen or variant=thumb of a photo")
+                served = await session.scalar(
+                    select(BlobInfo).where(
+                        BlobInfo.original_sha256 == sha, BlobInfo.variant == variant
+                    )
+                )
+            else:
+                served = info
+        if info is None or served is None or served.kind == "file":
+            raise not_found("blob")
+        if not await _may_see(db, sha, info, me):
+            raise not_found("blob")
+        etag = f'"{served.sha256}"'
+        headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers)
+        store: BlobStore = request.app.state.blobs
+        media_type = "image/png" if served.kind == "signature" else "image/jpeg"
+        size = served.size
+        wanted = request.headers.get("range")
+        start, end = 0, size
+        status = 200
+        if wanted:
+            span = parse_range(wanted, size)
+            if span is None:
+                return Response(
+                    b"", status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"}
+                )
+            start, end = span
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        headers["Content-Length"] = str(end - start)
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in store.read(served.sha256, start, end):
+                    yield chunk
+            except BlobError:
+                return
+
+        return Stream(body(), status_code=status, media_type=media_type, headers=headers)

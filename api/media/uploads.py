@@ -1,0 +1,265 @@
+"""Resumable uploads by hash: ask what is missing, send 1 MiB chunks at offsets, complete.
+
+The bytes of an unfinished upload live in ``<data>/uploads/<id>.part``. Completing checks
+the length and the SHA-256 before anything is stored; a photo then goes through the image
+pipeline, and its original and copies become blobs. A wrong hash or a refused image leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import anyio
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.http import Conflict, DomainError
+from api.media.images import ImageRefused, IngestPool
+from api.media.store import BlobStore
+from api.models import BlobInfo, Upload
+
+CHUNK = 1024 * 1024
+"""The chunk size clients send (the last chunk may be shorter)."""
+MAX_PHOTO = 25 * 1024 * 1024
+"""The largest photo accepted."""
+MAX_OPEN_UPLOADS = 100
+"""Unfinished uploads one user may hold."""
+MAX_OPEN_BYTES = 1024 * 1024 * 1024
+"""Declared bytes of one user's unfinished uploads."""
+EXPIRY = timedelta(days=7)
+"""Unfinished uploads are removed after this long."""
+
+
+class HashMismatch(DomainError):
+    """The bytes received do not have the SHA-256 that was declared."""
+
+    status_code = 422
+
+
+class Refused(DomainError):
+    """The bytes are not an acceptable photo."""
+
+    status_code = 422
+
+
+class Quota(DomainError):
+    """Too many unfinished uploads."""
+
+    status_code = 429
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A completed photo or file."""
+
+    sha256: str
+    size: int
+    format: str
+    width: int | None
+    height: int | None
+    variants: dict[str, str]
+
+
+class Uploads:
+    """Upload state in the database, bytes in part files, results in the blob store."""
+
+    def __init__(self, folder: Path, store: BlobStore, pool: IngestPool) -> None:
+        self.folder = folder
+        self.store = store
+        self.pool = pool
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def part(self, upload_id: uuid.UUID) -> Path:
+        """The part file of an upload."""
+        return self.folder / f"{upload_id}.part"
+
+    async def missing(self, session: AsyncSession, hashes: list[str]) -> list[str]:
+        """Which of ``hashes`` the server does not hold yet."""
+        wanted = list(dict.fromkeys(hashes))
+        known = set(
+            await session.scalars(select(BlobInfo.sha256).where(BlobInfo.sha256.in_(wanted)))
+        )
+        return [h for h in wanted if h not in known]
+
+    async def start(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: uuid.UUID,
+        sha256: str,
+        size: int,
+        purpose: str,
+        now: datetime,
+    ) -> Upload | None:
+        """Begin (or resume) an upload; None when the blob is stored already."""
+        if await session.get(BlobInfo, sha256) is not None:
+            return None
+        if purpose == "photo" and size > MAX_PHOTO:
+            raise DomainError(
+                f"a photo may be at most {MAX_PHOTO // (1024 * 1024)} MB", status_code=413
+            )
+        await self.expire(session, now=now, user_id=user_id)
+        existing = await session.scalar(
+            select(Upload).where(
+                Upload.user_id == user_id, Upload.sha256 == sha256, Upload.size == size
+            )
+        )
+        if existing is not None:
+            return existing
+        count, declared = (
+            await session.execute(
+                select(func.count(), func.coalesce(func.sum(Upload.size), 0)).where(
+                    Upload.user_id == user_id
+                )
+            )
+        ).one()
+        if count >= MAX_OPEN_UPLOADS or declared + size > MAX_OPEN_BYTES:
+            raise Quota(
+                "too many unfinished uploads; finish or wait for the old ones "
+                f"(at most {MAX_OPEN_UPLOADS} or {MAX_OPEN_BYTES // 2**20} MB)"
+            )
+        upload = Upload(
+            user_id=user_id,
+            sha256=sha256,
+            size=size,
+            purpose=purpose,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(upload)
+        await session.flush()
+        await anyio.Path(self.part(upload.id)).write_bytes(b"")
+        return upload
+
+    async def write(
+        self, session: AsyncSession, upload: Upload, *, offset: int, data: bytes, now: datetime
+    ) -> int:
+        """Write a chunk at ``offset``; returns the new offset.
+
+        A chunk wholly below the current offset was received before: a no-op. A chunk past
+        the current offset would leave a hole: 409 with the offset to resume from.
+        """
+        if len(data) > CHUNK:
+            raise DomainError(f"a chunk may be at most {CHUNK} bytes", status_code=413)
+        if offset > upload.received:
+            raise Conflict(f"resume at offset {upload.received}, not {offset}")
+        end = offset + len(data)
+        if end > upload.size:
+            raise DomainError(
+                f"the upload is {upload.size} bytes; this chunk ends at {end}", status_code=413
+            )
+        if end <= upload.received:
+            return upload.received
+        new = data[upload.received - offset :]
+        path = self.part(upload.id)
+
+        def append() -> None:
+            with path.open("r+b") as fh:
+                fh.seek(upload.received)
+                fh.write(new)
+                fh.truncate()
+                fh.flush()
+
+        await anyio.to_thread.run_sync(append)
+        upload.received = end
+        upload.updated_at = now
+        await session.flush()
+        return end
+
+    async def complete(self, session: AsyncSession, upload: Upload) -> Stored:
+        """Check the bytes and store them. On a refusal the caller discards the upload in a
+        transaction of its own (:meth:`discard`), so nothing of it stays."""
+        if upload.received != upload.size:
+            raise Conflict(f"{upload.size - upload.received} bytes are still missing")
+        path = self.part(upload.id)
+        digest = await anyio.to_thread.run_sync(_sha256, path)
+        if digest != upload.sha256:
+            raise HashMismatch(
+                "the bytes received do not match the declared SHA-256; nothing was stored"
+            )
+        if upload.purpose == "photo":
+            stored = await self._photo(session, upload, path)
+        else:
+            await self.store.put_file(upload.sha256, path)
+            session.add(
+                BlobInfo(
+                    sha256=upload.sha256,
+                    size=upload.size,
+                    kind="file",
+                    uploaded_by=upload.user_id,
+                )
+            )
+            stored = Stored(upload.sha256, upload.size, "", None, None, {})
+        await session.delete(upload)
+        return stored
+
+    async def discard(self, session: AsyncSession, upload_id: uuid.UUID) -> None:
+        """Forget an upload and its bytes."""
+        await session.execute(delete(Upload).where(Upload.id == upload_id))
+        self.part(upload_id).unlink(missing_ok=True)
+
+    async def _photo(self, session: AsyncSession, upload: Upload, path: Path) -> Stored:
+        try:
+            result = await self.pool.ingest(path)
+        except ImageRefused as exc:
+            raise Refused(str(exc)) from None
+        variants: dict[str, str] = {}
+        for v in result.variants:
+            await self.store.put_bytes(v.sha256, v.data)
+            if await session.get(BlobInfo, v.sha256) is None:
+                session.add(
+                    BlobInfo(
+                        sha256=v.sha256,
+                        size=len(v.data),
+                        kind="variant",
+                        format="JPEG",
+                        width=v.width,
+                        height=v.height,
+                        original_sha256=upload.sha256,
+                        variant=v.kind,
+                        uploaded_by=upload.user_id,
+                    )
+                )
+            variants[v.kind] = v.sha256
+        await self.store.put_file(upload.sha256, path)
+        session.add(
+            BlobInfo(
+                sha256=upload.sha256,
+                size=upload.size,
+                kind="photo",
+                format=result.format,
+                width=result.width,
+                height=result.height,
+                uploaded_by=upload.user_id,
+            )
+        )
+        return Stored(
+            upload.sha256, upload.size, result.format, result.width, result.height, variants
+        )
+
+    async def expire(
+        self, session: AsyncSession, *, now: datetime, user_id: uuid.UUID | None = None
+    ) -> int:
+        """Remove unfinished uploads untouched for :data:`EXPIRY`."""
+        query = select(Upload.id).where(Upload.updated_at < now - EXPIRY)
+        if user_id is not None:
+            query = query.where(Upload.user_id == user_id)
+        ids = list(await session.scalars(query))
+        if ids:
+            await session.execute(delete(Upload).where(Upload.id.in_(ids)))
+            for upload_id in ids:
+                self.part(upload_id).unlink(missing_ok=True)
+        return len(ids)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
