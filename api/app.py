@@ -25,7 +25,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.db import Database
 from api.deps import DEPENDENCIES
@@ -49,15 +50,19 @@ from api.http import (
     DomainError,
     Out,
     data_error_handler,
+    database_busy_handler,
     domain_error_handler,
     http_error_handler,
     integrity_error_handler,
     internal_error_handler,
+    operational_error_handler,
     transition_error_handler,
     unicode_error_handler,
 )
 from api.logs import configure_logging, request_id_middleware
-from api.ratelimit import SlidingWindowLimiter
+from api.media.controllers import BlobController, UploadController
+from api.media.wiring import make_media
+from api.ratelimit import LoginThrottle
 from api.settings import Settings, load_settings
 from sync.rules.lifecycle import TransitionError
 
@@ -111,6 +116,8 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         SyncController,
         ConflictController,
         FieldHistoryController,
+        UploadController,
+        BlobController,
     ]
     if PWA_DIST.is_dir():
         handlers.append(
@@ -161,11 +168,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     own_db = db is None
     database = db or Database(settings.effective_database_url)
 
+    media = make_media(settings)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            media.pool.shutdown()
             if own_db:
                 await database.dispose()
 
@@ -173,12 +183,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         "settings": settings,
         "db": database,
         "secret_key": settings.effective_secret_key(),
-        "login_limiter": SlidingWindowLimiter(
+        "login_throttle": LoginThrottle(
             settings.auth.login_attempts, settings.auth.login_window_seconds
         ),
-        "address_limiter": SlidingWindowLimiter(
-            settings.auth.login_attempts * 5, settings.auth.login_window_seconds
-        ),
+        "blobs": media.blobs,
+        "uploads": media.uploads,
     }
     openapi = OpenAPIConfig(
         title="Fieldsync API",
@@ -211,6 +220,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             HTTPException: http_error_handler,
             UnicodeDecodeError: unicode_error_handler,
             DataError: data_error_handler,
+            OperationalError: operational_error_handler,
+            PoolTimeout: database_busy_handler,
             OverflowError: data_error_handler,
             Exception: internal_error_handler,
         },

@@ -201,6 +201,29 @@ def sync_prune(ctx: click.Context, days: int) -> None:
     click.echo(f"removed {removed} feed entries older than {days} days")
 
 
+@main.group("blobs")
+def blobs_group() -> None:
+    """Photos and other blobs."""
+
+
+@blobs_group.command("gc")
+@click.pass_context
+def blobs_gc(ctx: click.Context) -> None:
+    """Remove unfinished uploads untouched for 7 days."""
+    from api.media.wiring import make_media
+    from api.models import utcnow
+
+    settings = _settings(ctx)
+    media = make_media(settings)
+
+    async def work(database: Any) -> int:
+        async with database.write() as session:
+            return await media.uploads.expire(session, now=utcnow())
+
+    removed = asyncio.run(_with_db(settings, work))
+    click.echo(f"removed {removed} unfinished uploads")
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(["customers", "assets", "parts"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

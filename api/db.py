@@ -8,7 +8,7 @@ of ordinary connections that WAL lets run beside the writer. PostgreSQL uses one
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from api import audit as _audit  # noqa: F401  (every session of ours writes the audit log)
-from api import feed as _feed  # noqa: F401  (and the change feed)
+from api import feed as _feed
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,6 +47,18 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_ON_COMMIT = "fieldsync.on_commit"
+
+
+def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the session's :meth:`Database.write` transaction commits.
+
+    For in-process caches: dropped after the commit, they cannot be refilled with the old state
+    by a request that read while the transaction was still open.
+    """
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
 class Database:
     """The engines of one process and the sessions made from them."""
 
@@ -55,14 +67,26 @@ class Database:
         self.sqlite = is_sqlite(url)
         if self.sqlite:
             self.write_engine = create_async_engine(
-                url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
+                url,
+                echo=echo,
+                hide_parameters=True,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
             )
             _tune_sqlite(self.write_engine, immediate=True)
-            self.read_engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=5)
+            self.read_engine = create_async_engine(
+                url, echo=echo, hide_parameters=True, pool_size=5, max_overflow=5
+            )
             _tune_sqlite(self.read_engine, immediate=False)
         else:
             self.write_engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+                url,
+                echo=echo,
+                hide_parameters=True,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -72,12 +96,19 @@ class Database:
     async def write(self, **info: Any) -> AsyncIterator[AsyncSession]:
         """One read-write unit of work: commit on success, roll back on error.
 
-        ``info`` (actor_id, request_id) is kept on the session for the audit log.
+        ``info`` (actor_id, request_id) is kept on the session for the audit log. Callbacks
+        given to :func:`on_commit` run once the transaction has committed.
         """
         async with self._writer() as session:
             session.info.update(info)
             async with session.begin():
+                # Every writer takes its feed slot (the feed counter's lock) first. Taking it
+                # later, after locking some row, deadlocks against a writer that holds the slot
+                # and wants that row (a sync push and an office edit of the same job).
+                await session.run_sync(_feed.claim_feed_slot)
                 yield session
+            for callback in session.info.pop(_ON_COMMIT, ()):
+                callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from api import audit as _audit  # noqa: F401  (demo rows are audited like any other write)
 from api.db import Database
-from api.domain.jobs.services import start_clocks
+from api.domain.jobs.services import start_callback_clock, start_clocks
 from api.ids import uuid7
 from api.models import (
     Asset,
@@ -59,7 +59,7 @@ from api.models import (
 from api.numbers import next_number
 from api.security import hash_password
 from sync.rules.lifecycle import JobStatus
-from sync.rules.sla import WorkCalendar, at_risk_from, callback_due
+from sync.rules.sla import WorkCalendar
 from sync.rules.warranty import in_warranty, warranty_end
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105  (public on purpose: it is printed for the demo)
@@ -1223,8 +1223,7 @@ class _Builder:
         if job.plan_given_at is not None:
             job.handling_plan = self.pick(_PLANS, english)
         if job.settled_at is not None:
-            job.callback_due_at = callback_due(job.settled_at, self.cal)
-            job.callback_at_risk_at = at_risk_from(job.settled_at, job.callback_due_at)
+            start_callback_clock(job, self.cal)
         if job.reviewed_at is not None:
             job.review_note = "Record complete, approved" if english else "记录完整,同意结算"
         if status is S.CANCELLED:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import Parameter
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sync.rules.lifecycle import TransitionError
 
@@ -27,6 +28,10 @@ SearchText = Annotated[
     Parameter(max_length=100, pattern=r"^[^\x00]*$", description="Text to search for"),
 ]
 """The ``q`` query parameter of searchable lists."""
+
+
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+"""An inbound instant: a time without a zone offset is refused (400), never guessed."""
 
 
 class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -128,6 +133,33 @@ def data_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Pr
     """A value the database or its driver cannot hold (out of range, bad encoding)."""
     log.warning("value refused by the database layer: %s", exc)
     return _problem(400, "a value is out of the range the database can store")
+
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for a busy database asks the client to wait."""
+
+_BUSY_MARKS = ("is locked", "is busy", "could not obtain lock", "deadlock", "timeout", "timed out")
+"""Words of a driver error that means "busy, try again" rather than a bug."""
+
+
+def database_busy_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """The database is busy (a lock held too long, no pooled connection free): try again."""
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    return _problem(
+        503,
+        "the database is busy; try again in a few seconds",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def operational_error_handler(
+    request: Request[Any, Any, Any], exc: OperationalError
+) -> Response[Problem]:
+    """A driver error: 503 when it means busy or locked, else an internal error."""
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    if any(mark in text for mark in _BUSY_MARKS):
+        return database_busy_handler(request, exc)
+    return internal_error_handler(request, exc)
 
 
 def unicode_error_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Problem]:

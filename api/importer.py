@@ -30,9 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit as _audit  # noqa: F401  (imported rows are audited like any other write)
 from api.db import Database
+from api.domain.customers.services import derive_warranty_end
+from api.http import DomainError
 from api.ids import uuid7
 from api.models import Asset, Base, Contact, Customer, Part, Site
-from sync.rules.warranty import warranty_end
 
 Kind = Literal["customers", "assets", "parts"]
 """What a file holds."""
@@ -389,6 +390,7 @@ class _AssetRow:
     name: str | None
     acceptance_date: date | None
     warranty_months: int | None
+    warranty_end: date | None
     contract_ref: str | None
 
 
@@ -531,9 +533,36 @@ def _parse_asset(c: _Cells) -> _AssetRow | None:
         name=c.text("name", table=t, column="name"),
         acceptance_date=c.date("acceptance_date"),
         warranty_months=c.whole("warranty_months", low=0, high=240, what="months"),
+        warranty_end=c.date("warranty_end"),
         contract_ref=c.text("contract_ref", table=t, column="contract_ref"),
     )
+    if row.acceptance_date is not None and row.warranty_end is None:
+        try:
+            derive_warranty_end(row.acceptance_date, row.warranty_months, None)
+        except DomainError as exc:
+            c.error("acceptance_date", exc.detail)
     return row if c.ok else None
+
+
+def _derived_end(acceptance: date | None, months: int | None) -> date | None:
+    try:
+        return derive_warranty_end(acceptance, months, None)
+    except DomainError:
+        return None
+
+
+def _warranty_end_after(asset: Asset, r: _AssetRow) -> date | None:
+    """The warranty end once row ``r`` is imported over ``asset``: an end date in the sheet
+    wins; an end date on record that was not derived (a contract's) stays; else it is derived
+    again from the acceptance date and months, as updated by the row."""
+    if r.warranty_end is not None:
+        return r.warranty_end
+    stored = asset.warranty_end
+    if stored is not None and stored != _derived_end(asset.acceptance_date, asset.warranty_months):
+        return stored
+    acceptance = r.acceptance_date or asset.acceptance_date
+    months = asset.warranty_months if r.warranty_months is None else r.warranty_months
+    return _derived_end(acceptance, months) or stored
 
 
 async def _write_assets(
@@ -605,15 +634,17 @@ async def _write_assets(
                 name=r.name or "",
                 acceptance_date=r.acceptance_date,
                 warranty_months=r.warranty_months,
+                warranty_end=derive_warranty_end(
+                    r.acceptance_date, r.warranty_months, r.warranty_end
+                ),
                 contract_ref=r.contract_ref or "",
             )
-            if r.acceptance_date is not None:
-                asset.warranty_end = warranty_end(r.acceptance_date, r.warranty_months)
             session.add(asset)
             # A second row with the same key in this batch is caught earlier as a duplicate.
             existing[(r.model, r.serial)] = asset
             out.created += 1
             continue
+        end = _warranty_end_after(asset, r)
         changed = _apply(
             asset,
             customer_id=customer.id,
@@ -621,11 +652,9 @@ async def _write_assets(
             name=r.name,
             acceptance_date=r.acceptance_date,
             warranty_months=r.warranty_months,
+            warranty_end=end,
             contract_ref=r.contract_ref,
         )
-        if asset.acceptance_date is not None:
-            end = warranty_end(asset.acceptance_date, asset.warranty_months)
-            changed = _apply(asset, warranty_end=end) or changed
         if changed or site_changed:
             out.updated += 1
         else:
@@ -713,6 +742,7 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
         _Column("name", ("name", "名称", "设备名称")),
         _Column("acceptance_date", ("acceptance_date", "验收日期")),
         _Column("warranty_months", ("warranty_months", "保修月数")),
+        _Column("warranty_end", ("warranty_end", "保修截止日", "保修截止日期", "保修到期日")),
         _Column("contract_ref", ("contract_ref", "合同号", "contract", "合同编号")),
     ),
     "parts": (

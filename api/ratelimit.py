@@ -1,14 +1,20 @@
-"""Login throttling: a sliding window of failures per key, held in this process."""
+"""Login throttling: sliding windows of attempts, held in this process's memory.
+
+An attempt is counted before the password is checked (reserved) and taken back when the
+password was right, so a burst of concurrent guesses is limited like a slow series.
+Each app process counts on its own (see docs/architecture.md).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 
 class SlidingWindowLimiter:
-    """Allows at most ``limit`` failures per key within ``window`` seconds."""
+    """Allows at most ``limit`` counted attempts per key within ``window`` seconds."""
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
@@ -22,26 +28,83 @@ class SlidingWindowLimiter:
             hits.popleft()
         return hits
 
+    def _wait(self, hits: deque[float], now: float) -> int:
+        if len(hits) < self.limit:
+            return 0
+        return max(1, int(hits[0] + self.window - now) + 1)
+
     def retry_after(self, key: str) -> int:
         """Seconds until ``key`` may try again; 0 when it may try now."""
         now = time.monotonic()
         with self._lock:
-            hits = self._trim(key, now)
-            if len(hits) < self.limit:
-                return 0
-            return max(1, int(hits[0] + self.window - now) + 1)
+            return self._wait(self._trim(key, now), now)
 
-    def hit(self, key: str) -> None:
-        """Count a failure of ``key``."""
-        now = time.monotonic()
+    def hit(self, key: str, at: float | None = None) -> None:
+        """Count an attempt of ``key`` (at monotonic time ``at``, default now)."""
+        now = time.monotonic() if at is None else at
         with self._lock:
             self._trim(key, now).append(now)
             if len(self._hits) > 100_000:
-                # Bound memory under a spray of usernames: forget keys with no recent failure.
+                # Bound memory under a spray of usernames: forget keys with no recent attempt.
                 for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
                     del self._hits[k]
 
+    def take_back(self, key: str, at: float) -> None:
+        """Uncount the attempt of ``key`` made at ``at`` (it succeeded)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits is not None and at in hits:
+                hits.remove(at)
+
     def reset(self, key: str) -> None:
-        """Forget the failures of ``key`` (after a successful login)."""
+        """Forget the attempts of ``key`` (after a successful login)."""
         with self._lock:
             self._hits.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt counted in every window; hand it back on success."""
+
+    pair: str
+    username: str
+    address: str
+    at: float
+
+
+class LoginThrottle:
+    """Three windows of login attempts: per username and address (one guesser), per username
+    alone (guessing from many addresses) and per address (one address spraying usernames).
+    The last two allow ``wide_factor`` times as many attempts as the first."""
+
+    def __init__(self, limit: int, window: float, *, wide_factor: int = 5) -> None:
+        self.pair = SlidingWindowLimiter(limit, window)
+        self.username = SlidingWindowLimiter(limit * wide_factor, window)
+        self.address = SlidingWindowLimiter(limit * wide_factor, window)
+        self._lock = threading.Lock()
+
+    def reserve(self, username: str, address: str) -> Attempt | int:
+        """Count an attempt in all three windows, or in none: the attempt, or the seconds to
+        wait before one is allowed."""
+        name = username.lower()
+        pair = f"{name}|{address}"
+        with self._lock:
+            wait = max(
+                self.pair.retry_after(pair),
+                self.username.retry_after(name),
+                self.address.retry_after(address),
+            )
+            if wait:
+                return wait
+            at = time.monotonic()
+            self.pair.hit(pair, at)
+            self.username.hit(name, at)
+            self.address.hit(address, at)
+        return Attempt(pair=pair, username=name, address=address, at=at)
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: forget this username's failures from this address, and
+        uncount the attempt in the wide windows (others' failures there still count)."""
+        self.pair.reset(attempt.pair)
+        self.username.take_back(attempt.username, attempt.at)
+        self.address.take_back(attempt.address, attempt.at)

@@ -5,8 +5,10 @@ Every variable is prefixed ``FIELDSYNC_``; ``docs/configuration.md`` lists them 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -109,22 +111,49 @@ class Settings:
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fieldsync.db').resolve()}"
 
     def effective_secret_key(self) -> str:
-        """The token signing key; made once and kept in the data folder when not configured."""
+        """The token signing key; made once and kept in the data folder when not configured.
+
+        Raises ``ValueError`` for a key shorter than :data:`MIN_SECRET_KEY_LENGTH` characters.
+        """
         if self.secret_key:
-            return self.secret_key
+            return _checked_key(self.secret_key, "FIELDSYNC_SECRET_KEY")
         path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # O_EXCL so that two processes starting together keep one key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-        return key
+        if not path.exists():
+            _create_key_file(path)
+        return _checked_key(path.read_text().strip(), str(path))
+
+
+MIN_SECRET_KEY_LENGTH = 32
+"""Shortest signing key accepted: HS256 wants at least 256 bits of secret."""
+
+
+def _checked_key(key: str, source: str) -> str:
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ValueError(
+            f"the secret key from {source} has {len(key)} characters; at least "
+            f"{MIN_SECRET_KEY_LENGTH} are needed (e.g. `python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(48))'`)"
+        )
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to ``path`` unless another process got there first.
+
+    The key is written whole to a temporary file, then linked to its final name: the link
+    fails if the name exists, and nobody can ever read a half-written key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:  # mkstemp makes it readable by its owner only (600)
+            fh.write(secrets.token_urlsafe(48))
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # the winner's key is the one everybody reads back
+    finally:
+        os.unlink(tmp)
 
 
 def load_settings() -> Settings:

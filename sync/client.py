@@ -129,7 +129,18 @@ class SyncClient:
 
     async def login(self) -> None:
         """Log in and keep the tokens."""
-        response = await self.http.post(
+        try:
+            response = await self._login_request()
+        except httpx.TransportError as exc:
+            raise SyncError(f"network: {exc!r}") from exc
+        if response.status_code != 200:
+            raise SyncError(f"login failed: {response.status_code} {response.text}")
+        body = response.json()
+        self.access_token = body["access_token"]
+        self.refresh_token = body["refresh_token"]
+
+    async def _login_request(self) -> httpx.Response:
+        return await self.http.post(
             "/api/auth/login",
             json={
                 "username": self.username,
@@ -138,11 +149,6 @@ class SyncClient:
                 "app_version": self.app_version,
             },
         )
-        if response.status_code != 200:
-            raise SyncError(f"login failed: {response.status_code} {response.text}")
-        body = response.json()
-        self.access_token = body["access_token"]
-        self.refresh_token = body["refresh_token"]
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self.access_token is None:

@@ -105,3 +105,29 @@ def served(data: Path, **env: str) -> Iterator[str]:
             proc.wait(timeout=10)
     errors = [line for line in log_path.read_text().splitlines() if '"level": "error"' in line]
     assert errors == [], errors[:3]
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for server processes to share; dropped afterwards.
+
+    Skips where PostgreSQL is unreachable, except with CI=true, where it fails (the rule of
+    ``tests/conftest.py``). Use it from a synchronous fixture: it runs its own event loop.
+    """
+    import asyncio
+
+    import pytest
+
+    from tests.conftest import IN_CI, PG_URL, _pg_available, _pg_exec
+
+    reason = _pg_available()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"{reason} (required when CI=true)")
+        pytest.skip(reason)
+    name = f"fs_p_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

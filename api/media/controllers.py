@@ -77,12 +77,12 @@ def _uploads(state: State) -> Uploads:
     return uploads
 
 
-def _out(upload: Upload) -> UploadOut:
+def _out(upload: Upload, uploads: Uploads) -> UploadOut:
     return UploadOut(
         id=upload.id,
         sha256=upload.sha256,
         size=upload.size,
-        offset=upload.received,
+        offset=uploads.received(upload.id),
         chunk_size=CHUNK,
         complete=False,
     )
@@ -148,7 +148,7 @@ class UploadController(Controller):
                     chunk_size=CHUNK,
                     complete=True,
                 )
-            return _out(upload)
+            return _out(upload, uploads)
 
     @get(
         "/{upload_id:uuid}",
@@ -156,12 +156,14 @@ class UploadController(Controller):
         operation_id="getUpload",
         summary="Where an upload stands (the offset to resume from)",
     )
-    async def status(self, upload_id: uuid.UUID, db: Database, me: Principal) -> UploadOut:
+    async def status(
+        self, upload_id: uuid.UUID, db: Database, me: Principal, request: AnyRequest
+    ) -> UploadOut:
         async with db.read() as session:
             upload = await session.get(Upload, upload_id)
             if upload is None or upload.user_id != me.user_id:
                 raise not_found("upload")
-            return _out(upload)
+            return _out(upload, _uploads(request.app.state))
 
     @put(
         "/{upload_id:uuid}",
@@ -176,16 +178,16 @@ class UploadController(Controller):
         request: AnyRequest,
         db: Database,
         me: Principal,
-        now: datetime,
         offset: Annotated[int, Parameter(ge=0, le=1024 * 1024 * 1024)],
     ) -> UploadOut:
         data = await request.body()
-        async with db.write(actor_id=me.user_id) as session:
-            upload = await _own_upload(session, upload_id, me)
-            await _uploads(request.app.state).write(
-                session, upload, offset=offset, data=data, now=now
-            )
-            return _out(upload)
+        async with db.read() as session:
+            upload = await session.get(Upload, upload_id)
+        if upload is None or upload.user_id != me.user_id:
+            raise not_found("upload")
+        uploads = _uploads(request.app.state)
+        await uploads.write(upload, offset=offset, data=data)
+        return _out(upload, uploads)
 
     @post(
         "/{upload_id:uuid}/complete",

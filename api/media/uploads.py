@@ -8,7 +8,9 @@ nothing behind.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -136,46 +138,56 @@ class Uploads:
         await anyio.Path(self.part(upload.id)).write_bytes(b"")
         return upload
 
-    async def write(
-        self, session: AsyncSession, upload: Upload, *, offset: int, data: bytes, now: datetime
-    ) -> int:
+    def received(self, upload_id: uuid.UUID) -> int:
+        """Bytes received so far: the part file is the record of progress."""
+        try:
+            return self.part(upload_id).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    async def write(self, upload: Upload, *, offset: int, data: bytes) -> int:
         """Write a chunk at ``offset``; returns the new offset.
 
-        A chunk wholly below the current offset was received before: a no-op. A chunk past
-        the current offset would leave a hole: 409 with the offset to resume from.
+        No database write: the part file's length is the offset, so chunks of many uploads
+        proceed side by side instead of queueing for the single SQLite writer. A chunk wholly
+        below the current offset was received before: a no-op. A chunk past the current offset
+        would leave a hole: 409 with the offset to resume from.
         """
         if len(data) > CHUNK:
             raise DomainError(f"a chunk may be at most {CHUNK} bytes", status_code=413)
-        if offset > upload.received:
-            raise Conflict(f"resume at offset {upload.received}, not {offset}")
-        end = offset + len(data)
-        if end > upload.size:
-            raise DomainError(
-                f"the upload is {upload.size} bytes; this chunk ends at {end}", status_code=413
-            )
-        if end <= upload.received:
-            return upload.received
-        new = data[upload.received - offset :]
         path = self.part(upload.id)
 
-        def append() -> None:
-            with path.open("r+b") as fh:
-                fh.seek(upload.received)
-                fh.write(new)
-                fh.truncate()
-                fh.flush()
+        def append() -> int:
+            try:
+                fh = path.open("r+b")
+            except FileNotFoundError:
+                raise Conflict("the upload is finished or expired; start again") from None
+            with fh:
+                # One writer per part file, across the app's processes too.
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                received = os.fstat(fh.fileno()).st_size
+                if offset > received:
+                    raise Conflict(f"resume at offset {received}, not {offset}")
+                end = offset + len(data)
+                if end > upload.size:
+                    raise DomainError(
+                        f"the upload is {upload.size} bytes; this chunk ends at {end}",
+                        status_code=413,
+                    )
+                if end <= received:
+                    return received
+                fh.seek(received)
+                fh.write(data[received - offset :])
+                return end
 
-        await anyio.to_thread.run_sync(append)
-        upload.received = end
-        upload.updated_at = now
-        await session.flush()
-        return end
+        return await anyio.to_thread.run_sync(append)
 
     async def complete(self, session: AsyncSession, upload: Upload) -> Stored:
         """Check the bytes and store them. On a refusal the caller discards the upload in a
         transaction of its own (:meth:`discard`), so nothing of it stays."""
-        if upload.received != upload.size:
-            raise Conflict(f"{upload.size - upload.received} bytes are still missing")
+        received = self.received(upload.id)
+        if received != upload.size:
+            raise Conflict(f"{upload.size - received} bytes are still missing")
         path = self.part(upload.id)
         digest = await anyio.to_thread.run_sync(_sha256, path)
         if digest != upload.sha256:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
 from litestar import Litestar
+from sqlalchemy import event
 
 from api.app import create_app
 from api.db import Database
+from api.guards import AccessCache, Standing
 from api.security import Principal, issue_access_token
 from api.settings import AuthSettings, Settings
 from tests.helpers import PASSWORD, World
@@ -183,3 +188,193 @@ async def test_failed_logins_are_throttled_with_retry_after(
         assert "too many failed logins" in blocked.json()["detail"]
         other = await do_login(client, "li", PASSWORD)
         assert other.status_code == 200, "another user from the same address may still log in"
+
+
+# ---- access ends at once -------------------------------------------------------------------
+
+
+async def bearer_of(client: httpx.AsyncClient, username: str, device: str | None = None) -> dict:
+    response = await do_login(client, username, device=device)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_an_access_token_is_refused_right_after_logout(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    headers = await bearer_of(client, "wang")
+    assert (await client.get("/api/jobs", headers=headers)).status_code == 200
+    assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+    response = await client.get("/api/jobs", headers=headers)
+    assert response.status_code == 401
+    assert "signed out" in response.json()["detail"]
+
+
+async def test_an_access_token_is_refused_right_after_its_device_is_revoked(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    device = str(uuid.uuid4())
+    wang = await bearer_of(client, "wang", device)
+    admin = await bearer_of(client, "admin")
+    assert (await client.get("/api/jobs", headers=wang)).status_code == 200
+    revoked = await client.post(f"/api/devices/{device}/revoke", headers=admin)
+    assert revoked.status_code == 200
+    assert (await client.get("/api/jobs", headers=wang)).status_code == 401
+    again = await bearer_of(client, "wang", device)
+    assert (await client.get("/api/jobs", headers=again)).status_code == 200, "logged in again"
+
+
+async def test_an_access_token_is_refused_right_after_the_user_is_disabled(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    li = await bearer_of(client, "li")
+    admin = await bearer_of(client, "admin")
+    assert (await client.get("/api/jobs", headers=li)).status_code == 200
+    response = await client.patch(
+        f"/api/users/{world.engineer2.id}", json={"active": False}, headers=admin
+    )
+    assert response.status_code == 200
+    assert (await client.get("/api/jobs", headers=li)).status_code == 401
+
+
+async def test_an_access_token_is_refused_right_after_a_role_change(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    qa = await bearer_of(client, "qa")
+    admin = await bearer_of(client, "admin")
+    assert (await client.get("/api/customers", headers=qa)).status_code == 200
+    response = await client.patch(
+        f"/api/users/{world.quality.id}", json={"role": "engineer"}, headers=admin
+    )
+    assert response.status_code == 200
+    refused = await client.get("/api/customers", headers=qa)
+    assert refused.status_code == 401
+    relogged = await bearer_of(client, "qa")
+    assert (await client.get("/api/customers", headers=relogged)).status_code == 403
+
+
+async def test_a_new_password_signs_out_every_device_of_the_user(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    device = str(uuid.uuid4())
+    tokens = (await do_login(client, "wang", device=device)).json()
+    admin = await bearer_of(client, "admin")
+    response = await client.patch(
+        f"/api/users/{world.engineer.id}", json={"password": "another-horse-7"}, headers=admin
+    )
+    assert response.status_code == 200
+    refresh = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"], "device_id": device}
+    )
+    assert refresh.status_code == 401
+    assert (await do_login(client, "wang", "another-horse-7")).status_code == 200
+
+
+async def test_a_change_of_contact_details_keeps_the_user_signed_in(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    wang = await bearer_of(client, "wang")
+    admin = await bearer_of(client, "admin")
+    response = await client.patch(
+        f"/api/users/{world.engineer.id}", json={"phone": "13800000000"}, headers=admin
+    )
+    assert response.status_code == 200
+    assert (await client.get("/api/jobs", headers=wang)).status_code == 200
+
+
+async def test_the_standing_check_is_answered_from_memory_between_changes(
+    client: httpx.AsyncClient, world: World, db: Database
+) -> None:
+    headers = await bearer_of(client, "wang")
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = db.read_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(3):
+            assert (await client.get("/api/directory/regions", headers=headers)).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    standing_reads = [s for s in statements if "devices" in s]
+    assert len(standing_reads) <= 1, "one read, then the cache answers"
+
+
+def test_the_access_cache_forgets_on_request_and_after_its_ttl() -> None:
+    cache = AccessCache(ttl=0.05)
+    user, device = uuid.uuid4(), uuid.uuid4()
+    standing = Standing(role="engineer", device_owner=user)
+
+    def store() -> None:
+        cache.store(user, device, standing, generation=cache.generation)
+
+    store()
+    assert cache.lookup(user, device) == standing
+    cache.forget_device(device)
+    assert cache.lookup(user, device) is None
+    store()
+    cache.forget_user(user)
+    assert cache.lookup(user, device) is None
+    store()
+    time.sleep(0.06)
+    assert cache.lookup(user, device) is None
+
+
+def test_a_read_that_raced_with_a_revocation_is_not_cached() -> None:
+    cache = AccessCache()
+    user, device = uuid.uuid4(), uuid.uuid4()
+    before_the_read = cache.generation
+    cache.forget_device(device)  # the revocation commits while the guard's read is under way
+    cache.store(user, device, Standing("engineer", user), generation=before_the_read)
+    assert cache.lookup(user, device) is None
+
+
+# ---- login throttling ----------------------------------------------------------------------
+
+
+def strict_app(settings: Settings, db: Database, attempts: int = 3) -> Litestar:
+    strict = replace(settings, auth=AuthSettings(login_attempts=attempts, login_window_seconds=60))
+    return create_app(strict, db=db)
+
+
+async def test_a_burst_of_concurrent_bad_logins_is_limited_too(
+    settings: Settings, db: Database, world: World
+) -> None:
+    transport = httpx.ASGITransport(app=strict_app(settings, db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answers = await asyncio.gather(*(do_login(client, "wang", "bad") for _ in range(20)))
+    codes = Counter(r.status_code for r in answers)
+    assert codes[401] <= 3
+    assert codes[429] == 20 - codes[401]
+
+
+async def test_guessing_one_username_from_many_addresses_is_limited(
+    settings: Settings, db: Database, world: World
+) -> None:
+    app = strict_app(settings, db)  # 3 per username and address, 15 per username
+
+    async def from_address(n: int, password: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(f"10.0.{n // 250}.{n % 250}", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await do_login(client, "wang", password)
+
+    codes = [(await from_address(n, "bad")).status_code for n in range(20)]
+    assert codes == [401] * 15 + [429] * 5
+    assert (await from_address(99, PASSWORD)).status_code == 429
+    transport = httpx.ASGITransport(app=app, client=("10.9.9.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await do_login(client, "li", PASSWORD)).status_code == 200, "others log in"
+
+
+async def test_a_good_login_does_not_use_up_the_window(
+    settings: Settings, db: Database, world: World
+) -> None:
+    transport = httpx.ASGITransport(app=strict_app(settings, db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for _ in range(5):
+            assert (await do_login(client, "wang")).status_code == 200
+        for _ in range(3):
+            assert (await do_login(client, "wang", "bad")).status_code == 401
+        assert (await do_login(client, "wang")).status_code == 429

@@ -395,3 +395,62 @@ def test_errors_csv_opens_in_excel_with_chinese_headers(tmp_path: Path) -> None:
         ["row", "column", "message"],
         ["2", "验收日期", "'2024-13-45' is not a real calendar date"],
     ]
+
+
+async def _assets(db: Database) -> dict[str, Asset]:
+    async with db.read() as session:
+        return {a.serial: a for a in (await session.scalars(select(Asset))).all()}
+
+
+async def test_a_contract_end_date_in_the_sheet_wins_and_survives_a_reimport(
+    db: Database, tmp_path: Path
+) -> None:
+    await load_customers(db, tmp_path)
+    header = ["customer_code", "model", "serial", "acceptance_date", "warranty_months"]
+    first = write_csv(
+        tmp_path / "a.csv",
+        [
+            [*header, "保修截止日"],
+            ["C-001", "M1", "S-1", "2024-03-15", "", "2027-12-31"],
+            ["C-001", "M1", "S-2", "2024-03-15", "", ""],
+        ],
+    )
+    report = await import_file(db, "assets", first)
+    assert (report.created, report.errors) == (2, [])
+    assets = await _assets(db)
+    assert assets["S-1"].warranty_end == date(2027, 12, 31), "the contract's date wins"
+    assert assets["S-2"].warranty_end == date(2026, 3, 14), "derived: 24 months"
+
+    # The next sheet has no end date column: the contract date on record stays, while the
+    # derived one follows the new acceptance date.
+    second = write_csv(
+        tmp_path / "b.csv",
+        [
+            header,
+            ["C-001", "M1", "S-1", "2024-06-01", "36"],
+            ["C-001", "M1", "S-2", "2024-06-01", "36"],
+        ],
+    )
+    report = await import_file(db, "assets", second)
+    assert (report.updated, report.errors) == (2, [])
+    assets = await _assets(db)
+    assert assets["S-1"].warranty_end == date(2027, 12, 31)
+    assert assets["S-2"].warranty_end == date(2027, 5, 31)
+
+
+async def test_an_acceptance_date_whose_warranty_runs_off_the_calendar_is_a_row_error(
+    db: Database, tmp_path: Path
+) -> None:
+    await load_customers(db, tmp_path)
+    path = write_csv(
+        tmp_path / "a.csv",
+        [
+            ["customer_code", "model", "serial", "acceptance_date"],
+            ["C-001", "M1", "S-1", "9999-06-01"],
+            ["C-001", "M1", "S-2", "2024-06-01"],
+        ],
+    )
+    report = await import_file(db, "assets", path)
+    assert errors_of(report) == [(2, "acceptance_date")]
+    assert "outside the calendar" in report.errors[0].message
+    assert report.created == 1

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from api.app import create_app
+from api.db import Database
+from api.domain.jobs.services import start_callback_clock
+from api.models import Job
+from api.settings import CalendarSettings, Settings
+from sync.rules.lifecycle import JobStatus
 from tests.helpers import World, login
 
 Client = httpx.AsyncClient
@@ -135,6 +143,9 @@ async def test_list_filters_by_status_engineer_text_and_sla(client: Client, worl
     desk = await login(client, "desk")
     old = datetime.now(UTC) - timedelta(days=10)
     late = await register(client, desk, world, reported_at=old.isoformat())
+    # Plan due 24 h after the report, at risk max(2 h, 25% of 24 h) = 6 h before: at 20 h.
+    yesterday = datetime.now(UTC) - timedelta(hours=20)
+    risky = await register(client, desk, world, reported_at=yesterday.isoformat())
     fresh = await register(client, desk, world, fault_description="电梯异响 elevator noise")
     await client.post(
         f"/api/jobs/{fresh['job']['id']}/assign",
@@ -147,16 +158,28 @@ async def test_list_filters_by_status_engineer_text_and_sla(client: Client, worl
         assert response.status_code == 200, response.text
         return {j["id"] for j in response.json()["items"]}
 
-    assert await ids(status="reported") == {late["job"]["id"]}
-    assert await ids(status=["reported", "assigned"]) == {late["job"]["id"], fresh["job"]["id"]}
-    assert await ids(engineer_id=str(world.engineer.id)) == {fresh["job"]["id"]}
-    assert await ids(unassigned=True) == {late["job"]["id"]}
-    assert await ids(q="elevator") == {fresh["job"]["id"]}
-    assert await ids(sla="breached") == {late["job"]["id"]}
-    assert await ids(sla="ok") == {fresh["job"]["id"]}
-    today = datetime.now(UTC).date()
-    assert await ids(reported_from=str(today - timedelta(days=1))) == {fresh["job"]["id"]}
+    late_id, risky_id, fresh_id = late["job"]["id"], risky["job"]["id"], fresh["job"]["id"]
+    assert await ids(status="reported") == {late_id, risky_id}
+    assert await ids(status=["reported", "assigned"]) == {late_id, risky_id, fresh_id}
+    assert await ids(engineer_id=str(world.engineer.id)) == {fresh_id}
+    assert await ids(unassigned=True) == {late_id, risky_id}
+    assert await ids(q="elevator") == {fresh_id}
+    assert await ids(sla="breached") == {late_id}
+    assert await ids(sla="at_risk") == {risky_id}
+    assert await ids(sla="ok") == {fresh_id}
+    # Dates count in the department's time zone (Asia/Shanghai by default).
+    shanghai = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(shanghai).date()
+    old_day = old.astimezone(shanghai).date()
+    assert await ids(reported_from=str(today - timedelta(days=2))) >= {fresh_id}
+    assert late_id not in await ids(reported_from=str(today - timedelta(days=2)))
+    assert await ids(reported_to=str(old_day)) == {late_id}
+    assert await ids(reported_to=str(old_day - timedelta(days=1))) == set()
+    assert await ids(reported_from=str(old_day), reported_to=str(old_day)) == {late_id}
+    # The state shown agrees with the filter.
     assert late["job"]["sla"]["worst"] == "breached"
+    assert risky["job"]["sla"]["plan"] == risky["job"]["sla"]["worst"] == "at_risk"
+    assert fresh["job"]["sla"]["worst"] == "ok"
 
 
 async def test_paging_returns_total_and_a_slice(client: Client, world: World) -> None:
@@ -191,3 +214,145 @@ async def test_unknown_job_is_404(client: Client, world: World) -> None:
     response = await client.get(f"/api/jobs/{uuid.uuid4()}", headers=desk)
     assert response.status_code == 404
     assert response.json()["detail"] == "job not found"
+
+
+async def set_status(db: Database, job_id: str, status: JobStatus) -> None:
+    """Move a job straight to ``status``, as the engineer's sync would have."""
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        job.status = status
+
+
+async def test_shown_sla_uses_the_stored_due_times_not_todays_calendar(
+    client: Client, world: World, settings: Settings, db: Database
+) -> None:
+    desk = await login(client, "desk")
+    job = await register(client, desk, world)
+    due = job["job"]["sla"]["on_site_due"]
+    # The holiday list changes after intake (the State Council publishes a new week off).
+    today = datetime.now(ZoneInfo(settings.calendar.timezone)).date()
+    holidays = f"{today}..{today + timedelta(days=20)}"
+    later = create_app(replace(settings, calendar=CalendarSettings(holidays=holidays)), db=db)
+    transport = httpx.ASGITransport(app=later)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+        shown = await other.get(f"/api/jobs/{job['job']['id']}", headers=desk)
+        listed = await other.get("/api/jobs", params={"sla": "ok"}, headers=desk)
+    assert shown.json()["job"]["sla"]["on_site_due"] == due
+    assert [j["sla"]["on_site_due"] for j in listed.json()["items"]] == [due]
+
+
+async def test_a_settled_job_shows_its_stored_call_back_clock(
+    client: Client, world: World, settings: Settings, db: Database
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    settled = datetime.now(UTC) - timedelta(days=10)
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        job.status, job.settled_at = JobStatus.SETTLED, settled
+        start_callback_clock(job, settings.calendar.calendar)
+        stored = job.callback_due_at
+    body = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert datetime.fromisoformat(body["job"]["sla"]["callback_due"]) == stored
+    assert body["job"]["sla"]["callback"] == "breached"
+    breached = await client.get("/api/jobs", params={"sla": "breached"}, headers=desk)
+    assert [j["id"] for j in breached.json()["items"]] == [job_id]
+
+
+async def test_accept_takes_only_a_reported_job(client: Client, world: World) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    plan = {"handling_plan": "上门检修"}
+    assert (await client.post(f"/api/jobs/{job_id}/accept", json=plan, headers=desk)).is_success
+    again = await client.post(f"/api/jobs/{job_id}/accept", json=plan, headers=desk)
+    assert again.status_code == 409
+    assert "only a reported job can be accepted" in again.json()["detail"]
+
+
+async def test_accept_does_not_undo_a_cancellation_but_uncancel_does(
+    client: Client, world: World
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "客户撤销"}, headers=desk)
+    refused = await client.post(
+        f"/api/jobs/{job_id}/accept", json={"handling_plan": "x"}, headers=desk
+    )
+    assert refused.status_code == 409
+    assert "cancelled" in refused.json()["detail"]
+    undone = await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)
+    assert undone.status_code == 200, undone.text
+    body = undone.json()
+    assert body["job"]["status"] == "accepted"
+    assert (body["cancelled_at"], body["cancel_reason"]) == (None, "")
+    twice = await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)
+    assert twice.status_code == 409
+
+
+async def test_a_signed_job_keeps_the_fault_site_and_asset_the_customer_signed_for(
+    client: Client, world: World, db: Database
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    await set_status(db, job_id, JobStatus.SIGNED)
+    for change in (
+        {"fault_description": "something else"},
+        {"asset_id": None},
+        {"site_id": None},
+    ):
+        response = await client.patch(f"/api/jobs/{job_id}", json=change, headers=desk)
+        assert response.status_code == 409, change
+        assert "the customer signed the report" in response.json()["detail"]
+    allowed = {"office_notes": "客户来电补充", "contact_name": "钱工", "urgency": "low"}
+    response = await client.patch(f"/api/jobs/{job_id}", json=allowed, headers=desk)
+    assert response.status_code == 200, response.text
+    assert response.json()["office_notes"] == "客户来电补充"
+
+
+async def test_before_signing_the_fault_may_still_be_corrected(
+    client: Client, world: World, db: Database
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    await set_status(db, job_id, JobStatus.WORK_DONE)
+    response = await client.patch(
+        f"/api/jobs/{job_id}", json={"fault_description": "压缩机过热"}, headers=desk
+    )
+    assert response.status_code == 200
+
+
+async def test_a_report_before_2000_is_refused(client: Client, world: World) -> None:
+    desk = await login(client, "desk")
+    response = await client.post(
+        "/api/jobs",
+        json={
+            "customer_id": str(world.customer.id),
+            "channel": "phone",
+            "fault_description": "x",
+            "reported_at": "1999-12-31T23:59:00+08:00",
+        },
+        headers=desk,
+    )
+    assert response.status_code == 400
+    assert "before 2000-01-01" in response.json()["detail"]
+
+
+async def test_naive_visit_times_are_refused_not_a_server_error(
+    client: Client, world: World
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    naive = "2030-01-01T09:00:00"
+    for path, body in (
+        ("assign", {"engineer_id": str(world.engineer.id), "scheduled_at": naive}),
+        ("schedule", {"scheduled_at": naive}),
+    ):
+        response = await client.post(f"/api/jobs/{job_id}/{path}", json=body, headers=desk)
+        assert response.status_code == 400, (path, response.text)
+        assert "timezone" in response.text
+    aware = await client.post(
+        f"/api/jobs/{job_id}/schedule", json={"scheduled_at": naive + "+08:00"}, headers=desk
+    )
+    assert aware.status_code == 200

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from api.db import Database
 from api.domain.auth import services
 from api.domain.auth.schemas import DeviceOut, LoginIn, RefreshIn, TokensOut, UserOut
-from api.guards import EVERYONE, PUBLIC, allow
+from api.guards import EVERYONE, PUBLIC, allow, device_visible_to
 from api.http import not_found
-from api.models import Device, Role, User
-from api.ratelimit import SlidingWindowLimiter
+from api.models import Device, User
+from api.ratelimit import Attempt, LoginThrottle
 from api.security import Principal
 from api.settings import Settings
 
@@ -33,7 +33,8 @@ class AuthController(Controller):
         operation_id="login",
         summary="Log in with username and password",
         description="Binds a refresh token (valid for 60 days, renewed at each refresh) to the "
-        "device id the app made. Failed logins are throttled per username and address.",
+        "device id the app made. Login attempts are throttled per username and address, per "
+        "username and per address.",
         raises=[NotAuthorizedException, TooManyRequestsException],
         status_code=200,
     )
@@ -45,34 +46,30 @@ class AuthController(Controller):
         settings: Settings,
         now: datetime,
     ) -> TokensOut:
-        # Two windows: one per username and address (a guessed password), and a wider one
-        # per address (one address spraying many usernames).
-        user_limiter: SlidingWindowLimiter = request.app.state.login_limiter
-        addr_limiter: SlidingWindowLimiter = request.app.state.address_limiter
-        client = request.client.host if request.client else "?"
-        user_key = f"{data.username.lower()}|{client}"
-        wait = max(user_limiter.retry_after(user_key), addr_limiter.retry_after(client))
-        if wait:
+        throttle: LoginThrottle = request.app.state.login_throttle
+        address = request.client.host if request.client else "?"
+        # Counted before the password is checked, so concurrent guesses are limited too.
+        attempt = throttle.reserve(data.username, address)
+        if not isinstance(attempt, Attempt):
             raise TooManyRequestsException(
-                f"too many failed logins; try again in {wait} s",
-                headers={"Retry-After": str(wait)},
+                f"too many failed logins; try again in {attempt} s",
+                headers={"Retry-After": str(attempt)},
             )
-        try:
-            async with db.write() as session:
-                return await services.login(
-                    session,
-                    username=data.username,
-                    password=data.password,
-                    device_id=data.device_id,
-                    device_name=data.device_name,
-                    app_version=data.app_version,
-                    settings=settings,
-                    now=now,
-                )
-        except services.LoginFailed:
-            user_limiter.hit(user_key)
-            addr_limiter.hit(client)
-            raise
+        user_id, checked_hash = await services.check_password(
+            db, username=data.username, password=data.password
+        )
+        throttle.succeeded(attempt)
+        async with db.write() as session:
+            return await services.login(
+                session,
+                user_id=user_id,
+                checked_hash=checked_hash,
+                device_id=data.device_id,
+                device_name=data.device_name,
+                app_version=data.app_version,
+                settings=settings,
+                now=now,
+            )
 
     @post(
         "/refresh",
@@ -129,10 +126,8 @@ class DeviceController(Controller):
     async def list_devices(
         self, db: Database, me: Principal, user_id: uuid.UUID | None = None
     ) -> list[DeviceOut]:
-        query = select(Device).order_by(Device.last_seen_at.desc())
-        if me.role != Role.ADMIN:
-            query = query.where(Device.user_id == me.user_id)
-        elif user_id is not None:
+        query = select(Device).where(device_visible_to(me)).order_by(Device.last_seen_at.desc())
+        if user_id is not None:
             query = query.where(Device.user_id == user_id)
         async with db.read() as session:
             return [services.device_out(d) for d in (await session.scalars(query)).all()]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db import Database, on_commit
 from api.domain.auth.schemas import DeviceOut, TokensOut, UserOut
+from api.guards import ACCESS_CACHE, device_visible_to
 from api.http import Conflict, DomainError
 from api.models import Device, User
 from api.security import (
@@ -78,28 +82,49 @@ def _tokens(
     )
 
 
+async def check_password(db: Database, *, username: str, password: str) -> tuple[uuid.UUID, str]:
+    """The id and password hash of the active user whose password this is; raises
+    :class:`LoginFailed` otherwise. The argon2 work runs in a worker thread after the read
+    session is closed, so neither the event loop nor a connection waits for it."""
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(User.id, User.password_hash, User.active).where(User.username == username)
+            )
+        ).first()
+    password_hash = row.password_hash if row else None
+    ok = await anyio.to_thread.run_sync(verify_password, password_hash, password)
+    if row is None or password_hash is None or not ok or not row.active:
+        raise LoginFailed("wrong username or password")
+    return row.id, password_hash
+
+
 async def login(
     session: AsyncSession,
     *,
-    username: str,
-    password: str,
+    user_id: uuid.UUID,
+    checked_hash: str,
     device_id: uuid.UUID,
     device_name: str,
     app_version: str,
     settings: Settings,
     now: datetime,
 ) -> TokensOut:
-    """Check the password and bind a new refresh token to the device."""
-    user = (await session.execute(select(User).where(User.username == username))).scalar()
-    ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.active:
+    """Bind a new refresh token to the device of a user whose password was just checked
+    (:func:`check_password`, outside this transaction)."""
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None or not user.active or user.password_hash != checked_hash:
+        # Disabled, or the password changed, between the check and this transaction.
         raise LoginFailed("wrong username or password")
     session.info["actor_id"] = user.id
     refresh = new_refresh_token()
     expires = now + timedelta(days=settings.auth.refresh_days)
     device = await session.get(Device, device_id)
     if device is not None and device.user_id != user.id:
-        raise Conflict("this device id is registered to another user; clear the app's data")
+        raise Conflict(
+            "this device id belongs to another user; "
+            "the app must make a new device id for this user"
+        )
     if device is None:
         device = Device(id=device_id, user_id=user.id, refresh_expires_at=expires)
         session.add(device)
@@ -110,6 +135,7 @@ async def login(
     device.revoked_at = None
     device.last_seen_at = now
     await session.flush()
+    on_commit(session, partial(ACCESS_CACHE.forget_device, device.id))
     return _tokens(user, device, refresh, settings=settings, now=now)
 
 
@@ -146,14 +172,27 @@ async def refresh(
 async def revoke_device(
     session: AsyncSession, *, device_id: uuid.UUID, by: Principal, now: datetime
 ) -> Device | None:
-    """Sign a device out: its refresh token stops working. Office admins may revoke any device;
-    others only their own. Returns None when the caller may not see the device."""
-    device = await session.get(Device, device_id)
+    """Sign a device out: its refresh token and access tokens stop working. Admins may revoke
+    any device; others only their own. Returns None when the caller may not see the device."""
+    device = await session.scalar(
+        select(Device).where(Device.id == device_id, device_visible_to(by)).with_for_update()
+    )
     if device is None:
-        return None
-    if by.role != "admin" and device.user_id != by.user_id:
         return None
     if device.revoked_at is None:
         device.revoked_at = now
     await session.flush()
+    on_commit(session, partial(ACCESS_CACHE.forget_device, device.id))
     return device
+
+
+async def revoke_user_devices(session: AsyncSession, *, user_id: uuid.UUID, now: datetime) -> None:
+    """Sign out every device of a user (their password, role or active flag changed)."""
+    devices = await session.scalars(
+        select(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
+    )
+    for device in devices:
+        device.revoked_at = now
+        on_commit(session, partial(ACCESS_CACHE.forget_device, device.id))
+    on_commit(session, partial(ACCESS_CACHE.forget_user, user_id))
+    await session.flush()

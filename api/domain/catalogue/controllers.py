@@ -12,9 +12,11 @@ from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
+from api.feed import claim_feed_slot
 from api.guards import EVERYONE, OFFICE, STAFF, allow
 from api.http import (
     Conflict,
@@ -35,18 +37,41 @@ Price = Decimal
 Quantity = Decimal
 MAX_PRICE = Decimal("99999999.99")
 MAX_QUANTITY = Decimal("1000000")
+PRICE_PLACES = 2
+"""Prices are kept in fen (Numeric(12, 2))."""
+QUANTITY_PLACES = 3
+"""Quantities are kept to a thousandth (Numeric(12, 3)): metres of cable, litres of oil."""
+
+
+def _check_finite(value: Decimal, what: str) -> None:
+    # Before any comparison: comparing NaN raises InvalidOperation, which would be a 500.
+    if not value.is_finite():
+        raise ValueError(f"{what} must be a finite number, got {value}")
+
+
+def _check_places(value: Decimal, what: str, places: int) -> None:
+    # Only after the range check: rounding a huge value would exceed Decimal's precision.
+    if value != round(value, places):
+        raise ValueError(f"{what} may have at most {places} decimal places, got {value}")
 
 
 def check_price(price: Decimal | msgspec.UnsetType) -> None:
-    """Refuse a price outside 0..99,999,999.99 (msgspec turns the error into a 400)."""
-    if isinstance(price, Decimal) and not (Decimal(0) <= price <= MAX_PRICE):
+    """Refuse a price that is not yuan and fen from 0 to 99,999,999.99 (msgspec turns the
+    error into a 400)."""
+    if not isinstance(price, Decimal):
+        return
+    _check_finite(price, "price")
+    if not (Decimal(0) <= price <= MAX_PRICE):
         raise ValueError(f"price must be between 0 and {MAX_PRICE}")
+    _check_places(price, "price", PRICE_PLACES)
 
 
 def check_quantity(quantity: Decimal) -> None:
-    """Refuse a quantity that is not positive or absurdly large."""
+    """Refuse a quantity that is not positive, absurdly large or finer than a thousandth."""
+    _check_finite(quantity, "quantity")
     if not (Decimal(0) < quantity <= MAX_QUANTITY):
         raise ValueError(f"quantity must be above 0 and at most {MAX_QUANTITY}")
+    _check_places(quantity, "quantity", QUANTITY_PLACES)
 
 
 class PartIn(Schema):
@@ -174,13 +199,26 @@ async def adjust_level(
     session: AsyncSession, location_id: uuid.UUID, part_id: uuid.UUID, delta: Decimal
 ) -> Decimal:
     """Add ``delta`` to a location's quantity of a part; refuses to go below zero."""
-    level = await session.get(StockLevel, (location_id, part_id), with_for_update=True)
+    key = (location_id, part_id)
+    level = await session.get(StockLevel, key, with_for_update=True)
     if level is None:
-        level = StockLevel(location_id=location_id, part_id=part_id, quantity=Decimal("0"))
-        session.add(level)
-    new = (level.quantity or Decimal("0")) + delta
+        if delta < 0:
+            raise Conflict("not enough stock: the location holds 0")
+        await session.run_sync(claim_feed_slot)  # the feed's slot must not live in a savepoint
+        try:
+            # In a savepoint: when a concurrent first receipt inserted the row meanwhile, only
+            # this insert is undone, and that row is read and locked instead.
+            async with session.begin_nested():
+                session.add(StockLevel(location_id=location_id, part_id=part_id, quantity=delta))
+                await session.flush()
+            return delta
+        except IntegrityError:
+            level = await session.get(StockLevel, key, with_for_update=True, populate_existing=True)
+            if level is None:  # the clash was not on this row
+                raise
+    new = level.quantity + delta
     if new < 0:
-        raise Conflict(f"not enough stock: the location holds {level.quantity or 0}")
+        raise Conflict(f"not enough stock: the location holds {level.quantity}")
     level.quantity = new
     return new
 
@@ -252,7 +290,7 @@ class PartController(Controller):
         self, part_id: uuid.UUID, data: PartPatch, db: Database, me: Principal
     ) -> PartOut:
         async with db.write(actor_id=me.user_id) as session:
-            part = await session.get(Part, part_id)
+            part = await session.get(Part, part_id, with_for_update=True)
             if part is None:
                 raise not_found("part")
             apply_patch(part, data)

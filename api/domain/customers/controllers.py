@@ -116,7 +116,10 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         async with db.write(actor_id=me.user_id) as session:
             customer = await session.get(
-                Customer, customer_id, options=[selectinload(Customer.contacts)]
+                Customer,
+                customer_id,
+                options=[selectinload(Customer.contacts)],
+                with_for_update=True,
             )
             if customer is None:
                 raise not_found("customer")
@@ -206,7 +209,7 @@ class SiteController(Controller):
         self, site_id: uuid.UUID, data: SitePatch, db: Database, me: Principal
     ) -> SiteOut:
         async with db.write(actor_id=me.user_id) as session:
-            site = await session.get(Site, site_id)
+            site = await session.get(Site, site_id, with_for_update=True)
             if site is None:
                 raise not_found("site")
             apply_patch(site, data)
@@ -314,7 +317,7 @@ class AssetController(Controller):
         self, asset_id: uuid.UUID, data: AssetPatch, db: Database, me: Principal, today: date
     ) -> AssetOut:
         async with db.write(actor_id=me.user_id) as session:
-            asset = await session.get(Asset, asset_id)
+            asset = await session.get(Asset, asset_id, with_for_update=True)
             if asset is None:
                 raise not_found("asset")
             changed = apply_patch(asset, data)

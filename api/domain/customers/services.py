@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.customers.schemas import (
@@ -13,6 +14,7 @@ from api.domain.customers.schemas import (
     CustomerOut,
     SiteOut,
 )
+from api.http import DomainError
 from api.models import Asset, Contact, Customer, Site
 from api.numbers import next_value
 from sync.rules.warranty import warranty_end, warranty_status
@@ -77,16 +79,29 @@ def contacts_from(items: list[ContactIn]) -> list[Contact]:
 
 
 async def new_customer_code(session: AsyncSession) -> str:
-    """The next free customer code, C-000123."""
-    return f"C-{await next_value(session, 'customer'):06d}"
+    """The next free customer code, C-000123; codes already taken (typed by hand) are skipped."""
+    while True:
+        code = f"C-{await next_value(session, 'customer'):06d}"
+        taken = await session.scalar(select(exists().where(Customer.code == code)))
+        if not taken:
+            return code
 
 
 def derive_warranty_end(
     acceptance: date | None, months: int | None, explicit: date | None
 ) -> date | None:
-    """The warranty's last day: an explicit contract date wins, else acceptance + months."""
+    """The warranty's last day: an explicit contract date wins, else acceptance + months.
+
+    Raises :class:`DomainError` (400) when the end would fall outside the calendar.
+    """
     if explicit is not None:
         return explicit
     if acceptance is None:
         return None
-    return warranty_end(acceptance, months)
+    try:
+        return warranty_end(acceptance, months)
+    except (ValueError, OverflowError):
+        raise DomainError(
+            f"acceptance_date {acceptance.isoformat()} plus {months or 'the usual'} months of "
+            "warranty falls outside the calendar; check the date"
+        ) from None

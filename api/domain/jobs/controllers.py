@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
 from api.domain.jobs import services
@@ -24,8 +26,8 @@ from api.domain.jobs.schemas import (
     ScheduleIn,
 )
 from api.guards import EVERYONE, OFFICE, allow
-from api.http import Conflict, DomainError, Offset, Page, SearchText, apply_patch
-from api.models import Asset, Job, Site
+from api.http import Conflict, DomainError, Offset, Page, SearchText
+from api.models import Job
 from api.security import Principal
 from api.settings import Settings
 from sync.rules.lifecycle import JobStatus
@@ -127,6 +129,8 @@ class JobController(Controller):
         opt=allow(*OFFICE),
         operation_id="updateJob",
         summary="Change the office's fields of a job (fault, urgency, contact, notes, plan)",
+        description="Once the customer has signed, the fault, site and asset no longer change "
+        "(409); notes, contact and urgency still may.",
         raises=CONFLICT,
     )
     async def update_job(
@@ -138,28 +142,16 @@ class JobController(Controller):
         now: datetime,
         settings: Settings,
     ) -> JobDetail:
-        async with db.write(actor_id=me.user_id) as session:
-            job = await services.get_visible_job(session, job_id, me, for_update=True)
-            if job.status in services.STOPPED:
-                raise Conflict(f"a {job.status} job cannot be changed")
-            changed = apply_patch(job, data)
-            if job.asset_id is not None and changed.keys() & {"asset_id", "site_id"}:
-                asset = await session.get(Asset, job.asset_id)
-                if asset is None or asset.customer_id != job.customer_id:
-                    raise DomainError("the asset does not belong to this job's customer")
-                job.site_id = asset.site_id
-            elif job.site_id is not None and "site_id" in changed:
-                site = await session.get(Site, job.site_id)
-                if site is None or site.customer_id != job.customer_id:
-                    raise DomainError("the site does not belong to this job's customer")
-            await session.flush()
-            return await services.detail(session, job, now=now, cal=settings.calendar.calendar)
+        async def change(session: AsyncSession, job: Job) -> None:
+            await services.update_job(session, job, data)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 
     @post(
         "/{job_id:uuid}/accept",
         opt=allow(*OFFICE),
         operation_id="acceptJob",
-        summary="Accept a report with a handling plan (受理)",
+        summary="Accept a reported job with a handling plan (受理)",
         raises=CONFLICT,
         status_code=200,
     )
@@ -172,11 +164,10 @@ class JobController(Controller):
         now: datetime,
         settings: Settings,
     ) -> JobDetail:
-        async with db.write(actor_id=me.user_id) as session:
-            job = await services.get_visible_job(session, job_id, me, for_update=True)
+        async def change(_: AsyncSession, job: Job) -> None:
             services.accept(job, handling_plan=data.handling_plan, me=me, now=now)
-            await session.flush()
-            return await services.detail(session, job, now=now, cal=settings.calendar.calendar)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 
     @post(
         "/{job_id:uuid}/assign",
@@ -195,8 +186,7 @@ class JobController(Controller):
         now: datetime,
         settings: Settings,
     ) -> JobDetail:
-        async with db.write(actor_id=me.user_id) as session:
-            job = await services.get_visible_job(session, job_id, me, for_update=True)
+        async def change(session: AsyncSession, job: Job) -> None:
             await services.assign(
                 session,
                 job,
@@ -206,8 +196,8 @@ class JobController(Controller):
                 me=me,
                 now=now,
             )
-            await session.flush()
-            return await services.detail(session, job, now=now, cal=settings.calendar.calendar)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 
     @post(
         "/{job_id:uuid}/schedule",
@@ -226,13 +216,12 @@ class JobController(Controller):
         now: datetime,
         settings: Settings,
     ) -> JobDetail:
-        async with db.write(actor_id=me.user_id) as session:
-            job = await services.get_visible_job(session, job_id, me, for_update=True)
+        async def change(_: AsyncSession, job: Job) -> None:
             if job.status in services.STOPPED:
                 raise Conflict(f"a {job.status} job cannot be scheduled")
             job.scheduled_at = data.scheduled_at
-            await session.flush()
-            return await services.detail(session, job, now=now, cal=settings.calendar.calendar)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 
     @post(
         "/{job_id:uuid}/cancel",
@@ -251,8 +240,45 @@ class JobController(Controller):
         now: datetime,
         settings: Settings,
     ) -> JobDetail:
-        async with db.write(actor_id=me.user_id) as session:
-            job = await services.get_visible_job(session, job_id, me, for_update=True)
+        async def change(_: AsyncSession, job: Job) -> None:
             services.cancel(job, reason=data.reason, me=me, now=now)
-            await session.flush()
-            return await services.detail(session, job, now=now, cal=settings.calendar.calendar)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
+
+    @post(
+        "/{job_id:uuid}/uncancel",
+        opt=allow(*OFFICE),
+        operation_id="uncancelJob",
+        summary="Undo a cancellation made in error; the job goes back to accepted",
+        raises=CONFLICT,
+        status_code=200,
+    )
+    async def uncancel(
+        self, job_id: uuid.UUID, db: Database, me: Principal, now: datetime, settings: Settings
+    ) -> JobDetail:
+        async def change(_: AsyncSession, job: Job) -> None:
+            services.uncancel(job, me=me)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
+
+
+JobChange = Callable[[AsyncSession, Job], Awaitable[None]]
+"""One office action on a job, run inside the write transaction with the job locked."""
+
+
+async def _change_job(
+    db: Database,
+    job_id: uuid.UUID,
+    change: JobChange,
+    *,
+    me: Principal,
+    now: datetime,
+    settings: Settings,
+) -> JobDetail:
+    """Open the job for update (404 when ``me`` may not see it), apply ``change``, and answer
+    with the job's detail as committed."""
+    async with db.write(actor_id=me.user_id) as session:
+        job = await services.get_visible_job(session, job_id, me, for_update=True)
+        await change(session, job)
+        await session.flush()
+        return await services.detail(session, job, now=now, cal=settings.calendar.calendar)

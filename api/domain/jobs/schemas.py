@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import msgspec
 
 from api.domain.customers.schemas import AssetOut, CustomerOut, SiteOut
-from api.http import Out, Schema
+from api.http import AwareDatetime, Out, Schema
 from api.models import Billing, Channel, PartSource, TripKind, Urgency
 from sync.rules.lifecycle import JobStatus
 from sync.rules.sla import SlaState
@@ -30,8 +30,9 @@ class FaultIn(Schema):
     urgency: Urgency = Urgency.NORMAL
     contact_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
     contact_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
-    reported_at: datetime | None = None
-    """When the customer reported it, if earlier than now (a call logged late); never future."""
+    reported_at: AwareDatetime | None = None
+    """When the customer reported it, if earlier than now (a call logged late); never future,
+    never before 2000."""
     office_notes: LongText = ""
 
 
@@ -60,7 +61,7 @@ class AssignIn(Schema):
     """Dispatch (派工) to an engineer, or reassign; optionally with a visit time."""
 
     engineer_id: uuid.UUID
-    scheduled_at: datetime | None = None
+    scheduled_at: AwareDatetime | None = None
     handling_plan: LongText = ""
     """Recorded as the plan when the job had none yet."""
 
@@ -68,7 +69,7 @@ class AssignIn(Schema):
 class ScheduleIn(Schema):
     """A new visit time."""
 
-    scheduled_at: datetime | None
+    scheduled_at: AwareDatetime | None
 
 
 class CancelIn(Schema):
@@ -158,6 +159,35 @@ class SatisfactionOut(Out):
     at: datetime
 
 
+class PhotoOut(Out):
+    """A photo record; ``uploaded`` is false while its bytes are still on the way."""
+
+    id: uuid.UUID
+    category: str
+    caption: str
+    blob_sha256: str
+    uploaded: bool
+    screen_sha256: str | None
+    thumb_sha256: str | None
+    taken_at: datetime | None
+    latitude: float | None
+    longitude: float | None
+
+
+class SignatureOut(Out):
+    """A signature as given on the phone; the image is the blob ``png_sha256``."""
+
+    id: uuid.UUID
+    signer_role: str
+    signer_name: str
+    png_sha256: str
+    content_sha256: str
+    device_time: datetime
+    server_time: datetime
+    latitude: float | None
+    longitude: float | None
+
+
 class ReceiptOut(Out):
     """A return-for-repair receipt."""
 
@@ -229,6 +259,8 @@ class JobDetail(Out):
     notes: list[NoteOut]
     satisfaction: list[SatisfactionOut]
     receipts: list[ReceiptOut]
+    photos: list[PhotoOut]
+    signatures: list[SignatureOut]
     earlier_visits: list[VisitOut]
     history: list[HistoryOut]
 

@@ -15,28 +15,34 @@ from api.domain.jobs.schemas import (
     HistoryOut,
     JobDetail,
     JobFilter,
+    JobPatch,
     JobSummary,
     NoteOut,
     PartLineOut,
+    PhotoOut,
     ReceiptOut,
     SatisfactionOut,
+    SignatureOut,
     SlaOut,
     TripEventOut,
     VisitOut,
 )
-from api.http import Conflict, DomainError, not_found
+from api.http import Conflict, DomainError, apply_patch, not_found, patch_fields
 from api.models import (
     Asset,
     Assignment,
     AuditLog,
+    BlobInfo,
     Customer,
     Job,
     Note,
     Part,
     PartLine,
+    Photo,
     RepairReceipt,
     Role,
     Satisfaction,
+    Signature,
     Site,
     TripEvent,
     User,
@@ -49,6 +55,23 @@ from sync.rules.warranty import warranty_status
 
 STOPPED = (JobStatus.CANCELLED, JobStatus.CLOSED)
 """Statuses whose SLA clocks no longer run."""
+
+SIGNED_OR_LATER = frozenset(
+    {
+        JobStatus.SIGNED,
+        JobStatus.REVIEWED,
+        JobStatus.SETTLED,
+        JobStatus.FOLLOWED_UP,
+        JobStatus.CLOSED,
+    }
+)
+"""The customer has signed the report: what they signed for no longer changes."""
+
+FROZEN_BY_SIGNATURE = ("fault_description", "site_id", "asset_id")
+"""Office fields that the signed report shows, so the signature freezes them."""
+
+EARLIEST_REPORT = datetime(2000, 1, 1, tzinfo=UTC)
+"""No fault report is older than this; an earlier ``reported_at`` is a typing slip."""
 
 
 def move(job: Job, target: JobStatus, me: Principal) -> None:
@@ -102,6 +125,8 @@ async def register_fault(
         raise DomainError("reported_at needs a time zone (e.g. 2026-11-26T09:30:00+08:00)")
     if reported_at > now + timedelta(minutes=5):
         raise DomainError("reported_at is in the future")
+    if reported_at < EARLIEST_REPORT:
+        raise DomainError("reported_at is before 2000-01-01; check the year")
     year = reported_at.astimezone(cal.tz).year
     job = Job(
         number=await next_number(session, "FS", year),
@@ -130,6 +155,39 @@ def start_clocks(job: Job, cal: sla.WorkCalendar) -> None:
     job.on_site_due_at = sla.on_site_due(job.reported_at, cal)
     job.plan_at_risk_at = sla.at_risk_from(job.reported_at, job.plan_due_at)
     job.on_site_at_risk_at = sla.at_risk_from(job.reported_at, job.on_site_due_at)
+
+
+def start_callback_clock(job: Job, cal: sla.WorkCalendar) -> None:
+    """Set the due and at-risk times of the call-back clock from ``settled_at``."""
+    if job.settled_at is None:
+        raise ValueError("the call-back clock starts when the job is settled")
+    job.callback_due_at = sla.callback_due(job.settled_at, cal)
+    job.callback_at_risk_at = sla.at_risk_from(job.settled_at, job.callback_due_at)
+
+
+async def update_job(session: AsyncSession, job: Job, patch: JobPatch) -> None:
+    """Change the office's fields of a job. Once the customer has signed, the fault, site and
+    asset that the report shows stay as signed; notes, contact and urgency may still change."""
+    if job.status in STOPPED:
+        raise Conflict(f"a {job.status} job cannot be changed")
+    fields = patch_fields(patch)
+    if job.status in SIGNED_OR_LATER:
+        frozen = [f for f in FROZEN_BY_SIGNATURE if f in fields and fields[f] != getattr(job, f)]
+        if frozen:
+            raise Conflict(
+                f"the customer signed the report; {', '.join(frozen)} can no longer change "
+                "(record corrections in office_notes)"
+            )
+    changed = apply_patch(job, patch)
+    if job.asset_id is not None and changed.keys() & {"asset_id", "site_id"}:
+        asset = await session.get(Asset, job.asset_id)
+        if asset is None or asset.customer_id != job.customer_id:
+            raise DomainError("the asset does not belong to this job's customer")
+        job.site_id = asset.site_id
+    elif job.site_id is not None and "site_id" in changed:
+        site = await session.get(Site, job.site_id)
+        if site is None or site.customer_id != job.customer_id:
+            raise DomainError("the site does not belong to this job's customer")
 
 
 async def assign(
@@ -173,7 +231,11 @@ async def end_assignment(session: AsyncSession, job: Job, *, now: datetime) -> N
 
 
 def accept(job: Job, *, handling_plan: str, me: Principal, now: datetime) -> None:
-    """The desk verified the report and gave a handling plan (受理)."""
+    """The desk verified a reported job and gave a handling plan (受理)."""
+    if job.status == JobStatus.CANCELLED:
+        raise Conflict("the job is cancelled; to take it up again, undo the cancellation")
+    if job.status != JobStatus.REPORTED:
+        raise Conflict(f"only a reported job can be accepted; this one is {job.status}")
     move(job, JobStatus.ACCEPTED, me)
     job.handling_plan = handling_plan
     if job.plan_given_at is None:
@@ -187,6 +249,15 @@ def cancel(job: Job, *, reason: str, me: Principal, now: datetime) -> None:
     move(job, JobStatus.CANCELLED, me)
     job.cancelled_at = now
     job.cancel_reason = reason
+
+
+def uncancel(job: Job, *, me: Principal) -> None:
+    """Undo a cancellation made in error: the job goes back to the desk as accepted."""
+    if job.status != JobStatus.CANCELLED:
+        raise Conflict(f"only a cancelled job can be taken up again; this one is {job.status}")
+    move(job, JobStatus.ACCEPTED, me)
+    job.cancelled_at = None
+    job.cancel_reason = ""
 
 
 # ---- the list -------------------------------------------------------------------------------
@@ -262,26 +333,34 @@ def filtered_jobs(
 
 
 def job_sla(job: Job, *, now: datetime, cal: sla.WorkCalendar) -> SlaOut:
-    """The SLA clocks of a job; a stopped job's open clocks are frozen at its stop time."""
+    """The SLA clocks of a job from its stored due times, the same ones the list filters on
+    (a later calendar change does not move them); a stopped job's open clocks are frozen at
+    its stop time."""
     stop = job.cancelled_at or job.closed_at
     at = min(now, stop) if stop and job.status in STOPPED else now
-    s = sla.compute_job_sla(
-        reported_at=job.reported_at,
-        plan_given_at=job.plan_given_at,
-        arrived_at=job.arrived_at,
-        settled_at=job.settled_at,
-        called_back_at=job.followed_up_at,
-        now=at,
-        cal=cal,
+    plan = sla.sla_state(
+        started_at=job.reported_at, due_at=job.plan_due_at, done_at=job.plan_given_at, now=at
     )
+    on_site = sla.sla_state(
+        started_at=job.reported_at, due_at=job.on_site_due_at, done_at=job.arrived_at, now=at
+    )
+    callback_due: datetime | None = None
+    callback: sla.SlaState | None = None
+    if job.settled_at is not None:
+        # A settled job has its call-back clock stored; a row settled before that was kept
+        # gets it worked out the same way.
+        callback_due = job.callback_due_at or sla.callback_due(job.settled_at, cal)
+        callback = sla.sla_state(
+            started_at=job.settled_at, due_at=callback_due, done_at=job.followed_up_at, now=at
+        )
     return SlaOut(
-        plan_due=s.plan_due,
-        on_site_due=s.on_site_due,
-        callback_due=s.callback_due,
-        plan=s.plan,
-        on_site=s.on_site,
-        callback=s.callback,
-        worst=s.worst,
+        plan_due=job.plan_due_at,
+        on_site_due=job.on_site_due_at,
+        callback_due=callback_due,
+        plan=plan,
+        on_site=on_site,
+        callback=callback,
+        worst=sla.worst_state((plan, on_site, callback)),
     )
 
 
@@ -328,6 +407,38 @@ async def summaries(
 
 
 # ---- the detail -----------------------------------------------------------------------------
+
+
+async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
+    """The job's photos, each with whether its bytes are in and its copies' hashes."""
+    photos = list(
+        await session.scalars(
+            select(Photo)
+            .where(Photo.job_id == job_id, Photo.removed_at.is_(None))
+            .order_by(Photo.created_at)
+        )
+    )
+    hashes = [p.blob_sha256 for p in photos]
+    stored = set(await session.scalars(select(BlobInfo.sha256).where(BlobInfo.sha256.in_(hashes))))
+    copies: dict[tuple[str, str], str] = {
+        (b.original_sha256 or "", b.variant): b.sha256
+        for b in await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256.in_(hashes)))
+    }
+    return [
+        PhotoOut(
+            id=p.id,
+            category=p.category.value,
+            caption=p.caption,
+            blob_sha256=p.blob_sha256,
+            uploaded=p.blob_sha256 in stored,
+            screen_sha256=copies.get((p.blob_sha256, "screen")),
+            thumb_sha256=copies.get((p.blob_sha256, "thumb")),
+            taken_at=p.taken_at,
+            latitude=p.latitude,
+            longitude=p.longitude,
+        )
+        for p in photos
+    ]
 
 
 async def detail(
@@ -438,6 +549,23 @@ async def detail(
             )
             for s in await session.scalars(
                 select(Satisfaction).where(Satisfaction.job_id == job.id).order_by(Satisfaction.at)
+            )
+        ],
+        photos=await _photos(session, job.id),
+        signatures=[
+            SignatureOut(
+                id=g.id,
+                signer_role=g.signer_role.value,
+                signer_name=g.signer_name,
+                png_sha256=g.png_sha256,
+                content_sha256=g.content_sha256,
+                device_time=g.device_time,
+                server_time=g.server_time,
+                latitude=g.latitude,
+                longitude=g.longitude,
+            )
+            for g in await session.scalars(
+                select(Signature).where(Signature.job_id == job.id).order_by(Signature.server_time)
             )
         ],
         receipts=[

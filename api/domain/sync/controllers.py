@@ -239,6 +239,7 @@ class ConflictController(Controller):
         operation_id="resolveConflicts",
         summary="Decide several conflicts of the same field at once",
         status_code=200,
+        raises=[NotFoundException],
     )
     async def resolve_many(
         self, data: ResolveManyIn, db: Database, me: Principal, now: datetime

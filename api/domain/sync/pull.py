@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,31 +137,46 @@ async def _visits(session: AsyncSession, page: Page, asset_ids: list[uuid.UUID])
     )
     rows = await session.execute(select(ranked).where(ranked.c.n <= VISITS_PER_ASSET))
     for row in rows.mappings():
-        key = ("visits", str(row["id"]))
-        if key in page._seen:
-            continue
-        page._seen.add(key)
-        page.items.append(
-            wire.Item(
-                entity="visits",
-                id=str(row["id"]),
-                op="upsert",
-                data={
-                    "id": str(row["id"]),
-                    "asset_id": str(row["asset_id"]),
-                    "number": row["number"],
-                    "status": str(row["status"]),
-                    "reported_at": _iso(row["reported_at"]),
-                    "completed_at": _iso(row["completed_at"]),
-                    "fault_description": row["fault_description"],
-                    "diagnosis": row["diagnosis"],
-                    "work_done": row["work_done"],
-                },
-            )
+        _add_visit(page, row)
+
+
+async def _visit_items(session: AsyncSession, page: Page, job_ids: list[uuid.UUID]) -> None:
+    """Visit summaries of these jobs (those on an asset)."""
+    if not job_ids:
+        return
+    jobs = await session.scalars(select(Job).where(Job.id.in_(job_ids), Job.asset_id.is_not(None)))
+    for job in jobs:
+        _add_visit(page, row_data(job))
+
+
+def _add_visit(page: Page, row: Any) -> None:
+    key = ("visits", str(row["id"]))
+    if key in page._seen:
+        return
+    page._seen.add(key)
+    page.items.append(
+        wire.Item(
+            entity="visits",
+            id=str(row["id"]),
+            op="upsert",
+            data={
+                "id": str(row["id"]),
+                "asset_id": str(row["asset_id"]),
+                "number": row["number"],
+                "status": str(row["status"]),
+                "reported_at": _iso(row["reported_at"]),
+                "completed_at": _iso(row["completed_at"]),
+                "fault_description": row["fault_description"],
+                "diagnosis": row["diagnosis"],
+                "work_done": row["work_done"],
+            },
         )
+    )
 
 
-def _iso(value: datetime | None) -> str | None:
+def _iso(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
     return value.isoformat() if value is not None else None
 
 
@@ -294,6 +310,13 @@ async def _follow(
     await _bundles(session, page, entering)
     for entity, ids in wanted.items():
         await _current_rows(session, page, entity, ids)
+    # A changed job on an asset the device holds is an earlier visit it shows: refresh it.
+    visited = [
+        uuid.UUID(ident)
+        for (entity, ident), change in latest.items()
+        if entity == Job.__tablename__ and change.customer_id in scope.customers
+    ]
+    await _visit_items(session, page, visited)
     return Cursor(phase="feed", seq=changes[-1].seq), has_more
 
 

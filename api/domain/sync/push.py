@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.domain.sync.handlers import HANDLERS, Context, Rejected, job_id_of
@@ -175,6 +175,12 @@ async def _one(
     return result
 
 
+def _transient(exc: DBAPIError) -> bool:
+    """A serialisation failure or deadlock reported as an integrity error by some drivers."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in {"40001", "40P01"}
+
+
 def _rejected(envelope: wire.MutationEnvelope, reason: str) -> wire.MutationResult:
     return wire.MutationResult(
         id=envelope.id, seq=envelope.seq, status=wire.Status.REJECTED, reason=reason
@@ -213,8 +219,14 @@ async def _apply(
     except Rejected as exc:
         return _rejected(envelope, exc.reason), job_id_of(args)
     except IntegrityError as exc:
+        if _transient(exc):
+            raise
         log.warning("mutation %s refused by a constraint: %s", envelope.id, exc.orig)
         return _rejected(envelope, "the change clashes with stored data"), job_id_of(args)
+    except DBAPIError:
+        # A deadlock, a lost connection, a busy database: the whole push fails and the device
+        # retries it. Never answer "rejected" for a passing trouble: it would drop the work.
+        raise
     except Exception:
         # A bug of ours must not block the device's queue: the mutation is refused, and its
         # arguments stay in the mutation log for the office, so the work is not lost.

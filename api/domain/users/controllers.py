@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
@@ -13,7 +15,7 @@ from sqlalchemy import or_, select
 
 from api.db import Database, count_rows
 from api.domain.auth.schemas import UserOut
-from api.domain.auth.services import user_out
+from api.domain.auth.services import revoke_user_devices, user_out
 from api.guards import EVERYONE, STAFF, allow
 from api.http import Offset, Out, Page, Schema, SearchText, apply_patch, not_found
 from api.models import Region, Role, Team, TeamKind, User
@@ -114,11 +116,13 @@ class UserController(Controller):
         summary="Create a user",
     )
     async def create_user(self, data: UserIn, db: Database, me: Principal) -> UserOut:
+        # argon2 is slow by design: hash in a worker thread, before the write transaction.
+        password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
         async with db.write(actor_id=me.user_id) as session:
             user = User(
                 username=data.username,
                 display_name=data.display_name,
-                password_hash=hash_password(data.password),
+                password_hash=password_hash,
                 role=data.role,
                 phone=data.phone,
                 email=data.email,
@@ -149,20 +153,30 @@ class UserController(Controller):
         opt=allow(Role.ADMIN),
         operation_id="updateUser",
         summary="Change a user (role, contact details, password, active)",
+        description="A new password, role or active flag signs out all the user's devices.",
         raises=[NotFoundException],
     )
     async def update_user(
-        self, user_id: uuid.UUID, data: UserPatch, db: Database, me: Principal
+        self, user_id: uuid.UUID, data: UserPatch, db: Database, me: Principal, now: datetime
     ) -> UserOut:
+        password = data.password
+        data.password = msgspec.UNSET
+        password_hash = (
+            await anyio.to_thread.run_sync(hash_password, password)
+            if isinstance(password, str)
+            else None
+        )
         async with db.write(actor_id=me.user_id) as session:
-            user = await session.get(User, user_id)
+            user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise not_found("user")
-            password = data.password
-            data.password = msgspec.UNSET
+            before = (user.role, user.active)
             apply_patch(user, data)
-            if isinstance(password, str):
-                user.password_hash = hash_password(password)
+            if password_hash is not None:
+                user.password_hash = password_hash
+            if password_hash is not None or (user.role, user.active) != before:
+                # Sessions opened under the old password, role or standing end now.
+                await revoke_user_devices(session, user_id=user.id, now=now)
             await session.flush()
             return user_out(user)
 

@@ -40,7 +40,6 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
-    sa.Column('received', sa.BigInteger(), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('created_at', api.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', api.models.UTCDateTime(timezone=True), nullable=False),

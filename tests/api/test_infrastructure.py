@@ -1,0 +1,118 @@
+"""The signing key file, SQL parameters kept out of logs, and a busy database answered 503."""
+
+from __future__ import annotations
+
+import stat
+import threading
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import get
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from api.app import create_app
+from api.db import Database
+from api.guards import allow
+from api.models import Role, User
+from api.settings import Settings
+from tests.helpers import World, login
+
+SECRET_HASH = "$argon2id$never-in-a-log-" + uuid.uuid4().hex
+
+
+def test_a_short_configured_secret_key_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="too-short")
+    with pytest.raises(ValueError, match="at least 32"):
+        settings.effective_secret_key()
+
+
+def test_a_short_stored_secret_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("short\n")
+    with pytest.raises(ValueError, match="secret_key has 5 characters; at least 32"):
+        Settings(data_dir=tmp_path).effective_secret_key()
+
+
+def test_processes_starting_together_agree_on_one_whole_key(tmp_path: Path) -> None:
+    keys: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def first_start(n: int) -> None:
+        try:
+            start.wait()
+            keys.append(Settings(data_dir=tmp_path / "data").effective_secret_key())
+        except BaseException as exc:  # a half-written key read back fails the length check
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_start, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(keys)) == 1
+    path = tmp_path / "data" / "secret_key"
+    assert path.read_text() == keys[0]
+    assert len(keys[0]) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"], "no temporary file left"
+
+
+async def test_sql_parameters_never_reach_errors_or_logs(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    def user() -> User:
+        return User(
+            username="twice", display_name="x", password_hash=SECRET_HASH, role=Role.ENGINEER
+        )
+
+    async with db.write() as session:
+        session.add(user())
+    with pytest.raises(IntegrityError) as raised:
+        async with db.write() as session:
+            session.add(user())
+    assert SECRET_HASH not in str(raised.value)
+    assert SECRET_HASH not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("UPDATE jobs", {}, Exception("database is locked")),
+        OperationalError("SELECT 1", {}, Exception("canceling statement due to lock timeout")),
+        PoolTimeout("QueuePool limit of size 1 overflow 0 reached, connection timed out"),
+    ],
+)
+async def test_a_busy_database_is_a_503_with_retry_after(
+    settings: Settings, db: Database, world: World, error: Exception
+) -> None:
+    @get("/busy", opt=allow(*Role), sync_to_thread=False)
+    def busy() -> str:
+        raise error
+
+    app = create_app(settings, db=db)
+    app.register(busy)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/busy", headers=await login(client, "desk"))
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    assert "busy" in response.json()["detail"]
+
+
+async def test_other_driver_errors_stay_internal_errors(
+    settings: Settings, db: Database, world: World
+) -> None:
+    @get("/broken", opt=allow(*Role), sync_to_thread=False)
+    def broken() -> str:
+        raise OperationalError("SELECT x", {}, Exception("no such column: x"))
+
+    app = create_app(settings, db=db)
+    app.register(broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/broken", headers=await login(client, "desk"))
+    assert response.status_code == 500

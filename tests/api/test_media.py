@@ -1,0 +1,321 @@
+"""Photos and blobs: resumable uploads, the hostile corpus, metadata stripping, serving."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import struct
+import uuid
+import zlib
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from api.settings import Settings
+from tests.helpers import World, login
+
+CHUNK = 1024 * 1024
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def jpeg(width: int = 1200, height: int = 800, **save: object) -> bytes:
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, width // 4, height // 4))  # a blue mark at the top left
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, **save)
+    return out.getvalue()
+
+
+async def start(client: httpx.AsyncClient, h: dict[str, str], data: bytes, **kw: object) -> dict:
+    response = await client.post(
+        "/api/uploads", json={"sha256": sha(data), "size": len(data), **kw}, headers=h
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def upload(client: httpx.AsyncClient, h: dict[str, str], data: bytes) -> httpx.Response:
+    """Upload ``data`` in 1 MiB chunks and complete it."""
+    state = await start(client, h, data)
+    if state["complete"]:
+        return httpx.Response(200, json={"sha256": sha(data)})
+    offset = state["offset"]
+    while offset < len(data):
+        r = await client.put(
+            f"/api/uploads/{state['id']}",
+            params={"offset": offset},
+            content=data[offset : offset + CHUNK],
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        offset = r.json()["offset"]
+    return await client.post(f"/api/uploads/{state['id']}/complete", headers=h)
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    """Blob and part files on disk."""
+    root = settings.data_dir
+    return [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.parent.name != "data" and ("blobs" in p.parts or "uploads" in p.parts)
+    ]
+
+
+@pytest.fixture
+async def wang(client: httpx.AsyncClient, world: World) -> dict[str, str]:
+    return await login(client, "wang")
+
+
+async def test_resume_at_twenty_random_offsets_gives_the_right_hash(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    rng = random.Random(7)
+    data = rng.randbytes(5 * CHUNK + 12345)
+    state = await start(client, wang, data, purpose="file")
+    cuts = sorted(rng.sample(range(1, len(data)), 20))
+    offset = 0
+    for cut in [*cuts, len(data)]:
+        # The connection drops at ``cut``: the client asks where to resume and carries on.
+        while offset < cut:
+            end = min(cut, offset + CHUNK)
+            r = await client.put(
+                f"/api/uploads/{state['id']}",
+                params={"offset": offset},
+                content=data[offset:end],
+                headers=wang,
+            )
+            assert r.status_code == 200, r.text
+            offset = r.json()["offset"]
+        status = await client.get(f"/api/uploads/{state['id']}", headers=wang)
+        assert status.json()["offset"] == offset
+    done = await client.post(f"/api/uploads/{state['id']}/complete", headers=wang)
+    assert done.status_code == 200, done.text
+    assert done.json()["sha256"] == sha(data)
+    missing = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=wang)
+    assert missing.json()["missing"] == []
+
+
+async def test_duplicate_chunks_are_no_ops_and_a_gap_is_a_409(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    data = random.Random(1).randbytes(3 * CHUNK)
+    state = await start(client, wang, data, purpose="file")
+    url = f"/api/uploads/{state['id']}"
+    first = await client.put(url, params={"offset": 0}, content=data[:CHUNK], headers=wang)
+    assert first.json()["offset"] == CHUNK
+    again = await client.put(url, params={"offset": 0}, content=data[:CHUNK], headers=wang)
+    assert again.status_code == 200
+    assert again.json()["offset"] == CHUNK
+    gap = await client.put(
+        url, params={"offset": 2 * CHUNK}, content=data[2 * CHUNK :], headers=wang
+    )
+    assert gap.status_code == 409
+    assert f"resume at offset {CHUNK}" in gap.json()["detail"]
+    for offset in (CHUNK, 2 * CHUNK):
+        await client.put(
+            url, params={"offset": offset}, content=data[offset : offset + CHUNK], headers=wang
+        )
+    done = await client.post(f"{url}/complete", headers=wang)
+    assert done.json()["sha256"] == sha(data)
+
+
+async def test_a_wrong_hash_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, wang: dict[str, str], settings: Settings
+) -> None:
+    data = b"x" * 1000
+    response = await client.post(
+        "/api/uploads",
+        json={"sha256": sha(b"y" * 1000), "size": 1000, "purpose": "file"},
+        headers=wang,
+    )
+    upload_id = response.json()["id"]
+    await client.put(f"/api/uploads/{upload_id}", params={"offset": 0}, content=data, headers=wang)
+    done = await client.post(f"/api/uploads/{upload_id}/complete", headers=wang)
+    assert done.status_code == 422
+    assert "do not match the declared SHA-256" in done.json()["detail"]
+    assert stored_files(settings) == []
+    assert (await client.get(f"/api/uploads/{upload_id}", headers=wang)).status_code == 404
+
+
+async def test_another_users_upload_is_404(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World
+) -> None:
+    data = b"z" * 100
+    state = await start(client, wang, data, purpose="file")
+    li = await login(client, "li")
+    url = f"/api/uploads/{state['id']}"
+    assert (await client.get(url, headers=li)).status_code == 404
+    put = await client.put(url, params={"offset": 0}, content=data, headers=li)
+    assert put.status_code == 404
+    assert (await client.post(f"{url}/complete", headers=li)).status_code == 404
+
+
+async def test_uploading_a_known_hash_is_a_no_op(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    data = jpeg()
+    first = await upload(client, wang, data)
+    assert first.status_code == 200, first.text
+    again = await start(client, wang, data)
+    assert again["complete"] is True
+    assert again["id"] is None
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _gif_frames(n: int) -> bytes:
+    frames = [Image.new("P", (2, 2), i % 256) for i in range(n)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def _tiff() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, "TIFF")
+    return out.getvalue()
+
+
+HOSTILE = {
+    "decompression bomb PNG": (_png_header_only(50_000, 50_000), "too large"),
+    "10,000-frame GIF": (_gif_frames(10_000), "GIF images are not accepted"),
+    "TIFF renamed .jpg": (_tiff(), "TIFF images are not accepted"),
+    "EPS renamed .jpg": (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "EPS"),
+    "PSD renamed .jpg": (b"8BPS\x00\x01" + b"\x00" * 64, "Photoshop"),
+    "SVG renamed .jpg": (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "SVG"),
+    "truncated JPEG": (jpeg(2000, 1500)[:20_000], "damaged or truncated"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+async def test_hostile_files_get_a_4xx_with_a_reason_and_nothing_is_stored(
+    client: httpx.AsyncClient, wang: dict[str, str], settings: Settings, case: str
+) -> None:
+    data, reason = HOSTILE[case]
+    response = await upload(client, wang, data)
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["detail"]
+    assert stored_files(settings) == []
+    missing = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=wang)
+    assert missing.json()["missing"] == [sha(data)]
+    assert (await client.get("/health")).status_code == 200
+
+
+async def test_zero_bytes_and_oversized_bodies_are_refused(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    empty = await client.post("/api/uploads", json={"sha256": sha(b""), "size": 0}, headers=wang)
+    assert empty.status_code == 400
+    huge = await client.post(
+        "/api/uploads", json={"sha256": sha(b"a"), "size": 26 * 1024 * 1024}, headers=wang
+    )
+    assert huge.status_code == 413
+    assert "at most 25 MB" in huge.json()["detail"]
+    data = b"q" * (CHUNK + 4096)
+    state = await start(client, wang, data, purpose="file")
+    url = f"/api/uploads/{state['id']}"
+    with_length = await client.put(url, params={"offset": 0}, content=data, headers=wang)
+    assert with_length.status_code == 413
+
+    async def stream():  # type: ignore[no-untyped-def]
+        for i in range(0, len(data), 65536):
+            yield data[i : i + 65536]
+
+    without_length = await client.put(url, params={"offset": 0}, content=stream(), headers=wang)
+    assert without_length.status_code == 413
+    assert (await client.get(url, headers=wang)).json()["offset"] == 0
+
+
+def _exif_jpeg() -> bytes:
+    image = Image.new("RGB", (400, 200), (255, 255, 255))
+    image.paste((0, 0, 255), (0, 0, 100, 200))  # blue on the left, as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    exif[0x010F] = "Camera Maker"
+    gps = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}
+    exif[0x8825] = gps
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+async def test_served_copies_have_no_exif_and_are_upright(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World
+) -> None:
+    data = _exif_jpeg()
+    assert Image.open(io.BytesIO(data)).getexif().get(0x8825) is not None
+    done = await upload(client, wang, data)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert (body["width"], body["height"]) == (200, 400), "upright: the sides are swapped"
+    desk = await login(client, "desk")
+    for kind in ("screen", "thumb"):
+        r = await client.get(f"/api/blobs/{sha(data)}", params={"variant": kind}, headers=desk)
+        assert r.status_code == 200, r.text
+        copy = Image.open(io.BytesIO(r.content))
+        assert copy.height > copy.width
+        assert not copy.getexif()
+        assert "exif" not in copy.info
+        top = copy.convert("RGB").getpixel((copy.width // 2, copy.height // 8))
+        assert top[2] > 200, "the blue side is on top after turning"
+        assert top[0] < 80
+    original = await client.get(f"/api/blobs/{sha(data)}", headers=desk)
+    assert original.status_code == 400, "originals keep their metadata and are never served"
+
+
+async def test_blobs_serve_with_etag_immutable_caching_and_ranges(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World
+) -> None:
+    data = jpeg(1600, 1200)
+    done = await upload(client, wang, data)
+    screen = done.json()["variants"]["screen"]
+    desk = await login(client, "desk")
+    url = f"/api/blobs/{screen}"
+    full = await client.get(url, headers=desk)
+    assert full.status_code == 200
+    assert full.headers["etag"] == f'"{screen}"'
+    assert "immutable" in full.headers["cache-control"]
+    assert sha(full.content) == screen
+    part = await client.get(url, headers={**desk, "Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.content == full.content[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(full.content)}"
+    tail = await client.get(url, headers={**desk, "Range": "bytes=-50"})
+    assert tail.content == full.content[-50:]
+    bad = await client.get(url, headers={**desk, "Range": f"bytes={len(full.content)}-"})
+    assert bad.status_code == 416
+    cached = await client.get(url, headers={**desk, "If-None-Match": f'"{screen}"'})
+    assert cached.status_code == 304
+
+
+async def test_engineers_reach_only_images_of_their_jobs(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World
+) -> None:
+    data = jpeg(800, 600)
+    done = await upload(client, wang, data)
+    thumb = done.json()["variants"]["thumb"]
+    li = await login(client, "li")
+    # Nobody's job names this photo yet: only the office can see it.
+    assert (await client.get(f"/api/blobs/{thumb}", headers=li)).status_code == 404
+    assert (await client.get(f"/api/blobs/{thumb}", headers=wang)).status_code == 404
+    missing = await client.get(f"/api/blobs/{uuid.uuid4().hex * 2}", headers=wang)
+    assert missing.status_code == 404

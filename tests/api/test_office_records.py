@@ -1,0 +1,190 @@
+"""Customers, sites, assets, users, parts and stock: concurrent edits, codes and numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from api.db import Database
+from api.models import Asset, Audited, Customer, Part, Site, User
+from tests.helpers import World, login
+
+Client = httpx.AsyncClient
+
+
+@pytest.fixture
+async def desk(client: Client, world: World) -> dict[str, str]:
+    return await login(client, "desk")
+
+
+@pytest.fixture
+async def admin(client: Client, world: World) -> dict[str, str]:
+    return await login(client, "admin")
+
+
+async def version_of(db: Database, model: type[Audited], row_id: uuid.UUID) -> int:
+    async with db.read() as session:
+        row = await session.get(model, row_id)
+    assert row is not None
+    return row.version
+
+
+async def test_concurrent_patches_each_count_in_the_version(
+    client: Client, world: World, db: Database, desk: dict[str, str], admin: dict[str, str]
+) -> None:
+    part = await client.post("/api/parts", json={"code": "P-9", "name": "阀门"}, headers=desk)
+    assert part.status_code == 201
+    part_id = uuid.UUID(part.json()["id"])
+    cases: list[tuple[type[Audited], uuid.UUID, str, dict[str, str], dict[str, Any]]] = [
+        (Customer, world.customer.id, "customers", desk, {"notes": "a", "phone": "021-6666"}),
+        (Site, world.site.id, "sites", desk, {"address": "a", "remote": True}),
+        (Asset, world.asset.id, "assets", desk, {"name": "a", "contract_ref": "HT-1"}),
+        (User, world.engineer.id, "users", admin, {"phone": "139", "email": "w@x.cn"}),
+        (Part, part_id, "parts", desk, {"name": "球阀", "unit": "个"}),
+    ]
+    for model, row_id, path, headers, fields in cases:
+        before = await version_of(db, model, row_id)
+        answers = await asyncio.gather(
+            *(
+                client.patch(f"/api/{path}/{row_id}", json={name: value}, headers=headers)
+                for name, value in fields.items()
+            )
+        )
+        assert [a.status_code for a in answers] == [200, 200], path
+        assert await version_of(db, model, row_id) == before + 2, path
+
+
+async def test_auto_customer_codes_skip_codes_typed_by_hand(
+    client: Client, desk: dict[str, str]
+) -> None:
+    for code in ("C-000001", "C-000002"):
+        typed = await client.post("/api/customers", json={"name": code, "code": code}, headers=desk)
+        assert typed.status_code == 201
+    made = [
+        (await client.post("/api/customers", json={"name": f"auto {n}"}, headers=desk)).json()
+        for n in range(2)
+    ]
+    assert [m["code"] for m in made] == ["C-000003", "C-000004"]
+
+
+async def _van(client: Client, headers: dict[str, str], world: World) -> str:
+    locations = (await client.get("/api/stock/locations", headers=headers)).json()
+    return str(next(x["id"] for x in locations if x["engineer_id"] == str(world.engineer.id)))
+
+
+async def test_two_first_receipts_of_a_part_at_once_both_count(
+    client: Client, world: World, desk: dict[str, str]
+) -> None:
+    part = await client.post("/api/parts", json={"code": "P-7", "name": "轴承"}, headers=desk)
+    van = await _van(client, desk, world)
+
+    def receipt(quantity: str) -> Any:
+        body = {
+            "part_id": part.json()["id"],
+            "quantity": quantity,
+            "reason": "入库",
+            "to_location_id": van,
+        }
+        return client.post("/api/stock/movements", json=body, headers=desk)
+
+    answers = await asyncio.gather(receipt("2"), receipt("3.5"))
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    levels = (await client.get(f"/api/stock/locations/{van}/levels", headers=desk)).json()
+    assert [(x["code"], Decimal(x["quantity"])) for x in levels] == [("P-7", Decimal("5.5"))]
+
+
+async def test_a_first_write_off_from_an_empty_location_is_a_conflict(
+    client: Client, world: World, desk: dict[str, str]
+) -> None:
+    part = await client.post("/api/parts", json={"code": "P-8", "name": "密封"}, headers=desk)
+    van = await _van(client, desk, world)
+    body = {
+        "part_id": part.json()["id"],
+        "quantity": "1",
+        "reason": "报废",
+        "from_location_id": van,
+    }
+    response = await client.post("/api/stock/movements", json=body, headers=desk)
+    assert response.status_code == 409
+    assert "not enough stock" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("price", "reason"),
+    [
+        ("12.345", "at most 2 decimal places"),
+        ("NaN", "finite"),
+        ("Infinity", "finite"),
+        ("-Infinity", "finite"),
+    ],
+)
+async def test_prices_have_fen_at_most_and_are_finite(
+    client: Client, desk: dict[str, str], price: str, reason: str
+) -> None:
+    created = await client.post(
+        "/api/parts", json={"code": "P-X", "name": "x", "price": price}, headers=desk
+    )
+    assert created.status_code == 400, created.text
+    assert reason in created.text
+    part = await client.post("/api/parts", json={"code": "P-Y", "name": "y"}, headers=desk)
+    patched = await client.patch(
+        f"/api/parts/{part.json()['id']}", json={"price": price}, headers=desk
+    )
+    assert patched.status_code == 400, patched.text
+    assert reason in patched.text
+
+
+@pytest.mark.parametrize(
+    ("quantity", "reason"),
+    [
+        ("1.2345", "at most 3 decimal places"),
+        ("NaN", "finite"),
+        ("Infinity", "finite"),
+    ],
+)
+async def test_quantities_have_thousandths_at_most_and_are_finite(
+    client: Client, world: World, desk: dict[str, str], quantity: str, reason: str
+) -> None:
+    part = await client.post("/api/parts", json={"code": "P-Q", "name": "线缆"}, headers=desk)
+    van = await _van(client, desk, world)
+    body = {"part_id": part.json()["id"], "quantity": quantity, "reason": "入库"}
+    response = await client.post(
+        "/api/stock/movements", json={**body, "to_location_id": van}, headers=desk
+    )
+    assert response.status_code == 400, response.text
+    assert reason in response.text
+    fine = await client.post(
+        "/api/stock/movements",
+        json={**body, "quantity": "1.25", "to_location_id": van},
+        headers=desk,
+    )
+    assert fine.status_code == 201
+
+
+async def test_a_warranty_running_past_the_calendar_is_a_400(
+    client: Client, world: World, desk: dict[str, str]
+) -> None:
+    body = {"site_id": str(world.site.id), "model": "M", "serial": "S-9999"}
+    created = await client.post(
+        "/api/assets", json={**body, "acceptance_date": "9999-06-01"}, headers=desk
+    )
+    assert created.status_code == 400, created.text
+    assert "outside the calendar" in created.json()["detail"]
+    patched = await client.patch(
+        f"/api/assets/{world.asset.id}",
+        json={"acceptance_date": "9999-12-31", "warranty_months": 24},
+        headers=desk,
+    )
+    assert patched.status_code == 400, patched.text
+    assert "outside the calendar" in patched.json()["detail"]
+    with_end = await client.post(
+        "/api/assets",
+        json={**body, "acceptance_date": "9999-06-01", "warranty_end": "9999-12-31"},
+        headers=desk,
+    )
+    assert with_end.status_code == 201, "an explicit contract end date needs no sum"
