@@ -262,6 +262,27 @@ class BadMutation(ValueError):
     """A mutation whose name is unknown or whose arguments do not decode."""
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with NUL characters replaced, so it can be stored (PostgreSQL refuses them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
 def decode_args(envelope: MutationEnvelope) -> Args:
     """The typed arguments of a mutation, or :class:`BadMutation` with the reason."""
     if envelope.seq < 1:
@@ -272,6 +293,8 @@ def decode_args(envelope: MutationEnvelope) -> Args:
         raise BadMutation(f"unknown mutation {envelope.name!r}; this server knows {known}")
     if not isinstance(envelope.args, dict):
         raise BadMutation("args must be an object")
+    if _has_nul(envelope.args):
+        raise BadMutation("text may not contain NUL characters")
     try:
         return msgspec.convert(envelope.args, cls, strict=False)
     except msgspec.ValidationError as exc:

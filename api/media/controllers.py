@@ -15,7 +15,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.response import Stream
 from sqlalchemy import exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
 from api.guards import EVERYONE, allow
@@ -86,13 +85,6 @@ def _out(upload: Upload, uploads: Uploads) -> UploadOut:
         chunk_size=CHUNK,
         complete=False,
     )
-
-
-async def _own_upload(session: AsyncSession, upload_id: uuid.UUID, me: Principal) -> Upload:
-    upload = await session.get(Upload, upload_id, with_for_update=True)
-    if upload is None or upload.user_id != me.user_id:
-        raise not_found("upload")
-    return upload
 
 
 class UploadController(Controller):
@@ -204,16 +196,20 @@ class UploadController(Controller):
         request: AnyRequest,
     ) -> StoredOut:
         uploads = _uploads(request.app.state)
+        async with db.read() as session:
+            upload = await session.get(Upload, upload_id)
+        if upload is None or upload.user_id != me.user_id:
+            raise not_found("upload")
         try:
-            async with db.write(actor_id=me.user_id) as session:
-                upload = await _own_upload(session, upload_id, me)
-                stored = await uploads.complete(session, upload)
+            stored, rows = await uploads.process(upload)
         except DomainError as exc:
             if exc.status_code == 422:
                 # A wrong hash or a refused image: nothing of the upload may stay.
                 async with db.write(actor_id=me.user_id) as session:
                     await uploads.discard(session, upload_id)
             raise
+        async with db.write(actor_id=me.user_id) as session:
+            await uploads.record(session, upload_id, rows)
         return StoredOut(
             sha256=stored.sha256,
             size=stored.size,

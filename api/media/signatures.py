@@ -56,8 +56,11 @@ def parse_strokes(data: dict[str, Any]) -> tuple[int, int, list[list[Point]]]:
     ys = [pt[1] for s in parsed for pt in s]
     if not xs:
         raise SignatureRefused("the signature is empty")
-    width = int(data.get("width") or max(xs) + 10)
-    height = int(data.get("height") or max(ys) + 10)
+    try:
+        width = int(data.get("width") or max(xs) + 10)
+        height = int(data.get("height") or max(ys) + 10)
+    except (TypeError, ValueError, OverflowError):
+        raise SignatureRefused("width and height must be whole numbers of pixels") from None
     if not (0 < width <= MAX_CANVAS and 0 < height <= MAX_CANVAS):
         raise SignatureRefused(f"the canvas must be at most {MAX_CANVAS}×{MAX_CANVAS} pixels")
     ink = sum(math.dist(a[:2], b[:2]) for stroke in parsed for a, b in itertools.pairwise(stroke))

@@ -182,9 +182,13 @@ class Uploads:
 
         return await anyio.to_thread.run_sync(append)
 
-    async def complete(self, session: AsyncSession, upload: Upload) -> Stored:
-        """Check the bytes and store them. On a refusal the caller discards the upload in a
-        transaction of its own (:meth:`discard`), so nothing of it stays."""
+    async def process(self, upload: Upload) -> tuple[Stored, list[BlobInfo]]:
+        """Check the bytes and put them, and a photo's copies, into the blob store.
+
+        Runs outside any database transaction (hashing and the image pipeline take a while);
+        :meth:`record` then writes the result. On a refusal the caller discards the upload
+        (:meth:`discard`), so nothing of it stays.
+        """
         received = self.received(upload.id)
         if received != upload.size:
             raise Conflict(f"{upload.size - received} bytes are still missing")
@@ -194,52 +198,36 @@ class Uploads:
             raise HashMismatch(
                 "the bytes received do not match the declared SHA-256; nothing was stored"
             )
-        if upload.purpose == "photo":
-            stored = await self._photo(session, upload, path)
-        else:
+        if upload.purpose != "photo":
             await self.store.put_file(upload.sha256, path)
-            session.add(
-                BlobInfo(
-                    sha256=upload.sha256,
-                    size=upload.size,
-                    kind="file",
-                    uploaded_by=upload.user_id,
-                )
+            info = BlobInfo(
+                sha256=upload.sha256, size=upload.size, kind="file", uploaded_by=upload.user_id
             )
-            stored = Stored(upload.sha256, upload.size, "", None, None, {})
-        await session.delete(upload)
-        return stored
-
-    async def discard(self, session: AsyncSession, upload_id: uuid.UUID) -> None:
-        """Forget an upload and its bytes."""
-        await session.execute(delete(Upload).where(Upload.id == upload_id))
-        self.part(upload_id).unlink(missing_ok=True)
-
-    async def _photo(self, session: AsyncSession, upload: Upload, path: Path) -> Stored:
+            return Stored(upload.sha256, upload.size, "", None, None, {}), [info]
         try:
             result = await self.pool.ingest(path)
         except ImageRefused as exc:
             raise Refused(str(exc)) from None
+        rows: list[BlobInfo] = []
         variants: dict[str, str] = {}
         for v in result.variants:
             await self.store.put_bytes(v.sha256, v.data)
-            if await session.get(BlobInfo, v.sha256) is None:
-                session.add(
-                    BlobInfo(
-                        sha256=v.sha256,
-                        size=len(v.data),
-                        kind="variant",
-                        format="JPEG",
-                        width=v.width,
-                        height=v.height,
-                        original_sha256=upload.sha256,
-                        variant=v.kind,
-                        uploaded_by=upload.user_id,
-                    )
+            rows.append(
+                BlobInfo(
+                    sha256=v.sha256,
+                    size=len(v.data),
+                    kind="variant",
+                    format="JPEG",
+                    width=v.width,
+                    height=v.height,
+                    original_sha256=upload.sha256,
+                    variant=v.kind,
+                    uploaded_by=upload.user_id,
                 )
+            )
             variants[v.kind] = v.sha256
         await self.store.put_file(upload.sha256, path)
-        session.add(
+        rows.append(
             BlobInfo(
                 sha256=upload.sha256,
                 size=upload.size,
@@ -250,23 +238,48 @@ class Uploads:
                 uploaded_by=upload.user_id,
             )
         )
-        return Stored(
+        stored = Stored(
             upload.sha256, upload.size, result.format, result.width, result.height, variants
         )
+        return stored, rows
+
+    async def record(
+        self, session: AsyncSession, upload_id: uuid.UUID, rows: list[BlobInfo]
+    ) -> None:
+        """Write what :meth:`process` stored and forget the upload."""
+        for row in rows:
+            # Another upload of the same bytes may have finished first: the blob is the same.
+            if await session.get(BlobInfo, row.sha256) is None:
+                session.add(row)
+        await session.execute(delete(Upload).where(Upload.id == upload_id))
+
+    async def discard(self, session: AsyncSession, upload_id: uuid.UUID) -> None:
+        """Forget an upload and its bytes."""
+        await session.execute(delete(Upload).where(Upload.id == upload_id))
+        self.part(upload_id).unlink(missing_ok=True)
 
     async def expire(
         self, session: AsyncSession, *, now: datetime, user_id: uuid.UUID | None = None
     ) -> int:
-        """Remove unfinished uploads untouched for :data:`EXPIRY`."""
-        query = select(Upload.id).where(Upload.updated_at < now - EXPIRY)
+        """Remove unfinished uploads untouched for :data:`EXPIRY` (the part file's last
+        write tells, since chunks do not touch the database)."""
+        query = select(Upload.id).where(Upload.created_at < now - EXPIRY)
         if user_id is not None:
             query = query.where(Upload.user_id == user_id)
-        ids = list(await session.scalars(query))
-        if ids:
-            await session.execute(delete(Upload).where(Upload.id.in_(ids)))
-            for upload_id in ids:
+        cutoff = (now - EXPIRY).timestamp()
+        stale = []
+        for upload_id in await session.scalars(query):
+            try:
+                touched = self.part(upload_id).stat().st_mtime
+            except FileNotFoundError:
+                touched = 0.0
+            if touched < cutoff:
+                stale.append(upload_id)
+        if stale:
+            await session.execute(delete(Upload).where(Upload.id.in_(stale)))
+            for upload_id in stale:
                 self.part(upload_id).unlink(missing_ok=True)
-        return len(ids)
+        return len(stale)
 
 
 def _sha256(path: Path) -> str:

@@ -319,3 +319,25 @@ async def test_engineers_reach_only_images_of_their_jobs(
     assert (await client.get(f"/api/blobs/{thumb}", headers=wang)).status_code == 404
     missing = await client.get(f"/api/blobs/{uuid.uuid4().hex * 2}", headers=wang)
     assert missing.status_code == 404
+
+
+async def test_unfinished_uploads_expire_after_seven_untouched_days(
+    client: httpx.AsyncClient, wang: dict[str, str], app: object, db: object
+) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from api.db import Database
+
+    assert isinstance(db, Database)
+    uploads = app.state.uploads  # type: ignore[attr-defined]
+    old = await start(client, wang, b"a" * 10, purpose="file")
+    fresh = await start(client, wang, b"b" * 10, purpose="file")
+    later = datetime.now(UTC) + timedelta(days=8)
+    # Only the first one's bytes were last written more than seven days before "later".
+    os.utime(uploads.part(uuid.UUID(fresh["id"])), (later.timestamp(), later.timestamp()))
+    async with db.write() as session:
+        removed = await uploads.expire(session, now=later)
+    assert removed == 1
+    assert (await client.get(f"/api/uploads/{old['id']}", headers=wang)).status_code == 404
+    assert (await client.get(f"/api/uploads/{fresh['id']}", headers=wang)).status_code == 200

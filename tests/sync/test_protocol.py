@@ -257,3 +257,24 @@ async def test_twenty_parallel_pushes_on_one_job_lose_no_update(
     van = next(v for v in vans if v["engineer_id"] == str(world.engineer.id))
     levels = (await client.get(f"/api/stock/locations/{van['id']}/levels", headers=desk)).json()
     assert [Decimal(x["quantity"]) for x in levels] == [Decimal(-20)]
+
+
+async def test_nul_characters_reject_the_mutation_not_the_push(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    body = {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [
+            _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="bad\x00text"),
+            _envelope(2, "note\x00.add", id=str(uuid.uuid4()), job_id=job_id, body="x"),
+            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
+        ],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
+    assert "NUL" in results[0]["reason"]
