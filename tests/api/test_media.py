@@ -341,3 +341,28 @@ async def test_unfinished_uploads_expire_after_seven_untouched_days(
     assert removed == 1
     assert (await client.get(f"/api/uploads/{old['id']}", headers=wang)).status_code == 404
     assert (await client.get(f"/api/uploads/{fresh['id']}", headers=wang)).status_code == 200
+
+
+def _heic(width: int = 800, height: int = 600) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 128, 255)).save(out, format="HEIF", quality=70)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["heic", "png", "webp"])
+async def test_iphone_heic_png_and_webp_photos_are_accepted(
+    client: httpx.AsyncClient, wang: dict[str, str], kind: str
+) -> None:
+    if kind == "heic":
+        data = _heic()
+    else:
+        out = io.BytesIO()
+        Image.new("RGB", (800, 600), (0, 128, 255)).save(out, kind.upper())
+        data = out.getvalue()
+    done = await upload(client, wang, data)
+    assert done.status_code == 200, done.text
+    assert done.json()["format"] == {"heic": "HEIF", "png": "PNG", "webp": "WEBP"}[kind]
+    assert (done.json()["width"], done.json()["height"]) == (800, 600)
