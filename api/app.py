@@ -226,7 +226,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             Exception: internal_error_handler,
         },
         openapi_config=openapi,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Level 6: a priming pull's 4 MB gzips in about a third of level 9's time for +3% size.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6
+        ),
         request_max_body_size=settings.max_body_bytes,
         state=State(state),
         lifespan=[lifespan],
