@@ -451,6 +451,11 @@ class SyncUnderBadNetwork(RuleBasedStateMachine):
         for dev, skew in zip(DEVICES, skews, strict=True):
             self.devices[dev].clock_skew = timedelta(seconds=skew)
 
+    @rule()
+    def idle(self) -> None:
+        """Nothing happens for a while. Hypothesis runs every example to its full length, so
+        the steps a failing example does not need shrink to this one."""
+
     # ---- the engineers' phones ----------------------------------------------------------------
 
     def _holds(self, dev: str, index: int) -> tuple[SyncClient, str] | None:
