@@ -225,6 +225,8 @@ class SyncClient:
                     self.server[key] = item.data
             for job_id in page.evictions:
                 evict(self.server, str(job_id))
+            if page.evictions:
+                prune_files(self.server)
             count += len(page.items)
             self.cursor = page.cursor
             if not page.has_more:
@@ -249,6 +251,27 @@ def evict(records: dict[Key, dict[str, Any]], job_id: str) -> None:
     records.pop(("jobs", job_id), None)
     for key in [k for k, v in records.items() if k[0] in JOB_CHILD_ENTITIES]:
         if records[key].get("job_id") == job_id:
+            del records[key]
+
+
+CUSTOMER_FILE = ("contacts", "sites", "assets")
+
+
+def prune_files(records: dict[Key, dict[str, Any]]) -> None:
+    """Drop the customers' files (contacts, sites, assets, visits) no remaining job needs.
+
+    The server sends a customer's file with the first job of theirs in the caller's scope and
+    stops sending its changes when the last one leaves, so the device lets it go then.
+    """
+    customers = {v.get("customer_id") for (e, _), v in records.items() if e == "jobs"}
+    for key in [k for k in records if k[0] == "customers" and k[1] not in customers]:
+        del records[key]
+    for key in [k for k, v in records.items() if k[0] in CUSTOMER_FILE]:
+        if records[key].get("customer_id") not in customers:
+            del records[key]
+    assets = {k[1] for k in records if k[0] == "assets"}
+    for key in [k for k, v in records.items() if k[0] == "visits"]:
+        if records[key].get("asset_id") not in assets:
             del records[key]
 
 

@@ -193,3 +193,83 @@ async def test_empty_pull_after_priming_is_empty(
     phone = device("wang")
     await phone.pull()
     assert await phone.pull() == 0
+
+
+async def test_a_refused_part_line_change_is_kept_in_the_history_of_its_job(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-7", "name": "密封圈", "price": "3"}, headers=desk
+        )
+    ).json()
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    line = uuid.uuid4()
+    phone.mutate(
+        "part_line.add", id=line, job_id=job_id, part_id=part["id"], quantity="2", billing="warranty"
+    )
+    phone.mutate("part_line.change", id=line, fields={"quantity": "-4"})
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["applied", "rejected"]
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    (refused,) = [h for h in history if h["outcome"] == "rejected"]
+    assert refused["field"] == "part_line.change"
+    assert refused["value"]["fields"] == {"quantity": "-4"}
+
+
+async def test_a_device_lets_go_of_a_customer_file_when_its_last_job_leaves(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    assert phone.get("assets", world.asset.id) is not None
+    assert phone.get("visits", job_id) is not None
+    await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    await phone.pull()
+    assert phone.get("customers", world.customer.id) is None
+    assert phone.get("assets", world.asset.id) is None
+    assert phone.get("sites", world.site.id) is None
+    assert phone.get("visits", job_id) is None
+    fresh = device("wang")
+    await fresh.pull()
+    assert phone.server == fresh.server
+
+
+async def test_a_new_device_receives_resolved_conflicts_as_a_synced_one_holds_them(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳"})
+    tablet.mutate("job.record", job_id=job_id, fields={"cause": "缺少润滑"})
+    await phone.sync()
+    await tablet.sync()
+    listed = (await client.get(f"/api/conflicts?job_id={job_id}", headers=desk)).json()["items"]
+    (clash,) = listed
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "server"}, headers=desk
+    )
+    assert decided.status_code == 200, decided.text
+    await phone.pull()
+    assert phone.get("sync_conflicts", clash["id"])["status"] == "resolved"
+    fresh = device("wang")
+    await fresh.pull()
+    assert fresh.server == phone.server

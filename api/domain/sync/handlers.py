@@ -740,7 +740,11 @@ HANDLERS: dict[type[wire.Args], Any] = {
 """The handler of each mutation's arguments."""
 
 
-def job_id_of(args: wire.Args) -> uuid.UUID | None:
-    """The job a mutation names, where it names one directly."""
+async def job_id_of(session: AsyncSession, args: wire.Args) -> uuid.UUID | None:
+    """The job a mutation concerns: the one it names, or the job of the part line it changes."""
     value = getattr(args, "job_id", None)
-    return value if isinstance(value, uuid.UUID) else None
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(args, wire.PartLineChange | wire.PartLineRemove):
+        return await session.scalar(select(PartLine.job_id).where(PartLine.id == args.id))
+    return None

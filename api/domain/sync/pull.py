@@ -24,7 +24,6 @@ from api.models import (
     Assignment,
     Base,
     Change,
-    ConflictStatus,
     Contact,
     Counter,
     Customer,
@@ -190,13 +189,8 @@ async def _bundles(session: AsyncSession, page: Page, job_ids: Sequence[uuid.UUI
     page.add(jobs)
     for cls in JOB_CHILDREN:
         page.add(await session.scalars(select(cls).where(cls.job_id.in_(ids))))  # type: ignore[attr-defined]
-    page.add(
-        await session.scalars(
-            select(SyncConflict).where(
-                SyncConflict.job_id.in_(ids), SyncConflict.status == ConflictStatus.OPEN
-            )
-        )
-    )
+    # Resolved conflicts too: a device that followed the feed holds them with their outcome.
+    page.add(await session.scalars(select(SyncConflict).where(SyncConflict.job_id.in_(ids))))
     await _customer_graph(session, page, {j.customer_id for j in jobs})
 
 

@@ -217,12 +217,12 @@ async def _apply(
             await handler(ctx, args)
             await session.flush()
     except Rejected as exc:
-        return _rejected(envelope, exc.reason), job_id_of(args)
+        return _rejected(envelope, exc.reason), await job_id_of(session, args)
     except IntegrityError as exc:
         if _transient(exc):
             raise
         log.warning("mutation %s refused by a constraint: %s", envelope.id, exc.orig)
-        return _rejected(envelope, "the change clashes with stored data"), job_id_of(args)
+        return _rejected(envelope, "the change clashes with stored data"), await job_id_of(session, args)
     except DBAPIError:
         # A deadlock, a lost connection, a busy database: the whole push fails and the device
         # retries it. Never answer "rejected" for a passing trouble: it would drop the work.
@@ -233,10 +233,10 @@ async def _apply(
         log.exception("mutation %s (%s) failed", envelope.id, envelope.name)
         return _rejected(
             envelope, "the server failed to apply this change; it is kept for the office to review"
-        ), job_id_of(args)
+        ), await job_id_of(session, args)
     return (
         wire.MutationResult(
             id=envelope.id, seq=envelope.seq, status=ctx.status, conflicts=ctx.conflicts
         ),
-        job_id_of(args),
+        await job_id_of(session, args),
     )

@@ -1,5 +1,3 @@
-# WORK IN PROGRESS (not collected by pytest): the Hypothesis stateful sync test of issue 3. It does
-# not pass yet and is too slow for CI; rename to test_stateful.py once it passes within budget.
 """A stateful property test of the whole sync engine over an unreliable network.
 
 Three devices (the engineer wang on two phones, the engineer li on one) and the office ("desk",
