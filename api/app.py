@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Litestar, MediaType, Router, get
@@ -22,7 +21,6 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -38,6 +36,10 @@ from api.domain.customers.controllers import (
     SiteController,
 )
 from api.domain.jobs.controllers import JobController
+from api.domain.reports.auto import watch as watch_signatures
+from api.domain.reports.controllers import ReportController
+from api.domain.reports.public import CustomerReportController
+from api.domain.reports.services import Reports
 from api.domain.sync.controllers import (
     ConflictController,
     FieldHistoryController,
@@ -64,12 +66,12 @@ from api.media.controllers import BlobController, UploadController
 from api.media.wiring import make_media
 from api.ratelimit import LoginThrottle
 from api.settings import Settings, load_settings
+from api.web import web_handlers
 from sync.rules.lifecycle import TransitionError
 
 log = logging.getLogger("fieldsync.app")
 
 VERSION = "0.1.0"
-PWA_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
 
 
 class Health(Out):
@@ -118,13 +120,10 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         FieldHistoryController,
         UploadController,
         BlobController,
+        ReportController,
+        CustomerReportController,
     ]
-    if PWA_DIST.is_dir():
-        handlers.append(
-            create_static_files_router(
-                path="/app", directories=[PWA_DIST], html_mode=True, opt=PUBLIC, name="pwa"
-            )
-        )
+    handlers += web_handlers()
     return handlers
 
 
@@ -169,12 +168,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     database = db or Database(settings.effective_database_url)
 
     media = make_media(settings)
+    reports = Reports(settings=settings, db=database, blobs=media.blobs)
+    watch_signatures(database.write_engine.sync_engine, reports)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await reports.drain()
             media.pool.shutdown()
             if own_db:
                 await database.dispose()
@@ -188,6 +190,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         ),
         "blobs": media.blobs,
         "uploads": media.uploads,
+        "reports": reports,
     }
     openapi = OpenAPIConfig(
         title="Fieldsync API",

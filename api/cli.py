@@ -1,4 +1,5 @@
-"""The ``fieldsync`` command: serve, migrate, demo data, users and spreadsheet imports."""
+"""The ``fieldsync`` command: serve, migrate, demo data, users, spreadsheet imports and
+report verification."""
 
 from __future__ import annotations
 
@@ -222,6 +223,53 @@ def blobs_gc(ctx: click.Context) -> None:
 
     removed = asyncio.run(_with_db(settings, work))
     click.echo(f"removed {removed} unfinished uploads")
+
+
+@main.group("report")
+def report_group() -> None:
+    """Signed service reports."""
+
+
+@report_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--certificate",
+    "certificate",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="PKCS#12 file to trust (default: the configured one, else the demo's).",
+)
+@click.option("--passphrase", default=None, help="Passphrase of --certificate.")
+@click.pass_context
+def report_verify(
+    ctx: click.Context, file: Path, certificate: Path | None, passphrase: str | None
+) -> None:
+    """Say whether FILE.pdf is a valid, unchanged report signed with our certificate, and
+    which report it is. Exit status 0 when valid, 1 otherwise."""
+    from pdf.sign import Certificate, signing_certificate, verify_pdf_sync
+
+    settings = _settings(ctx)
+    if certificate is not None:
+        cert = Certificate(certificate, passphrase or "")
+    elif settings.report.pkcs12_path:
+        cert = Certificate(Path(settings.report.pkcs12_path), settings.report.pkcs12_passphrase)
+    else:
+        demo = settings.data_dir / "keys" / "report-signing.p12"
+        pass_file = demo.with_name(demo.name + ".pass")
+        if not demo.exists() or not pass_file.exists():
+            raise click.ClickException(
+                f"no signing certificate: set FIELDSYNC_REPORT_PKCS12 or pass --certificate "
+                f"(the demo's would be {demo})"
+            )
+        cert = Certificate(demo, pass_file.read_text().strip())
+    result = verify_pdf_sync(file.read_bytes(), signing_certificate(cert))
+    click.echo(f"{result.status.upper()}: {result.detail}")
+    if result.report_number:
+        click.echo(f"report:  {result.report_number} revision {result.revision}")
+        click.echo(f"content: sha256 {result.content_sha256}")
+    if result.signer:
+        click.echo(f"signer:  {result.signer}  at {result.signed_at}")
+    sys.exit(0 if result.valid else 1)
 
 
 @main.command("import")

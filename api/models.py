@@ -793,3 +793,69 @@ class BlobInfo(Base):
     """For a variant: screen (1600 px) or thumb (320 px)."""
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- reports ---------------------------------------------------------------------------------
+
+
+class ReportStatus(StrEnum):
+    """Where a report revision stands."""
+
+    RENDERING = "rendering"
+    ISSUED = "issued"
+    FAILED = "failed"
+
+
+class Report(Base):
+    """One revision of a job's signed service report (docs/report.md).
+
+    Revision 1 must match what the customer signed; a later revision is a correction of the
+    one it ``supersedes``, with its reason. The PDF is a blob named by ``pdf_sha256``.
+    """
+
+    __tablename__ = "reports"
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus), default=ReportStatus.RENDERING
+    )
+    language: Mapped[str] = mapped_column(String(10))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    """The canonical content hash of the job when this revision was made."""
+    signed_content_sha256: Mapped[str] = mapped_column(String(64), default="")
+    """What the customer's signature covers ("" when nobody signed)."""
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reports.id"))
+    correction_reason: Mapped[str] = mapped_column(Text, default="")
+    verify_code: Mapped[str] = mapped_column(String(40), unique=True)
+    """Random code of the public verification link printed as the QR code."""
+    pdf_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    pdf_size: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str] = mapped_column(Text, default="")
+    """Why rendering failed (status failed)."""
+    issued_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    email_to: Mapped[str] = mapped_column(String(200), default="")
+    emailed_at: Mapped[datetime | None]
+    email_error: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        UniqueConstraint("number", "revision"),
+        UniqueConstraint("job_id", "revision"),
+    )
+
+
+class ReportLink(Base):
+    """A customer's link to a job's report: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "report_links"
+    __audit_exclude__ = frozenset({"token_hash"})
+    id: Mapped[uuid.UUID] = _pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[datetime | None]

@@ -80,6 +80,47 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """Service reports: signing certificate, rendering workers, links (docs/report.md)."""
+
+    pkcs12_path: str = ""
+    """PKCS#12 file of the company's signing certificate; unset: a self-signed demo one is
+    made under the data folder on first use (with a warning)."""
+    pkcs12_passphrase: str = ""
+    """Passphrase of the PKCS#12 file."""
+    workers: int = 1
+    """Worker processes that render and sign reports (0: render in a thread of the app)."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Base URL printed in reports (verification QR code) and customer links."""
+    link_days: int = 30
+    """Default lifetime of a customer link, in days."""
+    auto_issue: bool = True
+    """Issue the report when a push brings the customer's signature on a completed job."""
+    currency: str = "CNY"
+    """Currency of the prices printed on reports."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Outgoing mail for reports; no host means no mail."""
+
+    host: str = ""
+    """SMTP server; empty: reports are not e-mailed."""
+    port: int = 587
+    """SMTP port."""
+    security: str = "starttls"
+    """starttls, ssl (implicit TLS) or none."""
+    username: str = ""
+    """Login name, if the server wants one."""
+    password: str = ""
+    """Password for ``username``."""
+    sender: str = ""
+    """From address of report mails."""
+    timeout: int = 30
+    """Seconds before a mail attempt gives up."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one Fieldsync process."""
 
@@ -102,6 +143,8 @@ class Settings:
     company: CompanySettings = field(default_factory=CompanySettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -187,5 +230,23 @@ def load_settings() -> Settings:
             login_window_seconds=_env_int(
                 "LOGIN_WINDOW_SECONDS", AuthSettings.login_window_seconds
             ),
+        ),
+        report=ReportSettings(
+            pkcs12_path=_env("REPORT_PKCS12", ""),
+            pkcs12_passphrase=_env("REPORT_PKCS12_PASSPHRASE", ""),
+            workers=_env_int("REPORT_WORKERS", ReportSettings.workers),
+            public_url=_env("PUBLIC_URL", ReportSettings.public_url).rstrip("/"),
+            link_days=_env_int("REPORT_LINK_DAYS", ReportSettings.link_days),
+            auto_issue=_env("REPORT_AUTO_ISSUE", "true").lower() in {"1", "true", "yes"},
+            currency=_env("REPORT_CURRENCY", ReportSettings.currency),
+        ),
+        smtp=SmtpSettings(
+            host=_env("SMTP_HOST", ""),
+            port=_env_int("SMTP_PORT", SmtpSettings.port),
+            security=_env("SMTP_SECURITY", SmtpSettings.security),
+            username=_env("SMTP_USERNAME", ""),
+            password=_env("SMTP_PASSWORD", ""),
+            sender=_env("SMTP_FROM", ""),
+            timeout=_env_int("SMTP_TIMEOUT", SmtpSettings.timeout),
         ),
     )

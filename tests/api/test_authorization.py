@@ -48,7 +48,10 @@ def test_every_route_declares_who_may_call_it(app: Litestar) -> None:
 
 def test_public_routes_are_only_the_ones_meant_to_be(app: Litestar) -> None:
     public = {p for m, p, roles in http_routes(app) if roles == PUBLIC_MARK}
-    allowed = re.compile(r"^(/health|/api/auth/(login|refresh)|/schema.*|/app.*)$")
+    # /r/…: a customer's report link and the QR code's check page; anyone may verify a PDF.
+    allowed = re.compile(
+        r"^(/health|/api/auth/(login|refresh)|/schema.*|/app.*|/r/.*|/api/reports/verify)$"
+    )
     assert {p for p in public if not allowed.match(p)} == set()
 
 

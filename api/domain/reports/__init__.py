@@ -1,0 +1,1 @@
+"""Service reports: the signed content, issuing, revisions, delivery and verification."""

@@ -1,0 +1,62 @@
+"""Issue the report when a push brings the customer's signature: after the commit, in the
+background, never inside the push's transaction.
+
+Session events see every new customer signature, whatever wrote it (a sync push, an import),
+without the sync code knowing about reports. The job ids wait in ``session.info`` until the
+transaction commits; each engine maps to the report service of its app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, UOWTransaction
+
+from api.domain.reports.services import Reports
+from api.models import Signature, SignerRole
+
+log = logging.getLogger("fieldsync.reports")
+
+_SIGNED = "fieldsync.reports.signed_jobs"
+_SERVICES: weakref.WeakKeyDictionary[Engine, weakref.ref[Reports]] = weakref.WeakKeyDictionary()
+
+
+def watch(engine: Engine, reports: Reports) -> None:
+    """Let commits on ``engine`` start automatic reports through ``reports``."""
+    _SERVICES[engine] = weakref.ref(reports)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_signatures(session: Session, _ctx: UOWTransaction) -> None:
+    for obj in session.new:
+        if isinstance(obj, Signature) and obj.signer_role == SignerRole.CUSTOMER:
+            session.info.setdefault(_SIGNED, set()).add(obj.job_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    # Released savepoints (one per pushed mutation) fire this too: wait for the real commit.
+    # A rolled-back signature may leave its job id here; the task checks the stored state.
+    if session.in_nested_transaction():
+        return
+    jobs: set[uuid.UUID] = session.info.pop(_SIGNED, set())
+
+    if not jobs:
+        return
+    bind = session.get_bind()
+    engine = bind.engine if not isinstance(bind, Engine) else bind
+    ref = _SERVICES.get(engine)
+    reports = ref() if ref else None
+    if reports is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a commit outside the app's event loop (a script): nothing to run
+        return
+    for job_id in jobs:
+        reports.spawn(reports.auto_issue(job_id))

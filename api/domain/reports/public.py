@@ -1,0 +1,256 @@
+"""What a customer reaches without logging in: their report through an unguessable, expiring,
+revocable link (``/r/{token}``), and the verification page the QR code opens
+(``/r/check/{code}``). A link reaches only its own job's report and images.
+
+The pages are plain HTML for now (issue 7 builds the customer page); every value is escaped,
+and a strict Content-Security-Policy allows nothing but our own images and one inline script.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import jinja2
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.exceptions import NotFoundException
+from sqlalchemy import or_, select
+
+from api.db import Database
+from api.domain.reports.controllers import pdf_response, reports_of
+from api.domain.reports.services import token_hash
+from api.guards import PUBLIC
+from api.http import DomainError, not_found
+from api.models import (
+    BlobInfo,
+    Customer,
+    Job,
+    Photo,
+    Report,
+    ReportLink,
+    ReportStatus,
+    Signature,
+)
+
+AnyRequest = Request[Any, Any, Any]
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+SHA = re.compile(r"[0-9a-f]{64}")
+
+
+class LinkGone(DomainError):
+    """The link expired or was revoked (410)."""
+
+    status_code = 410
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("api.domain.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _page(title: str, template: str, *, status: int = 200, **values: Any) -> Response[str]:
+    nonce = secrets.token_urlsafe(12)
+    html = _env().get_template(template).render(title=title, nonce=nonce, verify=True, **values)
+    return Response(
+        html,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers={
+            "Content-Security-Policy": (
+                f"default-src 'none'; img-src 'self'; style-src 'nonce-{nonce}'; "
+                f"script-src 'nonce-{nonce}'; connect-src 'self'; base-uri 'none'; "
+                "form-action 'none'; frame-ancestors 'none'"
+            ),
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "X-Robots-Tag": "noindex",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _issued(report: Report) -> str:
+    return report.issued_at.strftime("%Y-%m-%d %H:%M UTC") if report.issued_at else ""
+
+
+async def _link(db: Database, token: str, now: datetime) -> ReportLink:
+    """The live link of ``token``; 404 for an unknown one, 410 for an expired or revoked one."""
+    if not TOKEN.fullmatch(token):
+        raise not_found("link")
+    async with db.write() as session:
+        link = await session.scalar(
+            select(ReportLink).where(ReportLink.token_hash == token_hash(token))
+        )
+        if link is None:
+            raise not_found("link")
+        if link.revoked_at is not None or link.expires_at <= now:
+            raise LinkGone(
+                "this link has expired or was revoked; ask the service team for a new one"
+            )
+        link.last_used_at = now
+        return link
+
+
+class CustomerReportController(Controller):
+    """The customer's view of their report through a link."""
+
+    path = "/r"
+    tags = ["customer"]
+
+    @get(
+        "/{token:str}",
+        opt=PUBLIC,
+        operation_id="customerReportPage",
+        summary="The customer's report page (HTML) behind a link",
+        raises=[NotFoundException, LinkGone],
+        media_type=MediaType.HTML,
+    )
+    async def page(self, token: str, db: Database, now: datetime) -> Response[str]:
+        link = await _link(db, token, now)
+        async with db.read() as session:
+            job = await session.get(Job, link.job_id)
+            assert job is not None
+            customer = await session.get(Customer, job.customer_id)
+            issued = list(
+                await session.scalars(
+                    select(Report)
+                    .where(Report.job_id == job.id, Report.status == ReportStatus.ISSUED)
+                    .order_by(Report.revision)
+                )
+            )
+            images = list(
+                await session.scalars(
+                    select(BlobInfo.sha256)
+                    .join(Photo, Photo.blob_sha256 == BlobInfo.original_sha256)
+                    .where(
+                        Photo.job_id == job.id,
+                        Photo.removed_at.is_(None),
+                        BlobInfo.variant == "screen",
+                    )
+                    .order_by(Photo.created_at)
+                )
+            )
+        report = issued[-1] if issued else None
+        return _page(
+            f"{job.number}",
+            "report.html",
+            report=report,
+            job=job,
+            customer=customer.name if customer else "",
+            issued=_issued(report) if report else "",
+            earlier=issued[:-1],
+            images=images,
+            base=f"/r/{token}",
+        )
+
+    @get(
+        "/{token:str}/pdf",
+        opt=PUBLIC,
+        operation_id="customerReportPdf",
+        summary="The signed PDF behind a customer link (latest revision by default)",
+        raises=[NotFoundException, LinkGone],
+        media_type="application/pdf",
+    )
+    async def pdf(
+        self,
+        token: str,
+        db: Database,
+        now: datetime,
+        request: AnyRequest,
+        revision: int | None = None,
+    ) -> Response[bytes]:
+        link = await _link(db, token, now)
+        async with db.read() as session:
+            query = select(Report).where(
+                Report.job_id == link.job_id, Report.status == ReportStatus.ISSUED
+            )
+            if revision is not None:
+                query = query.where(Report.revision == revision)
+            report = await session.scalar(query.order_by(Report.revision.desc()).limit(1))
+        if report is None:
+            raise not_found("report")
+        data = await reports_of(request.app.state).pdf(report)
+        return pdf_response(data, report, inline=True)
+
+    @get(
+        "/{token:str}/images/{sha:str}",
+        opt=PUBLIC,
+        operation_id="customerReportImage",
+        summary="A photo copy or signature image of the link's own job (nothing else)",
+        raises=[NotFoundException, LinkGone],
+    )
+    async def image(
+        self, token: str, sha: str, db: Database, now: datetime, request: AnyRequest
+    ) -> Response[bytes]:
+        link = await _link(db, token, now)
+        if not SHA.fullmatch(sha):
+            raise not_found("image")
+        async with db.read() as session:
+            photo_copy = await session.scalar(
+                select(BlobInfo)
+                .join(Photo, Photo.blob_sha256 == BlobInfo.original_sha256)
+                .where(
+                    BlobInfo.sha256 == sha,
+                    BlobInfo.variant.in_(["screen", "thumb"]),
+                    Photo.job_id == link.job_id,
+                    Photo.removed_at.is_(None),
+                )
+                .limit(1)
+            )
+            signature = await session.scalar(
+                select(Signature.id).where(
+                    Signature.job_id == link.job_id,
+                    or_(Signature.png_sha256 == sha),
+                )
+            )
+        if photo_copy is None and signature is None:
+            raise not_found("image")
+        data = await reports_of(request.app.state).blobs.read_all(sha)
+        return Response(
+            data,
+            media_type="image/jpeg" if photo_copy is not None else "image/png",
+            headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @get(
+        "/check/{code:str}",
+        opt=PUBLIC,
+        operation_id="reportCheckPage",
+        summary="The verification page a report's QR code opens (HTML)",
+        raises=[NotFoundException],
+        media_type=MediaType.HTML,
+    )
+    async def check(self, code: str, db: Database) -> Response[str]:
+        report = None
+        current = False
+        if re.fullmatch(r"[0-9a-f]{32}", code):
+            async with db.read() as session:
+                report = await session.scalar(
+                    select(Report).where(
+                        Report.verify_code == code, Report.status == ReportStatus.ISSUED
+                    )
+                )
+                if report is not None:
+                    latest = await session.scalar(
+                        select(Report.revision)
+                        .where(Report.job_id == report.job_id, Report.status == ReportStatus.ISSUED)
+                        .order_by(Report.revision.desc())
+                        .limit(1)
+                    )
+                    current = latest == report.revision
+        if report is None:
+            raise not_found("report")
+        return _page(
+            "Report verification",
+            "check.html",
+            report=report,
+            current=current,
+            issued=_issued(report),
+        )

@@ -1,0 +1,373 @@
+"""Issuing reports: the signed-content check, numbers and revisions, rendering off the event
+loop, storing the PDF, links and mail. ``Reports`` is one per app (``app.state.reports``)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import Database
+from api.domain.jobs.services import SIGNED_OR_LATER, get_visible_job
+from api.domain.reports.build import build_context
+from api.domain.reports.content import content_input
+from api.http import Conflict, DomainError, not_found
+from api.media.store import BlobStore
+from api.models import (
+    BlobInfo,
+    Customer,
+    Job,
+    Report,
+    ReportLink,
+    ReportStatus,
+    Role,
+    Signature,
+    SignerRole,
+    utcnow,
+)
+from api.numbers import next_number
+from api.security import Principal
+from api.settings import Settings
+from pdf.canonical import content_sha256
+from pdf.context import RenderJob
+from pdf.i18n import language_of
+from pdf.sign import Certificate, Verification, demo_certificate, signing_certificate, verify_pdf
+from pdf.worker import render_in_pool
+from sync.rules.lifecycle import JobStatus
+
+log = logging.getLogger("fieldsync.reports")
+
+RENDER_STALE = timedelta(minutes=10)
+"""A report still "rendering" after this long died with its process; it may be redone."""
+TOKEN_BYTES = 24
+"""Customer link tokens: 192 random bits."""
+
+
+class RenderFailed(DomainError):
+    """The report could not be rendered (503); it may be issued again."""
+
+    status_code = 503
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a customer link's token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Reports:
+    """The report service of one app."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _cert: Certificate | None = None
+    _cert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # ---- certificate -------------------------------------------------------------------
+
+    async def certificate(self) -> Certificate:
+        """The signing certificate: the configured PKCS#12, or the demo's self-signed one."""
+        async with self._cert_lock:
+            return await self._load_certificate()
+
+    async def _load_certificate(self) -> Certificate:
+        if self._cert is None:
+            conf = self.settings.report
+            if conf.pkcs12_path:
+                self._cert = Certificate(Path(conf.pkcs12_path), conf.pkcs12_passphrase)
+            else:
+                company = self.settings.company
+                self._cert = await asyncio.to_thread(
+                    demo_certificate,
+                    self.settings.data_dir / "keys",
+                    common_name=f"{company.name} (demo, self-signed)",
+                    organisation=company.name,
+                )
+        return self._cert
+
+    async def trusted(self) -> asn1_x509.Certificate:
+        """The certificate reports are verified against."""
+        cert = await self.certificate()
+        return await asyncio.to_thread(signing_certificate, cert)
+
+    # ---- issuing ----------------------------------------------------------------------
+
+    async def issue(
+        self,
+        job_id: uuid.UUID,
+        *,
+        me: Principal | None,
+        language: str | None = None,
+        correction_reason: str = "",
+        now: datetime | None = None,
+    ) -> tuple[Report, bool]:
+        """Issue the job's report (or a correction); answers the report and whether it is new.
+
+        Refused with 409 when the customer has not signed, when the job's content differs from
+        what they signed, or when a report is already being rendered.
+        """
+        now = now or utcnow()
+        report, supersedes, fresh = await self._prepare(
+            job_id, me=me, language=language, reason=correction_reason, now=now
+        )
+        if not fresh:
+            return report, False
+        try:
+            async with self.db.read() as session:
+                job = await session.get(Job, job_id)
+                assert job is not None
+                ctx, resources = await build_context(
+                    session,
+                    job,
+                    report,
+                    settings=self.settings,
+                    blobs=self.blobs,
+                    supersedes=supersedes,
+                )
+            cert = await self.certificate()
+            rendered = await render_in_pool(
+                RenderJob(
+                    context=ctx,
+                    resources=resources,
+                    pkcs12_path=str(cert.path),
+                    pkcs12_passphrase=cert.passphrase,
+                ),
+                self.settings.report.workers,
+            )
+        except Exception as exc:
+            log.exception("report %s rev %s could not be rendered", report.number, report.revision)
+            await self._fail(report.id, f"rendering failed: {type(exc).__name__}: {exc}")
+            raise RenderFailed(
+                "the report could not be rendered; it was recorded as failed and may be issued "
+                "again"
+            ) from exc
+        for warning in rendered.warnings:
+            log.warning("report %s: %s", report.number, warning)
+        pdf_sha = hashlib.sha256(rendered.pdf).hexdigest()
+        await self.blobs.put_bytes(pdf_sha, rendered.pdf)
+        async with self.db.write(actor_id=me.user_id if me else None) as session:
+            job = await session.get(Job, job_id, with_for_update=True)
+            row = await session.get(Report, report.id)
+            assert job is not None
+            assert row is not None
+            current = content_sha256(await content_input(session, job))
+            if current != row.content_sha256:
+                row.status = ReportStatus.FAILED
+                row.error = "the job changed while the report was rendering"
+                failed = True
+            else:
+                failed = False
+                if await session.get(BlobInfo, pdf_sha) is None:
+                    session.add(
+                        BlobInfo(sha256=pdf_sha, size=len(rendered.pdf), kind="file", format="pdf")
+                    )
+                row.status = ReportStatus.ISSUED
+                row.pdf_sha256 = pdf_sha
+                row.pdf_size = len(rendered.pdf)
+                row.error = ""
+            report = row
+        if failed:
+            raise Conflict("the job changed while its report was rendering; issue it again")
+        log.info("issued report %s rev %s of job %s", report.number, report.revision, job_id)
+        if self.settings.smtp.host:
+            self.spawn(self.email(report.id, quiet=True))
+        return report, True
+
+    async def _prepare(
+        self,
+        job_id: uuid.UUID,
+        *,
+        me: Principal | None,
+        language: str | None,
+        reason: str,
+        now: datetime,
+    ) -> tuple[Report, str, bool]:
+        """Check the content and reserve number and revision (a row in ``rendering``)."""
+        async with self.db.write(actor_id=me.user_id if me else None) as session:
+            if me is not None:
+                job = await get_visible_job(session, job_id, me, for_update=True)
+            else:
+                found = await session.get(Job, job_id, with_for_update=True)
+                if found is None:
+                    raise not_found("job")
+                job = found
+            if job.status == JobStatus.CANCELLED:
+                raise Conflict("the job is cancelled; it has no report")
+            reports = list(
+                await session.scalars(
+                    select(Report).where(Report.job_id == job.id).order_by(Report.revision)
+                )
+            )
+            for r in reports:
+                if r.status == ReportStatus.RENDERING and now - r.created_at < RENDER_STALE:
+                    raise Conflict(
+                        f"report {r.number} revision {r.revision} of this job is being rendered; "
+                        "try again in a moment"
+                    )
+            issued = [r for r in reports if r.status == ReportStatus.ISSUED]
+            latest = issued[-1] if issued else None
+            current = content_sha256(await content_input(session, job))
+            signature = await session.scalar(
+                select(Signature).where(
+                    Signature.job_id == job.id, Signature.signer_role == SignerRole.CUSTOMER
+                )
+            )
+            signed = signature.content_sha256 if signature else ""
+            if reason:
+                if me is not None and me.role not in (Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
+                    raise DomainError("only the office may issue a correction", status_code=403)
+            elif latest is not None:
+                if latest.content_sha256 == current:
+                    return latest, "", False
+                raise Conflict(
+                    f"the job changed since report {latest.number} revision {latest.revision} "
+                    f"was issued (content sha256 now {current}, then {latest.content_sha256}); "
+                    "the office may issue a correction with its reason"
+                )
+            elif signature is None:
+                raise Conflict(
+                    "the customer has not signed this job yet: a report is issued only for "
+                    "content the customer signed"
+                )
+            elif signed != current:
+                raise Conflict(
+                    f"the job's report content (sha256 {current}) differs from what the customer "
+                    f"signed (sha256 {signed}): something on the job changed after signing. "
+                    "Put it back, or let the office issue a correction with its reason"
+                )
+            customer = await session.get(Customer, job.customer_id)
+            lang = language or language_of(customer.locale if customer else "zh-CN")
+            retry = reports[-1] if reports and reports[-1].status != ReportStatus.ISSUED else None
+            if retry is not None:
+                row = retry
+            else:
+                number = (
+                    reports[0].number
+                    if reports
+                    else await next_number(
+                        session, "RP", now.astimezone(self.settings.calendar.calendar.tz).year
+                    )
+                )
+                row = Report(
+                    job_id=job.id,
+                    number=number,
+                    revision=(reports[-1].revision + 1) if reports else 1,
+                    verify_code=secrets.token_hex(16),
+                )
+                session.add(row)
+            row.status = ReportStatus.RENDERING
+            row.created_at = now
+            row.issued_at = now
+            row.language = lang
+            row.content_sha256 = current
+            row.signed_content_sha256 = signed
+            row.supersedes_id = latest.id if latest else None
+            row.correction_reason = reason
+            row.created_by = me.user_id if me else None
+            row.error = ""
+            await session.flush()
+            supersedes = f"{latest.number} rev {latest.revision}" if latest else ""
+            return row, supersedes, True
+
+    async def _fail(self, report_id: uuid.UUID, error: str) -> None:
+        async with self.db.write() as session:
+            row = await session.get(Report, report_id)
+            if row is not None:
+                row.status = ReportStatus.FAILED
+                row.error = error[:2000]
+
+    # ---- automatic issue after a push ---------------------------------------------------
+
+    def spawn(self, work: Any) -> None:
+        """Run ``work`` in the background, kept until done (``drain`` waits for it)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for every background task (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def auto_issue(self, job_id: uuid.UUID) -> None:
+        """Issue the report of a job whose customer just signed, if it is complete on site."""
+        if not self.settings.report.auto_issue:
+            return
+        async with self.db.read() as session:
+            job = await session.get(Job, job_id)
+            if job is None or job.status not in SIGNED_OR_LATER:
+                return
+            done = await session.scalar(
+                select(func.count())
+                .select_from(Report)
+                .where(Report.job_id == job_id, Report.status == ReportStatus.ISSUED)
+            )
+        if done:
+            return
+        try:
+            report, _ = await self.issue(job_id, me=None)
+        except DomainError as exc:
+            log.warning("report of job %s not issued automatically: %s", job_id, exc.detail)
+            return
+        except Exception:
+            log.exception("report of job %s not issued automatically", job_id)
+            return
+        log.info("report %s issued automatically after the customer signed", report.number)
+
+    # ---- reading ------------------------------------------------------------------------
+
+    async def pdf(self, report: Report) -> bytes:
+        """The stored PDF of an issued report."""
+        if report.status != ReportStatus.ISSUED or not report.pdf_sha256:
+            raise Conflict(f"report {report.number} revision {report.revision} is not issued")
+        return await self.blobs.read_all(report.pdf_sha256)
+
+    async def verify(self, data: bytes) -> tuple[Verification, Report | None]:
+        """Verify a PDF, and find the issued report it is (by the file's hash)."""
+        result = await verify_pdf(data, await self.trusted())
+        sha = hashlib.sha256(data).hexdigest()
+        async with self.db.read() as session:
+            known = await session.scalar(
+                select(Report).where(Report.pdf_sha256 == sha, Report.status == ReportStatus.ISSUED)
+            )
+        return result, known
+
+    # ---- customer links -------------------------------------------------------------------
+
+    async def create_link(
+        self, session: AsyncSession, job: Job, *, days: int, me: Principal | None, now: datetime
+    ) -> tuple[ReportLink, str]:
+        """A new customer link to the job's report; the token is returned once, never kept."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        link = ReportLink(
+            job_id=job.id,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            created_by=me.user_id if me else None,
+        )
+        session.add(link)
+        await session.flush()
+        return link, token
+
+    def link_url(self, token: str) -> str:
+        """The address a customer opens."""
+        return f"{self.settings.report.public_url}/r/{token}"
+
+    async def email(self, report_id: uuid.UUID, *, quiet: bool = False) -> Report:
+        """Mail the report's PDF and a new customer link to the customer."""
+        from api.domain.reports.mail import send_report
+
+        return await send_report(self, report_id, quiet=quiet)

@@ -1,0 +1,531 @@
+"""The signed service report through the API: issued after the customer signs, refused when
+the content differs from what was signed, corrections, downloads, customer links,
+verification and mail. Every test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import hashlib
+import io
+import math
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller as SmtpController
+from aiosmtpd.smtp import Envelope, Session
+from litestar import Litestar
+from PIL import Image
+
+from api.db import Database
+from api.domain.reports.services import Reports
+from api.models import Part, ReportLink, utcnow
+from api.settings import ReportSettings, Settings, SmtpSettings
+from pdf.canonical import ContentInput, content_from_replica, content_sha256
+from sync.client import SyncClient
+from tests.helpers import FIELDSYNC, PASSWORD, World, free_port, login, server_env
+
+# ---- a real SMTP server on the loopback ------------------------------------------------------
+
+
+class Inbox:
+    """Messages the test SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content or b""))
+        return "250 OK"
+
+
+@dataclass
+class Smtp:
+    port: int
+    inbox: Inbox
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[Smtp]:
+    inbox = Inbox()
+    port = free_port()
+    controller = SmtpController(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Smtp(port=port, inbox=inbox)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str, smtp: Smtp) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        report=ReportSettings(public_url="https://service.example.com"),
+        smtp=SmtpSettings(
+            host="127.0.0.1", port=smtp.port, security="none", sender="reports@example.com"
+        ),
+    )
+
+
+# ---- the phone's side -----------------------------------------------------------------------
+
+
+def strokes(seed: int = 0) -> dict[str, object]:
+    lines = []
+    for s in range(3):
+        points = [
+            {"x": 40 + s * 170 + i * 5, "y": round(100 + math.sin((i + seed) / 3) * 40, 1), "t": i}
+            for i in range(30)
+        ]
+        lines.append(points)
+    return {"width": 600, "height": 200, "strokes": lines}
+
+
+def device_content(phone: SyncClient, job_id: str) -> ContentInput:
+    """What the PWA does: the canonical content's input from the local replica only."""
+    return content_from_replica(phone.replica, job_id)
+
+
+def jpeg(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes) -> dict[str, Any]:
+    digest = hashlib.sha256(data).hexdigest()
+    state = (
+        await client.post(
+            "/api/uploads", json={"sha256": digest, "size": len(data)}, headers=headers
+        )
+    ).json()
+    await client.put(
+        f"/api/uploads/{state['id']}", params={"offset": 0}, content=data, headers=headers
+    )
+    done = await client.post(f"/api/uploads/{state['id']}/complete", headers=headers)
+    assert done.status_code == 200, done.text
+    return dict(done.json())
+
+
+@dataclass
+class Signed:
+    job_id: str
+    phone: SyncClient
+    desk: dict[str, str]
+    wang: dict[str, str]
+    photo_screen: str
+
+
+async def work_and_sign(
+    client: httpx.AsyncClient,
+    world: World,
+    db: Database,
+    *,
+    change_after_signing: bool = False,
+    email_to: str = "",
+) -> Signed:
+    """A job worked on a phone offline and signed by the customer over the phone's hash."""
+    desk = await login(client, "desk")
+    if email_to:
+        r = await client.patch(
+            f"/api/customers/{world.customer.id}", json={"email": email_to}, headers=desk
+        )
+        assert r.status_code == 200, r.text
+    async with db.write() as session:
+        parts = [
+            Part(
+                code=f"P-{uuid.uuid4().hex[:6]}",
+                name="压缩机 Compressor",
+                unit="台",
+                price=Decimal("3200"),
+            ),
+            Part(
+                code=f"P-{uuid.uuid4().hex[:6]}",
+                name="制冷剂 R410A",
+                unit="kg",
+                price=Decimal("85.5"),
+            ),
+        ]
+        session.add_all(parts)
+    created = await client.post(
+        "/api/jobs",
+        json={
+            "customer_id": str(world.customer.id),
+            "site_id": str(world.site.id),
+            "asset_id": str(world.asset.id),
+            "channel": "phone",
+            "fault_description": "冷水机组不制冷 E4",
+        },
+        headers=desk,
+    )
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job"]["id"]
+    r = await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
+    )
+    assert r.status_code == 200, r.text
+    wang = await login(client, "wang")
+    data = jpeg((200, 80, 40))
+    stored = await upload(client, wang, data)
+
+    phone = SyncClient(http=client, username="wang", password=PASSWORD)
+    await phone.sync()
+    phone.mutate("job.accept", job_id=job_id)
+    phone.mutate("job.status", job_id=job_id, to="en_route")
+    phone.mutate("job.status", job_id=job_id, to="on_site", latitude=31.2, longitude=121.5)
+    phone.mutate(
+        "job.record",
+        job_id=job_id,
+        fields={
+            "diagnosis": "压缩机烧毁 compressor burnt",
+            "cause": "缺相 phase loss",
+            "work_done": "更换压缩机\r\n加注 2.5 kg",
+            "advice": "注意事项：雷雨天断电",
+        },
+    )
+    phone.mutate(
+        "part_line.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        part_id=parts[0].id,
+        quantity="1",
+        billing="warranty",
+    )
+    phone.mutate(
+        "part_line.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        part_id=parts[1].id,
+        quantity="2.50",
+        billing="chargeable",
+    )
+    phone.mutate(
+        "photo.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        blob_sha256=stored["sha256"],
+        category="defect",
+        caption="端子烧蚀",
+    )
+    phone.mutate(
+        "receipt.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        item_description="控制主板",
+        serial="CB-1",
+        fault="无显示",
+    )
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    signed_hash = content_sha256(device_content(phone, job_id))
+    phone.mutate(
+        "signature.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        signer_role="engineer",
+        signer_name="王伟",
+        strokes=strokes(1),
+        content_sha256=signed_hash,
+    )
+    phone.mutate(
+        "signature.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        signer_role="customer",
+        signer_name="赵经理",
+        strokes=strokes(2),
+        content_sha256=signed_hash,
+        latitude=31.2,
+        longitude=121.5,
+    )
+    phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=5, remarks="很好")
+    if change_after_signing:
+        phone.mutate("job.record", job_id=job_id, fields={"advice": "改过的注意事项"})
+    await phone.sync()
+    assert not phone.failed, [f.reason for f in phone.failed]
+    return Signed(job_id, phone, desk, wang, stored["variants"]["screen"])
+
+
+def pdfsig(path: Path) -> str:
+    """What poppler's independent verifier says of a PDF."""
+    return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+
+
+def cli_verify(data_dir: Path, pdf: Path) -> subprocess.CompletedProcess[str]:
+    """``fieldsync report verify`` with the app's data folder (its demo certificate)."""
+    return subprocess.run(
+        [FIELDSYNC, "report", "verify", str(pdf)],
+        env=server_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def reports_service(app: Litestar) -> Reports:
+    service: Reports = app.state.reports
+    return service
+
+
+@pytest.fixture
+async def signed(
+    app: Litestar, client: httpx.AsyncClient, world: World, db: Database
+) -> AsyncIterator[Signed]:
+    job = await work_and_sign(client, world, db)
+    await reports_service(app).drain()
+    return job
+
+
+# ---- issuing --------------------------------------------------------------------------------
+
+
+async def test_the_report_is_issued_after_the_push_that_brings_the_signature(
+    app: Litestar, client: httpx.AsyncClient, signed: Signed
+) -> None:
+    listed = await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.wang)
+    assert listed.status_code == 200, listed.text
+    (report,) = listed.json()
+    assert report["status"] == "issued", report
+    assert (report["revision"], report["number"][:8]) == (1, "RP-2026-"[:8])
+    assert report["content_sha256"] == report["signed_content_sha256"]
+    assert report["language"] == "zh-CN", "the customer's language by default"
+    assert report["email_to"] == "", "the customer has no address: no mail"
+
+    pdf = await client.get(report["pdf_url"], headers=signed.wang)
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.content).hexdigest() == report["pdf_sha256"]
+
+    again = await client.post(f"/api/jobs/{signed.job_id}/report", json={}, headers=signed.desk)
+    assert again.status_code == 200, "asking again answers the issued report"
+    assert again.json()["id"] == report["id"]
+
+    other = await login(client, "li")
+    assert (await client.get(report["pdf_url"], headers=other)).status_code == 404
+
+
+async def test_the_issued_report_verifies_with_pyhanko_and_pdfsig_and_a_changed_byte_breaks_both(
+    client: httpx.AsyncClient, signed: Signed, tmp_path: Path, settings: Settings
+) -> None:
+    (report,) = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    data = (await client.get(report["pdf_url"], headers=signed.desk)).content
+    answer = (await client.post("/api/reports/verify", content=data)).json()
+    assert answer["status"] == "valid", answer
+    assert (answer["report_number"], answer["revision"]) == (report["number"], 1)
+    assert answer["content_sha256"] == report["content_sha256"]
+    assert answer["known"]
+    assert answer["current"]
+
+    broken = bytearray(data)
+    broken[broken.index(b"WeasyPrint")] = ord("w")
+    answer = (await client.post("/api/reports/verify", content=bytes(broken))).json()
+    assert answer["status"] == "tampered", answer
+    assert not answer["valid"]
+    assert (await client.post("/api/reports/verify", content=b"not a pdf")).json()["status"] in {
+        "unreadable",
+        "unsigned",
+    }
+
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(data)
+    bad.write_bytes(bytes(broken))
+    said = await asyncio.to_thread(cli_verify, settings.data_dir, good)
+    assert said.returncode == 0, said.stdout + said.stderr
+    assert said.stdout.startswith("VALID"), said.stdout
+    assert f"{report['number']} revision 1" in said.stdout
+    said = await asyncio.to_thread(cli_verify, settings.data_dir, bad)
+    assert said.returncode == 1
+    assert said.stdout.startswith("TAMPERED"), said.stdout
+
+    if shutil.which("pdfsig"):
+        ok = await asyncio.to_thread(pdfsig, good)
+        assert "Signature is Valid" in ok, ok
+        ko = await asyncio.to_thread(pdfsig, bad)
+        assert "Signature is Valid" not in ko, ko
+
+
+async def test_content_changed_after_signing_is_refused_with_its_reason_then_corrected(
+    app: Litestar, client: httpx.AsyncClient, world: World, db: Database
+) -> None:
+    job = await work_and_sign(client, world, db, change_after_signing=True)
+    await reports_service(app).drain()
+    assert (await client.get(f"/api/jobs/{job.job_id}/reports", headers=job.desk)).json() == []
+
+    refused = await client.post(f"/api/jobs/{job.job_id}/report", json={}, headers=job.wang)
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert "differs from what the customer signed" in detail, detail
+
+    by_engineer = await client.post(
+        f"/api/jobs/{job.job_id}/report",
+        json={"correction_reason": "advice reworded"},
+        headers=job.wang,
+    )
+    assert by_engineer.status_code == 403
+
+    first = await client.post(
+        f"/api/jobs/{job.job_id}/report",
+        json={"correction_reason": "注意事项在签字后补充"},
+        headers=job.desk,
+    )
+    assert first.status_code == 201, first.text
+    one = first.json()
+    assert one["content_sha256"] != one["signed_content_sha256"]
+    assert one["correction_reason"] == "注意事项在签字后补充"
+
+    second = await client.post(
+        f"/api/jobs/{job.job_id}/report",
+        json={"correction_reason": "price corrected", "language": "en"},
+        headers=job.desk,
+    )
+    assert second.status_code == 201, second.text
+    two = second.json()
+    assert (two["number"], two["revision"], two["supersedes_id"]) == (one["number"], 2, one["id"])
+    assert two["language"] == "en"
+
+    old = (await client.get(one["pdf_url"], headers=job.desk)).content
+    verdict = (await client.post("/api/reports/verify", content=old)).json()
+    assert verdict["valid"]
+    assert verdict["known"]
+    assert not verdict["current"]
+
+
+async def test_a_job_not_signed_by_the_customer_has_no_report(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    desk = await login(client, "desk")
+    created = await client.post(
+        "/api/jobs",
+        json={"customer_id": str(world.customer.id), "channel": "web", "fault_description": "x"},
+        headers=desk,
+    )
+    job_id = created.json()["job"]["id"]
+    refused = await client.post(f"/api/jobs/{job_id}/report", json={}, headers=desk)
+    assert refused.status_code == 409
+    assert "has not signed" in refused.json()["detail"]
+    unknown = await client.post(f"/api/jobs/{uuid.uuid4()}/report", json={}, headers=desk)
+    assert unknown.status_code == 404
+    bad = await client.post(f"/api/jobs/{job_id}/report", json={"language": "fr"}, headers=desk)
+    assert bad.status_code == 400
+
+
+# ---- the customer's link --------------------------------------------------------------------
+
+
+async def test_a_customer_link_shows_the_report_reaches_only_its_job_and_can_be_revoked(
+    app: Litestar, client: httpx.AsyncClient, signed: Signed, db: Database
+) -> None:
+    made = await client.post(
+        f"/api/jobs/{signed.job_id}/report-links", json={"days": 7}, headers=signed.desk
+    )
+    assert made.status_code == 201, made.text
+    link = made.json()
+    token = link["token"]
+    assert len(token) >= 32, "at least 128 bits, url-safe"
+    assert link["url"] == f"https://service.example.com/r/{token}"
+    async with db.read() as session:
+        row = await session.get(ReportLink, uuid.UUID(link["id"]))
+        assert row is not None
+        assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert token not in row.token_hash
+
+    page = await client.get(f"/r/{token}")
+    assert page.status_code == 200
+    assert "RP-2026-" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    pdf = await client.get(f"/r/{token}/pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    own = await client.get(f"/r/{token}/images/{signed.photo_screen}")
+    assert own.status_code == 200
+    assert own.headers["content-type"] == "image/jpeg"
+
+    detail = (await client.get(f"/api/jobs/{signed.job_id}", headers=signed.desk)).json()
+    (customer_sig,) = [s for s in detail["signatures"] if s["signer_role"] == "customer"]
+    sig_image = await client.get(f"/r/{token}/images/{customer_sig['png_sha256']}")
+    assert sig_image.status_code == 200
+    assert sig_image.headers["content-type"] == "image/png"
+    # A photo stored on the server but not on this job stays out of reach.
+    elsewhere = await upload(client, signed.wang, jpeg((10, 200, 90)))
+    for sha in (elsewhere["variants"]["screen"], elsewhere["sha256"]):
+        assert (await client.get(f"/r/{token}/images/{sha}")).status_code == 404
+    assert (await client.get(f"/r/{token}/images/not-a-hash")).status_code == 404
+    assert (await client.get(f"/r/{'x' * 32}")).status_code == 404
+
+    revoked = await client.post(
+        f"/api/report-links/{link['id']}/revoke", json={}, headers=signed.desk
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    gone = await client.get(f"/r/{token}/pdf")
+    assert gone.status_code == 410
+    assert "expired or was revoked" in gone.json()["detail"]
+
+    expiring = (
+        await client.post(f"/api/jobs/{signed.job_id}/report-links", json={}, headers=signed.desk)
+    ).json()
+    async with db.write() as session:
+        row = await session.get(ReportLink, uuid.UUID(expiring["id"]))
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    assert (await client.get(f"/r/{expiring['token']}")).status_code == 410
+    assert (
+        await client.post(f"/api/jobs/{signed.job_id}/report-links", json={}, headers=signed.wang)
+    ).status_code == 403
+
+
+async def test_the_qr_code_page_tells_whether_the_report_is_current(
+    client: httpx.AsyncClient, signed: Signed, db: Database
+) -> None:
+    from sqlalchemy import select
+
+    from api.models import Report
+
+    async with db.read() as session:
+        code = await session.scalar(select(Report.verify_code))
+    page = await client.get(f"/r/check/{code}")
+    assert page.status_code == 200
+    assert "current" in page.text
+    assert (await client.get(f"/r/check/{'0' * 32}")).status_code == 404
+
+
+# ---- mail -----------------------------------------------------------------------------------
+
+
+async def test_the_report_is_mailed_to_the_customer_with_the_pdf_attached(
+    app: Litestar, client: httpx.AsyncClient, world: World, db: Database, smtp: Smtp
+) -> None:
+    before = len(smtp.inbox.messages)
+    job = await work_and_sign(client, world, db, email_to="zhao@example.com")
+    await reports_service(app).drain()
+    for _ in range(50):
+        if len(smtp.inbox.messages) > before:
+            break
+        await asyncio.sleep(0.1)
+    (message,) = smtp.inbox.messages[before:]
+    assert message["To"] == "zhao@example.com"
+    (report,) = (await client.get(f"/api/jobs/{job.job_id}/reports", headers=job.desk)).json()
+    assert report["number"] in message["Subject"]
+    attachments = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(attachments) == 1
+    body = attachments[0].get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert hashlib.sha256(body).hexdigest() == report["pdf_sha256"]
+    assert report["emailed_at"] is not None
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    assert "https://service.example.com/r/" in str(text.get_payload(decode=True), "utf-8")
+
+    resent = await client.post(f"/api/reports/{report['id']}/email", json={}, headers=job.desk)
+    assert resent.status_code == 200, resent.text
