@@ -35,9 +35,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Fieldsync with its test and dev tools
 
-pwa: ## Build the engineer app and office console (once pwa/ has one)
+pwa: ## Build the engineer app into pwa/dist (npm ci when the lockfile changed)
 	@if [ -f pwa/package.json ]; then \
-		cd pwa && (test -d node_modules || npm ci --no-audit --no-fund) && npm run build; \
+		cd pwa && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+		&& npm run build; \
 	fi
 
 run: install pwa ## Migrate, load demo data on first run, and serve on http://127.0.0.1:8000
@@ -46,14 +47,18 @@ run: install pwa ## Migrate, load demo data on first run, and serve on http://12
 	@echo "serving on http://$${FIELDSYNC_HOST:-127.0.0.1}:$${FIELDSYNC_PORT:-8000}  (API docs: /schema)"
 	$(BIN)/fieldsync serve --no-migrate
 
-test: system-deps install ## Install what the tests need and run the whole suite
+test: system-deps install pwa ## Install what the tests need and run the whole suite
+	@if [ -f pwa/package.json ]; then cd pwa && npm test; fi
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy --strict (and vue-tsc once pwa/ has one)
 	$(BIN)/ruff check api sync pdf tests bench
 	$(BIN)/ruff format --check api sync pdf tests bench
 	$(BIN)/mypy
-	@if [ -f pwa/package.json ]; then cd pwa && npx vue-tsc --noEmit; fi
+	@if [ -f pwa/package.json ]; then \
+		cd pwa && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+		&& npx vue-tsc --noEmit; \
+	fi
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix api sync pdf tests bench
@@ -62,8 +67,11 @@ format: install ## Apply ruff's fixes and formatting
 bench: install ## Run every benchmark in bench/ and print its figures
 	@for b in bench/*_bench.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-docs: install ## Render the documentation images under docs/
-	@echo "nothing to render yet"
+docs: install ## Render the documentation images under docs/ (page 1 of a demo report)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python -m pdf.sample "$$tmp/report.pdf" && \
+	pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$$tmp/report.pdf" docs/report-page1 && \
+	echo "wrote docs/report-page1.png"
 
 clean: ## Remove the virtualenv, builds and caches (keeps ./var data)
-	rm -rf $(VENV) pwa/dist pwa/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) pwa/dist pwa/node_modules pwa/dev-dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,155 @@
+// zh-CN when the browser prefers Chinese, else English; switchable and remembered.
+import { createI18n } from 'vue-i18n'
+
+const en = {
+  app: { title: 'Fieldsync', language: 'Language' },
+  login: {
+    title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in',
+    again: 'Your session ended. Sign in again; your unsent work is kept.', failed: 'Sign-in failed',
+    offline: 'You are offline: the first sign-in needs a connection.',
+  },
+  nav: { today: 'Today', jobs: 'Jobs', sync: 'Sync' },
+  jobs: { today: "Today's jobs", all: 'All jobs', empty: 'No jobs', search: 'Search number, customer, fault' },
+  sla: { ok: 'On time', at_risk: 'At risk', overdue: 'Overdue', met: 'Done', none: '—', due: 'Due {time}' },
+  status: {
+    reported: 'Reported', accepted: 'Accepted', assigned: 'Assigned', en_route: 'On the way', on_site: 'On site',
+    waiting_parts: 'Waiting for parts', work_done: 'Work done', signed: 'Signed', reviewed: 'Reviewed',
+    settled: 'Settled', followed_up: 'Followed up', closed: 'Closed', cancelled: 'Cancelled', reopened: 'Reopened',
+  },
+  urgency: { low: 'Low', normal: 'Normal', high: 'High', critical: 'Critical' },
+  job: {
+    customer: 'Customer', site: 'Site', asset: 'Equipment', contact: 'Contact', fault: 'Fault',
+    plan: 'Handling plan', officeNotes: 'Office notes', visits: 'Earlier visits', noVisits: 'No earlier visits',
+    warranty: 'Warranty until {date}', outOfWarranty: 'Out of warranty (ended {date})', noWarranty: 'Warranty unknown',
+    accept: 'Accept', depart: 'Depart', arrive: 'Arrive', waitParts: 'Waiting for parts', workDone: 'Work done',
+    leave: 'Leave site', accepted: 'Accepted', trip: 'Trip log', record: 'Service record', parts: 'Parts',
+    photos: 'Photos', receipts: 'Repair receipts', review: 'Customer review & signature', conflicts: 'Conflicts',
+    pending: '{n} unsent', notes: 'Notes', addNote: 'Add a note for the office',
+  },
+  trip: { departed: 'Departed', arrived: 'Arrived', left: 'Left site' },
+  record: {
+    diagnosis: 'Diagnosis', cause: 'Cause', work_done: 'Work done', advice: 'Advice to the customer',
+    saved: 'Saved on the device', saving: 'Saving…',
+  },
+  parts: {
+    title: 'Parts', search: 'Search the catalogue', add: 'Add', van: 'Van: {n}', used: 'Used on this job',
+    quantity: 'Quantity', billing: 'Billing', warranty: 'Warranty', chargeable: 'Chargeable', remove: 'Remove',
+    none: 'No parts yet', removed: 'removed',
+  },
+  photos: {
+    title: 'Photos', take: 'Take a photo', category: 'Category', caption: 'Caption', save: 'Save photo',
+    none: 'No photos yet', uploading: 'bytes waiting to upload', shrinking: 'Preparing photo…',
+    before: 'Before', during: 'During', after: 'After', defect: 'Defect', nameplate: 'Nameplate',
+  },
+  receipts: {
+    title: 'Return for repair', item: 'Item', serial: 'Serial', fault: 'Fault', accessories: 'Accessories',
+    promised: 'Promised back by', add: 'Add receipt', none: 'No receipts', number: 'No. {n}', unnumbered: 'number pending',
+  },
+  review: {
+    title: 'Customer review', intro: 'Please check the work below, then sign.', hash: 'Content hash',
+    customerName: "Customer's name", engineerName: "Engineer's name", customerSign: 'Customer signature',
+    engineerSign: 'Engineer signature', clear: 'Clear', confirm: 'Confirm signature', signed: 'Signed by {name}',
+    rating: 'How satisfied are you?', remarks: 'Remarks', rate: 'Submit rating', rated: 'Rated {n} / 5',
+    tooShort: 'The signature is too short; please sign again', done: 'Thank you!', pdf: 'Open the signed report',
+  },
+  sync: {
+    title: 'Sync', now: 'Sync now', pending: 'Unsent changes', last: 'Last sync', never: 'never',
+    failed: 'Not synced (refused)', noFailed: 'Nothing refused', conflicts: 'Conflicts with the office',
+    noConflicts: 'No open conflicts', offline: 'Offline', online: 'Online', syncing: 'Syncing…',
+    clock: "The phone's clock is off by more than 5 minutes; please correct it.", uploads: 'Photos waiting to upload',
+    error: 'Last error', logout: 'Sign out', logoutBlocked: 'Changes are still unsent; sign out anyway?',
+    device: 'Device',
+  },
+  common: { save: 'Save', cancel: 'Cancel', back: 'Back', yes: 'Yes', no: 'No' },
+}
+
+type Messages = typeof en
+
+const zh: Messages = {
+  app: { title: 'Fieldsync 售后', language: '语言' },
+  login: {
+    title: '登录', username: '用户名', password: '密码', submit: '登录',
+    again: '登录已失效，请重新登录；未同步的工作会保留。', failed: '登录失败',
+    offline: '当前离线：首次登录需要网络。',
+  },
+  nav: { today: '今日', jobs: '工单', sync: '同步' },
+  jobs: { today: '今日工单', all: '全部工单', empty: '暂无工单', search: '搜索单号、客户、故障' },
+  sla: { ok: '正常', at_risk: '即将超时', overdue: '已超时', met: '已完成', none: '—', due: '截止 {time}' },
+  status: {
+    reported: '已报修', accepted: '已受理', assigned: '已派工', en_route: '在途', on_site: '已到场',
+    waiting_parts: '待料', work_done: '已完工', signed: '已签字', reviewed: '已审核',
+    settled: '已结算', followed_up: '已回访', closed: '已关闭', cancelled: '已取消', reopened: '已重开',
+  },
+  urgency: { low: '低', normal: '一般', high: '紧急', critical: '特急' },
+  job: {
+    customer: '客户', site: '现场', asset: '设备', contact: '联系人', fault: '故障描述',
+    plan: '处理方案', officeNotes: '客服备注', visits: '历史维修', noVisits: '无历史维修',
+    warranty: '保修至 {date}', outOfWarranty: '已过保（{date} 到期）', noWarranty: '保修期未知',
+    accept: '接单', depart: '出发', arrive: '到达', waitParts: '待料', workDone: '完工',
+    leave: '离场', accepted: '已接单', trip: '外出工地登记', record: '服务记录', parts: '备件',
+    photos: '照片', receipts: '返修收据', review: '客户确认签字', conflicts: '冲突',
+    pending: '{n} 条未同步', notes: '备注', addNote: '给客服留言',
+  },
+  trip: { departed: '出发', arrived: '到达', left: '离场' },
+  record: {
+    diagnosis: '故障诊断', cause: '原因分析', work_done: '处理结果', advice: '注意事项',
+    saved: '已保存在本机', saving: '保存中…',
+  },
+  parts: {
+    title: '备件', search: '搜索备件目录', add: '添加', van: '车存 {n}', used: '本单用料',
+    quantity: '数量', billing: '计费', warranty: '保修', chargeable: '收费', remove: '移除',
+    none: '暂无用料', removed: '已移除',
+  },
+  photos: {
+    title: '照片', take: '拍照', category: '类别', caption: '说明', save: '保存照片',
+    none: '暂无照片', uploading: '待上传', shrinking: '正在处理照片…',
+    before: '维修前', during: '维修中', after: '维修后', defect: '故障部位', nameplate: '铭牌',
+  },
+  receipts: {
+    title: '客户产品返修', item: '物品', serial: '序列号', fault: '故障', accessories: '附件',
+    promised: '承诺返还', add: '添加收据', none: '暂无收据', number: '编号 {n}', unnumbered: '编号待生成',
+  },
+  review: {
+    title: '客户确认', intro: '请核对以下服务内容后签字。', hash: '内容摘要',
+    customerName: '客户姓名', engineerName: '工程师姓名', customerSign: '客户签字',
+    engineerSign: '工程师签字', clear: '重签', confirm: '确认签字', signed: '{name} 已签字',
+    rating: '您对本次服务满意吗？', remarks: '意见', rate: '提交评价', rated: '评分 {n} / 5',
+    tooShort: '签名过短，请重新签字', done: '谢谢！', pdf: '打开已签字报告',
+  },
+  sync: {
+    title: '同步', now: '立即同步', pending: '待同步', last: '上次同步', never: '从未',
+    failed: '未同步（被拒绝）', noFailed: '无被拒绝的修改', conflicts: '与客服的冲突',
+    noConflicts: '无未解决冲突', offline: '离线', online: '在线', syncing: '同步中…',
+    clock: '手机时间偏差超过 5 分钟，请校正。', uploads: '待上传照片',
+    error: '最近错误', logout: '退出登录', logoutBlocked: '仍有未同步的修改，确定退出？',
+    device: '设备',
+  },
+  common: { save: '保存', cancel: '取消', back: '返回', yes: '是', no: '否' },
+}
+
+export const LOCALES = ['zh-CN', 'en'] as const
+export type Locale = (typeof LOCALES)[number]
+
+export function preferredLocale(languages: readonly string[] = navigator.languages ?? [navigator.language]): Locale {
+  const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('fieldsync.locale') : null
+  if (saved === 'zh-CN' || saved === 'en') return saved
+  return languages.some((l) => l.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en'
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: preferredLocale(),
+  fallbackLocale: 'en',
+  messages: { en, 'zh-CN': zh },
+})
+
+export function setLocale(locale: Locale): void {
+  i18n.global.locale.value = locale
+  localStorage.setItem('fieldsync.locale', locale)
+  document.documentElement.lang = locale
+}
+
+/** The customer's language for the review screen: their own when we have it. */
+export function customerLocale(locale: unknown): Locale {
+  return typeof locale === 'string' && locale.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'
+}

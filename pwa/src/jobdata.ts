@@ -1,0 +1,48 @@
+// Read helpers over the replica view for the screens.
+import { computed, type Ref } from 'vue'
+import type { Json } from './db'
+import { key, type Rec } from './mutators'
+import { view } from './store'
+
+export const str = (v: Json | undefined): string => (v === null || v === undefined ? '' : String(v))
+
+export function entities(entity: string): Rec[] {
+  const out: Rec[] = []
+  for (const [k, r] of view.value) if (k.startsWith(entity + ':')) out.push(r)
+  return out
+}
+
+export function get(entity: string, id: Json | undefined): Rec | undefined {
+  return id ? view.value.get(key(entity, String(id))) : undefined
+}
+
+export function childrenOf(entity: string, jobId: string): Rec[] {
+  return entities(entity).filter((r) => r.job_id === jobId)
+}
+
+/** In or out of warranty on `on` (YYYY-MM-DD of the asset's warranty_end). */
+export function inWarranty(asset: Rec | undefined, on: Date = new Date()): boolean | null {
+  const end = asset?.warranty_end
+  if (typeof end !== 'string' || !end) return null
+  return on.toISOString().slice(0, 10) <= end
+}
+
+export function useJob(id: Ref<string>) {
+  const job = computed(() => get('jobs', id.value))
+  const customer = computed(() => get('customers', job.value?.customer_id))
+  const site = computed(() => get('sites', job.value?.site_id))
+  const asset = computed(() => get('assets', job.value?.asset_id))
+  const visits = computed(() =>
+    entities('visits')
+      .filter((v) => job.value && v.asset_id === job.value.asset_id && v.id !== job.value.id)
+      .sort((a, b) => str(b.reported_at).localeCompare(str(a.reported_at))),
+  )
+  const conflicts = computed(() => childrenOf('sync_conflicts', id.value).filter((c) => c.status === 'open'))
+  return { job, customer, site, asset, visits, conflicts }
+}
+
+export function shortTime(iso: Json | undefined): string {
+  if (typeof iso !== 'string' || !iso || iso === 'pending') return ''
+  const d = new Date(iso)
+  return `${d.getMonth() + 1}/${d.getDate()} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+}

@@ -1,0 +1,113 @@
+// The outbox: enqueue / peek / ack / dead-letter. Only a server answer removes an entry,
+// and a refused one moves to `failed` with its reason, where the engineer sees it.
+import type { AckedEntry, Args, DeviceDb, Envelope, OutboxEntry } from './db'
+import { applyLocally, key, type Rec, type View } from './mutators'
+
+export interface PushResult {
+  id: string
+  seq: number
+  status: 'applied' | 'merged' | 'conflict' | 'rejected' | 'duplicate'
+  reason?: string
+  conflicts?: string[]
+  replayed?: boolean
+}
+
+/** Queue a mutation: take the next sequence number and add the envelope in one transaction. */
+export async function enqueue(
+  db: DeviceDb,
+  name: string,
+  args: Args,
+  jobId: string | null,
+  now: Date = new Date(),
+): Promise<OutboxEntry> {
+  return db.transaction('rw', db.meta, db.outbox, async () => {
+    const counter = await db.meta.get('nextSeq')
+    const seq = typeof counter?.value === 'number' ? counter.value : 1
+    const entry: OutboxEntry = {
+      seq,
+      id: crypto.randomUUID(),
+      name,
+      at: now.toISOString(),
+      args,
+      jobId,
+      attempts: 0,
+      lastError: '',
+    }
+    await db.outbox.add(entry)
+    await db.meta.put({ key: 'nextSeq', value: seq + 1 })
+    return entry
+  })
+}
+
+/** The oldest queued mutations, in sequence order. */
+export async function peek(db: DeviceDb, limit = 200): Promise<OutboxEntry[]> {
+  return db.outbox.orderBy('seq').limit(limit).toArray()
+}
+
+/** The envelope as sent on the wire (bookkeeping fields left out). */
+export function envelope(entry: Envelope): Envelope {
+  return { id: entry.id, seq: entry.seq, name: entry.name, at: entry.at, args: entry.args }
+}
+
+/**
+ * Record a push answer: every entry with a result leaves the outbox (matched by id, never by
+ * last_seq); refused ones go to `failed` with the reason, the others to `acked` until the next
+ * pull shows their effect. Entries without a result stay queued.
+ */
+export async function ack(db: DeviceDb, results: PushResult[], now: Date = new Date()): Promise<void> {
+  const byId = new Map(results.map((r) => [r.id, r]))
+  await db.transaction('rw', db.outbox, db.failed, db.acked, async () => {
+    const queued = await db.outbox.where('id').anyOf([...byId.keys()]).toArray()
+    for (const entry of queued) {
+      const result = byId.get(entry.id)!
+      const base = envelope(entry)
+      if (result.status === 'rejected') {
+        await deadLetter(db, entry, result.reason || 'rejected', now)
+        continue
+      }
+      await db.acked.put({
+        ...base,
+        jobId: entry.jobId,
+        status: result.status,
+        conflicts: result.conflicts ?? [],
+        answeredAt: now.toISOString(),
+      })
+      await db.outbox.delete(entry.seq)
+    }
+  })
+}
+
+/** Move a refused entry to the visible failed list (a dead letter is kept, not dropped). */
+export async function deadLetter(db: DeviceDb, entry: OutboxEntry, reason: string, now: Date = new Date()): Promise<void> {
+  await db.transaction('rw', db.outbox, db.failed, async () => {
+    await db.failed.put({ ...envelope(entry), jobId: entry.jobId, reason, answeredAt: now.toISOString() })
+    await db.outbox.delete(entry.seq)
+  })
+}
+
+/** Note a failed attempt on the entries sent (they stay queued, same ids and seqs). */
+export async function noteAttempt(db: DeviceDb, seqs: number[], error: string): Promise<void> {
+  await db.transaction('rw', db.outbox, async () => {
+    for (const seq of seqs) {
+      await db.outbox.update(seq, (e: OutboxEntry) => {
+        e.attempts += 1
+        e.lastError = error
+      })
+    }
+  })
+}
+
+/**
+ * The replica: the records received from the server with the answered-but-not-yet-pulled
+ * mutations and then the queued ones re-applied on top, in seq order (a rebase).
+ */
+export async function rebase(db: DeviceDb): Promise<View> {
+  const [records, acked, queued] = await db.transaction('r', db.records, db.acked, db.outbox, () =>
+    Promise.all([db.records.toArray(), db.acked.orderBy('seq').toArray(), db.outbox.orderBy('seq').toArray()]),
+  )
+  const view: View = new Map()
+  for (const r of records) view.set(key(r.entity, r.id), structuredClone(r.data) as Rec)
+  const pending: (AckedEntry | OutboxEntry)[] = [...acked, ...queued]
+  for (const m of pending) applyLocally(view, m.name, m.args, m.at)
+  return view
+}

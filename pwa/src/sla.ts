@@ -1,0 +1,38 @@
+// SLA badges from the job's clocks (docs/sla.md): the next due time that is still open.
+import type { Rec } from './mutators'
+
+export type SlaState = 'ok' | 'at_risk' | 'overdue' | 'met' | 'none'
+
+export interface Sla {
+  state: SlaState
+  due: string | null
+  clock: 'plan' | 'on_site' | null
+}
+
+const CLOSED = new Set(['work_done', 'signed', 'reviewed', 'settled', 'closed', 'cancelled'])
+
+export function slaOf(job: Rec, now: Date = new Date()): Sla {
+  if (CLOSED.has(String(job.status))) return { state: 'met', due: null, clock: null }
+  const clocks: ['plan' | 'on_site', string, string, unknown][] = [
+    ['plan', 'plan_due_at', 'plan_at_risk_at', job.plan_given_at],
+    ['on_site', 'on_site_due_at', 'on_site_at_risk_at', job.arrived_at],
+  ]
+  for (const [clock, dueKey, riskKey, done] of clocks) {
+    if (done) continue
+    const due = job[dueKey]
+    if (typeof due !== 'string') continue
+    const risk = job[riskKey]
+    if (now >= new Date(due)) return { state: 'overdue', due, clock }
+    if (typeof risk === 'string' && now >= new Date(risk)) return { state: 'at_risk', due, clock }
+    return { state: 'ok', due, clock }
+  }
+  return { state: 'none', due: null, clock: null }
+}
+
+/** Today's jobs: scheduled today (device's local day), or open and due today or earlier. */
+export function isToday(job: Rec, now: Date = new Date()): boolean {
+  const sameDay = (iso: unknown) => typeof iso === 'string' && new Date(iso).toDateString() === now.toDateString()
+  if (sameDay(job.scheduled_at)) return true
+  const sla = slaOf(job, now)
+  return sla.due !== null && new Date(sla.due) <= new Date(now.getTime() + 24 * 3600 * 1000) && sla.state !== 'met'
+}

@@ -1,0 +1,266 @@
+// The app's state: the session (one device id per user), the replica view and the sync loop.
+import { reactive, shallowRef, triggerRef } from 'vue'
+import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
+import { applyLocally, jobOf, validate, withBase, type Rec, type View } from './mutators'
+import { enqueue, rebase } from './outbox'
+import { APP_VERSION, HttpError, LoginRequired, SyncEngine } from './sync'
+
+export interface User {
+  id: string
+  username: string
+  display_name: string
+  role: string
+  locale: string
+}
+
+export const view = shallowRef<View>(new Map())
+
+export const state = reactive({
+  ready: false,
+  user: null as User | null,
+  deviceId: '',
+  online: typeof navigator === 'undefined' ? true : navigator.onLine,
+  syncing: false,
+  pending: 0,
+  pendingByJob: {} as Record<string, number>,
+  failed: [] as FailedEntry[],
+  lastSyncAt: '',
+  lastError: '',
+  needsLogin: '',
+  clockSkewed: false,
+  uploadsWaiting: 0,
+})
+
+let accounts: AccountsDb | null = null
+let db: DeviceDb | null = null
+let engine: SyncEngine | null = null
+let timer: ReturnType<typeof setInterval> | null = null
+const PERIOD_MS = 60_000
+
+export function deviceDb(): DeviceDb {
+  if (!db) throw new Error('no session')
+  return db
+}
+
+function accountsDb(): AccountsDb {
+  accounts ??= new AccountsDb()
+  return accounts
+}
+
+/** Recompute the replica (records + pending mutations) and the counters shown. */
+export async function refresh(): Promise<void> {
+  if (!db) return
+  view.value = await rebase(db)
+  const queued = await db.outbox.toArray()
+  state.pending = queued.length
+  const byJob: Record<string, number> = {}
+  for (const e of queued) if (e.jobId) byJob[e.jobId] = (byJob[e.jobId] ?? 0) + 1
+  state.pendingByJob = byJob
+  state.failed = await db.failed.orderBy('seq').reverse().toArray()
+  state.lastSyncAt = await getMeta(db, 'lastSyncAt', '')
+  state.lastError = await getMeta(db, 'lastError', '')
+  state.needsLogin = await getMeta(db, 'needsLogin', '')
+  state.clockSkewed = await getMeta(db, 'clockSkewed', false)
+  state.uploadsWaiting = await db.blobs.where('uploaded').equals(0).count()
+}
+
+async function openDevice(deviceId: string, user: User): Promise<void> {
+  db?.close()
+  db = new DeviceDb(deviceDbName(deviceId))
+  await db.open()
+  engine = new SyncEngine(db, deviceId, { fetch: (...a) => fetch(...a), base: '' })
+  state.deviceId = deviceId
+  state.user = user
+  await refresh()
+}
+
+let markStarted: () => void = () => {}
+/** Resolves once start() has reopened the last session (the router waits for it). */
+export const started = new Promise<void>((resolve) => {
+  markStarted = resolve
+})
+
+/** On start: reopen the last account's device, show its replica, and sync. */
+export async function start(): Promise<void> {
+  const current = await accountsDb().settings.get('current')
+  if (current && typeof current.value === 'string') {
+    const account = await accountsDb().accounts.get(current.value)
+    if (account) {
+      const device = new DeviceDb(deviceDbName(account.deviceId))
+      const user = await getMeta<Rec>(device, 'user', {})
+      device.close()
+      await openDevice(account.deviceId, user as unknown as User)
+    }
+  }
+  state.ready = true
+  markStarted()
+  window.addEventListener('online', () => {
+    state.online = true
+    autoSync()
+  })
+  window.addEventListener('offline', () => {
+    state.online = false
+  })
+  timer ??= setInterval(autoSync, PERIOD_MS)
+  if (db) autoSync()
+}
+
+export class LoginError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Log in online (protocol 2). The same user keeps their device id, outbox and counter. */
+export async function login(username: string, password: string): Promise<void> {
+  const known = await accountsDb().accounts.get(username)
+  let deviceId = known?.deviceId ?? crypto.randomUUID()
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const response = await fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        username,
+        password,
+        device_id: deviceId,
+        device_name: navigator.userAgent.slice(0, 100),
+        app_version: APP_VERSION,
+      }),
+    })
+    if (response.status === 409 && attempt === 0) {
+      // The id belongs to another user of this phone: a new one for this user, theirs is kept.
+      deviceId = crypto.randomUUID()
+      continue
+    }
+    if (!response.ok) {
+      let detail = response.statusText
+      try {
+        detail = ((await response.json()) as { detail: string }).detail
+      } catch {
+        /* not JSON */
+      }
+      throw new LoginError(response.status, detail)
+    }
+    const body = (await response.json()) as {
+      access_token: string
+      refresh_token: string
+      refresh_expires_at: string
+      user: User
+    }
+    await accountsDb().accounts.put({
+      username,
+      deviceId,
+      userId: body.user.id,
+      displayName: body.user.display_name,
+      lastLoginAt: new Date().toISOString(),
+    })
+    await accountsDb().settings.put({ key: 'current', value: username })
+    await openDevice(deviceId, body.user)
+    const device = deviceDb()
+    await setMeta(device, 'accessToken', body.access_token)
+    await setMeta(device, 'refreshToken', body.refresh_token)
+    await setMeta(device, 'refreshExpiresAt', body.refresh_expires_at)
+    await setMeta(device, 'user', body.user as unknown as Rec)
+    await setMeta(device, 'needsLogin', '')
+    state.needsLogin = ''
+    await syncNow()
+    return
+  }
+}
+
+let notBefore = 0
+
+/** A sync started by the app itself (start, online, timer, after a change), unless the
+ * server asked to wait (503 with Retry-After). */
+function autoSync(): void {
+  if (Date.now() >= notBefore) void syncNow()
+}
+
+/** Push, upload and pull now; errors are shown, never thrown at the screen. */
+export async function syncNow(): Promise<void> {
+  if (!engine || !db) return
+  if (!navigator.onLine) {
+    state.online = false
+    return
+  }
+  state.online = true
+  state.syncing = true
+  try {
+    await engine.sync()
+  } catch (error) {
+    if (error instanceof LoginRequired) await setMeta(db, 'needsLogin', error.message)
+    if (error instanceof HttpError && error.retryAfter) notBefore = Date.now() + error.retryAfter * 1000
+  } finally {
+    state.syncing = false
+    await refresh()
+  }
+}
+
+let syncSoonTimer: ReturnType<typeof setTimeout> | null = null
+function syncSoon(): void {
+  if (syncSoonTimer) clearTimeout(syncSoonTimer)
+  syncSoonTimer = setTimeout(() => {
+    syncSoonTimer = null
+    if (navigator.onLine) autoSync()
+  }, 1500)
+}
+
+/** Make a change: validate, queue and apply it to the replica at once. */
+export async function mutate(name: string, args: Args): Promise<string> {
+  const device = deviceDb()
+  const full = withBase(view.value, name, args)
+  validate(name, full)
+  const entry = await enqueue(device, name, full, jobOf(view.value, name, full))
+  applyLocally(view.value, name, full, entry.at)
+  triggerRef(view)
+  state.pending += 1
+  if (entry.jobId) state.pendingByJob = { ...state.pendingByJob, [entry.jobId]: (state.pendingByJob[entry.jobId] ?? 0) + 1 }
+  syncSoon()
+  return entry.id
+}
+
+/** Keep photo bytes on the device until uploaded. */
+export async function keepBlob(sha256: string, bytes: Blob): Promise<void> {
+  await deviceDb().blobs.put({ sha256, bytes, type: bytes.type, size: bytes.size, uploaded: 0, lastError: '' })
+  state.uploadsWaiting += 1
+}
+
+export async function blobUrl(sha256: string): Promise<string | null> {
+  const entry = await db?.blobs.get(sha256)
+  return entry ? URL.createObjectURL(entry.bytes) : null
+}
+
+/** Sign out: push first; refuse while changes remain unsent unless forced. */
+export async function logout(force = false): Promise<boolean> {
+  if (!db) return true
+  await syncNow()
+  if (state.pending > 0 && !force) return false
+  try {
+    await engine?.call('POST', '/api/auth/logout')
+  } catch {
+    /* offline: the tokens are forgotten below anyway */
+  }
+  await setMeta(db, 'accessToken', '')
+  await setMeta(db, 'refreshToken', '')
+  await accountsDb().settings.delete('current')
+  db.close()
+  db = null
+  engine = null
+  state.user = null
+  view.value = new Map()
+  return true
+}
+
+export function stopTimers(): void {
+  if (timer) clearInterval(timer)
+  timer = null
+}
+
+/** An authenticated GET (online only), e.g. the job's reports; refreshes the token once. */
+export async function apiGet(path: string): Promise<Response> {
+  if (!engine) throw new Error('no session')
+  return engine.call('GET', path)
+}

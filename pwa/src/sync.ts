@@ -1,0 +1,299 @@
+// The flusher and the pull loop (sync protocol 4 and 9). One sync at a time per device.
+// No HTTP error ever drops a queued mutation: only a 200 push answer removes entries.
+import { getMeta, setMeta, type BlobEntry, type DeviceDb, type Json, type StoredRecord } from './db'
+import { JOB_CHILD_ENTITIES } from './mutators'
+import { ack, envelope, noteAttempt, peek, type PushResult } from './outbox'
+
+export const APP_VERSION = 'pwa/0.1.0'
+export const PUSH_BATCH = 200
+const CHUNK = 1024 * 1024
+
+export class HttpError extends Error {
+  constructor(
+    public status: number,
+    public detail: string,
+    public retryAfter: number | null = null,
+  ) {
+    super(`${status} ${detail}`)
+  }
+}
+
+/** The session needs a login with the same device id; the outbox is kept. */
+export class LoginRequired extends Error {}
+
+export interface PullItem {
+  entity: string
+  id: string
+  op: 'upsert' | 'delete'
+  data?: Record<string, Json> | null
+  seq?: number
+}
+
+export interface Transport {
+  fetch: typeof fetch
+  base: string
+}
+
+export interface SyncReport {
+  pushed: number
+  rejected: number
+  conflicts: number
+  pulled: number
+  uploaded: number
+}
+
+async function errorOf(response: Response): Promise<HttpError> {
+  let detail = response.statusText
+  try {
+    const body = (await response.json()) as { detail?: string }
+    if (body?.detail) detail = body.detail
+  } catch {
+    /* not JSON */
+  }
+  const retry = Number(response.headers.get('Retry-After'))
+  return new HttpError(response.status, detail, Number.isFinite(retry) && retry > 0 ? retry : null)
+}
+
+export class SyncEngine {
+  private running: Promise<SyncReport> | null = null
+
+  constructor(
+    public db: DeviceDb,
+    public deviceId: string,
+    public transport: Transport,
+  ) {}
+
+  // ---- HTTP with the device's tokens -------------------------------------------------------
+
+  /** A request with the access token; on 401, refresh once and retry; LoginRequired if that fails. */
+  async call(method: string, path: string, body?: BodyInit | object, contentType = 'application/json'): Promise<Response> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token = await getMeta<string>(this.db, 'accessToken', '')
+      if (!token) {
+        await this.refresh()
+        continue
+      }
+      const init: RequestInit = { method, headers: { Authorization: `Bearer ${token}` } }
+      if (body !== undefined) {
+        const raw = body instanceof Blob || body instanceof ArrayBuffer || typeof body === 'string'
+        init.body = raw ? (body as BodyInit) : JSON.stringify(body)
+        ;(init.headers as Record<string, string>)['Content-Type'] = raw ? contentType : 'application/json'
+      }
+      const response = await this.transport.fetch(this.transport.base + path, init)
+      if (response.status === 401 && attempt === 0) {
+        await this.refresh()
+        continue
+      }
+      if (response.status === 401) throw new LoginRequired((await errorOf(response)).detail)
+      return response
+    }
+    throw new LoginRequired('login required')
+  }
+
+  /** Ask for a new access token with the kept refresh token (protocol 2, "Refresh"). */
+  async refresh(): Promise<void> {
+    const refreshToken = await getMeta<string>(this.db, 'refreshToken', '')
+    if (!refreshToken) throw new LoginRequired('login required')
+    const response = await this.transport.fetch(this.transport.base + '/api/auth/refresh', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refreshToken, device_id: this.deviceId }),
+    })
+    if (response.status === 401) {
+      await setMeta(this.db, 'accessToken', '')
+      await setMeta(this.db, 'needsLogin', (await errorOf(response)).detail)
+      throw new LoginRequired('the session ended; log in again')
+    }
+    if (!response.ok) throw await errorOf(response)
+    const body = (await response.json()) as { access_token: string; refresh_expires_at: string }
+    await setMeta(this.db, 'accessToken', body.access_token)
+    await setMeta(this.db, 'refreshExpiresAt', body.refresh_expires_at)
+  }
+
+  // ---- one sync: push everything, upload photo bytes, pull ---------------------------------
+
+  /** Run a sync, or join the one already running. */
+  sync(): Promise<SyncReport> {
+    if (!this.running) {
+      // One push at a time per device, across the app's open tabs too (Web Locks).
+      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined
+      const work = locks
+        ? (locks.request(`fieldsync-sync-${this.deviceId}`, () => this.run()) as Promise<SyncReport>)
+        : this.run()
+      this.running = work.finally(() => {
+        this.running = null
+      })
+    }
+    return this.running
+  }
+
+  private async run(): Promise<SyncReport> {
+    const report: SyncReport = { pushed: 0, rejected: 0, conflicts: 0, pulled: 0, uploaded: 0 }
+    try {
+      await this.pushAll(report)
+      report.uploaded = await this.uploadBlobs()
+      report.pulled = await this.pull()
+      await setMeta(this.db, 'lastSyncAt', new Date().toISOString())
+      await setMeta(this.db, 'lastError', '')
+      return report
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      await setMeta(this.db, 'lastError', message)
+      throw error
+    }
+  }
+
+  /** Push the outbox oldest first, one push at a time, until empty or no progress. */
+  async pushAll(report: SyncReport): Promise<void> {
+    for (;;) {
+      const batch = await peek(this.db, PUSH_BATCH)
+      if (batch.length === 0) return
+      let response: Response
+      try {
+        response = await this.call('POST', '/api/sync/push', {
+          protocol: 1,
+          app_version: APP_VERSION,
+          device_id: this.deviceId,
+          sent_at: new Date().toISOString(),
+          mutations: batch.map(envelope),
+        })
+      } catch (error) {
+        await noteAttempt(this.db, batch.map((e) => e.seq), error instanceof Error ? error.message : String(error))
+        throw error
+      }
+      if (response.status !== 200) {
+        const error = await errorOf(response)
+        await noteAttempt(this.db, batch.map((e) => e.seq), error.message)
+        throw error
+      }
+      const answer = (await response.json()) as { results: PushResult[]; clock_skewed?: boolean; clock_offset_ms?: number }
+      await ack(this.db, answer.results)
+      await setMeta(this.db, 'clockSkewed', Boolean(answer.clock_skewed))
+      await setMeta(this.db, 'clockOffsetMs', answer.clock_offset_ms ?? 0)
+      report.pushed += answer.results.length
+      report.rejected += answer.results.filter((r) => r.status === 'rejected').length
+      report.conflicts += answer.results.filter((r) => r.status === 'conflict').length
+      const answered = new Set(answer.results.map((r) => r.id))
+      if (!batch.some((e) => answered.has(e.id))) return
+    }
+  }
+
+  /** Pull every page from the stored cursor; apply items, evictions and the cursor together. */
+  async pull(limit = 500): Promise<number> {
+    const answeredBefore = await this.db.acked.toCollection().primaryKeys()
+    let count = 0
+    let resyncs = 0
+    for (;;) {
+      const cursor = await getMeta<string>(this.db, 'cursor', '')
+      const query = new URLSearchParams({ limit: String(limit), app_version: APP_VERSION, protocol: '1' })
+      if (cursor) query.set('cursor', cursor)
+      const response = await this.call('GET', `/api/sync/pull?${query}`)
+      if (response.status === 400 && cursor) {
+        // A cursor this server did not make (a restored database): prime again, keep the outbox.
+        await setMeta(this.db, 'cursor', '')
+        resyncs++
+        if (resyncs > 2) throw await errorOf(response)
+        continue
+      }
+      if (!response.ok) throw await errorOf(response)
+      const page = (await response.json()) as {
+        cursor: string
+        has_more: boolean
+        items: PullItem[]
+        evictions: string[]
+        resync: boolean
+      }
+      if (page.resync) {
+        resyncs++
+        if (resyncs > 2) throw new HttpError(409, 'the server keeps asking for a resync')
+        await this.db.transaction('rw', this.db.records, this.db.meta, async () => {
+          await this.db.records.clear()
+          await this.db.meta.put({ key: 'cursor', value: '' })
+        })
+        continue
+      }
+      await this.applyPage(page.items, page.evictions, page.cursor)
+      count += page.items.length
+      if (!page.has_more) break
+    }
+    await this.db.acked.bulkDelete(answeredBefore)
+    return count
+  }
+
+  async applyPage(items: PullItem[], evictions: string[], cursor: string): Promise<void> {
+    await this.db.transaction('rw', this.db.records, this.db.meta, async () => {
+      const puts: StoredRecord[] = []
+      for (const item of items) {
+        if (item.op === 'delete') {
+          await this.db.records.delete([item.entity, item.id])
+        } else if (item.data) {
+          const jobId = typeof item.data.job_id === 'string' ? item.data.job_id : null
+          puts.push({ entity: item.entity, id: item.id, job_id: jobId, data: item.data })
+        }
+      }
+      await this.db.records.bulkPut(puts)
+      for (const jobId of evictions) {
+        await this.db.records.delete(['jobs', jobId])
+        const children = await this.db.records.where('job_id').equals(jobId).toArray()
+        const drop = children.filter((r) => (JOB_CHILD_ENTITIES as readonly string[]).includes(r.entity))
+        await this.db.records.bulkDelete(drop.map((r) => [r.entity, r.id] as [string, string]))
+      }
+      await this.db.meta.put({ key: 'cursor', value: cursor })
+    })
+  }
+
+  // ---- photo bytes, resumable, after their records (docs/media.md) -------------------------
+
+  /** Upload the bytes of photos whose photo.add the server has answered; returns how many. */
+  async uploadBlobs(): Promise<number> {
+    const waiting = await this.db.blobs.where('uploaded').equals(0).toArray()
+    if (waiting.length === 0) return 0
+    const queued = await this.db.outbox.toArray()
+    const recordQueued = new Set(queued.filter((e) => e.name === 'photo.add').map((e) => String(e.args.blob_sha256)))
+    const ready = waiting.filter((b) => !recordQueued.has(b.sha256))
+    if (ready.length === 0) return 0
+    const missingResponse = await this.call('POST', '/api/uploads/missing', { hashes: ready.map((b) => b.sha256) })
+    if (!missingResponse.ok) throw await errorOf(missingResponse)
+    const missing = new Set(((await missingResponse.json()) as { missing: string[] }).missing)
+    let done = 0
+    for (const blob of ready) {
+      if (!missing.has(blob.sha256)) {
+        await this.db.blobs.update(blob.sha256, { uploaded: 1, lastError: '' })
+        done++
+        continue
+      }
+      try {
+        await this.uploadOne(blob)
+        await this.db.blobs.update(blob.sha256, { uploaded: 1, lastError: '' })
+        done++
+      } catch (error) {
+        if (error instanceof LoginRequired) throw error
+        // A refused or interrupted upload never blocks the rest; it is retried at the next sync.
+        await this.db.blobs.update(blob.sha256, { lastError: error instanceof Error ? error.message : String(error) })
+      }
+    }
+    return done
+  }
+
+  private async uploadOne(blob: BlobEntry): Promise<void> {
+    const start = await this.call('POST', '/api/uploads', { sha256: blob.sha256, size: blob.size, purpose: 'photo' })
+    if (!start.ok) throw await errorOf(start)
+    let state = (await start.json()) as { id: string | null; offset: number; complete: boolean; chunk_size?: number }
+    const chunk = state.chunk_size ?? CHUNK
+    while (!state.complete && state.id && state.offset < blob.size) {
+      const piece = blob.bytes.slice(state.offset, Math.min(blob.size, state.offset + chunk))
+      const put = await this.call('PUT', `/api/uploads/${state.id}?offset=${state.offset}`, piece, 'application/octet-stream')
+      if (put.status === 409) {
+        const again = await this.call('GET', `/api/uploads/${state.id}`)
+        if (!again.ok) throw await errorOf(put)
+        state = await again.json()
+        continue
+      }
+      if (!put.ok) throw await errorOf(put)
+      state = await put.json()
+    }
+    if (state.complete || !state.id) return
+    const complete = await this.call('POST', `/api/uploads/${state.id}/complete`)
+    if (!complete.ok) throw await errorOf(complete)
+  }
+}

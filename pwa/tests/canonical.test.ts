@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { canonicalContent, canonicalQuantity, contentHash, contentOf, type ContentInput } from '../src/canonical'
+import type { View } from '../src/mutators'
+
+// The shared vectors (docs/report-content.md), also checked against pdf/canonical.py.
+const VECTORS = fileURLToPath(new URL('../../tests/vectors/report_content.json', import.meta.url))
+const vectors = JSON.parse(readFileSync(VECTORS, 'utf8')) as {
+  name: string
+  input: ContentInput
+  canonical: string
+  sha256: string
+}[]
+
+describe('canonical report content', () => {
+  it('has vectors to check', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(5)
+  })
+
+  for (const v of vectors) {
+    it(`matches the shared vector ${v.name}`, async () => {
+      expect(canonicalContent(v.input)).toBe(v.canonical)
+      expect(await contentHash(v.input)).toBe(v.sha256)
+    })
+  }
+
+  it('writes quantities without trailing zeros', () => {
+    expect(canonicalQuantity('1.000')).toBe('1')
+    expect(canonicalQuantity('010.0')).toBe('10')
+    expect(canonicalQuantity('0.250')).toBe('0.25')
+    expect(() => canonicalQuantity('-1')).toThrow()
+  })
+
+  it('builds the same content from a replica as from the joined vector input', async () => {
+    const v = vectors.find((x) => x.name === 'chinese_full')!
+    const inp = v.input
+    const view: View = new Map()
+    const jobId = '01a21961-6594-728d-a6fe-61e3a96f3413'
+    view.set(`jobs:${jobId}`, { id: jobId, ...inp.job, customer_id: 'c', site_id: 's', asset_id: 'a' })
+    view.set('customers:c', { id: 'c', ...inp.customer })
+    view.set('sites:s', { id: 's', ...inp.site! })
+    view.set('assets:a', { id: 'a', ...inp.asset! })
+    for (const l of inp.part_lines) {
+      view.set(`parts:p-${l.id}`, { id: `p-${l.id}`, code: l.part_code, name: l.part_name, unit: l.unit, name_en: 'x' })
+      view.set(`part_lines:${l.id}`, { id: l.id, job_id: jobId, part_id: `p-${l.id}`, quantity: l.quantity, billing: l.billing,
+        note: l.note ?? '', removed_at: l.removed_at ?? null, unit_price: '9.99' })
+    }
+    for (const p of inp.photos) view.set(`photos:${p.id}`, { ...p, job_id: jobId, removed_at: p.removed_at ?? null })
+    for (const r of inp.receipts) view.set(`repair_receipts:${r.id}`, { ...r, job_id: jobId, number: 'RR-1' })
+    const content = contentOf(view, jobId)!
+    expect(await contentHash(content)).toBe(v.sha256)
+  })
+})

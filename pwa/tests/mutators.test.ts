@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import {
+  applyLocally, evict, InvalidMutation, jobOf, signatureProblem, validate, withBase, type View,
+} from '../src/mutators'
+
+const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
+const PART = '01a21961-6563-7437-b13d-5306c19bb478'
+const LINE = '9f6fdb24-4d7b-4aa0-9933-323abec3a9cb'
+const VAN = '01a21961-63bf-7372-871d-281cd4194422'
+
+function replica(): View {
+  return new Map<string, Record<string, never>>([
+    [`jobs:${JOB}`, { id: JOB, status: 'assigned', diagnosis: '', cause: 'old', acknowledged_at: null } as never],
+    [`stock_levels:${VAN}:${PART}`, { location_id: VAN, part_id: PART, quantity: '5.000' } as never],
+    [`parts:${PART}`, { id: PART, code: 'P-1', name: 'x' } as never],
+  ])
+}
+
+const sig = (n: number, step: number) => ({
+  width: 600, height: 200,
+  strokes: [Array.from({ length: n }, (_, i) => ({ x: 10 + i * step, y: 50, t: i * 16, p: 0.5 }))],
+})
+
+describe('mutators apply the change on the device at once', () => {
+  it('job.status moves the status and shows the trip the server will log', () => {
+    const view = replica()
+    applyLocally(view, 'job.status', { job_id: JOB, to: 'on_site', base_status: 'assigned' }, '2026-11-26T10:00:00Z')
+    expect(view.get(`jobs:${JOB}`)!.status).toBe('on_site')
+    const trips = [...view.values()].filter((r) => r.kind === 'arrived')
+    expect(trips).toHaveLength(1)
+  })
+
+  it('job.record sets the fields; job.accept stamps the acknowledgement once', () => {
+    const view = replica()
+    applyLocally(view, 'job.record', { job_id: JOB, fields: { diagnosis: 'A' }, base: { diagnosis: '' } })
+    applyLocally(view, 'job.accept', { job_id: JOB })
+    expect(view.get(`jobs:${JOB}`)).toMatchObject({ diagnosis: 'A', cause: 'old', acknowledged_at: 'pending' })
+  })
+
+  it('part lines: add takes from the van, change moves the difference, remove gives it back', () => {
+    const view = replica()
+    applyLocally(view, 'part_line.add', { id: LINE, job_id: JOB, part_id: PART, quantity: '2', billing: 'warranty', source: 'van' })
+    expect(view.get(`part_lines:${LINE}`)).toMatchObject({ job_id: JOB, quantity: '2', pending: true, removed_at: null })
+    expect(view.get(`stock_levels:${VAN}:${PART}`)!.quantity).toBe('3.000')
+    applyLocally(view, 'part_line.change', { id: LINE, fields: { quantity: '3' }, base: { quantity: '2' } })
+    expect(view.get(`stock_levels:${VAN}:${PART}`)!.quantity).toBe('2.000')
+    applyLocally(view, 'part_line.remove', { id: LINE })
+    expect(view.get(`part_lines:${LINE}`)!.removed_at).toBe('pending')
+    expect(view.get(`stock_levels:${VAN}:${PART}`)!.quantity).toBe('5.000')
+  })
+
+  it('base is the value on the device just before the edit, own unsent edits included', () => {
+    const view = replica()
+    const first = withBase(view, 'job.record', { job_id: JOB, fields: { diagnosis: 'A' } })
+    expect(first.base).toEqual({ diagnosis: '' })
+    applyLocally(view, 'job.record', first)
+    const second = withBase(view, 'job.record', { job_id: JOB, fields: { diagnosis: 'B' } })
+    expect(second.base).toEqual({ diagnosis: 'A' })
+    const never = withBase(view, 'job.record', { job_id: JOB, fields: { advice: 'x' } })
+    expect(never.base).toEqual({ advice: null })
+    expect(withBase(view, 'job.status', { job_id: JOB, to: 'en_route' }).base_status).toBe('assigned')
+  })
+
+  it('an eviction drops the job and its children, nothing else', () => {
+    const view = replica()
+    applyLocally(view, 'photo.add', { id: LINE, job_id: JOB, blob_sha256: 'a'.repeat(64), category: 'before' })
+    evict(view, JOB)
+    expect(view.has(`jobs:${JOB}`)).toBe(false)
+    expect(view.has(`photos:${LINE}`)).toBe(false)
+    expect(view.has(`parts:${PART}`)).toBe(true)
+  })
+
+  it('finds the job of a part line mutation through the line', () => {
+    const view = replica()
+    applyLocally(view, 'part_line.add', { id: LINE, job_id: JOB, part_id: PART, quantity: '1', billing: 'warranty' })
+    expect(jobOf(view, 'part_line.remove', { id: LINE })).toBe(JOB)
+  })
+})
+
+describe('validation when queued (protocol 4.8)', () => {
+  it('refuses what the server would reject', () => {
+    expect(() => validate('job.teleport', { job_id: JOB })).toThrow(InvalidMutation)
+    expect(() => validate('job.record', { job_id: JOB, fields: { unit_price: '1' }, base: {} })).toThrow(/not a field/)
+    expect(() => validate('part_line.add', { id: LINE, job_id: JOB, part_id: PART, quantity: '0', billing: 'warranty' })).toThrow(/quantity/)
+    expect(() => validate('satisfaction.add', { id: LINE, job_id: JOB, score: 6 })).toThrow(/score/)
+    expect(() => validate('job.accept', { job_id: 'nope' })).toThrow(/UUID/)
+  })
+
+  it('accepts well-formed mutations', () => {
+    validate('job.status', { job_id: JOB, to: 'on_site', base_status: 'assigned' })
+    validate('part_line.add', { id: LINE, job_id: JOB, part_id: PART, quantity: '1.5', billing: 'chargeable', source: 'van', note: '' })
+    validate('signature.add', { id: LINE, job_id: JOB, signer_role: 'customer', signer_name: '赵', strokes: sig(8, 10), content_sha256: 'b'.repeat(64) })
+  })
+
+  it('refuses a signature under 8 points or 60 px of line, as the server does', () => {
+    expect(signatureProblem(sig(7, 20))).toMatch(/too short/)
+    expect(signatureProblem(sig(20, 1))).toMatch(/too short/)
+    expect(signatureProblem({ strokes: [] })).toMatch(/empty/)
+    expect(signatureProblem(sig(8, 10))).toBeNull()
+  })
+})

@@ -1,0 +1,205 @@
+import 'fake-indexeddb/auto'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { DeviceDb, getMeta, setMeta } from '../src/db'
+import { ack, enqueue, peek, rebase } from '../src/outbox'
+import { SyncEngine } from '../src/sync'
+
+const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
+const DEVICE = 'eae0fb0c-f3a2-46ff-b345-1fe9813f020e'
+let db: DeviceDb
+let n = 0
+
+beforeEach(async () => {
+  db = new DeviceDb(`test-${n++}`)
+  await db.open()
+  await db.records.put({ entity: 'jobs', id: JOB, job_id: null, data: { id: JOB, status: 'assigned', diagnosis: '' } })
+  await setMeta(db, 'accessToken', 'token')
+  await setMeta(db, 'refreshToken', 'refresh')
+})
+afterEach(async () => {
+  db.close()
+})
+
+const record = (text: string) => enqueue(db, 'job.record', { job_id: JOB, fields: { diagnosis: text }, base: { diagnosis: '' } }, JOB)
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } })
+}
+
+const emptyPull = { protocol: 1, server_time: '', cursor: 'c1', has_more: false, items: [], evictions: [], resync: false }
+
+describe('the outbox', () => {
+  it('numbers mutations 1, 2, 3 per device and keeps them in seq order', async () => {
+    const a = await record('A')
+    const b = await record('B')
+    const c = await record('C')
+    expect([a.seq, b.seq, c.seq]).toEqual([1, 2, 3])
+    expect(new Set([a.id, b.id, c.id]).size).toBe(3)
+    expect(a.at).toMatch(/Z$/)
+    expect((await peek(db, 2)).map((e) => e.seq)).toEqual([1, 2])
+    expect(await getMeta(db, 'nextSeq', 0)).toBe(4)
+  })
+
+  it('acks by id: answered entries leave, unanswered stay, refused go to failed with the reason', async () => {
+    const a = await record('A')
+    const b = await record('B')
+    const c = await record('C')
+    await ack(db, [
+      { id: a.id, seq: 1, status: 'applied' },
+      { id: c.id, seq: 3, status: 'rejected', reason: 'unknown job, or not assigned to you' },
+    ])
+    expect((await db.outbox.toArray()).map((e) => e.id)).toEqual([b.id])
+    const failed = await db.failed.toArray()
+    expect(failed).toHaveLength(1)
+    expect(failed[0]).toMatchObject({ id: c.id, seq: 3, reason: 'unknown job, or not assigned to you' })
+    expect((await db.acked.toArray()).map((e) => e.id)).toEqual([a.id])
+  })
+
+  it('rebases: server records with the answered and queued mutations re-applied in seq order', async () => {
+    const a = await record('A')
+    await record('B')
+    await ack(db, [{ id: a.id, seq: 1, status: 'applied' }])
+    await db.records.put({ entity: 'jobs', id: JOB, job_id: null, data: { id: JOB, status: 'on_site', diagnosis: 'server' } })
+    const view = await rebase(db)
+    expect(view.get(`jobs:${JOB}`)).toMatchObject({ status: 'on_site', diagnosis: 'B' })
+  })
+
+  it('a schema upgrade keeps every store and queued entry', async () => {
+    await record('A')
+    const name = db.name
+    db.close()
+    const next = new (class extends DeviceDb {
+      constructor() {
+        super(name)
+        this.version(2).stores({ extra: 'id' })
+      }
+    })()
+    await next.open()
+    expect(await next.outbox.count()).toBe(1)
+    next.close()
+  })
+})
+
+describe('the flusher', () => {
+  it('drops nothing on HTTP errors and retries the same ids and seqs', async () => {
+    await record('A')
+    await record('B')
+    const sent: { id: string; seq: number }[][] = []
+    const statuses = [500, 503, 400, 413]
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/sync/push')) {
+        sent.push(JSON.parse(String(init!.body)).mutations)
+        return json(statuses[sent.length - 1] ?? 500, { detail: 'boom' }, { 'Retry-After': '5' })
+      }
+      return json(200, emptyPull)
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    for (let i = 0; i < 4; i++) await expect(engine.sync()).rejects.toThrow()
+    expect(await db.outbox.count()).toBe(2)
+    expect(sent.map((batch) => batch.map((m) => `${m.seq}:${m.id}`))).toEqual(Array(4).fill(sent[0].map((m) => `${m.seq}:${m.id}`)))
+    expect((await db.outbox.get(1))!.attempts).toBe(4)
+  })
+
+  it('pushes, keeps a refused one visible, then pulls and stores the cursor', async () => {
+    const a = await record('A')
+    const b = await record('B')
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/sync/push')) {
+        const body = JSON.parse(String(init!.body))
+        expect(body.device_id).toBe(DEVICE)
+        expect(body.mutations.map((m: { seq: number }) => m.seq)).toEqual([1, 2])
+        return json(200, { results: [{ id: a.id, seq: 1, status: 'applied' }, { id: b.id, seq: 2, status: 'rejected', reason: 'no' }] })
+      }
+      return json(200, {
+        ...emptyPull,
+        items: [{ entity: 'jobs', id: JOB, op: 'upsert', data: { id: JOB, status: 'assigned', diagnosis: 'A' } }],
+      })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    const report = await engine.sync()
+    expect(report).toMatchObject({ pushed: 2, rejected: 1 })
+    expect(await db.outbox.count()).toBe(0)
+    expect(await db.acked.count()).toBe(0)
+    expect((await db.failed.toArray())[0].reason).toBe('no')
+    expect(await getMeta(db, 'cursor', '')).toBe('c1')
+    expect((await rebase(db)).get(`jobs:${JOB}`)!.diagnosis).toBe('A')
+  })
+
+  it('on 401 refreshes once; when refresh is refused it asks for a login and keeps the outbox', async () => {
+    await record('A')
+    const fetch = vi.fn(async (url: string) => {
+      if (url.includes('/api/auth/refresh')) return json(401, { detail: 'this device was signed out; log in again' })
+      return json(401, { detail: 'access token expired' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    await expect(engine.sync()).rejects.toThrow(/log in again/)
+    expect(await db.outbox.count()).toBe(1)
+    expect(await getMeta(db, 'needsLogin', '')).toMatch(/signed out/)
+  })
+
+  it('a resync drops the replica, keeps the outbox and primes again without a cursor', async () => {
+    await record('A')
+    await db.outbox.clear()
+    await record('B')
+    await setMeta(db, 'cursor', 'old')
+    const cursors: (string | null)[] = []
+    const fetch = vi.fn(async (url: string) => {
+      if (url.includes('/api/sync/push')) return json(500, { detail: 'down' })
+      const cursor = new URL(url, 'http://x').searchParams.get('cursor')
+      cursors.push(cursor)
+      if (cursor === 'old') return json(200, { ...emptyPull, cursor: '', has_more: true, resync: true })
+      return json(200, emptyPull)
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    await engine.pull()
+    expect(cursors).toEqual(['old', null])
+    expect(await db.records.count()).toBe(0)
+    expect(await db.outbox.count()).toBe(1)
+  })
+
+  it('applies evictions: the job and its children go, the outbox stays', async () => {
+    await db.records.put({ entity: 'photos', id: 'p1', job_id: JOB, data: { id: 'p1', job_id: JOB } })
+    await db.records.put({ entity: 'parts', id: 'x', job_id: null, data: { id: 'x' } })
+    await record('A')
+    const engine = new SyncEngine(db, DEVICE, { fetch: (async () => json(200, { ...emptyPull, evictions: [JOB] })) as never, base: '' })
+    await engine.pull()
+    expect((await db.records.toArray()).map((r) => r.entity)).toEqual(['parts'])
+    expect(await db.outbox.count()).toBe(1)
+  })
+})
+
+describe('photo bytes', () => {
+  it('upload after their record, resume from the server offset after a 409, and complete', async () => {
+    const sha = 'ab'.repeat(32)
+    const bytes = new Blob([new Uint8Array(2500)])
+    await db.blobs.put({ sha256: sha, bytes, type: 'image/jpeg', size: 2500, uploaded: 0, lastError: '' })
+    await enqueue(db, 'photo.add', { id: crypto.randomUUID(), job_id: JOB, blob_sha256: sha, category: 'before' }, JOB)
+    const calls: string[] = []
+    let offset = 0
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      const method = init?.method ?? 'GET'
+      calls.push(`${method} ${url}`)
+      if (url.includes('/api/uploads/missing')) return json(200, { missing: [sha] })
+      if (method === 'POST' && url.endsWith('/api/uploads')) return json(200, { id: 'u1', offset, complete: false, chunk_size: 1000 })
+      if (method === 'PUT') {
+        const at = Number(new URL(url, 'http://x').searchParams.get('offset'))
+        if (calls.filter((c) => c.startsWith('PUT')).length === 2) {
+          offset = 2000 // another attempt got further meanwhile: the server says where to resume
+          return json(409, { detail: 'resume at offset 2000, not 1000' })
+        }
+        offset = at + (init!.body as Blob).size
+        return json(200, { id: 'u1', offset, complete: false })
+      }
+      if (method === 'GET') return json(200, { id: 'u1', offset, complete: false })
+      if (url.endsWith('/complete')) return json(200, { sha256: sha })
+      return json(404, { detail: 'no' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    expect(await engine.uploadBlobs()).toBe(0) // the record is still queued: bytes wait
+    await db.outbox.clear()
+    expect(await engine.uploadBlobs()).toBe(1)
+    expect(calls.filter((c) => c.startsWith('PUT')).map((c) => c.split('offset=')[1])).toEqual(['0', '1000', '2000'])
+    expect(calls.at(-1)).toBe('POST /api/uploads/u1/complete')
+    expect((await db.blobs.get(sha))!.uploaded).toBe(1)
+  })
+})

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { fitWithin } from '../src/media'
+import { isToday, slaOf } from '../src/sla'
+
+const NOW = new Date('2026-11-26T10:00:00Z')
+const job = (over: Record<string, string | null>) => ({
+  status: 'assigned',
+  plan_given_at: '2026-11-26T08:00:00Z',
+  arrived_at: null,
+  plan_due_at: '2026-11-27T08:00:00Z',
+  plan_at_risk_at: '2026-11-27T02:00:00Z',
+  on_site_due_at: '2026-11-26T16:00:00Z',
+  on_site_at_risk_at: '2026-11-26T12:00:00Z',
+  scheduled_at: null,
+  ...over,
+})
+
+describe('SLA badges', () => {
+  it('follows the next open clock: on time, at risk, overdue', () => {
+    expect(slaOf(job({}), NOW)).toMatchObject({ state: 'ok', clock: 'on_site' })
+    expect(slaOf(job({ on_site_at_risk_at: '2026-11-26T09:00:00Z' }), NOW).state).toBe('at_risk')
+    expect(slaOf(job({ on_site_due_at: '2026-11-26T09:30:00Z' }), NOW).state).toBe('overdue')
+    expect(slaOf(job({ plan_given_at: null, plan_due_at: '2026-11-26T09:00:00Z' }), NOW)).toMatchObject({
+      state: 'overdue',
+      clock: 'plan',
+    })
+  })
+
+  it('is met once the work is done, and a met job is not on today’s list by its clock', () => {
+    expect(slaOf(job({ status: 'work_done' }), NOW).state).toBe('met')
+    expect(isToday(job({}), NOW)).toBe(true)
+    expect(isToday(job({ status: 'signed' }), NOW)).toBe(false)
+  })
+})
+
+describe('photo size on the device', () => {
+  it('fits the longest edge within 2048 px and never enlarges', () => {
+    expect(fitWithin(4000, 3000)).toEqual({ width: 2048, height: 1536 })
+    expect(fitWithin(3000, 4000)).toEqual({ width: 1536, height: 2048 })
+    expect(fitWithin(800, 600)).toEqual({ width: 800, height: 600 })
+  })
+})

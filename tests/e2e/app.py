@@ -1,0 +1,91 @@
+"""Driving the engineer app in a page: the steps the e2e tests share."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+
+from tests.e2e.conftest import DEMO_PASSWORD, OPEN_PAGES, PHONE
+
+
+def jpeg(width: int, height: int, color: tuple[int, int, int]) -> bytes:
+    """A photo-sized JPEG (larger than the app's 2048 px limit, so the app must shrink it)."""
+    image = Image.new("RGB", (width, height), color)
+    for x in range(0, width, 97):
+        image.paste((255 - color[0], color[1], 255 - color[2]), (x, 0, x + 20, height))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def open_app(browser: Any, base: str, **options: Any) -> tuple[Any, Any]:
+    """A new phone (browser context) with the app open; returns (context, page)."""
+    context = browser.new_context(viewport=PHONE, locale="en-US", **options)
+    page = context.new_page()
+    OPEN_PAGES.append(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/app/")
+    page.page_errors = errors  # type: ignore[attr-defined]
+    return context, page
+
+
+def log_in(page: Any, username: str) -> None:
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=job-list], .van-empty", timeout=30_000)
+
+
+def wait_controlled(page: Any) -> None:
+    """The service worker controls the page and has precached the shell."""
+    page.wait_for_function(
+        "navigator.serviceWorker.controller !== null", timeout=30_000, polling=100
+    )
+    page.evaluate("navigator.serviceWorker.ready")
+
+
+def open_job(page: Any, number: str) -> None:
+    page.click("text=All jobs")
+    page.click(f"[data-testid=job-{number}]")
+    page.wait_for_selector("[data-testid=job-status]")
+
+
+def back_to_job(page: Any, job_id: str) -> None:
+    page.click(".van-nav-bar__left")
+    page.wait_for_url(f"**/app/jobs/{job_id}")
+
+
+def record(page: Any, job_id: str, field: str, text: str) -> None:
+    page.click("[data-testid=go-record]")
+    box = page.locator(f"[data-testid=record-{field}] textarea")
+    box.fill(text)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=record-state]').textContent.includes('Saved')"
+    )
+    back_to_job(page, job_id)
+
+
+def add_part(page: Any, code: str) -> None:
+    page.fill("[data-testid=part-search] input", code)
+    page.click(f"[data-testid=add-{code}]")
+    page.wait_for_selector(f"[data-testid=line-{code}]")
+
+
+def draw_signature(page: Any, pad: str) -> None:
+    """Sign with the mouse: a zigzag of about 30 points over the pad."""
+    canvas = page.locator(f"[data-testid=pad-{pad}] canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + 20, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 30):
+        page.mouse.move(x0 + i * 9, y0 + (25 if i % 2 else -25), steps=2)
+    page.mouse.up()
+
+
+def text_of(page: Any, testid: str) -> str:
+    return str(page.locator(f"[data-testid={testid}]").inner_text()).strip()

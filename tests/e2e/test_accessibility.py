@@ -1,0 +1,46 @@
+"""axe-core (injected by Playwright) finds no serious or critical violation on the main screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.app import log_in, open_app, open_job
+from tests.e2e.conftest import PWA, Office, Server
+
+AXE = PWA / "node_modules" / "axe-core" / "axe.min.js"
+RUN_AXE = """async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] })
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ` +
+      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '))
+}"""
+
+
+def _violations(page: Any) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return list(page.evaluate(RUN_AXE))
+
+
+def test_job_list_detail_parts_photos_and_signature_screens_pass_axe(
+    browser: Any, server: Server
+) -> None:
+    assert AXE.is_file(), "npm ci installs axe-core in pwa/node_modules"
+    office = Office(server.base)
+    job = office.new_job("engineer4", "配电柜跳闸")
+    context, page = open_app(browser, server.base)
+    log_in(page, "engineer4")
+    page.click("text=All jobs")
+    page.wait_for_selector(f"[data-testid=job-{job['number']}]", timeout=30_000)
+    found = {"job list": _violations(page)}
+    open_job(page, job["number"])
+    found["job detail"] = _violations(page)
+    for screen in ("parts", "photos", "review"):
+        page.goto(f"{server.base}/app/jobs/{job['id']}/{screen}")
+        page.wait_for_selector(".van-nav-bar__title")
+        if screen == "parts":
+            page.fill("[data-testid=part-search] input", "P-1")
+        found[screen] = _violations(page)
+    bad = {k: v for k, v in found.items() if v}
+    assert not bad, "\n".join(f"{k}: {line}" for k, v in bad.items() for line in v)
+    context.close()
