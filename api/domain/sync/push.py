@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import msgspec
@@ -16,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.domain.sync.handlers import HANDLERS, Context, Rejected, job_id_of
-from api.feed import claim_feed_slot
+from api.domain.sync.handlers import HANDLERS, Batch, Context, Rejected, job_id_of, prefetch
 from api.http import DomainError
 from api.media.store import BlobStore
 from api.models import Device, DeviceSync, FieldHistory, MutationLog
@@ -68,16 +68,16 @@ async def push(
     blobs: BlobStore | None = None,
 ) -> wire.PushResponse:
     """Apply a push inside the caller's transaction and answer it."""
-    await session.run_sync(claim_feed_slot)
     state = await device_state(session, me, request.device_id)
     offset = request.sent_at - now
-    results: list[wire.MutationResult] = []
-    seen: set[uuid.UUID] = set()
-    for envelope in request.mutations:
-        results.append(
-            await _one(session, state, envelope, seen, me=me, now=now, tz_year=tz_year, blobs=blobs)
-        )
-        seen.add(envelope.id)
+    run = await _Run.start(session, state, request.mutations)
+    results = [
+        await _one(session, run, envelope, me=me, now=now, tz_year=tz_year, blobs=blobs)
+        for envelope in request.mutations
+    ]
+    # The mutation log and the refused values go in with one statement each.
+    session.add_all(run.records)
+    state.last_seq = run.last_seq
     state.last_push_at = now
     state.clock_offset_ms = int(offset.total_seconds() * 1000)
     state.clock_skewed = abs(offset) > SKEW_LIMIT
@@ -97,37 +97,70 @@ async def push(
     )
 
 
+@dataclass
+class _Run:
+    """One push under way: what it read up front and what it will write at the end."""
+
+    state: DeviceSync
+    logged: dict[uuid.UUID, MutationLog]
+    """Mutations of this push that the server has logged before (a retried push)."""
+    seqs: dict[int, uuid.UUID]
+    """Sequence numbers of this device already taken, and by which mutation."""
+    batch: Batch
+    last_seq: int
+    records: list[MutationLog | FieldHistory] = field(default_factory=list)
+    seen: set[uuid.UUID] = field(default_factory=set)
+    """Mutation ids answered in this push."""
+
+    @classmethod
+    async def start(
+        cls, session: AsyncSession, state: DeviceSync, envelopes: list[wire.MutationEnvelope]
+    ) -> _Run:
+        ids = [e.id for e in envelopes]
+        logged = {
+            m.id: m
+            for m in await session.scalars(select(MutationLog).where(MutationLog.id.in_(ids)))
+        }
+        late = [e.seq for e in envelopes if e.seq <= state.last_seq]
+        seqs: dict[int, uuid.UUID] = {}
+        if late:
+            rows = await session.execute(
+                select(MutationLog.seq, MutationLog.id).where(
+                    MutationLog.device_id == state.device_id, MutationLog.seq.in_(late)
+                )
+            )
+            seqs = {seq: ident for seq, ident in rows}
+        batch = Batch()
+        await prefetch(session, batch, envelopes)
+        return cls(state=state, logged=logged, seqs=seqs, batch=batch, last_seq=state.last_seq)
+
+
 async def _one(
     session: AsyncSession,
-    state: DeviceSync,
+    run: _Run,
     envelope: wire.MutationEnvelope,
-    seen: set[uuid.UUID],
     *,
     me: Principal,
     now: datetime,
     tz_year: int,
     blobs: BlobStore | None,
 ) -> wire.MutationResult:
-    logged = await session.get(MutationLog, envelope.id)
+    state = run.state
+    logged = run.logged.get(envelope.id)
     if logged is not None and logged.device_id == state.device_id and logged.seq == envelope.seq:
         return _stored(logged)
-    if envelope.seq <= state.last_seq:
+    taken = run.seqs.get(envelope.seq)
+    if envelope.seq <= run.last_seq and taken is not None and taken != envelope.id:
         # Late but unseen (a push that overtook an older one) is applied; only a sequence
         # already taken by another mutation is refused.
-        taken = await session.scalar(
-            select(MutationLog.id).where(
-                MutationLog.device_id == state.device_id, MutationLog.seq == envelope.seq
-            )
+        return wire.MutationResult(
+            id=envelope.id,
+            seq=envelope.seq,
+            status=wire.Status.REJECTED,
+            reason=f"sequence {envelope.seq} was already used by another mutation",
         )
-        if taken is not None:
-            return wire.MutationResult(
-                id=envelope.id,
-                seq=envelope.seq,
-                status=wire.Status.REJECTED,
-                reason=f"sequence {envelope.seq} was already used by another mutation",
-            )
-    if logged is not None or envelope.id in seen:
-        state.last_seq = max(state.last_seq, envelope.seq)
+    if logged is not None or envelope.id in run.seen:
+        run.last_seq = max(run.last_seq, envelope.seq)
         return wire.MutationResult(
             id=envelope.id,
             seq=envelope.seq,
@@ -139,11 +172,11 @@ async def _one(
         job_id = None
     else:
         result, job_id = await _apply(
-            session, state, envelope, me=me, now=now, tz_year=tz_year, blobs=blobs
+            session, run, envelope, me=me, now=now, tz_year=tz_year, blobs=blobs
         )
     if result.status is wire.Status.REJECTED:
         # A refused change is kept where the office looks for overridden values, with why.
-        session.add(
+        run.records.append(
             FieldHistory(
                 job_id=job_id,
                 entity="mutations",
@@ -157,7 +190,7 @@ async def _one(
                 mutation_id=envelope.id,
             )
         )
-    session.add(
+    run.records.append(
         MutationLog(
             id=envelope.id,
             device_id=state.device_id,
@@ -171,7 +204,9 @@ async def _one(
             applied_at=now,
         )
     )
-    state.last_seq = max(state.last_seq, envelope.seq)
+    run.seqs[envelope.seq] = envelope.id
+    run.seen.add(envelope.id)
+    run.last_seq = max(run.last_seq, envelope.seq)
     return result
 
 
@@ -189,7 +224,7 @@ def _rejected(envelope: wire.MutationEnvelope, reason: str) -> wire.MutationResu
 
 async def _apply(
     session: AsyncSession,
-    state: DeviceSync,
+    run: _Run,
     envelope: wire.MutationEnvelope,
     *,
     me: Principal,
@@ -204,12 +239,13 @@ async def _apply(
     ctx = Context(
         session=session,
         user_id=me.user_id,
-        device_id=state.device_id,
+        device_id=run.state.device_id,
         mutation_id=envelope.id,
         device_time=envelope.at,
         now=now,
         tz_year=tz_year,
         blobs=blobs,
+        batch=run.batch,
     )
     handler = HANDLERS[type(args)]
     try:
@@ -222,7 +258,9 @@ async def _apply(
         if _transient(exc):
             raise
         log.warning("mutation %s refused by a constraint: %s", envelope.id, exc.orig)
-        return _rejected(envelope, "the change clashes with stored data"), await job_id_of(session, args)
+        return _rejected(envelope, "the change clashes with stored data"), await job_id_of(
+            session, args
+        )
     except DBAPIError:
         # A deadlock, a lost connection, a busy database: the whole push fails and the device
         # retries it. Never answer "rejected" for a passing trouble: it would drop the work.
