@@ -38,6 +38,7 @@ from api.domain.customers.controllers import (
     SiteController,
 )
 from api.domain.jobs.controllers import JobController
+from api.domain.office.controllers import ComplaintController, FiguresController, QueueController
 from api.domain.sync.controllers import (
     ConflictController,
     FieldHistoryController,
@@ -118,6 +119,9 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         FieldHistoryController,
         UploadController,
         BlobController,
+        QueueController,
+        ComplaintController,
+        FiguresController,
     ]
     if PWA_DIST.is_dir():
         handlers.append(

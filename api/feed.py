@@ -2,8 +2,8 @@
 
 A ``before_flush`` hook writes them, so office edits through the REST API, imports and sync
 pushes all reach the devices the same way. Sequence numbers follow commit order (see
-``api.models.Change``): the first flush of a transaction that changes a synced record takes the
-``feed`` counter row, and its lock, until the transaction ends.
+``api.models.Change``): every write transaction (``api.db.Database.write``) first takes the
+``feed`` counter row, and its lock, until it ends, so writers commit in feed order.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ ENTITY_CLASSES: dict[str, type[Base]] = {cls.__tablename__: cls for cls in SCOPE
 def claim_feed_slot(session: Session) -> int:
     """Take this transaction's slot in the feed (and the counter's lock until it ends).
 
-    Call it before the first savepoint of a transaction that writes synced rows inside
-    savepoints, as the sync push does; other transactions get it at their first flush.
+    ``Database.write`` calls it first in every write transaction, before any other row is
+    locked (see there); the flush hook calls it too, for sessions made some other way.
     """
     slot = session.info.get("feed_slot")
     if slot is None:
