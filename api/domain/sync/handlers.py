@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -85,9 +85,12 @@ class Batch:
     """The jobs the push names, locked for its transaction."""
     absent: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
     """Rows the push would create that did not exist when it began (and were not made since)."""
+    pending: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
+    """Rows of their own that the push will write at its end (:func:`plain_row`)."""
 
 
 CREATES: dict[str, type[Base]] = {
+    "trip.log": TripEvent,
     "note.add": Note,
     "part_line.add": PartLine,
     "photo.add": Photo,
@@ -132,6 +135,8 @@ async def prefetch(
 
 async def exists(ctx: Context, cls: type[Base], ident: uuid.UUID) -> bool:
     """Whether a row with this primary key exists."""
+    if (cls, ident) in ctx.batch.pending:
+        return True
     if (cls, ident) in ctx.batch.absent:
         return False
     return await ctx.session.get(cls, ident) is not None
@@ -493,23 +498,17 @@ async def job_record(ctx: Context, args: wire.JobRecord) -> None:
     )
 
 
-async def trip_log(ctx: Context, args: wire.TripLog) -> None:
-    """A trip-log line (rows of their own never clash)."""
-    job, held = await job_for(ctx, args.job_id)
-    ctx.session.add(
-        TripEvent(
-            id=args.id,
-            job_id=job.id,
-            engineer_id=ctx.user_id,
-            kind=TripKind(args.kind),
-            device_time=ctx.device_time,
-            latitude=args.latitude,
-            longitude=args.longitude,
-            accuracy_m=args.accuracy_m,
-        )
+def _new_trip(ctx: Context, args: wire.TripLog, job: Job) -> TripEvent:
+    return TripEvent(
+        id=args.id,
+        job_id=job.id,
+        engineer_id=ctx.user_id,
+        kind=TripKind(args.kind),
+        device_time=ctx.device_time,
+        latitude=args.latitude,
+        longitude=args.longitude,
+        accuracy_m=args.accuracy_m,
     )
-    if not held:
-        reassigned_conflict(ctx, job, f"trip log: {args.kind}")
 
 
 def _quantity(text: str) -> Decimal:
@@ -633,37 +632,75 @@ async def part_line_remove(ctx: Context, args: wire.PartLineRemove) -> None:
     await _move_van_stock(ctx, line, -line.quantity)
 
 
-async def photo_add(ctx: Context, args: wire.PhotoAdd) -> None:
-    """A photo record; the bytes may arrive before or after it."""
-    job, held = await job_for(ctx, args.job_id)
-    if await exists(ctx, Photo, args.id):
-        raise Rejected("a photo with this id exists already")
-    add_new(
-        ctx,
-        Photo(
-            id=args.id,
-            job_id=job.id,
-            blob_sha256=args.blob_sha256,
-            category=PhotoCategory(args.category),
-            caption=args.caption,
-            taken_at=args.taken_at or ctx.device_time,
-            latitude=args.latitude,
-            longitude=args.longitude,
-            created_by=ctx.user_id,
-        ),
+def _new_photo(ctx: Context, args: wire.PhotoAdd, job: Job) -> Photo:
+    # The bytes travel apart and may arrive before or after the record.
+    return Photo(
+        id=args.id,
+        job_id=job.id,
+        blob_sha256=args.blob_sha256,
+        category=PhotoCategory(args.category),
+        caption=args.caption,
+        taken_at=args.taken_at or ctx.device_time,
+        latitude=args.latitude,
+        longitude=args.longitude,
+        created_by=ctx.user_id,
     )
-    if not held:
-        reassigned_conflict(ctx, job, "photo")
 
 
-async def note_add(ctx: Context, args: wire.NoteAdd) -> None:
-    """A note on the job."""
+def _new_note(ctx: Context, args: wire.NoteAdd, job: Job) -> Note:
+    return Note(id=args.id, job_id=job.id, author_id=ctx.user_id, body=args.body)
+
+
+@dataclass(frozen=True)
+class OwnRow:
+    """A mutation that makes one row of its own, which never clashes with anything."""
+
+    make: Callable[[Context, Any, Job], Base]
+    noun: str
+    """What the row is, in a reason."""
+    what: Callable[[Any], str]
+    """What the row is, in a conflict."""
+
+
+OWN_ROWS: dict[type[wire.Args], OwnRow] = {
+    wire.TripLog: OwnRow(_new_trip, "trip log line", lambda a: f"trip log: {a.kind}"),
+    wire.PhotoAdd: OwnRow(_new_photo, "photo", lambda a: "photo"),
+    wire.NoteAdd: OwnRow(_new_note, "note", lambda a: "note"),
+}
+
+
+async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAdd) -> None:
+    """A trip-log line, a photo record or a note: rows of their own never clash."""
+    kind = OWN_ROWS[type(args)]
     job, held = await job_for(ctx, args.job_id)
-    if await exists(ctx, Note, args.id):
-        raise Rejected("a note with this id exists already")
-    add_new(ctx, Note(id=args.id, job_id=job.id, author_id=ctx.user_id, body=args.body))
+    row = kind.make(ctx, args, job)
+    if await exists(ctx, type(row), args.id):
+        raise Rejected(f"a {kind.noun} with this id exists already")
+    add_new(ctx, row)
     if not held:
-        reassigned_conflict(ctx, job, "note")
+        reassigned_conflict(ctx, job, kind.what(args))
+
+
+def plain_row(ctx: Context, args: wire.Args) -> Base | None:
+    """The row of a row-of-its-own mutation that needs no savepoint, or None.
+
+    That is one on a job this push holds and the caller is assigned to, whose id is free:
+    nothing about it can be refused, so the push writes such rows all at once at its end
+    (see ``api.domain.sync.push``). Anything else goes through its handler.
+    """
+    kind = OWN_ROWS.get(type(args))
+    if kind is None:
+        return None
+    job = ctx.batch.jobs.get(args.job_id)  # type: ignore[attr-defined]
+    if job is None or inspect(job).expired_attributes or job.assigned_engineer_id != ctx.user_id:
+        return None
+    row = kind.make(ctx, args, job)
+    key = (type(row), args.id)  # type: ignore[attr-defined]
+    if key not in ctx.batch.absent:
+        return None
+    ctx.batch.absent.discard(key)
+    ctx.batch.pending.add(key)
+    return row
 
 
 async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
@@ -804,12 +841,12 @@ HANDLERS: dict[type[wire.Args], Any] = {
     wire.JobAccept: job_accept,
     wire.JobStatusMove: job_status,
     wire.JobRecord: job_record,
-    wire.TripLog: trip_log,
+    wire.TripLog: own_row,
     wire.PartLineAdd: part_line_add,
     wire.PartLineChange: part_line_change,
     wire.PartLineRemove: part_line_remove,
-    wire.PhotoAdd: photo_add,
-    wire.NoteAdd: note_add,
+    wire.PhotoAdd: own_row,
+    wire.NoteAdd: own_row,
     wire.SignatureAdd: signature_add,
     wire.SatisfactionAdd: satisfaction_add,
     wire.ReceiptAdd: receipt_add,
