@@ -37,6 +37,7 @@ from api.domain.customers.controllers import (
     CustomerController,
     SiteController,
 )
+from api.domain.intake.controllers import IntakeController, report_page
 from api.domain.jobs.controllers import JobController
 from api.domain.office.board import BoardController
 from api.domain.office.controllers import ComplaintController, FiguresController, QueueController
@@ -123,6 +124,8 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         BlobController,
         QueueController,
         BoardController,
+        IntakeController,
+        report_page,
         ComplaintController,
         FiguresController,
     ]

@@ -56,7 +56,9 @@ class JobController(Controller):
     ) -> JobDetail:
         cal = settings.calendar.calendar
         async with db.write(actor_id=me.user_id) as session:
-            job = await services.register_fault(session, data, me=me, now=now, cal=cal)
+            job = await services.register_fault(
+                session, data, created_by=me.user_id, now=now, cal=cal
+            )
             return await services.detail(session, job, now=now, cal=cal)
 
     @get(

@@ -102,7 +102,12 @@ async def get_visible_job(
 
 
 async def register_fault(
-    session: AsyncSession, data: FaultIn, *, me: Principal, now: datetime, cal: sla.WorkCalendar
+    session: AsyncSession,
+    data: FaultIn,
+    *,
+    created_by: uuid.UUID | None,
+    now: datetime,
+    cal: sla.WorkCalendar,
 ) -> Job:
     """Register a fault report: checks the customer, site and asset belong together, numbers
     the job and starts its SLA clocks."""
@@ -142,7 +147,7 @@ async def register_fault(
         status=JobStatus.REPORTED,
         office_notes=data.office_notes,
         reported_at=reported_at,
-        created_by=me.user_id,
+        created_by=created_by,
     )
     start_clocks(job, cal)
     session.add(job)

@@ -118,6 +118,7 @@ class BoardController(Controller):
         "/events",
         opt={**allow(*OFFICE), NO_COMPRESSION: True},
         operation_id="dispatchBoardEvents",
+        media_type="text/event-stream",
         summary="Server-sent events: `jobs` with the ids of jobs changed by each commit",
         description=(
             "A `ready` event first; then one `jobs` event per committed change "
