@@ -74,6 +74,11 @@ def row_data(obj: Base) -> dict[str, Any]:
     return _snapshot(obj)
 
 
+def column_values(obj: Base) -> dict[str, Any]:
+    """A row's columns as the database takes them (for a bulk INSERT of new rows)."""
+    return {c.key: getattr(obj, c.key) for c in inspect(type(obj)).column_attrs}
+
+
 def _snapshot(obj: Base) -> dict[str, Any]:
     exclude = type(obj).__audit_exclude__
     return {
@@ -83,20 +88,24 @@ def _snapshot(obj: Base) -> dict[str, Any]:
     }
 
 
+def audit_values(
+    info: dict[str, Any], obj: Base, action: str, before: Any, after: Any
+) -> dict[str, Any]:
+    """The columns of the audit entry of one change to ``obj`` (``info``: the session's)."""
+    return {
+        "actor_id": info.get("actor_id"),
+        "request_id": info.get("request_id") or request_id_var.get(),
+        "entity": type(obj).__tablename__,
+        "entity_id": _entity_id(obj),
+        "job_id": _job_id(obj),
+        "action": action,
+        "before": before,
+        "after": after,
+    }
+
+
 def _record(session: Session, obj: Base, action: str, before: Any, after: Any) -> None:
-    info = session.info
-    session.add(
-        AuditLog(
-            actor_id=info.get("actor_id"),
-            request_id=info.get("request_id") or request_id_var.get(),
-            entity=type(obj).__tablename__,
-            entity_id=_entity_id(obj),
-            job_id=_job_id(obj),
-            action=action,
-            before=before,
-            after=after,
-        )
-    )
+    session.add(AuditLog(**audit_values(session.info, obj, action, before, after)))
 
 
 @event.listens_for(Session, "before_flush")

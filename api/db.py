@@ -8,6 +8,7 @@ of ordinary connections that WAL lets run beside the writer. PostgreSQL uses one
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -89,6 +90,8 @@ class Database:
                 pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
+        self.on_jobs_changed: Callable[[set[uuid.UUID]], None] | None = None
+        """Told the jobs each write transaction changed, once it has committed (live board)."""
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -109,6 +112,9 @@ class Database:
                 yield session
             for callback in session.info.pop(_ON_COMMIT, ()):
                 callback()
+            jobs = session.info.pop(_feed.CHANGED_JOBS, None)
+            if jobs and self.on_jobs_changed is not None:
+                self.on_jobs_changed(jobs)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

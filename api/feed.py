@@ -2,8 +2,8 @@
 
 A ``before_flush`` hook writes them, so office edits through the REST API, imports and sync
 pushes all reach the devices the same way. Sequence numbers follow commit order (see
-``api.models.Change``): the first flush of a transaction that changes a synced record takes the
-``feed`` counter row, and its lock, until the transaction ends.
+``api.models.Change``): every write transaction (``api.db.Database.write``) first takes the
+``feed`` counter row, and its lock, until it ends, so writers commit in feed order.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from api.models import (
 )
 
 FEED_COUNTER = "feed"
+CHANGED_JOBS = "fieldsync.changed_jobs"
+"""``session.info`` key: the jobs the transaction changed (announced after commit)."""
 SEQ_BITS = 20
 """Changes one transaction may make: 2**20."""
 
@@ -86,8 +88,8 @@ ENTITY_CLASSES: dict[str, type[Base]] = {cls.__tablename__: cls for cls in SCOPE
 def claim_feed_slot(session: Session) -> int:
     """Take this transaction's slot in the feed (and the counter's lock until it ends).
 
-    Call it before the first savepoint of a transaction that writes synced rows inside
-    savepoints, as the sync push does; other transactions get it at their first flush.
+    ``Database.write`` calls it first in every write transaction, before any other row is
+    locked (see there); the flush hook calls it too, for sessions made some other way.
     """
     slot = session.info.get("feed_slot")
     if slot is None:
@@ -127,24 +129,27 @@ def _record_changes(session: Session, _ctx: UOWTransaction, _instances: Any) -> 
     if "feed_slot" not in session.info and session.in_nested_transaction():
         # A slot taken inside a savepoint could be rolled back with it while we still use it.
         raise RuntimeError("call claim_feed_slot() before the first savepoint")
-    slot = claim_feed_slot(session)
-    n: int = session.info["feed_n"]
     for obj, op in entries:
         ensure_pk(obj)
-        job_id, customer_id, owner_id = SCOPES[type(obj)](obj, session)
-        n += 1
-        session.add(
-            Change(
-                seq=feed_seq(slot, n),
-                entity=type(obj).__tablename__,
-                entity_id=entity_id(obj),
-                op=op,
-                job_id=job_id,
-                customer_id=customer_id,
-                owner_id=owner_id,
-            )
-        )
-    session.info["feed_n"] = n
+        session.add(Change(**change_values(session, obj, op)))
+
+
+def change_values(session: Session, obj: Base, op: str) -> dict[str, Any]:
+    """The columns of the next feed entry of this transaction, for a change to ``obj``."""
+    slot = claim_feed_slot(session)
+    session.info["feed_n"] += 1
+    job_id, customer_id, owner_id = SCOPES[type(obj)](obj, session)
+    if job_id is not None:
+        session.info.setdefault(CHANGED_JOBS, set()).add(job_id)
+    return {
+        "seq": feed_seq(slot, session.info["feed_n"]),
+        "entity": type(obj).__tablename__,
+        "entity_id": entity_id(obj),
+        "op": op,
+        "job_id": job_id,
+        "customer_id": customer_id,
+        "owner_id": owner_id,
+    }
 
 
 @event.listens_for(Base, "after_delete", propagate=True)
@@ -160,6 +165,8 @@ def _record_delete(_mapper: Mapper[Any], connection: Connection, target: Base) -
     slot = claim_feed_slot(session)
     session.info["feed_n"] += 1
     job_id, customer_id, owner_id = SCOPES[type(target)](target, session)
+    if job_id is not None:
+        session.info.setdefault(CHANGED_JOBS, set()).add(job_id)
     connection.execute(
         insert(Change).values(
             seq=feed_seq(slot, session.info["feed_n"]),

@@ -13,15 +13,15 @@ import msgspec
 class Cursor(msgspec.Struct, frozen=True, omit_defaults=True, array_like=True):
     """Where a device stands in the change feed.
 
-    ``phase`` "prime" walks the snapshot of a new device's scope (jobs, then parts, then van
-    stock) up to ``head``; "feed" follows the change feed after ``seq``.
+    ``phase`` "prime" walks the snapshot of a new device's scope (jobs, then their customers'
+    files, then parts, then van stock) up to ``head``; "feed" follows the change feed after ``seq``.
     """
 
     v: int = 1
     phase: Literal["prime", "feed"] = "feed"
     seq: int = 0
     """Feed position: everything up to here has been delivered (prime: the snapshot's head)."""
-    step: Literal["", "jobs", "parts", "stock"] = ""
+    step: Literal["", "jobs", "customers", "parts", "stock"] = ""
     after: uuid.UUID | None = None
     """Last record delivered in the current priming step."""
 

@@ -61,8 +61,9 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
 ]
-# Logging out would sign the fuzzing device out half-way through the run.
-SKIP = {("POST", "/api/auth/logout")}
+# Logging out would sign the fuzzing device out half-way through the run. The board's event
+# stream never ends, so each generated call would wait out a timeout; test_board.py reads it.
+SKIP = {("POST", "/api/auth/logout"), ("GET", "/api/board/events")}
 
 
 def test_no_server_error_and_no_off_schema_response(server: str, token: str) -> None:

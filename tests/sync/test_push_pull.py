@@ -211,7 +211,12 @@ async def test_a_refused_part_line_change_is_kept_in_the_history_of_its_job(
     await phone.pull()
     line = uuid.uuid4()
     phone.mutate(
-        "part_line.add", id=line, job_id=job_id, part_id=part["id"], quantity="2", billing="warranty"
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="2",
+        billing="warranty",
     )
     phone.mutate("part_line.change", id=line, fields={"quantity": "-4"})
     answer = await phone.push()

@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
-from api.feed import claim_feed_slot
 from api.guards import EVERYONE, OFFICE, STAFF, allow
 from api.http import (
     Conflict,
@@ -204,7 +203,6 @@ async def adjust_level(
     if level is None:
         if delta < 0:
             raise Conflict("not enough stock: the location holds 0")
-        await session.run_sync(claim_feed_slot)  # the feed's slot must not live in a savepoint
         try:
             # In a savepoint: when a concurrent first receipt inserted the row meanwhile, only
             # this insert is undone, and that row is read and locked instead.

@@ -19,15 +19,17 @@ from api.domain.jobs.schemas import (
     AssignIn,
     CancelIn,
     FaultIn,
+    FollowUpIn,
     JobDetail,
     JobFilter,
     JobPatch,
     JobSummary,
+    ReviewIn,
     ScheduleIn,
 )
 from api.guards import EVERYONE, OFFICE, allow
 from api.http import Conflict, DomainError, Offset, Page, SearchText
-from api.models import Job
+from api.models import Job, Role
 from api.security import Principal
 from api.settings import Settings
 from sync.rules.lifecycle import JobStatus
@@ -54,7 +56,9 @@ class JobController(Controller):
     ) -> JobDetail:
         cal = settings.calendar.calendar
         async with db.write(actor_id=me.user_id) as session:
-            job = await services.register_fault(session, data, me=me, now=now, cal=cal)
+            job = await services.register_fault(
+                session, data, created_by=me.user_id, now=now, cal=cal
+            )
             return await services.detail(session, job, now=now, cal=cal)
 
     @get(
@@ -242,6 +246,91 @@ class JobController(Controller):
     ) -> JobDetail:
         async def change(_: AsyncSession, job: Job) -> None:
             services.cancel(job, reason=data.reason, me=me, now=now)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
+
+    @post(
+        "/{job_id:uuid}/review",
+        opt=allow(Role.SUPERVISOR),
+        operation_id="reviewJob",
+        summary="Approve a signed service record, or send it back with a reason (主管审核)",
+        raises=CONFLICT,
+        status_code=200,
+    )
+    async def review(
+        self,
+        job_id: uuid.UUID,
+        data: ReviewIn,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        settings: Settings,
+    ) -> JobDetail:
+        async def change(_: AsyncSession, job: Job) -> None:
+            approve = data.decision == "approve"
+            services.review(job, approve=approve, note=data.note, me=me, now=now)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
+
+    @post(
+        "/{job_id:uuid}/settle",
+        opt=allow(*OFFICE),
+        operation_id="settleJob",
+        summary="Settle a reviewed job (结算); the call-back clock starts",
+        raises=CONFLICT,
+        status_code=200,
+    )
+    async def settle(
+        self, job_id: uuid.UUID, db: Database, me: Principal, now: datetime, settings: Settings
+    ) -> JobDetail:
+        async def change(_: AsyncSession, job: Job) -> None:
+            services.settle(job, me=me, now=now, cal=settings.calendar.calendar)
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
+
+    @post(
+        "/{job_id:uuid}/follow-up",
+        opt=allow(*OFFICE),
+        operation_id="followUpJob",
+        summary="Record the call-back (回访); an unsatisfied customer reopens the job",
+        raises=CONFLICT,
+        status_code=200,
+    )
+    async def follow_up(
+        self,
+        job_id: uuid.UUID,
+        data: FollowUpIn,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        settings: Settings,
+    ) -> JobDetail:
+        async def change(session: AsyncSession, job: Job) -> None:
+            services.follow_up(
+                session,
+                job,
+                score=data.score,
+                remarks=data.remarks,
+                satisfied=data.satisfied,
+                me=me,
+                now=now,
+            )
+
+        return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
+
+    @post(
+        "/{job_id:uuid}/close",
+        opt=allow(*OFFICE),
+        operation_id="closeJob",
+        summary="Close a followed-up job (关闭)",
+        raises=CONFLICT,
+        status_code=200,
+    )
+    async def close(
+        self, job_id: uuid.UUID, db: Database, me: Principal, now: datetime, settings: Settings
+    ) -> JobDetail:
+        async def change(_: AsyncSession, job: Job) -> None:
+            services.close(job, me=me, now=now)
 
         return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -76,6 +76,23 @@ class CancelIn(Schema):
     """Why a job is cancelled."""
 
     reason: Reason
+
+
+class ReviewIn(Schema):
+    """The supervisor's decision on a signed service record (主管审核)."""
+
+    decision: Literal["approve", "send_back"]
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    """Required when sending back: it reaches the engineer's phone."""
+
+
+class FollowUpIn(Schema):
+    """The call-back (回访): the customer's rating and whether they are satisfied."""
+
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    satisfied: bool
+    """False reopens the job for a new visit."""
+    remarks: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 class SlaOut(Out):

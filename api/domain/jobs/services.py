@@ -42,6 +42,7 @@ from api.models import (
     RepairReceipt,
     Role,
     Satisfaction,
+    SatisfactionSource,
     Signature,
     Site,
     TripEvent,
@@ -101,7 +102,12 @@ async def get_visible_job(
 
 
 async def register_fault(
-    session: AsyncSession, data: FaultIn, *, me: Principal, now: datetime, cal: sla.WorkCalendar
+    session: AsyncSession,
+    data: FaultIn,
+    *,
+    created_by: uuid.UUID | None,
+    now: datetime,
+    cal: sla.WorkCalendar,
 ) -> Job:
     """Register a fault report: checks the customer, site and asset belong together, numbers
     the job and starts its SLA clocks."""
@@ -141,7 +147,7 @@ async def register_fault(
         status=JobStatus.REPORTED,
         office_notes=data.office_notes,
         reported_at=reported_at,
-        created_by=me.user_id,
+        created_by=created_by,
     )
     start_clocks(job, cal)
     session.add(job)
@@ -258,6 +264,77 @@ def uncancel(job: Job, *, me: Principal) -> None:
     move(job, JobStatus.ACCEPTED, me)
     job.cancelled_at = None
     job.cancel_reason = ""
+
+
+# ---- after the visit: review, settlement, follow-up ---------------------------------------
+
+
+def review(job: Job, *, approve: bool, note: str, me: Principal, now: datetime) -> None:
+    """The supervisor approves a signed service record (主管审核) or sends it back.
+
+    Sent back, the job returns to ``work_done`` and the reason goes to the engineer's phone with
+    the job (``review_note``); the signed version stays on file.
+    """
+    if approve:
+        if job.status != JobStatus.SIGNED:
+            raise Conflict(f"only a signed job can be approved; this one is {job.status}")
+        move(job, JobStatus.REVIEWED, me)
+        job.reviewed_at = now
+    else:
+        if not note.strip():
+            raise DomainError("say why the record goes back to the engineer", status_code=400)
+        if job.status != JobStatus.SIGNED:
+            raise Conflict(f"only a signed job can be sent back; this one is {job.status}")
+        move(job, JobStatus.WORK_DONE, me)
+    job.review_note = note
+
+
+def settle(job: Job, *, me: Principal, now: datetime, cal: sla.WorkCalendar) -> None:
+    """Settle a reviewed job (结算); the call-back clock starts."""
+    if job.status != JobStatus.REVIEWED:
+        raise Conflict(f"only a reviewed job can be settled; this one is {job.status}")
+    move(job, JobStatus.SETTLED, me)
+    job.settled_at = now
+    start_callback_clock(job, cal)
+
+
+def follow_up(
+    session: AsyncSession,
+    job: Job,
+    *,
+    score: int,
+    remarks: str,
+    satisfied: bool,
+    me: Principal,
+    now: datetime,
+) -> None:
+    """Record the call-back (回访): a satisfied customer ends the service, an unsatisfied one
+    gets a new visit (重新派修, "until satisfied")."""
+    if job.status not in (JobStatus.SETTLED, JobStatus.FOLLOWED_UP):
+        raise Conflict(f"only a settled job is called back; this one is {job.status}")
+    if satisfied and job.status == JobStatus.FOLLOWED_UP:
+        raise Conflict("the call-back of this job is recorded already")
+    move(job, JobStatus.FOLLOWED_UP if satisfied else JobStatus.REOPENED, me)
+    session.add(
+        Satisfaction(
+            job_id=job.id,
+            source=SatisfactionSource.CALLBACK,
+            score=score,
+            remarks=remarks,
+            recorded_by=me.user_id,
+            at=now,
+        )
+    )
+    if satisfied:
+        job.followed_up_at = now
+
+
+def close(job: Job, *, me: Principal, now: datetime) -> None:
+    """Close a followed-up job: nothing more is owed (关闭)."""
+    if job.status != JobStatus.FOLLOWED_UP:
+        raise Conflict(f"only a followed-up job can be closed; this one is {job.status}")
+    move(job, JobStatus.CLOSED, me)
+    job.closed_at = now
 
 
 # ---- the list -------------------------------------------------------------------------------

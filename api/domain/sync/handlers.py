@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
@@ -22,6 +23,7 @@ from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
     Assignment,
+    Base,
     Billing,
     BlobInfo,
     FieldHistory,
@@ -76,6 +78,77 @@ class Rejected(Exception):
 
 
 @dataclass
+class Batch:
+    """What one push read once for all its mutations (see :func:`prefetch`)."""
+
+    jobs: dict[uuid.UUID, Job] = field(default_factory=dict)
+    """The jobs the push names, locked for its transaction."""
+    absent: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
+    """Rows the push would create that did not exist when it began (and were not made since)."""
+    pending: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
+    """Rows of their own that the push will write at its end (:func:`plain_row`)."""
+
+
+CREATES: dict[str, type[Base]] = {
+    "trip.log": TripEvent,
+    "note.add": Note,
+    "part_line.add": PartLine,
+    "photo.add": Photo,
+    "satisfaction.add": Satisfaction,
+    "receipt.add": RepairReceipt,
+}
+"""Mutations that make a row with the device's id, which must not exist yet."""
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def prefetch(
+    session: AsyncSession, batch: Batch, envelopes: Sequence[wire.MutationEnvelope]
+) -> None:
+    """Read in a few statements what the mutations of a push would each read alone.
+
+    Only the well-formed arguments count here; every handler still checks its own.
+    """
+    job_ids: set[uuid.UUID] = set()
+    new: dict[type[Base], set[uuid.UUID]] = {}
+    for envelope in envelopes:
+        args = envelope.args if isinstance(envelope.args, dict) else {}
+        if (job_id := _uuid_or_none(args.get("job_id"))) is not None:
+            job_ids.add(job_id)
+        cls = CREATES.get(envelope.name)
+        if cls is not None and (ident := _uuid_or_none(args.get("id"))) is not None:
+            new.setdefault(cls, set()).add(ident)
+    if job_ids:
+        # Locked in one order, so two pushes naming the same jobs cannot deadlock.
+        query = select(Job).where(Job.id.in_(sorted(job_ids))).order_by(Job.id).with_for_update()
+        batch.jobs.update((job.id, job) for job in await session.scalars(query))
+    for cls, ids in new.items():
+        pk = cls.__mapper__.primary_key[0]
+        found = set(await session.scalars(select(pk).where(pk.in_(list(ids)))))
+        batch.absent.update((cls, ident) for ident in ids - found)
+
+
+async def exists(ctx: Context, cls: type[Base], ident: uuid.UUID) -> bool:
+    """Whether a row with this primary key exists."""
+    if (cls, ident) in ctx.batch.pending:
+        return True
+    if (cls, ident) in ctx.batch.absent:
+        return False
+    return await ctx.session.get(cls, ident) is not None
+
+
+def add_new(ctx: Context, obj: Base) -> None:
+    """Add a row made by this mutation (after :func:`exists` said its id is free)."""
+    ctx.session.add(obj)
+    ctx.batch.absent.discard((type(obj), obj.id))  # type: ignore[attr-defined]
+
+
+@dataclass
 class Context:
     """What a handler needs to know about the mutation it applies."""
 
@@ -88,6 +161,7 @@ class Context:
     tz_year: int
     blobs: BlobStore | None = None
     """Where rendered signature images go."""
+    batch: Batch = field(default_factory=Batch)
     conflicts: list[uuid.UUID] = field(default_factory=list)
     merged: bool = False
 
@@ -107,9 +181,14 @@ async def job_for(ctx: Context, job_id: uuid.UUID) -> tuple[Job, bool]:
 
     Jobs the caller never held are rejected as unknown, so they learn nothing about them.
     """
-    job = (
-        await ctx.session.execute(select(Job).where(Job.id == job_id).with_for_update())
-    ).scalar()
+    job = ctx.batch.jobs.get(job_id)
+    if job is None or inspect(job).expired_attributes:
+        # Not read by this push yet, or expired by a rolled-back savepoint: read it again.
+        job = (
+            await ctx.session.execute(select(Job).where(Job.id == job_id).with_for_update())
+        ).scalar()
+        if job is not None:
+            ctx.batch.jobs[job_id] = job
     if job is not None and job.assigned_engineer_id == ctx.user_id:
         return job, True
     if job is not None:
@@ -419,23 +498,17 @@ async def job_record(ctx: Context, args: wire.JobRecord) -> None:
     )
 
 
-async def trip_log(ctx: Context, args: wire.TripLog) -> None:
-    """A trip-log line (rows of their own never clash)."""
-    job, held = await job_for(ctx, args.job_id)
-    ctx.session.add(
-        TripEvent(
-            id=args.id,
-            job_id=job.id,
-            engineer_id=ctx.user_id,
-            kind=TripKind(args.kind),
-            device_time=ctx.device_time,
-            latitude=args.latitude,
-            longitude=args.longitude,
-            accuracy_m=args.accuracy_m,
-        )
+def _new_trip(ctx: Context, args: wire.TripLog, job: Job) -> TripEvent:
+    return TripEvent(
+        id=args.id,
+        job_id=job.id,
+        engineer_id=ctx.user_id,
+        kind=TripKind(args.kind),
+        device_time=ctx.device_time,
+        latitude=args.latitude,
+        longitude=args.longitude,
+        accuracy_m=args.accuracy_m,
     )
-    if not held:
-        reassigned_conflict(ctx, job, f"trip log: {args.kind}")
 
 
 def _quantity(text: str) -> Decimal:
@@ -490,7 +563,7 @@ async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
     part = await ctx.session.get(Part, args.part_id)
     if part is None:
         raise Rejected("unknown part")
-    if await ctx.session.get(PartLine, args.id) is not None:
+    if await exists(ctx, PartLine, args.id):
         raise Rejected("a part line with this id exists already")
     line = PartLine(
         id=args.id,
@@ -503,7 +576,7 @@ async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
         note=args.note,
         created_by=ctx.user_id,
     )
-    ctx.session.add(line)
+    add_new(ctx, line)
     await ctx.session.flush()
     await _move_van_stock(ctx, line, line.quantity)
     if not held:
@@ -559,36 +632,75 @@ async def part_line_remove(ctx: Context, args: wire.PartLineRemove) -> None:
     await _move_van_stock(ctx, line, -line.quantity)
 
 
-async def photo_add(ctx: Context, args: wire.PhotoAdd) -> None:
-    """A photo record; the bytes may arrive before or after it."""
-    job, held = await job_for(ctx, args.job_id)
-    if await ctx.session.get(Photo, args.id) is not None:
-        raise Rejected("a photo with this id exists already")
-    ctx.session.add(
-        Photo(
-            id=args.id,
-            job_id=job.id,
-            blob_sha256=args.blob_sha256,
-            category=PhotoCategory(args.category),
-            caption=args.caption,
-            taken_at=args.taken_at or ctx.device_time,
-            latitude=args.latitude,
-            longitude=args.longitude,
-            created_by=ctx.user_id,
-        )
+def _new_photo(ctx: Context, args: wire.PhotoAdd, job: Job) -> Photo:
+    # The bytes travel apart and may arrive before or after the record.
+    return Photo(
+        id=args.id,
+        job_id=job.id,
+        blob_sha256=args.blob_sha256,
+        category=PhotoCategory(args.category),
+        caption=args.caption,
+        taken_at=args.taken_at or ctx.device_time,
+        latitude=args.latitude,
+        longitude=args.longitude,
+        created_by=ctx.user_id,
     )
-    if not held:
-        reassigned_conflict(ctx, job, "photo")
 
 
-async def note_add(ctx: Context, args: wire.NoteAdd) -> None:
-    """A note on the job."""
+def _new_note(ctx: Context, args: wire.NoteAdd, job: Job) -> Note:
+    return Note(id=args.id, job_id=job.id, author_id=ctx.user_id, body=args.body)
+
+
+@dataclass(frozen=True)
+class OwnRow:
+    """A mutation that makes one row of its own, which never clashes with anything."""
+
+    make: Callable[[Context, Any, Job], Base]
+    noun: str
+    """What the row is, in a reason."""
+    what: Callable[[Any], str]
+    """What the row is, in a conflict."""
+
+
+OWN_ROWS: dict[type[wire.Args], OwnRow] = {
+    wire.TripLog: OwnRow(_new_trip, "trip log line", lambda a: f"trip log: {a.kind}"),
+    wire.PhotoAdd: OwnRow(_new_photo, "photo", lambda a: "photo"),
+    wire.NoteAdd: OwnRow(_new_note, "note", lambda a: "note"),
+}
+
+
+async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAdd) -> None:
+    """A trip-log line, a photo record or a note: rows of their own never clash."""
+    kind = OWN_ROWS[type(args)]
     job, held = await job_for(ctx, args.job_id)
-    if await ctx.session.get(Note, args.id) is not None:
-        raise Rejected("a note with this id exists already")
-    ctx.session.add(Note(id=args.id, job_id=job.id, author_id=ctx.user_id, body=args.body))
+    row = kind.make(ctx, args, job)
+    if await exists(ctx, type(row), args.id):
+        raise Rejected(f"a {kind.noun} with this id exists already")
+    add_new(ctx, row)
     if not held:
-        reassigned_conflict(ctx, job, "note")
+        reassigned_conflict(ctx, job, kind.what(args))
+
+
+def plain_row(ctx: Context, args: wire.Args) -> Base | None:
+    """The row of a row-of-its-own mutation that needs no savepoint, or None.
+
+    That is one on a job this push holds and the caller is assigned to, whose id is free:
+    nothing about it can be refused, so the push writes such rows all at once at its end
+    (see ``api.domain.sync.push``). Anything else goes through its handler.
+    """
+    kind = OWN_ROWS.get(type(args))
+    if kind is None:
+        return None
+    job = ctx.batch.jobs.get(args.job_id)  # type: ignore[attr-defined]
+    if job is None or inspect(job).expired_attributes or job.assigned_engineer_id != ctx.user_id:
+        return None
+    row = kind.make(ctx, args, job)
+    key = (type(row), args.id)  # type: ignore[attr-defined]
+    if key not in ctx.batch.absent:
+        return None
+    ctx.batch.absent.discard(key)
+    ctx.batch.pending.add(key)
+    return row
 
 
 async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
@@ -672,9 +784,10 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
 async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
     """The customer's rating on site."""
     job, held = await job_for(ctx, args.job_id)
-    if await ctx.session.get(Satisfaction, args.id) is not None:
+    if await exists(ctx, Satisfaction, args.id):
         raise Rejected("a rating with this id exists already")
-    ctx.session.add(
+    add_new(
+        ctx,
         Satisfaction(
             id=args.id,
             job_id=job.id,
@@ -683,7 +796,7 @@ async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
             remarks=args.remarks,
             recorded_by=ctx.user_id,
             at=min(ctx.device_time, ctx.now),
-        )
+        ),
     )
     if not held:
         reassigned_conflict(ctx, job, "satisfaction")
@@ -692,10 +805,11 @@ async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
 async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
     """An item taken back for repair, logged out of the customer's site."""
     job, held = await job_for(ctx, args.job_id)
-    if await ctx.session.get(RepairReceipt, args.id) is not None:
+    if await exists(ctx, RepairReceipt, args.id):
         raise Rejected("a receipt with this id exists already")
     taken = min(ctx.device_time, ctx.now)
-    ctx.session.add(
+    add_new(
+        ctx,
         RepairReceipt(
             id=args.id,
             job_id=job.id,
@@ -707,7 +821,7 @@ async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
             taken_at=taken,
             promised_at=args.promised_at,
             created_by=ctx.user_id,
-        )
+        ),
     )
     await ctx.session.flush()
     ctx.session.add(
@@ -727,12 +841,12 @@ HANDLERS: dict[type[wire.Args], Any] = {
     wire.JobAccept: job_accept,
     wire.JobStatusMove: job_status,
     wire.JobRecord: job_record,
-    wire.TripLog: trip_log,
+    wire.TripLog: own_row,
     wire.PartLineAdd: part_line_add,
     wire.PartLineChange: part_line_change,
     wire.PartLineRemove: part_line_remove,
-    wire.PhotoAdd: photo_add,
-    wire.NoteAdd: note_add,
+    wire.PhotoAdd: own_row,
+    wire.NoteAdd: own_row,
     wire.SignatureAdd: signature_add,
     wire.SatisfactionAdd: satisfaction_add,
     wire.ReceiptAdd: receipt_add,

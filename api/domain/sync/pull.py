@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import entity_id, row_data
@@ -58,6 +58,8 @@ JOB_CHILDREN: tuple[type[Base], ...] = (
 VISITS_PER_ASSET = 10
 JOBS_PER_PAGE = 25
 """Jobs per priming page; each brings its bundle, so such a page may exceed ``limit`` items."""
+CUSTOMERS_PER_PAGE = 10
+"""Customers' files per priming page (a file holds all of a customer's sites and assets)."""
 
 
 class Scope:
@@ -80,12 +82,6 @@ class Scope:
         return cls(engineer_id, {job_id: customer_id for job_id, customer_id in rows.all()})
 
 
-def _item(obj: Base, seq: int = 0) -> wire.Item:
-    return wire.Item(
-        entity=type(obj).__tablename__, id=entity_id(obj), op="upsert", data=row_data(obj), seq=seq
-    )
-
-
 class Page:
     """Items gathered for one answer, each record at most once."""
 
@@ -99,7 +95,9 @@ class Page:
             key = (type(obj).__tablename__, entity_id(obj))
             if key not in self._seen:
                 self._seen.add(key)
-                self.items.append(_item(obj, seq))
+                self.items.append(
+                    wire.Item(entity=key[0], id=key[1], op="upsert", data=row_data(obj), seq=seq)
+                )
 
     def delete(self, entity: str, ident: str, seq: int) -> None:
         key = (entity, ident)
@@ -179,9 +177,11 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def _bundles(session: AsyncSession, page: Page, job_ids: Sequence[uuid.UUID]) -> None:
-    """Everything a phone needs for these jobs: the jobs, what hangs off them, and their
-    customers' files."""
+async def _bundles(
+    session: AsyncSession, page: Page, job_ids: Sequence[uuid.UUID], *, files: bool = True
+) -> None:
+    """Everything a phone needs for these jobs: the jobs, what hangs off them, and (with
+    ``files``) their customers' files."""
     if not job_ids:
         return
     ids = list(job_ids)
@@ -191,7 +191,8 @@ async def _bundles(session: AsyncSession, page: Page, job_ids: Sequence[uuid.UUI
         page.add(await session.scalars(select(cls).where(cls.job_id.in_(ids))))  # type: ignore[attr-defined]
     # Resolved conflicts too: a device that followed the feed holds them with their outcome.
     page.add(await session.scalars(select(SyncConflict).where(SyncConflict.job_id.in_(ids))))
-    await _customer_graph(session, page, {j.customer_id for j in jobs})
+    if files:
+        await _customer_graph(session, page, {j.customer_id for j in jobs})
 
 
 async def _van_levels(session: AsyncSession, engineer_id: uuid.UUID) -> list[StockLevel]:
@@ -252,11 +253,19 @@ async def _prime(
     """The next slice of a new device's snapshot."""
     if cursor.step == "jobs":
         ids = sorted(j for j in scope.jobs if cursor.after is None or j > cursor.after)
-        # A job comes with all that hangs off it and its customer's file, so pages count jobs.
+        # A job comes with all that hangs off it, so pages count jobs.
         taken = ids[:JOBS_PER_PAGE]
-        await _bundles(session, page, taken)
+        await _bundles(session, page, taken, files=False)
         if len(taken) < len(ids):
             return Cursor(phase="prime", seq=cursor.seq, step="jobs", after=taken[-1])
+        return Cursor(phase="prime", seq=cursor.seq, step="customers")
+    if cursor.step == "customers":
+        # Each customer's file once, however many of the caller's jobs are theirs.
+        ids = sorted(c for c in scope.customers if cursor.after is None or c > cursor.after)
+        taken = ids[:CUSTOMERS_PER_PAGE]
+        await _customer_graph(session, page, set(taken))
+        if len(taken) < len(ids):
+            return Cursor(phase="prime", seq=cursor.seq, step="customers", after=taken[-1])
         return Cursor(phase="prime", seq=cursor.seq, step="parts")
     if cursor.step == "parts":
         query = select(Part).order_by(Part.id).limit(limit)
@@ -274,16 +283,28 @@ async def _prime(
 async def _follow(
     session: AsyncSession, page: Page, scope: Scope, cursor: Cursor, limit: int
 ) -> tuple[Cursor, bool]:
-    """Feed entries after the cursor that concern the caller, and whether more follow."""
+    """Feed entries after the cursor that concern the caller, and whether more follow.
+
+    The database picks the caller's entries, so a pull reads what concerns the caller, not what
+    everyone else changed meanwhile. Writers commit one after the other in feed order (see
+    ``api.feed``), so no entry at or below the head read first can commit later: the cursor
+    moves to the head even when none of the entries up to it were the caller's.
+    """
+    head = await feed_head(session)
+    if head <= cursor.seq:
+        return cursor, False
     changes = list(
         await session.scalars(
-            select(Change).where(Change.seq > cursor.seq).order_by(Change.seq).limit(limit + 1)
+            select(Change)
+            .where(Change.seq > cursor.seq, Change.seq <= head, _concerns(scope))
+            .order_by(Change.seq)
+            .limit(limit + 1)
         )
     )
     has_more = len(changes) > limit
     changes = changes[:limit]
     if not changes:
-        return cursor, False
+        return Cursor(phase="feed", seq=head), False
     # The newest entry of each record decides; earlier ones in the page add nothing.
     latest: dict[tuple[str, str], Change] = {}
     for change in changes:
@@ -311,7 +332,18 @@ async def _follow(
         if entity == Job.__tablename__ and change.customer_id in scope.customers
     ]
     await _visit_items(session, page, visited)
-    return Cursor(phase="feed", seq=changes[-1].seq), has_more
+    return Cursor(phase="feed", seq=changes[-1].seq if has_more else head), has_more
+
+
+def _concerns(scope: Scope) -> ColumnElement[bool]:
+    """The feed entries that may concern the caller; :func:`_in_scope` decides exactly."""
+    mine = (Part.__tablename__, StockLevel.__tablename__, Assignment.__tablename__)
+    return or_(
+        Change.entity == Part.__tablename__,
+        and_(Change.entity.in_(mine), Change.owner_id == scope.engineer_id),
+        Change.job_id.in_(list(scope.jobs)),
+        Change.customer_id.in_(list(scope.customers)),
+    )
 
 
 def _in_scope(change: Change, scope: Scope) -> bool:

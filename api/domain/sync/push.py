@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.domain.sync.handlers import HANDLERS, Context, Rejected, job_id_of
-from api.feed import claim_feed_slot
+from api.audit import audit_values, column_values, ensure_pk, row_data
+from api.domain.sync.handlers import (
+    HANDLERS,
+    Batch,
+    Context,
+    Rejected,
+    job_id_of,
+    plain_row,
+    prefetch,
+)
+from api.feed import change_values
 from api.http import DomainError
+from api.ids import uuid7
 from api.media.store import BlobStore
-from api.models import Device, DeviceSync, FieldHistory, MutationLog
+from api.models import AuditLog, Base, Change, Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
 from sync import wire
 
@@ -68,16 +80,15 @@ async def push(
     blobs: BlobStore | None = None,
 ) -> wire.PushResponse:
     """Apply a push inside the caller's transaction and answer it."""
-    await session.run_sync(claim_feed_slot)
     state = await device_state(session, me, request.device_id)
     offset = request.sent_at - now
-    results: list[wire.MutationResult] = []
-    seen: set[uuid.UUID] = set()
+    run = await _Run.start(session, state, request.mutations)
+    ctx = _Ctx(me=me, now=now, tz_year=tz_year, blobs=blobs)
     for envelope in request.mutations:
-        results.append(
-            await _one(session, state, envelope, seen, me=me, now=now, tz_year=tz_year, blobs=blobs)
-        )
-        seen.add(envelope.id)
+        await _one(session, run, envelope, ctx)
+    await _write_plain_rows(session, run, ctx)
+    await _write_log(session, run, ctx)
+    state.last_seq = run.last_seq
     state.last_push_at = now
     state.clock_offset_ms = int(offset.total_seconds() * 1000)
     state.clock_skewed = abs(offset) > SKEW_LIMIT
@@ -93,86 +104,196 @@ async def push(
         last_seq=state.last_seq,
         clock_offset_ms=state.clock_offset_ms,
         clock_skewed=state.clock_skewed,
-        results=results,
+        results=[answer.result for answer in run.answers],
     )
 
 
+@dataclass(frozen=True)
+class _Ctx:
+    """Who pushes, and when."""
+
+    me: Principal
+    now: datetime
+    tz_year: int
+    blobs: BlobStore | None
+
+
+@dataclass
+class _Answer:
+    """A mutation and its result; ``logged`` False for a replay, which is logged already."""
+
+    envelope: wire.MutationEnvelope
+    result: wire.MutationResult
+    job_id: uuid.UUID | None = None
+    logged: bool = True
+
+
+@dataclass
+class _Plain:
+    """A row of its own, applied but written at the end of the push."""
+
+    answer: _Answer
+    args: wire.Args
+    row: Base
+
+
+@dataclass
+class _Run:
+    """One push under way: what it read up front and what it will write at the end."""
+
+    state: DeviceSync
+    logged: dict[uuid.UUID, MutationLog]
+    """Mutations of this push that the server has logged before (a retried push)."""
+    seqs: dict[int, uuid.UUID]
+    """Sequence numbers of this device already taken, and by which mutation."""
+    batch: Batch
+    last_seq: int
+    answers: list[_Answer] = field(default_factory=list)
+    """Every mutation's answer, in order."""
+    plain: list[_Plain] = field(default_factory=list)
+    """Rows of their own to write at the end (see :func:`_write_plain_rows`)."""
+    seen: set[uuid.UUID] = field(default_factory=set)
+    """Mutation ids answered in this push."""
+
+    @classmethod
+    async def start(
+        cls, session: AsyncSession, state: DeviceSync, envelopes: list[wire.MutationEnvelope]
+    ) -> _Run:
+        ids = [e.id for e in envelopes]
+        logged = {
+            m.id: m
+            for m in await session.scalars(select(MutationLog).where(MutationLog.id.in_(ids)))
+        }
+        late = [e.seq for e in envelopes if e.seq <= state.last_seq]
+        seqs: dict[int, uuid.UUID] = {}
+        if late:
+            rows = await session.execute(
+                select(MutationLog.seq, MutationLog.id).where(
+                    MutationLog.device_id == state.device_id, MutationLog.seq.in_(late)
+                )
+            )
+            seqs = {seq: ident for seq, ident in rows}
+        batch = Batch()
+        await prefetch(session, batch, envelopes)
+        return cls(state=state, logged=logged, seqs=seqs, batch=batch, last_seq=state.last_seq)
+
+
 async def _one(
-    session: AsyncSession,
-    state: DeviceSync,
-    envelope: wire.MutationEnvelope,
-    seen: set[uuid.UUID],
-    *,
-    me: Principal,
-    now: datetime,
-    tz_year: int,
-    blobs: BlobStore | None,
-) -> wire.MutationResult:
-    logged = await session.get(MutationLog, envelope.id)
+    session: AsyncSession, run: _Run, envelope: wire.MutationEnvelope, ctx: _Ctx
+) -> None:
+    state = run.state
+    logged = run.logged.get(envelope.id)
     if logged is not None and logged.device_id == state.device_id and logged.seq == envelope.seq:
-        return _stored(logged)
-    if envelope.seq <= state.last_seq:
+        run.answers.append(_Answer(envelope, _stored(logged), logged=False))
+        return
+    taken = run.seqs.get(envelope.seq)
+    if envelope.seq <= run.last_seq and taken is not None and taken != envelope.id:
         # Late but unseen (a push that overtook an older one) is applied; only a sequence
         # already taken by another mutation is refused.
-        taken = await session.scalar(
-            select(MutationLog.id).where(
-                MutationLog.device_id == state.device_id, MutationLog.seq == envelope.seq
-            )
-        )
-        if taken is not None:
-            return wire.MutationResult(
-                id=envelope.id,
-                seq=envelope.seq,
-                status=wire.Status.REJECTED,
-                reason=f"sequence {envelope.seq} was already used by another mutation",
-            )
-    if logged is not None or envelope.id in seen:
-        state.last_seq = max(state.last_seq, envelope.seq)
-        return wire.MutationResult(
+        reason = f"sequence {envelope.seq} was already used by another mutation"
+        run.answers.append(_Answer(envelope, _rejected(envelope, reason), logged=False))
+        return
+    if logged is not None or envelope.id in run.seen:
+        run.last_seq = max(run.last_seq, envelope.seq)
+        result = wire.MutationResult(
             id=envelope.id,
             seq=envelope.seq,
             status=wire.Status.DUPLICATE,
             reason="this mutation id was applied already",
         )
-    if envelope.at.tzinfo is None:
-        result = _rejected(envelope, "`at` needs a time zone")
-        job_id = None
-    else:
-        result, job_id = await _apply(
-            session, state, envelope, me=me, now=now, tz_year=tz_year, blobs=blobs
+        run.answers.append(_Answer(envelope, result, logged=False))
+        return
+    answer = _Answer(envelope, _rejected(envelope, "`at` needs a time zone"))
+    run.answers.append(answer)
+    if envelope.at.tzinfo is not None:
+        await _apply(session, run, answer, ctx)
+    run.seqs[envelope.seq] = envelope.id
+    run.seen.add(envelope.id)
+    run.last_seq = max(run.last_seq, envelope.seq)
+
+
+async def _write_log(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
+    """The mutation log, in one statement, and the refused mutations' arguments, kept where
+    the office looks for overridden values, with why."""
+    rows: list[dict[str, Any]] = []
+    for answer in run.answers:
+        if not answer.logged:
+            continue
+        envelope, result = answer.envelope, answer.result
+        rows.append(
+            {
+                "id": envelope.id,
+                "device_id": run.state.device_id,
+                "seq": envelope.seq,
+                "name": wire.scrub(envelope.name[:40]),
+                "job_id": answer.job_id,
+                "status": result.status.value,
+                "result": wire.scrub(msgspec.to_builtins(result)),
+                "args": wire.scrub(envelope.args),
+                "device_time": envelope.at if envelope.at.tzinfo else None,
+                "applied_at": ctx.now,
+            }
         )
-    if result.status is wire.Status.REJECTED:
-        # A refused change is kept where the office looks for overridden values, with why.
-        session.add(
-            FieldHistory(
-                job_id=job_id,
-                entity="mutations",
-                entity_id=str(envelope.id),
-                field=wire.scrub(envelope.name[:60]),
-                value=wire.scrub(envelope.args),
-                outcome="rejected",
-                reason=result.reason,
-                written_by=me.user_id,
-                device_id=state.device_id,
-                mutation_id=envelope.id,
+        if result.status is wire.Status.REJECTED:
+            session.add(
+                FieldHistory(
+                    job_id=answer.job_id,
+                    entity="mutations",
+                    entity_id=str(envelope.id),
+                    field=wire.scrub(envelope.name[:60]),
+                    value=wire.scrub(envelope.args),
+                    outcome="rejected",
+                    reason=result.reason,
+                    written_by=ctx.me.user_id,
+                    device_id=run.state.device_id,
+                    mutation_id=envelope.id,
+                )
             )
+    if rows:
+        await session.execute(insert(_table(MutationLog)), rows)
+
+
+async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
+    """Write the rows of their own (notes, photo records, trip-log lines) all at once, with
+    their audit entries and feed entries, as the flush hooks would one by one.
+
+    Each was checked before it was answered, so nothing should refuse them; should the
+    database still do so, they are rolled back together and applied again one by one, each in
+    its own savepoint, so that only the offending one is refused.
+    """
+    if not run.plain:
+        return
+    sync = session.sync_session
+    tables: dict[type[Base], list[dict[str, Any]]] = {}
+    audit: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for plain in run.plain:
+        row = plain.row
+        ensure_pk(row)
+        tables.setdefault(type(row), []).append(column_values(row))
+        after = row_data(row)
+        audit.append(
+            {"id": uuid7(), "at": ctx.now, **audit_values(sync.info, row, "insert", None, after)}
         )
-    session.add(
-        MutationLog(
-            id=envelope.id,
-            device_id=state.device_id,
-            seq=envelope.seq,
-            name=wire.scrub(envelope.name[:40]),
-            job_id=job_id,
-            status=result.status.value,
-            result=wire.scrub(msgspec.to_builtins(result)),
-            args=wire.scrub(envelope.args),
-            device_time=envelope.at if envelope.at.tzinfo else None,
-            applied_at=now,
-        )
-    )
-    state.last_seq = max(state.last_seq, envelope.seq)
-    return result
+        changes.append({**change_values(sync, row, "upsert"), "at": ctx.now})
+    try:
+        async with session.begin_nested():
+            for cls, rows in tables.items():
+                await session.execute(insert(_table(cls)), rows)
+            await session.execute(insert(_table(AuditLog)), audit)
+            await session.execute(insert(_table(Change)), changes)
+    except IntegrityError as exc:
+        if _transient(exc):
+            raise
+        log.warning("rows of their own refused together (%s); applying one by one", exc.orig)
+        run.batch.pending.clear()
+        for plain in run.plain:
+            await _careful(session, run, plain.answer, plain.args, ctx)
+
+
+def _table(cls: type[Base]) -> Table:
+    # Core INSERTs: the ORM's per-object work is what a big push must not pay for.
+    return Base.metadata.tables[cls.__tablename__]
 
 
 def _transient(exc: DBAPIError) -> bool:
@@ -187,42 +308,58 @@ def _rejected(envelope: wire.MutationEnvelope, reason: str) -> wire.MutationResu
     )
 
 
-async def _apply(
-    session: AsyncSession,
-    state: DeviceSync,
-    envelope: wire.MutationEnvelope,
-    *,
-    me: Principal,
-    now: datetime,
-    tz_year: int,
-    blobs: BlobStore | None,
-) -> tuple[wire.MutationResult, uuid.UUID | None]:
+async def _apply(session: AsyncSession, run: _Run, answer: _Answer, ctx: _Ctx) -> None:
+    envelope = answer.envelope
     try:
         args = wire.decode_args(envelope)
     except wire.BadMutation as exc:
-        return _rejected(envelope, str(exc)), None
-    ctx = Context(
+        answer.result = _rejected(envelope, str(exc))
+        return
+    row = plain_row(_context(session, run, envelope, ctx), args)
+    if row is not None:
+        answer.result = wire.MutationResult(
+            id=envelope.id, seq=envelope.seq, status=wire.Status.APPLIED
+        )
+        answer.job_id = getattr(args, "job_id", None)
+        run.plain.append(_Plain(answer, args, row))
+        return
+    await _careful(session, run, answer, args, ctx)
+
+
+def _context(
+    session: AsyncSession, run: _Run, envelope: wire.MutationEnvelope, ctx: _Ctx
+) -> Context:
+    return Context(
         session=session,
-        user_id=me.user_id,
-        device_id=state.device_id,
+        user_id=ctx.me.user_id,
+        device_id=run.state.device_id,
         mutation_id=envelope.id,
         device_time=envelope.at,
-        now=now,
-        tz_year=tz_year,
-        blobs=blobs,
+        now=ctx.now,
+        tz_year=ctx.tz_year,
+        blobs=ctx.blobs,
+        batch=run.batch,
     )
+
+
+async def _careful(
+    session: AsyncSession, run: _Run, answer: _Answer, args: wire.Args, ctx: _Ctx
+) -> None:
+    """Apply a mutation through its handler, in its own savepoint; set its answer."""
+    envelope = answer.envelope
+    handler_ctx = _context(session, run, envelope, ctx)
     handler = HANDLERS[type(args)]
     try:
         async with session.begin_nested():
-            await handler(ctx, args)
+            await handler(handler_ctx, args)
             await session.flush()
     except Rejected as exc:
-        return _rejected(envelope, exc.reason), await job_id_of(session, args)
+        answer.result = _rejected(envelope, exc.reason)
     except IntegrityError as exc:
         if _transient(exc):
             raise
         log.warning("mutation %s refused by a constraint: %s", envelope.id, exc.orig)
-        return _rejected(envelope, "the change clashes with stored data"), await job_id_of(session, args)
+        answer.result = _rejected(envelope, "the change clashes with stored data")
     except DBAPIError:
         # A deadlock, a lost connection, a busy database: the whole push fails and the device
         # retries it. Never answer "rejected" for a passing trouble: it would drop the work.
@@ -231,12 +368,14 @@ async def _apply(
         # A bug of ours must not block the device's queue: the mutation is refused, and its
         # arguments stay in the mutation log for the office, so the work is not lost.
         log.exception("mutation %s (%s) failed", envelope.id, envelope.name)
-        return _rejected(
+        answer.result = _rejected(
             envelope, "the server failed to apply this change; it is kept for the office to review"
-        ), await job_id_of(session, args)
-    return (
-        wire.MutationResult(
-            id=envelope.id, seq=envelope.seq, status=ctx.status, conflicts=ctx.conflicts
-        ),
-        await job_id_of(session, args),
-    )
+        )
+    else:
+        answer.result = wire.MutationResult(
+            id=envelope.id,
+            seq=envelope.seq,
+            status=handler_ctx.status,
+            conflicts=handler_ctx.conflicts,
+        )
+    answer.job_id = await job_id_of(session, args)

@@ -1,0 +1,119 @@
+"""Fault reports (报修) from customers on the public web form.
+
+The form is public, so it is guarded three ways: a signed form token that must be at least a
+few seconds and at most a day old (a person reads and types; a script posting straight away
+does not), a hidden field people leave empty, and a limit of reports per address and per hour.
+A report becomes a job in ``reported``; the desk verifies it (受理) as any other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import time
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from api.domain.customers.services import new_customer_code
+from api.domain.intake.schemas import PublicFaultIn
+from api.domain.jobs.schemas import FaultIn
+from api.domain.jobs.services import register_fault
+from api.http import DomainError
+from api.models import Channel, Contact, Customer, Job
+from sync.rules.sla import WorkCalendar
+
+MIN_SECONDS = 3
+"""A form sent sooner than this after it was opened was not filled in by a person."""
+MAX_AGE_SECONDS = 24 * 3600
+"""A form token older than this has expired; the page fetches a new one."""
+_DIGITS = re.compile(r"\D")
+
+
+def form_token(secret: str, *, now: float | None = None) -> str:
+    """A token naming when the form was opened, signed so it cannot be made up."""
+    issued = str(int(time.time() if now is None else now))
+    mac = hmac.new(secret.encode(), f"fault-form:{issued}".encode(), hashlib.sha256).digest()
+    return f"{issued}.{base64.urlsafe_b64encode(mac[:16]).decode().rstrip('=')}"
+
+
+def check_token(secret: str, token: str, *, now: float | None = None) -> None:
+    """Refuse a form token that is forged, too fresh or too old (400 with the reason)."""
+    issued, _, _ = token.partition(".")
+    if not issued.isdigit() or not hmac.compare_digest(form_token(secret, now=int(issued)), token):
+        raise DomainError("the form has expired; reload the page and send it again")
+    age = (time.time() if now is None else now) - int(issued)
+    if age < MIN_SECONDS:
+        raise DomainError("that was quick: please check the form and send it again")
+    if age > MAX_AGE_SECONDS:
+        raise DomainError("the form has expired; reload the page and send it again")
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number, for matching (+86 139-1234-5678 → 8613912345678)."""
+    return _DIGITS.sub("", phone)
+
+
+async def _customer(session: AsyncSession, data: PublicFaultIn) -> Customer:
+    """The customer with this phone number (theirs or a contact's), else a new one."""
+    digits = phone_digits(data.contact_phone)
+    tail = digits[-11:]
+    # Phones are typed every which way (+86, dashes, spaces): narrow by the last 4 digits in
+    # SQL, then compare the digits here.
+    hint = tail[-4:]
+    by_contact = select(Contact.customer_id).where(Contact.phone.contains(hint))
+    candidates = await session.scalars(
+        select(Customer)
+        .where(or_(Customer.phone.contains(hint), Customer.id.in_(by_contact)))
+        .options(selectinload(Customer.contacts))
+        .order_by(Customer.created_at)
+    )
+    for customer in candidates:
+        phones = [customer.phone, *(c.phone for c in customer.contacts)]
+        if any(phone_digits(p).endswith(tail) for p in phones if p):
+            return customer
+    customer = Customer(
+        code=await new_customer_code(session),
+        name=data.company.strip() or data.contact_name.strip(),
+        phone=data.contact_phone,
+        notes="registered from the public fault-report form; verify",
+        contacts=[Contact(name=data.contact_name, phone=data.contact_phone)],
+    )
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+async def report(
+    session: AsyncSession, data: PublicFaultIn, *, now: datetime, cal: WorkCalendar
+) -> Job:
+    """Register a customer's fault report as a job in ``reported``."""
+    if data.website:
+        # The hidden field: people do not see it, form-filling robots do.
+        raise DomainError("the report could not be accepted")
+    if len(phone_digits(data.contact_phone)) < 5:
+        raise DomainError("give a phone number we can call back")
+    customer = await _customer(session, data)
+    where = "; ".join(
+        f"{label}: {value.strip()}"
+        for label, value in (
+            ("site 地址", data.site_address),
+            ("equipment 设备", data.equipment),
+            ("company 单位", data.company),
+        )
+        if value.strip()
+    )
+    fault = FaultIn(
+        customer_id=customer.id,
+        channel=Channel.WEB,
+        fault_description=data.description.strip(),
+        urgency=data.urgency,
+        contact_name=data.contact_name.strip(),
+        contact_phone=data.contact_phone.strip(),
+        office_notes=f"Web report (报修), to verify. {where}".strip(),
+    )
+    return await register_fault(session, fault, created_by=None, now=now, cal=cal)

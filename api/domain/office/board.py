@@ -1,0 +1,142 @@
+"""The dispatch board (派工看板): jobs waiting for an engineer or at risk, engineers' loads,
+and a live stream of changes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from litestar import Controller, get
+from litestar.channels import ChannelsPlugin
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlalchemy import func, select
+
+from api.db import Database
+from api.domain.jobs import services as jobs
+from api.domain.jobs.schemas import JobFilter, JobSummary
+from api.guards import OFFICE, allow
+from api.http import Out
+from api.live import BOARD, NO_COMPRESSION
+from api.models import Job, Region, Role, User
+from api.security import Principal
+from api.settings import Settings
+from sync.rules.lifecycle import ACTIVE_STATUSES, JobStatus
+from sync.rules.sla import SlaState
+
+KEEPALIVE_SECONDS = 15.0
+"""A comment this often keeps proxies from closing a quiet stream, and finds dead clients."""
+BOARD_ROWS = 200
+"""At most this many jobs per list on the board."""
+
+
+class EngineerLoad(Out):
+    """An engineer on the board: region and how many active jobs they hold."""
+
+    id: uuid.UUID
+    name: str
+    region: str | None
+    active_jobs: int
+
+
+class Board(Out):
+    """What the dispatcher sees: jobs to assign, jobs at risk, and the engineers."""
+
+    server_time: datetime
+    unassigned: list[JobSummary]
+    at_risk: list[JobSummary]
+    """Running SLA clocks at risk or breached, the most urgent first."""
+    engineers: list[EngineerLoad]
+
+
+def _next_due(job: JobSummary) -> datetime:
+    """The deadline of the job's most pressing running clock."""
+    running = [
+        due
+        for due, state in ((job.sla.plan_due, job.sla.plan), (job.sla.on_site_due, job.sla.on_site))
+        if state in (SlaState.OK, SlaState.AT_RISK, SlaState.BREACHED)
+    ]
+    return min(running, default=job.sla.on_site_due)
+
+
+class BoardController(Controller):
+    """The dispatch board and its live updates."""
+
+    path = "/api/board"
+    tags = ["office"]
+
+    @get(
+        "/",
+        opt=allow(*OFFICE),
+        operation_id="dispatchBoard",
+        summary="Unassigned and at-risk jobs with SLA countdowns, engineers with their load",
+    )
+    async def board(self, db: Database, me: Principal, now: datetime, settings: Settings) -> Board:
+        cal = settings.calendar.calendar
+
+        async def listed(flt: JobFilter) -> list[Job]:
+            query = jobs.filtered_jobs(flt, me=me, now=now, cal=cal)
+            return list(await session.scalars(query.order_by(Job.reported_at).limit(BOARD_ROWS)))
+
+        async with db.read() as session:
+            waiting = await listed(
+                JobFilter(
+                    status=[JobStatus.REPORTED, JobStatus.ACCEPTED, JobStatus.REOPENED],
+                    unassigned=True,
+                )
+            )
+            risky = await listed(JobFilter(sla=SlaState.AT_RISK))
+            risky += await listed(JobFilter(sla=SlaState.BREACHED))
+            unassigned = await jobs.summaries(session, waiting, now=now, cal=cal)
+            at_risk = await jobs.summaries(session, risky, now=now, cal=cal)
+            load = (
+                select(Job.assigned_engineer_id, func.count())
+                .where(Job.status.in_(ACTIVE_STATUSES))
+                .group_by(Job.assigned_engineer_id)
+            )
+            counts: dict[uuid.UUID | None, int] = {e: n for e, n in await session.execute(load)}
+            people = await session.execute(
+                select(User, Region.name)
+                .outerjoin(Region, Region.id == User.region_id)
+                .where(User.role == Role.ENGINEER, User.active.is_(True))
+                .order_by(User.display_name)
+            )
+            engineers = [
+                EngineerLoad(
+                    id=user.id,
+                    name=user.display_name,
+                    region=region,
+                    active_jobs=counts.get(user.id, 0),
+                )
+                for user, region in people
+            ]
+        at_risk.sort(key=_next_due)
+        return Board(server_time=now, unassigned=unassigned, at_risk=at_risk, engineers=engineers)
+
+    @get(
+        "/events",
+        opt={**allow(*OFFICE), NO_COMPRESSION: True},
+        operation_id="dispatchBoardEvents",
+        media_type="text/event-stream",
+        summary="Server-sent events: `jobs` with the ids of jobs changed by each commit",
+        description=(
+            "A `ready` event first; then one `jobs` event per committed change "
+            '(`{"jobs": [id, …]}`), from every app process when Redis is configured; '
+            "a comment every 15 s keeps the stream open. Fetch the board again on `jobs`."
+        ),
+    )
+    async def events(self, channels: ChannelsPlugin) -> ServerSentEvent:
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            async with channels.start_subscription([BOARD]) as subscriber:
+                yield ServerSentEventMessage(event="ready", data="{}")
+                events = subscriber.iter_events()
+                while True:
+                    try:
+                        data = await asyncio.wait_for(anext(events), KEEPALIVE_SECONDS)
+                    except TimeoutError:
+                        yield ServerSentEventMessage(comment="keep-alive")
+                        continue
+                    yield ServerSentEventMessage(event="jobs", data=data.decode())
+
+        return ServerSentEvent(stream())

@@ -1,0 +1,526 @@
+"""The office after the visit: the review queue, the call list, complaints and the figures."""
+
+from __future__ import annotations
+
+import io
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.domain.office.schemas import (
+    CallItem,
+    ComplaintIn,
+    ComplaintOut,
+    ComplaintPatch,
+    Figures,
+    MonthFigures,
+    ReviewFlags,
+    ReviewItem,
+)
+from api.http import DomainError, apply_patch, not_found
+from api.models import (
+    Billing,
+    Complaint,
+    ComplaintSeverity,
+    ComplaintStatus,
+    ConflictStatus,
+    Customer,
+    DeviceSync,
+    Job,
+    Part,
+    PartLine,
+    PartSource,
+    Photo,
+    PhotoCategory,
+    Role,
+    Satisfaction,
+    SatisfactionSource,
+    Signature,
+    SignerRole,
+    StockLevel,
+    StockLocation,
+    SyncConflict,
+    User,
+)
+from sync.rules.lifecycle import JobStatus
+
+REVIEW_STATUSES = (JobStatus.WORK_DONE, JobStatus.SIGNED)
+"""Completed on site: waiting for the customer's signature or for the supervisor."""
+REPEAT_WINDOW = timedelta(days=30)
+"""Another fault on the same asset within this long after a fix is a repeat visit."""
+
+
+# ---- the review queue (主管审核) -------------------------------------------------------------
+
+
+async def review_queue(session: AsyncSession) -> list[ReviewItem]:
+    """Jobs completed on site, oldest first, each with the concerns a supervisor checks."""
+    rows = (
+        await session.execute(
+            select(Job, Customer.name, User.display_name)
+            .join(Customer, Customer.id == Job.customer_id)
+            .outerjoin(User, User.id == Job.assigned_engineer_id)
+            .where(Job.status.in_(REVIEW_STATUSES))
+            .order_by(Job.completed_at.is_(None), Job.completed_at, Job.number)
+        )
+    ).all()
+    ids = [job.id for job, _, _ in rows]
+    if not ids:
+        return []
+    signed = set(
+        await session.scalars(
+            select(Signature.job_id).where(
+                Signature.job_id.in_(ids), Signature.signer_role == SignerRole.CUSTOMER
+            )
+        )
+    )
+    after = set(
+        await session.scalars(
+            select(Photo.job_id).where(
+                Photo.job_id.in_(ids),
+                Photo.category == PhotoCategory.AFTER,
+                Photo.removed_at.is_(None),
+            )
+        )
+    )
+    open_conflicts = await session.execute(
+        select(SyncConflict.job_id, func.count())
+        .where(SyncConflict.job_id.in_(ids), SyncConflict.status == ConflictStatus.OPEN)
+        .group_by(SyncConflict.job_id)
+    )
+    conflicts: dict[uuid.UUID, int] = {job_id: n for job_id, n in open_conflicts}
+    engineers = {job.assigned_engineer_id for job, _, _ in rows if job.assigned_engineer_id}
+    skewed = set(
+        await session.scalars(
+            select(DeviceSync.user_id).where(
+                DeviceSync.user_id.in_(engineers), DeviceSync.clock_skewed.is_(True)
+            )
+        )
+    )
+    short: dict[uuid.UUID, list[str]] = defaultdict(list)
+    lacking = await session.execute(
+        select(PartLine.job_id, Part.code)
+        .join(Part, Part.id == PartLine.part_id)
+        .join(Job, Job.id == PartLine.job_id)
+        .join(StockLocation, StockLocation.engineer_id == Job.assigned_engineer_id)
+        .join(
+            StockLevel,
+            and_(
+                StockLevel.location_id == StockLocation.id,
+                StockLevel.part_id == PartLine.part_id,
+            ),
+        )
+        .where(
+            PartLine.job_id.in_(ids),
+            PartLine.removed_at.is_(None),
+            PartLine.source == PartSource.VAN,
+            StockLevel.quantity < 0,
+        )
+        .order_by(Part.code)
+    )
+    for job_id, code in lacking:
+        if code not in short[job_id]:
+            short[job_id].append(code)
+    return [
+        ReviewItem(
+            id=job.id,
+            number=job.number,
+            status=str(job.status),
+            customer_name=customer,
+            engineer_name=engineer,
+            completed_at=job.completed_at,
+            signed_at=job.signed_at,
+            review_note=job.review_note,
+            flags=ReviewFlags(
+                unsigned=job.id not in signed,
+                no_after_photo=job.id not in after,
+                open_conflicts=int(conflicts.get(job.id, 0)),
+                clock_skew=job.assigned_engineer_id in skewed,
+                beyond_van_stock=short.get(job.id, []),
+            ),
+        )
+        for job, customer, engineer in rows
+    ]
+
+
+# ---- the call list (回访) --------------------------------------------------------------------
+
+
+async def call_list(session: AsyncSession, *, now: datetime) -> list[CallItem]:
+    """Settled jobs not yet called back, the most urgent first."""
+    rows = await session.execute(
+        select(Job, Customer.name, User.display_name)
+        .join(Customer, Customer.id == Job.customer_id)
+        .outerjoin(User, User.id == Job.assigned_engineer_id)
+        .where(Job.status == JobStatus.SETTLED)
+        .order_by(Job.callback_due_at.is_(None), Job.callback_due_at, Job.number)
+    )
+    return [
+        CallItem(
+            id=job.id,
+            number=job.number,
+            customer_name=customer,
+            contact_name=job.contact_name,
+            contact_phone=job.contact_phone,
+            engineer_name=engineer,
+            settled_at=job.settled_at,
+            callback_due_at=job.callback_due_at,
+            overdue=job.callback_due_at is not None and job.callback_due_at < now,
+        )
+        for job, customer, engineer in rows
+    ]
+
+
+# ---- complaints (投诉) -----------------------------------------------------------------------
+
+
+def complaint_out(complaint: Complaint, customer_name: str, *, now: datetime) -> ComplaintOut:
+    """The wire form of a complaint."""
+    open_ = complaint.status != ComplaintStatus.RESOLVED
+    return ComplaintOut(
+        id=complaint.id,
+        customer_id=complaint.customer_id,
+        customer_name=customer_name,
+        job_id=complaint.job_id,
+        severity=complaint.severity,
+        description=complaint.description,
+        status=complaint.status,
+        owner_id=complaint.owner_id,
+        deadline=complaint.deadline,
+        overdue=open_ and complaint.deadline is not None and complaint.deadline < now,
+        escalated_at=complaint.escalated_at,
+        resolved_at=complaint.resolved_at,
+        resolution=complaint.resolution,
+        created_at=complaint.created_at,
+        version=complaint.version,
+    )
+
+
+async def _check_refs(
+    session: AsyncSession,
+    *,
+    customer_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+) -> None:
+    if customer_id is not None and await session.get(Customer, customer_id) is None:
+        raise DomainError("unknown customer", status_code=400)
+    if job_id is not None:
+        job = await session.get(Job, job_id)
+        if job is None:
+            raise DomainError("unknown job", status_code=400)
+        if customer_id is not None and job.customer_id != customer_id:
+            raise DomainError("the job is not this customer's", status_code=400)
+    if owner_id is not None:
+        owner = await session.get(User, owner_id)
+        if owner is None or owner.role == Role.ENGINEER or not owner.active:
+            raise DomainError("the owner must be an active office user", status_code=400)
+
+
+async def create_complaint(session: AsyncSession, data: ComplaintIn, *, now: datetime) -> Complaint:
+    """Record a complaint; a serious one goes to the director at once (情节重大者)."""
+    await _check_refs(
+        session, customer_id=data.customer_id, job_id=data.job_id, owner_id=data.owner_id
+    )
+    complaint = Complaint(
+        customer_id=data.customer_id,
+        job_id=data.job_id,
+        severity=data.severity,
+        description=data.description,
+        owner_id=data.owner_id,
+        deadline=data.deadline,
+        escalated_at=now if data.severity == ComplaintSeverity.SERIOUS else None,
+    )
+    session.add(complaint)
+    await session.flush()
+    return complaint
+
+
+async def update_complaint(
+    session: AsyncSession, complaint: Complaint, patch: ComplaintPatch, *, now: datetime
+) -> None:
+    """Change a complaint's handling; resolving needs a resolution, raising to serious escalates."""
+    if isinstance(patch.owner_id, uuid.UUID):
+        await _check_refs(session, owner_id=patch.owner_id)
+    apply_patch(complaint, patch)
+    if complaint.status == ComplaintStatus.RESOLVED:
+        if not complaint.resolution.strip():
+            raise DomainError("say how the complaint was resolved", status_code=400)
+        if complaint.resolved_at is None:
+            complaint.resolved_at = now
+    else:
+        complaint.resolved_at = None
+    if complaint.severity == ComplaintSeverity.SERIOUS and complaint.escalated_at is None:
+        complaint.escalated_at = now
+
+
+def escalate(complaint: Complaint, *, now: datetime) -> None:
+    """Escalate a complaint to the director (总监 / 副总)."""
+    if complaint.escalated_at is None:
+        complaint.escalated_at = now
+
+
+async def complaint_with_customer(
+    session: AsyncSession, complaint_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Complaint, str]:
+    """A complaint and its customer's name, or 404."""
+    query = (
+        select(Complaint, Customer.name)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(Complaint.id == complaint_id)
+    )
+    if for_update:
+        query = query.with_for_update(of=Complaint)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise not_found("complaint")
+    return row[0], row[1]
+
+
+async def list_complaints(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    status: ComplaintStatus | None,
+    severity: ComplaintSeverity | None,
+    owner_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    escalated: bool | None,
+    limit: int,
+    offset: int,
+) -> list[ComplaintOut]:
+    """Complaints, newest first, with filters."""
+    query = select(Complaint, Customer.name).join(Customer, Customer.id == Complaint.customer_id)
+    if status is not None:
+        query = query.where(Complaint.status == status)
+    if severity is not None:
+        query = query.where(Complaint.severity == severity)
+    if owner_id is not None:
+        query = query.where(Complaint.owner_id == owner_id)
+    if job_id is not None:
+        query = query.where(Complaint.job_id == job_id)
+    if escalated is not None:
+        query = query.where(
+            Complaint.escalated_at.is_not(None) if escalated else Complaint.escalated_at.is_(None)
+        )
+    query = query.order_by(Complaint.created_at.desc(), Complaint.id).limit(limit).offset(offset)
+    rows = await session.execute(query)
+    return [complaint_out(c, name, now=now) for c, name in rows]
+
+
+# ---- figures (统计) ---------------------------------------------------------------------------
+
+
+def month_bounds(month: str, tz: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of a calendar month (``YYYY-MM``) in the department's time zone."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise DomainError(f"month must be YYYY-MM, not {month!r}", status_code=400) from None
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    zone = ZoneInfo(tz)
+
+    def start(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+    return start(first), start(after)
+
+
+def _hours(pairs: Iterable[tuple[datetime | None, datetime | None]]) -> float | None:
+    spans = [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+    return round(statistics.median(spans), 2) if spans else None
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def _mean(scores: Sequence[int]) -> float | None:
+    return round(statistics.fmean(scores), 2) if scores else None
+
+
+class _Month:
+    """The rows one month's figures are made of."""
+
+    def __init__(self) -> None:
+        self.reported: list[Job] = []
+        self.completed: list[Job] = []
+        self.repeats: set[uuid.UUID] = set()
+        self.ratings: list[tuple[uuid.UUID | None, SatisfactionSource, int]] = []
+        self.complaints: list[uuid.UUID | None] = []
+        self.parts: list[tuple[uuid.UUID | None, Billing, Decimal]] = []
+
+
+async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Month:
+    month = _Month()
+    month.reported = list(
+        await session.scalars(select(Job).where(Job.reported_at >= start, Job.reported_at < end))
+    )
+    month.completed = list(
+        await session.scalars(select(Job).where(Job.completed_at >= start, Job.completed_at < end))
+    )
+    # A repeat: another job on the same asset reported within 30 days after the fix.
+    fixed = [
+        (j.id, j.asset_id, j.completed_at)
+        for j in month.completed
+        if j.asset_id is not None and j.completed_at is not None
+    ]
+    if fixed:
+        later = await session.execute(
+            select(Job.id, Job.asset_id, Job.reported_at).where(
+                Job.asset_id.in_({asset for _, asset, _ in fixed}),
+                Job.reported_at > min(done for _, _, done in fixed),
+            )
+        )
+        by_asset: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = defaultdict(list)
+        for ident, asset_id, reported_at in later:
+            if asset_id is not None:
+                by_asset[asset_id].append((ident, reported_at))
+        month.repeats = {
+            ident
+            for ident, asset, done in fixed
+            if any(
+                other != ident and done < at <= done + REPEAT_WINDOW
+                for other, at in by_asset[asset]
+            )
+        }
+    month.ratings = [
+        (engineer, source, score)
+        for engineer, source, score in (
+            await session.execute(
+                select(Job.assigned_engineer_id, Satisfaction.source, Satisfaction.score)
+                .join(Job, Job.id == Satisfaction.job_id)
+                .where(Satisfaction.at >= start, Satisfaction.at < end)
+            )
+        )
+    ]
+    month.complaints = list(
+        await session.scalars(
+            select(Job.assigned_engineer_id)
+            .select_from(Complaint)
+            .outerjoin(Job, Job.id == Complaint.job_id)
+            .where(Complaint.created_at >= start, Complaint.created_at < end)
+        )
+    )
+    completed_ids = [j.id for j in month.completed]
+    if completed_ids:
+        month.parts = [
+            (engineer, billing, Decimal(quantity) * Decimal(price))
+            for engineer, billing, quantity, price in (
+                await session.execute(
+                    select(
+                        Job.assigned_engineer_id,
+                        PartLine.billing,
+                        PartLine.quantity,
+                        PartLine.unit_price,
+                    )
+                    .join(Job, Job.id == PartLine.job_id)
+                    .where(PartLine.job_id.in_(completed_ids), PartLine.removed_at.is_(None))
+                )
+            )
+        ]
+    return month
+
+
+def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyone: bool) -> Figures:
+    def mine(owner: uuid.UUID | None) -> bool:
+        return everyone or owner == engineer_id
+
+    reported = [j for j in month.reported if mine(j.assigned_engineer_id)]
+    completed = [j for j in month.completed if mine(j.assigned_engineer_id)]
+    plan_done = [j for j in reported if j.plan_given_at is not None]
+    site_done = [j for j in reported if j.arrived_at is not None]
+    costs = {Billing.WARRANTY: Decimal(0), Billing.CHARGEABLE: Decimal(0)}
+    for owner, billing, cost in month.parts:
+        if mine(owner):
+            costs[billing] += cost
+    scores: dict[SatisfactionSource, list[int]] = defaultdict(list)
+    for owner, source, score in month.ratings:
+        if mine(owner):
+            scores[source].append(score)
+    return Figures(
+        engineer_id=engineer_id,
+        engineer_name=name,
+        jobs_reported=len(reported),
+        jobs_completed=len(completed),
+        response_hours=_hours((j.reported_at, j.plan_given_at) for j in reported),
+        to_site_hours=_hours((j.reported_at, j.arrived_at) for j in reported),
+        to_fix_hours=_hours((j.arrived_at, j.completed_at) for j in completed),
+        first_time_fix_rate=_rate(
+            [j.id not in month.repeats for j in completed if j.asset_id is not None]
+        ),
+        plan_sla_rate=_rate([j.plan_given_at <= j.plan_due_at for j in plan_done]),  # type: ignore[operator]
+        site_sla_rate=_rate([j.arrived_at <= j.on_site_due_at for j in site_done]),  # type: ignore[operator]
+        satisfaction_on_site=_mean(scores[SatisfactionSource.ON_SITE]),
+        satisfaction_callback=_mean(scores[SatisfactionSource.CALLBACK]),
+        complaints=sum(1 for owner in month.complaints if mine(owner)),
+        parts_cost_warranty=str(costs[Billing.WARRANTY].quantize(Decimal("0.01"))),
+        parts_cost_chargeable=str(costs[Billing.CHARGEABLE].quantize(Decimal("0.01"))),
+    )
+
+
+async def month_figures(session: AsyncSession, *, month: str, tz: str) -> MonthFigures:
+    """The month's figures for the department and for each engineer who had work in it."""
+    start, end = month_bounds(month, tz)
+    rows = await _gather(session, start, end)
+    engineers = {
+        j.assigned_engineer_id
+        for j in (*rows.reported, *rows.completed)
+        if j.assigned_engineer_id is not None
+    }
+    named = await session.execute(select(User.id, User.display_name).where(User.id.in_(engineers)))
+    names: dict[uuid.UUID, str] = {ident: name for ident, name in named}
+    per = [
+        _figures(rows, engineer, names.get(engineer, ""), everyone=False)
+        for engineer in sorted(engineers, key=lambda e: (names.get(e, ""), e))
+    ]
+    return MonthFigures(month=month, total=_figures(rows, None, "", everyone=True), engineers=per)
+
+
+COLUMNS = [
+    ("engineer_name", "Engineer 工程师"),
+    ("jobs_reported", "Jobs reported 报修数"),
+    ("jobs_completed", "Jobs completed 完工数"),
+    ("response_hours", "Response h 响应时长"),
+    ("to_site_hours", "To site h 到场时长"),
+    ("to_fix_hours", "To fix h 修复时长"),
+    ("first_time_fix_rate", "First-time fix 一次修复率"),
+    ("plan_sla_rate", "Plan SLA 24h 方案达标率"),
+    ("site_sla_rate", "On-site SLA 到场达标率"),
+    ("satisfaction_on_site", "Satisfaction on site 现场满意度"),
+    ("satisfaction_callback", "Satisfaction call-back 回访满意度"),
+    ("complaints", "Complaints 投诉"),
+    ("parts_cost_warranty", "Parts in warranty 保内配件"),
+    ("parts_cost_chargeable", "Parts chargeable 保外配件"),
+]
+
+
+def figures_xlsx(figures: MonthFigures) -> bytes:
+    """The month's figures as a workbook: one row per engineer, then the department."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = figures.month
+    sheet.append([title for _, title in COLUMNS])
+    for row in [*figures.engineers, figures.total]:
+        values: list[object] = []
+        for name, _ in COLUMNS:
+            value = getattr(row, name)
+            if name.startswith("parts_cost"):
+                value = float(value)
+            values.append(value)
+        if row is figures.total:
+            values[0] = "Total 合计"
+        sheet.append(values)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

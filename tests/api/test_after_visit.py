@@ -1,0 +1,329 @@
+"""The office after the visit: review (主管审核), settlement, call-back (回访), complaints (投诉)
+and the month's figures, on both databases."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from sync.client import SyncClient
+from tests.helpers import PASSWORD, World, login
+from tests.sync.conftest import signature
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+async def desk(client: httpx.AsyncClient, world: World) -> Headers:
+    return await login(client, "desk")
+
+
+@pytest.fixture
+async def boss(client: httpx.AsyncClient, world: World) -> Headers:
+    return await login(client, "boss")
+
+
+async def _job(client: httpx.AsyncClient, world: World, desk: Headers) -> str:
+    body = {
+        "customer_id": str(world.customer.id),
+        "asset_id": str(world.asset.id),
+        "channel": "phone",
+        "fault_description": "冷水机组不制冷",
+        "contact_name": "赵经理",
+        "contact_phone": "139",
+    }
+    created = await client.post("/api/jobs", json=body, headers=desk)
+    assert created.status_code == 201, created.text
+    job_id: str = created.json()["job"]["id"]
+    assigned = await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
+    )
+    assert assigned.status_code == 200, assigned.text
+    return job_id
+
+
+async def _done_on_site(
+    phone: SyncClient, job_id: str, *, sign: bool = True, after_photo: bool = False
+) -> None:
+    """The engineer's visit, synced: on site, work done, optionally signed and photographed."""
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="en_route")
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.record", job_id=job_id, fields={"work_done": "更换压缩机"})
+    if after_photo:
+        phone.mutate(
+            "photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256="a" * 64, category="after"
+        )
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    if sign:
+        phone.mutate(
+            "signature.add",
+            id=uuid.uuid4(),
+            job_id=job_id,
+            signer_role="customer",
+            signer_name="赵经理",
+            strokes=signature(),
+            content_sha256="c" * 64,
+        )
+    await phone.sync()
+    assert phone.failed == [], [f.reason for f in phone.failed]
+
+
+def _phone(client: httpx.AsyncClient) -> SyncClient:
+    return SyncClient(http=client, username="wang", password=PASSWORD)
+
+
+async def test_the_review_queue_flags_what_a_supervisor_checks(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    unsigned, bare, complete = [await _job(client, world, desk) for _ in range(3)]
+    phone = _phone(client)
+    await _done_on_site(phone, unsigned, sign=False, after_photo=True)
+    await _done_on_site(phone, bare)
+    await _done_on_site(phone, complete, after_photo=True)
+    answer = await client.get("/api/queues/review", headers=boss)
+    assert answer.status_code == 200, answer.text
+    flags = {item["id"]: item["flags"] for item in answer.json()}
+    ids = list(flags)
+    assert len(ids) == 3
+    by_id = {item["id"]: item for item in answer.json()}
+    statuses = {by_id[i]["status"] for i in ids}
+    assert statuses == {"work_done", "signed"}
+    first = next(i for i in ids if by_id[i]["status"] == "work_done")
+    assert flags[first]["unsigned"] is True
+    assert flags[first]["no_after_photo"] is False
+    signed = [i for i in ids if by_id[i]["status"] == "signed"]
+    assert sorted(flags[i]["no_after_photo"] for i in signed) == [False, True]
+    assert all(flags[i]["unsigned"] is False for i in signed)
+    assert all(flags[i]["open_conflicts"] == 0 for i in ids)
+    assert all(flags[i]["clock_skew"] is False for i in ids)
+    for who in ("desk", "wang"):
+        refused = await client.get("/api/queues/review", headers=await login(client, who))
+        assert refused.status_code == 403, who
+
+
+async def test_a_record_sent_back_reaches_the_engineers_phone_with_the_reason(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    job_id = await _job(client, world, desk)
+    phone = _phone(client)
+    await _done_on_site(phone, job_id, after_photo=True)
+    empty = await client.post(
+        f"/api/jobs/{job_id}/review", json={"decision": "send_back"}, headers=boss
+    )
+    assert empty.status_code == 400
+    assert "say why" in empty.json()["detail"]
+    not_boss = await client.post(
+        f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=desk
+    )
+    assert not_boss.status_code == 403
+    back = await client.post(
+        f"/api/jobs/{job_id}/review",
+        json={"decision": "send_back", "note": "缺少完工照片说明"},
+        headers=boss,
+    )
+    assert back.status_code == 200, back.text
+    assert back.json()["job"]["status"] == "work_done"
+    await phone.pull()
+    mine = phone.get("jobs", job_id)
+    assert mine is not None
+    assert (mine["status"], mine["review_note"]) == ("work_done", "缺少完工照片说明")
+    again = await client.post(
+        f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss
+    )
+    assert again.status_code == 409
+    assert "only a signed job" in again.json()["detail"]
+
+
+async def test_approve_settle_call_back_and_close(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    job_id = await _job(client, world, desk)
+    await _done_on_site(_phone(client), job_id, after_photo=True)
+    early = await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    assert early.status_code == 409
+    approved = await client.post(
+        f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["reviewed_at"] is not None
+    settled = await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    assert settled.status_code == 200, settled.text
+    calls = (await client.get("/api/queues/calls", headers=desk)).json()
+    assert [(c["id"], c["contact_phone"], c["overdue"]) for c in calls] == [(job_id, "139", False)]
+    assert calls[0]["callback_due_at"] is not None
+    bad = await client.post(
+        f"/api/jobs/{job_id}/follow-up", json={"score": 9, "satisfied": True}, headers=desk
+    )
+    assert bad.status_code == 400
+    done = await client.post(
+        f"/api/jobs/{job_id}/follow-up",
+        json={"score": 5, "satisfied": True, "remarks": "很满意"},
+        headers=desk,
+    )
+    assert done.status_code == 200, done.text
+    detail = done.json()
+    assert detail["job"]["status"] == "followed_up"
+    assert [(s["source"], s["score"]) for s in detail["satisfaction"]] == [("callback", 5)]
+    assert (await client.get("/api/queues/calls", headers=desk)).json() == []
+    closed = await client.post(f"/api/jobs/{job_id}/close", headers=desk)
+    assert closed.status_code == 200
+    assert closed.json()["job"]["status"] == "closed"
+
+
+async def test_an_unsatisfied_customer_reopens_the_job_for_a_new_visit(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    job_id = await _job(client, world, desk)
+    await _done_on_site(_phone(client), job_id, after_photo=True)
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    unhappy = await client.post(
+        f"/api/jobs/{job_id}/follow-up",
+        json={"score": 2, "satisfied": False, "remarks": "仍然异响"},
+        headers=desk,
+    )
+    assert unhappy.status_code == 200, unhappy.text
+    assert unhappy.json()["job"]["status"] == "reopened"
+    visit = await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    assert visit.status_code == 200, visit.text
+    assert visit.json()["job"]["status"] == "assigned"
+
+
+async def test_complaints_are_owned_escalated_and_resolved_with_a_resolution(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    job_id = await _job(client, world, desk)
+    base = {"customer_id": str(world.customer.id), "job_id": job_id}
+    minor = await client.post(
+        "/api/complaints",
+        json={
+            **base,
+            "severity": "minor",
+            "description": "工程师迟到",
+            "owner_id": str(world.supervisor.id),
+        },
+        headers=desk,
+    )
+    assert minor.status_code == 201, minor.text
+    assert minor.json()["escalated_at"] is None
+    serious = await client.post(
+        "/api/complaints",
+        json={**base, "severity": "serious", "description": "设备再次停机，影响生产"},
+        headers=desk,
+    )
+    assert serious.json()["escalated_at"] is not None, "serious ones go to the director at once"
+    for wrong, reason in (
+        ({**base, "customer_id": str(uuid.uuid4())}, "unknown customer"),
+        ({**base, "owner_id": str(world.engineer.id)}, "active office user"),
+        ({**base, "job_id": str(uuid.uuid4())}, "unknown job"),
+    ):
+        refused = await client.post(
+            "/api/complaints", json={**wrong, "severity": "minor", "description": "x"}, headers=desk
+        )
+        assert refused.status_code == 400, refused.text
+        assert reason in refused.json()["detail"]
+    complaint = minor.json()["id"]
+    unexplained = await client.patch(
+        f"/api/complaints/{complaint}", json={"status": "resolved"}, headers=desk
+    )
+    assert unexplained.status_code == 400
+    assert "how the complaint was resolved" in unexplained.json()["detail"]
+    resolved = await client.patch(
+        f"/api/complaints/{complaint}",
+        json={"status": "resolved", "resolution": "致歉并调整排班"},
+        headers=desk,
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["resolved_at"] is not None
+    escalated = await client.post(f"/api/complaints/{complaint}/escalate", headers=desk)
+    assert escalated.json()["escalated_at"] is not None
+    listed = await client.get("/api/complaints?escalated=true&severity=serious", headers=boss)
+    assert [c["id"] for c in listed.json()] == [serious.json()["id"]]
+    qa = await login(client, "qa")
+    assert (await client.get("/api/complaints", headers=qa)).status_code == 200
+    assert (
+        await client.post(
+            "/api/complaints", json={**base, "severity": "minor", "description": "x"}, headers=qa
+        )
+    ).status_code == 403
+    assert (await client.get(f"/api/complaints/{uuid.uuid4()}", headers=desk)).status_code == 404
+
+
+async def test_the_months_figures_count_the_work_and_export_to_excel(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-1", "name": "压缩机", "price": "800"}, headers=desk
+        )
+    ).json()
+    jobs: list[str] = []
+    phone = _phone(client)
+    # The second fault on the asset is reported after the first fix: a repeat visit.
+    for billing in ("warranty", "chargeable"):
+        job_id = await _job(client, world, desk)
+        jobs.append(job_id)
+        await phone.pull()
+        phone.mutate(
+            "part_line.add",
+            id=uuid.uuid4(),
+            job_id=job_id,
+            part_id=part["id"],
+            quantity="2",
+            billing=billing,
+        )
+        await _done_on_site(phone, job_id, after_photo=True)
+    phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=jobs[0], score=4, remarks="好")
+    await phone.sync()
+    await client.post(
+        "/api/complaints",
+        json={
+            "customer_id": str(world.customer.id),
+            "job_id": jobs[1],
+            "severity": "minor",
+            "description": "慢",
+        },
+        headers=desk,
+    )
+    month = datetime.now(UTC).astimezone().strftime("%Y-%m")
+    # The department's month in Asia/Shanghai may differ from UTC's near midnight: ask both.
+    figures: dict[str, Any] = {}
+    for candidate in {month, datetime.now(UTC).strftime("%Y-%m")}:
+        answer = await client.get(f"/api/figures/{candidate}", headers=boss)
+        assert answer.status_code == 200, answer.text
+        if answer.json()["total"]["jobs_reported"]:
+            figures = answer.json()
+            month = candidate
+    total = figures["total"]
+    assert (total["jobs_reported"], total["jobs_completed"]) == (2, 2)
+    assert total["parts_cost_warranty"] == "1600.00"
+    assert total["parts_cost_chargeable"] == "1600.00"
+    assert total["satisfaction_on_site"] == 4.0
+    assert total["complaints"] == 1
+    assert total["first_time_fix_rate"] == 0.5, "the second job on the asset repeats the first"
+    assert total["plan_sla_rate"] == 1.0
+    assert total["response_hours"] is not None
+    (wang,) = figures["engineers"]
+    assert wang["engineer_id"] == str(world.engineer.id)
+    assert wang["jobs_completed"] == 2
+    sheet = await client.get(f"/api/figures/{month}/xlsx", headers=boss)
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "Engineer 工程师"
+    assert rows[1][0] == "Wang"
+    assert rows[-1][0] == "Total 合计"
+    assert rows[-1][2] == 2
+    bad = await client.get("/api/figures/2026-13", headers=boss)
+    assert bad.status_code == 400
+    assert (
+        await client.get(f"/api/figures/{month}", headers=await login(client, "wang"))
+    ).status_code == 403

@@ -1,0 +1,159 @@
+"""The dispatch board: its snapshot, and live updates over server-sent events, in one process
+and across two processes through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import IN_CI
+from tests.helpers import PASSWORD, World, fieldsync, fresh_pg_database, login, served
+
+REDIS_URL = os.environ.get("FIELDSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def _fault(client: httpx.AsyncClient, world: World, desk: dict[str, str]) -> str:
+    body = {
+        "customer_id": str(world.customer.id),
+        "asset_id": str(world.asset.id),
+        "channel": "phone",
+        "fault_description": "电梯困人",
+        "urgency": "critical",
+    }
+    created = await client.post("/api/jobs", json=body, headers=desk)
+    assert created.status_code == 201, created.text
+    job_id: str = created.json()["job"]["id"]
+    return job_id
+
+
+async def test_the_board_lists_jobs_to_assign_and_engineers_with_their_load(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    desk = await login(client, "desk")
+    first, second = await _fault(client, world, desk), await _fault(client, world, desk)
+    board = (await client.get("/api/board", headers=desk)).json()
+    assert [j["id"] for j in board["unassigned"]] == [first, second]
+    loads = {e["name"]: e["active_jobs"] for e in board["engineers"]}
+    assert loads == {"Wang": 0, "Li": 0}
+    assigned = await client.post(
+        f"/api/jobs/{first}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
+    )
+    assert assigned.status_code == 200
+    board = (await client.get("/api/board", headers=desk)).json()
+    assert [j["id"] for j in board["unassigned"]] == [second]
+    assert {e["name"]: e["active_jobs"] for e in board["engineers"]} == {"Wang": 1, "Li": 0}
+    engineer = await login(client, "wang")
+    assert (await client.get("/api/board", headers=engineer)).status_code == 403
+    assert (await client.get("/api/board/events", headers=engineer)).status_code == 403
+
+
+# ---- live, against real server processes -------------------------------------------------
+
+
+async def _events(
+    http: httpx.AsyncClient, headers: dict[str, str]
+) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) pairs of the board's event stream."""
+    async with http.stream("GET", "/api/board/events", headers=headers) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in answer.headers
+        event, data = "message", ""
+        async for line in answer.aiter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                data = line.split(":", 1)[1].strip()
+            elif line == "" and data:
+                yield event, data
+                event, data = "message", ""
+
+
+async def _sees_the_change(watch: str, act: str) -> None:
+    """A board connected to ``watch`` hears of a job registered and dispatched through ``act``."""
+    async with (
+        httpx.AsyncClient(base_url=watch, timeout=30) as a,
+        httpx.AsyncClient(base_url=act, timeout=30) as b,
+    ):
+        desk_a, desk_b = await login(a, "desk"), await login(b, "desk")
+        customer = await b.post("/api/customers", json={"name": "虹桥枢纽"}, headers=desk_b)
+        assert customer.status_code == 201, customer.text
+        stream = _events(a, desk_a)
+        assert (await anext(stream))[0] == "ready"
+        created = await b.post(
+            "/api/jobs",
+            json={
+                "customer_id": customer.json()["id"],
+                "channel": "phone",
+                "fault_description": "扶梯停运",
+            },
+            headers=desk_b,
+        )
+        assert created.status_code == 201, created.text
+        job_id = created.json()["job"]["id"]
+
+        async def heard() -> None:
+            async for event, data in stream:
+                if event == "jobs" and job_id in json.loads(data)["jobs"]:
+                    return
+
+        await asyncio.wait_for(heard(), timeout=15)
+        await stream.aclose()
+
+
+def _setup(data: Path, **env: str) -> None:
+    fieldsync(data, "db", "upgrade", **env)
+    fieldsync(
+        data, "user", "create", "--role", "dispatcher", "--username", "desk",
+        "--password", PASSWORD, **env,
+    )  # fmt: skip
+
+
+def test_the_board_hears_of_a_change_as_it_commits(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    with served(tmp_path) as base:
+        asyncio.run(_sees_the_change(base, base))
+
+
+def _redis_reachable() -> bool:
+    host, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two ``fieldsync serve`` processes on one PostgreSQL database, sharing Redis."""
+    if not _redis_reachable():
+        if IN_CI:
+            pytest.fail(f"Redis unreachable at {REDIS_URL} (required when CI=true)")
+        pytest.skip(f"Redis unreachable at {REDIS_URL}")
+    with fresh_pg_database() as url, ExitStack() as stack:
+        env = {
+            "FIELDSYNC_DATABASE_URL": url,
+            "FIELDSYNC_REDIS_URL": REDIS_URL,
+            "FIELDSYNC_SECRET_KEY": uuid.uuid4().hex * 2,
+        }
+        _setup(tmp_path, **env)
+        a = stack.enter_context(served(tmp_path, **env))
+        b = stack.enter_context(served(tmp_path, **env))
+        yield a, b
+
+
+def test_the_board_hears_of_a_change_made_through_another_process(
+    two_processes: tuple[str, str],
+) -> None:
+    a, b = two_processes
+    asyncio.run(_sees_the_change(a, b))

@@ -1,0 +1,126 @@
+"""The public fault-report form (报修): a report becomes a job for the desk, and the form keeps
+robots and floods out with a clear reason."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from api.domain.intake import services
+from tests.helpers import World, login
+
+
+async def _token(client: httpx.AsyncClient) -> str:
+    answer = await client.get("/api/public/fault-report/form")
+    assert answer.status_code == 200
+    token: str = answer.json()["token"]
+    return token
+
+
+_SECRET: dict[str, str] = {}
+
+
+def _resign(issued: int) -> str:
+    return services.form_token(_SECRET["key"], now=issued)
+
+
+REPORT = {
+    "contact_name": "赵经理",
+    "contact_phone": "139-1234-5678",
+    "company": "上海浦东建工集团",
+    "site_address": "上海市浦东新区世纪大道 100 号",
+    "equipment": "CH-300 SN-0001",
+    "description": "冷水机组不制冷，报警 E12",
+    "urgency": "high",
+}
+
+
+async def test_a_customers_report_becomes_a_job_of_the_customer_with_that_phone(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    # The world's customer has a contact with phone 139; give the customer this number.
+    desk = await login(client, "desk")
+    await client.patch(
+        f"/api/customers/{world.customer.id}",
+        json={"phone": "+86 13912345678"},
+        headers=desk,
+    )
+    token = _resign(int(time.time()) - 10)
+    sent = await client.post("/api/public/fault-reports", json={**REPORT, "token": token})
+    assert sent.status_code == 201, sent.text
+    number = sent.json()["number"]
+    assert number in sent.json()["message"]
+    jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
+    (job,) = [j for j in jobs if j["number"] == number]
+    assert (job["channel"], job["urgency"], job["customer_id"]) == (
+        "web",
+        "high",
+        str(world.customer.id),
+    )
+    detail = (await client.get(f"/api/jobs/{job['id']}", headers=desk)).json()
+    assert "世纪大道" in detail["office_notes"]
+    assert detail["contact_phone"] == "139-1234-5678"
+
+
+async def test_an_unknown_caller_becomes_a_new_customer_to_verify(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    token = _resign(int(time.time()) - 10)
+    body = {**REPORT, "contact_phone": "021-8888-7777", "company": "虹桥机场", "token": token}
+    sent = await client.post("/api/public/fault-reports", json=body)
+    assert sent.status_code == 201, sent.text
+    desk = await login(client, "desk")
+    found = (await client.get("/api/customers?q=虹桥机场", headers=desk)).json()["items"]
+    assert [c["name"] for c in found] == ["虹桥机场"]
+    assert "verify" in found[0]["notes"]
+
+
+async def test_robots_and_floods_get_a_reason(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    fresh = await _token(client)
+    quick = await client.post("/api/public/fault-reports", json={**REPORT, "token": fresh})
+    assert quick.status_code == 400
+    assert "that was quick" in quick.json()["detail"]
+    forged = f"{int(time.time()) - 60}.AAAAAAAAAAAAAAAAAAAAAA"
+    refused = await client.post("/api/public/fault-reports", json={**REPORT, "token": forged})
+    assert refused.status_code == 400
+    assert "expired" in refused.json()["detail"]
+    stale = _resign(int(time.time()) - 2 * 24 * 3600)
+    expired = await client.post("/api/public/fault-reports", json={**REPORT, "token": stale})
+    assert "expired" in expired.json()["detail"]
+    token = _resign(int(time.time()) - 10)
+    trap = await client.post(
+        "/api/public/fault-reports", json={**REPORT, "token": token, "website": "http://x"}
+    )
+    assert trap.status_code == 400
+    short = await client.post(
+        "/api/public/fault-reports", json={**REPORT, "token": token, "contact_phone": "12"}
+    )
+    assert short.status_code == 400
+    assert "phone number" in short.json()["detail"]
+    desk = await login(client, "desk")
+    assert (await client.get("/api/jobs", headers=desk)).json()["total"] == 0, "none stored"
+    # Five reports per address and hour; the trap and the short phone counted as two.
+    answers = [
+        await client.post("/api/public/fault-reports", json={**REPORT, "token": token})
+        for _ in range(4)
+    ]
+    assert [a.status_code for a in answers] == [201] * 3 + [429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    assert "too many reports" in answers[-1].json()["detail"]
+
+
+async def test_the_report_page_is_public_and_locked_down(client: httpx.AsyncClient) -> None:
+    page = await client.get("/report")
+    assert page.status_code == 200
+    assert "报修" in page.text
+    assert 'id="website"' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in page.text
