@@ -67,11 +67,13 @@ format: install ## Apply ruff's fixes and formatting
 bench: install ## Run every benchmark in bench/ and print its figures
 	@for b in bench/*_bench.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-docs: install ## Render the documentation images under docs/ (page 1 of a demo report)
+docs: install ## Render the documentation images under docs/ (a demo report's page 1, app screenshots)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/python -m pdf.sample "$$tmp/report.pdf" && \
 	pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$$tmp/report.pdf" docs/report-page1 && \
 	echo "wrote docs/report-page1.png"
+	$(MAKE) pwa
+	$(BIN)/python pwa/scripts/screenshots.py
 
 clean: ## Remove the virtualenv, builds and caches (keeps ./var data)
 	rm -rf $(VENV) pwa/dist pwa/node_modules pwa/dev-dist .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
+
+from litestar.exceptions import TooManyRequestsException
 
 
 class SlidingWindowLimiter:
@@ -108,3 +111,24 @@ class LoginThrottle:
         self.pair.reset(attempt.pair)
         self.username.take_back(attempt.username, attempt.at)
         self.address.take_back(attempt.address, attempt.at)
+
+
+def address_limiter(state: Any, name: str, limit: int, window: float) -> SlidingWindowLimiter:
+    """The app's limiter called ``name`` (made on first use, kept in the app's state)."""
+    if name not in state:
+        state[name] = SlidingWindowLimiter(limit, window)
+    limiter: SlidingWindowLimiter = state[name]
+    return limiter
+
+
+def spend(limiter: SlidingWindowLimiter, key: str, refusal: str) -> None:
+    """Count one call of ``key``, or refuse it with 429 and ``Retry-After`` when over the limit.
+
+    ``refusal`` says what was refused; the wait is added to it.
+    """
+    wait = limiter.retry_after(key)
+    if wait:
+        raise TooManyRequestsException(
+            detail=f"{refusal}; try again in {wait} s", headers={"Retry-After": str(wait)}
+        )
+    limiter.hit(key)

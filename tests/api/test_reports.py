@@ -529,3 +529,11 @@ async def test_the_report_is_mailed_to_the_customer_with_the_pdf_attached(
 
     resent = await client.post(f"/api/reports/{report['id']}/email", json={}, headers=job.desk)
     assert resent.status_code == 200, resent.text
+
+
+async def test_public_verification_is_limited_per_address(client: httpx.AsyncClient) -> None:
+    answers = [await client.post("/api/reports/verify", content=b"not a pdf") for _ in range(31)]
+    assert {a.status_code for a in answers[:30]} == {200}
+    assert answers[30].status_code == 429
+    assert "too many verifications" in answers[30].json()["detail"]
+    assert int(answers[30].headers["retry-after"]) > 0

@@ -278,3 +278,32 @@ async def test_a_new_device_receives_resolved_conflicts_as_a_synced_one_holds_th
     fresh = device("wang")
     await fresh.pull()
     assert fresh.server == phone.server
+
+
+async def test_a_repair_receipt_reaches_the_office_whole(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate(
+        "receipt.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        item_description="控制主板",
+        serial="CB-1",
+        fault="无显示",
+        accessories="电源线一根",
+        promised_at="2026-12-03T10:00:00+08:00",
+    )
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied"
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    (receipt,) = detail["receipts"]
+    assert (receipt["fault"], receipt["accessories"]) == ("无显示", "电源线一根")
+    assert receipt["promised_at"].startswith("2026-12-03T02:00:00")
+    assert receipt["number"]

@@ -15,7 +15,7 @@ from api.db import Database
 from api.domain.intake import services
 from api.domain.intake.schemas import FormToken, PublicFaultIn, PublicFaultOut
 from api.guards import PUBLIC
-from api.ratelimit import SlidingWindowLimiter
+from api.ratelimit import address_limiter, spend
 from api.settings import Settings
 
 PAGE = (Path(__file__).parent / "report.html").read_text(encoding="utf-8")
@@ -23,14 +23,6 @@ PAGE = (Path(__file__).parent / "report.html").read_text(encoding="utf-8")
 AnyRequest = Request[Any, Any, Any]
 REPORTS_PER_ADDRESS = 5
 """Reports one address may send per hour (each app process counts on its own)."""
-
-
-def _limiter(request: AnyRequest) -> SlidingWindowLimiter:
-    state = request.app.state
-    if "fault_limiter" not in state:
-        state["fault_limiter"] = SlidingWindowLimiter(REPORTS_PER_ADDRESS, 3600)
-    limiter: SlidingWindowLimiter = state["fault_limiter"]
-    return limiter
 
 
 class IntakeController(Controller):
@@ -64,17 +56,13 @@ class IntakeController(Controller):
         now: datetime,
         settings: Settings,
     ) -> PublicFaultOut:
-        address = request.client.host if request.client else "?"
-        limiter = _limiter(request)
-        wait = limiter.retry_after(address)
-        if wait:
-            raise TooManyRequestsException(
-                detail=f"too many reports from this address; try again in {wait} s, "
-                f"or call {settings.company.phone}",
-                headers={"Retry-After": str(wait)},
-            )
         services.check_token(request.app.state["secret_key"], data.token)
-        limiter.hit(address)
+        limiter = address_limiter(request.app.state, "fault_reports", REPORTS_PER_ADDRESS, 3600)
+        spend(
+            limiter,
+            request.client.host if request.client else "?",
+            f"too many reports from this address (or call {settings.company.phone})",
+        )
         async with db.write() as session:
             job = await services.report(session, data, now=now, cal=settings.calendar.calendar)
             number = job.number

@@ -212,8 +212,11 @@ class ReceiptOut(Out):
     number: str
     item_description: str
     serial: str
+    fault: str
+    accessories: str
     status: str
     taken_at: datetime
+    promised_at: datetime | None
     returned_at: datetime | None
 
 

@@ -651,8 +651,11 @@ async def detail(
                 number=r.number,
                 item_description=r.item_description,
                 serial=r.serial,
+                fault=r.fault,
+                accessories=r.accessories,
                 status=r.status.value,
                 taken_at=r.taken_at,
+                promised_at=r.promised_at,
                 returned_at=r.returned_at,
             )
             for r in await session.scalars(

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import select
 
@@ -30,12 +30,15 @@ from api.domain.reports.services import RenderFailed, Reports
 from api.guards import EVERYONE, OFFICE, PUBLIC, allow
 from api.http import Conflict, DomainError, not_found
 from api.models import Report, ReportLink, ReportStatus, Role
+from api.ratelimit import address_limiter, spend
 from api.security import Principal
 from api.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
 MAX_PDF_BYTES = 20 * 1024 * 1024
 """Largest PDF accepted for verification."""
+VERIFY_PER_ADDRESS = 30
+"""Verifications one address may ask for in 10 minutes (each app process counts alone)."""
 
 
 def reports_of(state: State) -> Reports:
@@ -203,11 +206,18 @@ class ReportController(Controller):
         "/reports/verify",
         opt=PUBLIC,
         operation_id="verifyReport",
+        raises=[TooManyRequestsException],
         summary="Upload a PDF (the raw bytes): is it a valid, unchanged report of ours, and which",
         status_code=200,
         request_max_body_size=MAX_PDF_BYTES,
     )
     async def verify(self, request: AnyRequest, db: Database) -> VerifyOut:
+        limiter = address_limiter(request.app.state, "verifications", VERIFY_PER_ADDRESS, 600)
+        spend(
+            limiter,
+            request.client.host if request.client else "?",
+            "too many verifications from this address",
+        )
         data = await request.body()
         if not data:
             raise DomainError("send the PDF file as the request body")
