@@ -131,3 +131,24 @@ def fresh_pg_database() -> Iterator[str]:
         yield PG_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def upload(
+    client: httpx.AsyncClient, headers: dict[str, str], data: bytes
+) -> dict[str, object]:
+    """Upload ``data`` (at most one chunk) as a photo and complete it; the stored blob's answer."""
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    started = await client.post(
+        "/api/uploads", json={"sha256": digest, "size": len(data)}, headers=headers
+    )
+    assert started.status_code == 200, started.text
+    state = started.json()
+    sent = await client.put(
+        f"/api/uploads/{state['id']}", params={"offset": 0}, content=data, headers=headers
+    )
+    assert sent.status_code == 200, sent.text
+    done = await client.post(f"/api/uploads/{state['id']}/complete", headers=headers)
+    assert done.status_code == 200, done.text
+    return dict(done.json())

@@ -33,7 +33,7 @@ from api.models import Part, ReportLink, utcnow
 from api.settings import ReportSettings, Settings, SmtpSettings
 from pdf.canonical import ContentInput, content_from_replica, content_sha256
 from sync.client import SyncClient
-from tests.helpers import FIELDSYNC, PASSWORD, World, free_port, login, server_env
+from tests.helpers import FIELDSYNC, PASSWORD, World, free_port, login, server_env, upload
 
 # ---- a real SMTP server on the loopback ------------------------------------------------------
 
@@ -103,21 +103,6 @@ def jpeg(colour: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (800, 600), colour).save(out, "JPEG")
     return out.getvalue()
-
-
-async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes) -> dict[str, Any]:
-    digest = hashlib.sha256(data).hexdigest()
-    state = (
-        await client.post(
-            "/api/uploads", json={"sha256": digest, "size": len(data)}, headers=headers
-        )
-    ).json()
-    await client.put(
-        f"/api/uploads/{state['id']}", params={"offset": 0}, content=data, headers=headers
-    )
-    done = await client.post(f"/api/uploads/{state['id']}/complete", headers=headers)
-    assert done.status_code == 200, done.text
-    return dict(done.json())
 
 
 @dataclass

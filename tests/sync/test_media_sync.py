@@ -11,7 +11,7 @@ import httpx
 from PIL import Image
 
 from sync.client import SyncClient
-from tests.helpers import World, login
+from tests.helpers import World, login, upload
 from tests.sync.conftest import Register, signature
 
 CHUNK = 1024 * 1024
@@ -21,21 +21,6 @@ def photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (10, 120, 200)).save(out, "JPEG")
     return out.getvalue()
-
-
-async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes) -> dict:
-    digest = hashlib.sha256(data).hexdigest()
-    state = (
-        await client.post(
-            "/api/uploads", json={"sha256": digest, "size": len(data)}, headers=headers
-        )
-    ).json()
-    await client.put(
-        f"/api/uploads/{state['id']}", params={"offset": 0}, content=data, headers=headers
-    )
-    done = await client.post(f"/api/uploads/{state['id']}/complete", headers=headers)
-    assert done.status_code == 200, done.text
-    return dict(done.json())
 
 
 async def test_a_photo_record_may_come_before_its_bytes(
