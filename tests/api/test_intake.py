@@ -86,6 +86,9 @@ async def test_robots_and_floods_get_a_reason(
     quick = await client.post("/api/public/fault-reports", json={**REPORT, "token": fresh})
     assert quick.status_code == 400
     assert "that was quick" in quick.json()["detail"]
+    for odd in ("¹²³.AAAA", "", ".", "12.34.56"):
+        refused = await client.post("/api/public/fault-reports", json={**REPORT, "token": odd})
+        assert refused.status_code == 400, odd
     forged = f"{int(time.time()) - 60}.AAAAAAAAAAAAAAAAAAAAAA"
     refused = await client.post("/api/public/fault-reports", json={**REPORT, "token": forged})
     assert refused.status_code == 400

@@ -44,7 +44,10 @@ def form_token(secret: str, *, now: float | None = None) -> str:
 def check_token(secret: str, token: str, *, now: float | None = None) -> None:
     """Refuse a form token that is forged, too fresh or too old (400 with the reason)."""
     issued, _, _ = token.partition(".")
-    if not issued.isdigit() or not hmac.compare_digest(form_token(secret, now=int(issued)), token):
+    # isdigit() alone takes "¹" and other digits int() refuses.
+    if not (issued.isascii() and issued.isdigit()) or not hmac.compare_digest(
+        form_token(secret, now=int(issued)), token
+    ):
         raise DomainError("the form has expired; reload the page and send it again")
     age = (time.time() if now is None else now) - int(issued)
     if age < MIN_SECONDS:
