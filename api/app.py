@@ -43,6 +43,7 @@ from api.domain.reports.auto import watch as watch_signatures
 from api.domain.reports.controllers import ReportController
 from api.domain.reports.public import CustomerReportController
 from api.domain.reports.services import Reports
+from api.domain.settlement.controllers import ReconciliationController, SettlementController
 from api.domain.sync.controllers import (
     ConflictController,
     FieldHistoryController,
@@ -132,6 +133,8 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         report_page,
         ComplaintController,
         FiguresController,
+        SettlementController,
+        ReconciliationController,
     ]
     handlers += web_handlers()
     return handlers

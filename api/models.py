@@ -859,3 +859,52 @@ class ReportLink(Base):
     revoked_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     last_used_at: Mapped[datetime | None]
+
+
+# ---- settlement (结算) -----------------------------------------------------------------------
+
+
+class Settlement(Audited, Base):
+    """A job's settlement header: the office's labour hours, and what settling froze.
+
+    A table of its own rather than columns on ``jobs``: jobs travel to the engineers' phones
+    in the change feed, and what the customer is charged is none of the phone's business.
+    """
+
+    __tablename__ = "settlements"
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    labour_hours: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    """Set by the office; None means the default from the on-site time (docs/settlement.md)."""
+    frozen_at: Mapped[datetime | None]
+    """When settling froze the lines; the columns below are set then."""
+    labour_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    callout_fee: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    in_warranty: Mapped[bool | None] = mapped_column(Boolean)
+    warranty_end: Mapped[date | None] = mapped_column(Date)
+    visit_date: Mapped[date | None] = mapped_column(Date)
+
+
+class SettlementLine(Audited, Base):
+    """One settlement line of a job: before settling, a supervisor's reclassification of the
+    line named by ``key``; once settled, every line as it was frozen.
+
+    The part line itself is never changed: its billing is part of what the customer signed.
+    """
+
+    __tablename__ = "settlement_lines"
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """The part line id, or ``labour`` or ``callout``."""
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal(0))
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    billing: Mapped[Billing] = mapped_column(_enum(Billing))
+    original_billing: Mapped[Billing] = mapped_column(_enum(Billing))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    """Why a supervisor changed the billing ("" when nobody did)."""
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime | None]

@@ -10,6 +10,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 
@@ -120,6 +121,32 @@ class SmtpSettings:
     """Seconds before a mail attempt gives up."""
 
 
+def _env_money(name: str, default: str) -> Decimal:
+    raw = _env(name, default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    # Range before places: rounding a huge value would exceed Decimal's precision.
+    if (
+        not value.is_finite()
+        or not 0 <= value <= Decimal("99999999.99")
+        or value != round(value, 2)
+    ):
+        raise ValueError(f"FIELDSYNC_{name} must be an amount like 180.00, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class SettlementSettings:
+    """Rates of the settlement (结算, docs/settlement.md)."""
+
+    labour_rate: Decimal = Decimal("180.00")
+    """Price of one hour of labour."""
+    callout_fee: Decimal = Decimal("150.00")
+    """Fee of one visit (上门费)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of one Fieldsync process."""
@@ -145,6 +172,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    settlement: SettlementSettings = field(default_factory=SettlementSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -248,5 +276,9 @@ def load_settings() -> Settings:
             password=_env("SMTP_PASSWORD", ""),
             sender=_env("SMTP_FROM", ""),
             timeout=_env_int("SMTP_TIMEOUT", SmtpSettings.timeout),
+        ),
+        settlement=SettlementSettings(
+            labour_rate=_env_money("LABOUR_RATE", "180.00"),
+            callout_fee=_env_money("CALLOUT_FEE", "150.00"),
         ),
     )

@@ -322,8 +322,9 @@ async def test_the_months_figures_count_the_work_and_export_to_excel(
     assert rows[1][0] == "Wang"
     assert rows[-1][0] == "Total 合计"
     assert rows[-1][2] == 2
-    bad = await client.get("/api/figures/2026-13", headers=boss)
-    assert bad.status_code == 400
+    for bad_month in ("2026-13", "9999-12", "0001-01"):
+        bad = await client.get(f"/api/figures/{bad_month}", headers=boss)
+        assert bad.status_code == 400, bad_month
     assert (
         await client.get(f"/api/figures/{month}", headers=await login(client, "wang"))
     ).status_code == 403

@@ -283,8 +283,15 @@ class JobController(Controller):
     async def settle(
         self, job_id: uuid.UUID, db: Database, me: Principal, now: datetime, settings: Settings
     ) -> JobDetail:
-        async def change(_: AsyncSession, job: Job) -> None:
-            services.settle(job, me=me, now=now, cal=settings.calendar.calendar)
+        async def change(session: AsyncSession, job: Job) -> None:
+            await services.settle(
+                session,
+                job,
+                me=me,
+                now=now,
+                cal=settings.calendar.calendar,
+                rates=settings.settlement,
+            )
 
         return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 

@@ -27,6 +27,7 @@ from api.domain.jobs.schemas import (
     TripEventOut,
     VisitOut,
 )
+from api.domain.settlement.services import freeze as freeze_settlement
 from api.http import Conflict, DomainError, apply_patch, not_found, patch_fields
 from api.models import (
     Asset,
@@ -50,6 +51,7 @@ from api.models import (
 )
 from api.numbers import next_number
 from api.security import Principal
+from api.settings import SettlementSettings
 from sync.rules import sla
 from sync.rules.lifecycle import JobStatus, actor_for_role, check_transition
 from sync.rules.warranty import warranty_status
@@ -289,13 +291,23 @@ def review(job: Job, *, approve: bool, note: str, me: Principal, now: datetime) 
     job.review_note = note
 
 
-def settle(job: Job, *, me: Principal, now: datetime, cal: sla.WorkCalendar) -> None:
-    """Settle a reviewed job (结算); the call-back clock starts."""
+async def settle(
+    session: AsyncSession,
+    job: Job,
+    *,
+    me: Principal,
+    now: datetime,
+    cal: sla.WorkCalendar,
+    rates: SettlementSettings,
+) -> None:
+    """Settle a reviewed job (结算): its settlement lines are frozen in the same transaction
+    and the call-back clock starts."""
     if job.status != JobStatus.REVIEWED:
         raise Conflict(f"only a reviewed job can be settled; this one is {job.status}")
     move(job, JobStatus.SETTLED, me)
     job.settled_at = now
     start_callback_clock(job, cal)
+    await freeze_settlement(session, job, rates=rates, tz=cal.tz, now=now)
 
 
 def follow_up(

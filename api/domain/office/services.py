@@ -324,6 +324,9 @@ def month_bounds(month: str, tz: str) -> tuple[datetime, datetime]:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
         raise DomainError(f"month must be YYYY-MM, not {month!r}", status_code=400) from None
+    if not 2000 <= first.year <= 2999:
+        # Years 1 and 9999 would overflow in the time-zone arithmetic below.
+        raise DomainError(f"month {month} is outside the years 2000 to 2999", status_code=400)
     after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     zone = ZoneInfo(tz)
 
