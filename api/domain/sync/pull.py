@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.audit import entity_id, row_data
+from api.audit import entity_id, plain, row_data
 from api.feed import ENTITY_CLASSES
 from api.models import (
     Asset,
@@ -99,6 +99,28 @@ class Page:
                     wire.Item(entity=key[0], id=key[1], op="upsert", data=row_data(obj), seq=seq)
                 )
 
+    async def add_rows(
+        self, session: AsyncSession, cls: type[Base], *where: ColumnElement[bool]
+    ) -> list[dict[str, Any]]:
+        """Add the rows of ``cls`` matching ``where``, read without building ORM objects (a
+        priming page holds thousands); returns their data. Same items as :meth:`add`."""
+        columns = _columns(cls)
+        rows = await session.execute(select(*(c for _, c in columns.fields)).where(*where))
+        entity = cls.__tablename__
+        added = []
+        for row in rows:
+            data = {
+                key: value if type(value) in _AS_IS else plain(value)
+                for (key, _), value in zip(columns.fields, row, strict=True)
+            }
+            ident = ":".join(str(row[i]) for i in columns.pk)
+            key = (entity, ident)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.items.append(wire.Item(entity=entity, id=ident, op="upsert", data=data))
+                added.append(data)
+        return added
+
     def delete(self, entity: str, ident: str, seq: int) -> None:
         key = (entity, ident)
         if key not in self._seen:
@@ -106,16 +128,40 @@ class Page:
             self.items.append(wire.Item(entity=entity, id=ident, op="delete", seq=seq))
 
 
+class _Columns:
+    """The columns of a synced table as the feed sends them (``row_data``'s keys)."""
+
+    def __init__(self, cls: type[Base]) -> None:
+        exclude = cls.__audit_exclude__
+        self.fields = [
+            (prop.key, prop.columns[0])
+            for prop in cls.__mapper__.column_attrs
+            if prop.key not in exclude
+        ]
+        keys = [c.key for c in cls.__mapper__.primary_key]
+        self.pk = [i for key in keys for i, (_, c) in enumerate(self.fields) if c.key == key]
+
+
+_COLUMNS: dict[type[Base], _Columns] = {}
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+"""Column values sent as they are (the rest go through ``plain``)."""
+
+
+def _columns(cls: type[Base]) -> _Columns:
+    if cls not in _COLUMNS:
+        _COLUMNS[cls] = _Columns(cls)
+    return _COLUMNS[cls]
+
+
 async def _customer_graph(session: AsyncSession, page: Page, customer_ids: set[uuid.UUID]) -> None:
     if not customer_ids:
         return
     ids = list(customer_ids)
-    page.add(await session.scalars(select(Customer).where(Customer.id.in_(ids))))
-    page.add(await session.scalars(select(Contact).where(Contact.customer_id.in_(ids))))
-    page.add(await session.scalars(select(Site).where(Site.customer_id.in_(ids))))
-    assets = list(await session.scalars(select(Asset).where(Asset.customer_id.in_(ids))))
-    page.add(assets)
-    await _visits(session, page, [a.id for a in assets])
+    await page.add_rows(session, Customer, Customer.id.in_(ids))
+    await page.add_rows(session, Contact, Contact.customer_id.in_(ids))
+    await page.add_rows(session, Site, Site.customer_id.in_(ids))
+    assets = await page.add_rows(session, Asset, Asset.customer_id.in_(ids))
+    await _visits(session, page, [uuid.UUID(a["id"]) for a in assets])
 
 
 async def _visits(session: AsyncSession, page: Page, asset_ids: list[uuid.UUID]) -> None:
@@ -185,24 +231,18 @@ async def _bundles(
     if not job_ids:
         return
     ids = list(job_ids)
-    jobs = list(await session.scalars(select(Job).where(Job.id.in_(ids))))
-    page.add(jobs)
+    jobs = await page.add_rows(session, Job, Job.id.in_(ids))
     for cls in JOB_CHILDREN:
-        page.add(await session.scalars(select(cls).where(cls.job_id.in_(ids))))  # type: ignore[attr-defined]
+        await page.add_rows(session, cls, cls.job_id.in_(ids))  # type: ignore[attr-defined]
     # Resolved conflicts too: a device that followed the feed holds them with their outcome.
-    page.add(await session.scalars(select(SyncConflict).where(SyncConflict.job_id.in_(ids))))
+    await page.add_rows(session, SyncConflict, SyncConflict.job_id.in_(ids))
     if files:
-        await _customer_graph(session, page, {j.customer_id for j in jobs})
+        await _customer_graph(session, page, {uuid.UUID(j["customer_id"]) for j in jobs})
 
 
-async def _van_levels(session: AsyncSession, engineer_id: uuid.UUID) -> list[StockLevel]:
-    return list(
-        await session.scalars(
-            select(StockLevel)
-            .join(StockLocation, StockLocation.id == StockLevel.location_id)
-            .where(StockLocation.engineer_id == engineer_id)
-        )
-    )
+async def _van_levels(session: AsyncSession, page: Page, engineer_id: uuid.UUID) -> None:
+    vans = select(StockLocation.id).where(StockLocation.engineer_id == engineer_id)
+    await page.add_rows(session, StockLevel, StockLevel.location_id.in_(vans))
 
 
 async def feed_head(session: AsyncSession) -> int:
@@ -268,15 +308,16 @@ async def _prime(
             return Cursor(phase="prime", seq=cursor.seq, step="customers", after=taken[-1])
         return Cursor(phase="prime", seq=cursor.seq, step="parts")
     if cursor.step == "parts":
-        query = select(Part).order_by(Part.id).limit(limit)
+        query = select(Part.id).order_by(Part.id).limit(limit)
         if cursor.after is not None:
             query = query.where(Part.id > cursor.after)
-        parts = list(await session.scalars(query))
-        page.add(parts)
-        if len(parts) == limit:
-            return Cursor(phase="prime", seq=cursor.seq, step="parts", after=parts[-1].id)
+        part_ids = list(await session.scalars(query))
+        if part_ids:
+            await page.add_rows(session, Part, Part.id.in_(part_ids))
+        if len(part_ids) == limit:
+            return Cursor(phase="prime", seq=cursor.seq, step="parts", after=part_ids[-1])
         return Cursor(phase="prime", seq=cursor.seq, step="stock")
-    page.add(await _van_levels(session, scope.engineer_id))
+    await _van_levels(session, page, scope.engineer_id)
     return Cursor(phase="feed", seq=cursor.seq)
 
 
