@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test files run on this many processes (each file stays on one, with its module fixtures).
+PYTEST_WORKERS ?= 2
 # Debian packages: Chromium for browser tests, a CJK font and HarfBuzz subsetting for reports,
 # poppler for checking PDFs, Pango for WeasyPrint.
 DEB_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 poppler-utils libpango-1.0-0 libpangoft2-1.0-0
@@ -35,7 +37,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Fieldsync with its test and dev tools
 
-pwa: ## Build the engineer app into pwa/dist (npm ci when the lockfile changed)
+pwa: ## Build the engineer app (pwa/dist) and the office console (pwa/dist/office); npm ci when the lockfile changed
 	@if [ -f pwa/package.json ]; then \
 		cd pwa && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
 		&& npm run build; \
@@ -49,7 +51,7 @@ run: install pwa ## Migrate, load demo data on first run, and serve on http://12
 
 test: system-deps install pwa ## Install what the tests need and run the whole suite
 	@if [ -f pwa/package.json ]; then cd pwa && npm test; fi
-	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy --strict (and vue-tsc once pwa/ has one)
 	$(BIN)/ruff check api sync pdf tests bench
@@ -67,13 +69,14 @@ format: install ## Apply ruff's fixes and formatting
 bench: install ## Run every benchmark in bench/ and print its figures
 	@for b in bench/*_bench.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-docs: install ## Render the documentation images under docs/ (a demo report's page 1, app screenshots)
+docs: install ## Render the documentation images under docs/ (a demo report's page 1, app and console screenshots)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/python -m pdf.sample "$$tmp/report.pdf" && \
 	pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$$tmp/report.pdf" docs/report-page1 && \
 	echo "wrote docs/report-page1.png"
 	$(MAKE) pwa
 	$(BIN)/python pwa/scripts/screenshots.py
+	$(BIN)/python pwa/scripts/office_screenshots.py
 
 clean: ## Remove the virtualenv, builds and caches (keeps ./var data)
 	rm -rf $(VENV) pwa/dist pwa/node_modules pwa/dev-dist .pytest_cache .mypy_cache .ruff_cache

@@ -2,8 +2,26 @@ import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
 import { VitePWA } from 'vite-plugin-pwa'
 
-// The engineer app is served by the Litestar app at /app/ (api/web.py).
-export default defineConfig({
+// Two pages from one source tree, built in two passes (`npm run build`):
+// - the engineer app (index.html → dist/, served at /app/ by api/web.py), offline, with a
+//   service worker;
+// - the office console (`--mode office`: office.html → dist/office/, served at /office/),
+//   online only, no service worker. Its own pass keeps its base (/office/), its chunks and
+//   Element Plus/ECharts out of the app's graph, its precache and its initial bundle.
+const office = defineConfig({
+  base: '/office/',
+  publicDir: false,
+  plugins: [vue()],
+  build: {
+    target: 'es2020',
+    outDir: 'dist/office',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: { input: 'office.html' },
+  },
+})
+
+const app = defineConfig({
   base: '/app/',
   plugins: [
     vue(),
@@ -33,6 +51,8 @@ export default defineConfig({
       },
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
+        // The office console is online only: never precache it on the engineers' phones.
+        globIgnores: ['office/**'],
       },
     }),
   ],
@@ -42,3 +62,5 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
   },
 })
+
+export default defineConfig(({ mode }) => (mode === 'office' ? office : app))

@@ -50,8 +50,9 @@ def test_public_routes_are_only_the_ones_meant_to_be(app: Litestar) -> None:
     public = {p for m, p, roles in http_routes(app) if roles == PUBLIC_MARK}
     # /r/…: a customer's report link and the QR code's check page; anyone may verify a PDF.
     # /report and /api/public/…: the customers' fault-report form (报修).
+    # /app… and /office…: the engineer app's and the office console's static files (login inside).
     allowed = re.compile(
-        r"^(/health|/api/auth/(login|refresh)|/schema.*|/app.*|/r/.*|/api/reports/verify"
+        r"^(/health|/api/auth/(login|refresh)|/schema.*|/app.*|/office.*|/r/.*|/api/reports/verify"
         r"|/report|/api/public/.*)$"
     )
     assert {p for p in public if not allowed.match(p)} == set()

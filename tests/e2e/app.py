@@ -20,16 +20,33 @@ def jpeg(width: int, height: int, color: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
-def open_app(browser: Any, base: str, **options: Any) -> tuple[Any, Any]:
-    """A new phone (browser context) with the app open; returns (context, page)."""
-    context = browser.new_context(viewport=PHONE, locale="en-US", **options)
+def open_page(context: Any, url: str) -> Any:
+    """A new page of ``context`` at ``url``, collecting its errors in ``page.page_errors``."""
     page = context.new_page()
     OPEN_PAGES.append(page)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{base}/app/")
-    page.page_errors = errors  # type: ignore[attr-defined]
-    return context, page
+    page.goto(url)
+    page.page_errors = errors
+    return page
+
+
+def open_app(browser: Any, base: str, **options: Any) -> tuple[Any, Any]:
+    """A new phone (browser context) with the app open; returns (context, page)."""
+    context = browser.new_context(viewport=PHONE, locale="en-US", **options)
+    return context, open_page(context, f"{base}/app/")
+
+
+def offline_phones(browser: Any, base: str, username: str, number: str) -> list[tuple[Any, Any]]:
+    """Two phones of ``username`` that received job ``number``, now offline on its page."""
+    phones = [open_app(browser, base) for _ in range(2)]
+    for context, page in phones:
+        log_in(page, username)
+        page.click("text=All jobs")
+        page.wait_for_selector(f"[data-testid=job-{number}]", timeout=30_000)
+        context.set_offline(True)
+        open_job(page, number)
+    return phones
 
 
 def log_in(page: Any, username: str) -> None:
@@ -89,3 +106,15 @@ def draw_signature(page: Any, pad: str) -> None:
 
 def text_of(page: Any, testid: str) -> str:
     return str(page.locator(f"[data-testid={testid}]").inner_text()).strip()
+
+
+PUSHED = """() => document.querySelector('[data-testid=pending-count] .van-cell__value')
+  .textContent.trim() === '0'"""
+
+
+def sync_now(context: Any, page: Any) -> None:
+    """Back online, "sync now" on the sync tab, and wait until the outbox is empty."""
+    context.set_offline(False)
+    page.click("[data-testid=sync-tab]")
+    page.click("[data-testid=sync-now]")
+    page.wait_for_function(PUSHED, timeout=60_000)

@@ -49,7 +49,7 @@ def require(reason: str) -> None:
 
 
 def _newest_source() -> float:
-    files = [PWA / "index.html", PWA / "vite.config.ts", PWA / "package.json"]
+    files = [PWA / n for n in ("index.html", "office.html", "vite.config.ts", "package.json")]
     files += [p for d in ("src", "public") for p in (PWA / d).rglob("*") if p.is_file()]
     return max(p.stat().st_mtime for p in files if p.exists())
 
@@ -60,7 +60,9 @@ def pwa_dist() -> Path:
     if not (PWA / "package.json").is_file():
         require("pwa/package.json is missing")
     index = DIST / "index.html"
-    if index.is_file() and index.stat().st_mtime >= _newest_source():
+    built = [index, DIST / "office" / "office.html"]
+    fresh = all(f.is_file() for f in built) and min(f.stat().st_mtime for f in built)
+    if fresh and fresh >= _newest_source():
         return DIST
     npm = shutil.which("npm")
     if npm is None:
@@ -72,7 +74,7 @@ def pwa_dist() -> Path:
         [npm, "run", "build"], cwd=PWA, capture_output=True, text=True, timeout=600
     )
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
-    assert index.is_file()
+    assert all(f.is_file() for f in built)
     return DIST
 
 

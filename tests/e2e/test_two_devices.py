@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.app import add_part, back_to_job, log_in, open_app, open_job, text_of
+from tests.e2e.app import add_part, back_to_job, offline_phones, sync_now, text_of
 from tests.e2e.conftest import Office, Server
-
-DRAINED = """() => document.querySelector('[data-testid=pending-count] .van-cell__value')
-  .textContent.trim() === '0'"""
 
 
 def _record(page: Any, job_id: str, values: dict[str, str]) -> None:
@@ -21,13 +18,6 @@ def _record(page: Any, job_id: str, values: dict[str, str]) -> None:
     back_to_job(page, job_id)
 
 
-def _sync(context: Any, page: Any) -> None:
-    context.set_offline(False)
-    page.click("[data-testid=sync-tab]")
-    page.click("[data-testid=sync-now]")
-    page.wait_for_function(DRAINED, timeout=60_000)
-
-
 def test_two_devices_merge_fields_keep_both_parts_and_raise_a_visible_conflict(
     browser: Any, server: Server
 ) -> None:
@@ -35,13 +25,7 @@ def test_two_devices_merge_fields_keep_both_parts_and_raise_a_visible_conflict(
     job = office.new_job("engineer2", "冷却塔风机振动")
     part_a, part_b = (p["code"] for p in office.parts(4)[2:4])
 
-    phones = [open_app(browser, server.base) for _ in range(2)]
-    for context, page in phones:
-        log_in(page, "engineer2")
-        page.click("text=All jobs")
-        page.wait_for_selector(f"[data-testid=job-{job['number']}]", timeout=30_000)
-        context.set_offline(True)
-        open_job(page, job["number"])
+    phones = offline_phones(browser, server.base, "engineer2", job["number"])
     (ctx_a, page_a), (ctx_b, page_b) = phones
 
     _record(page_a, job["id"], {"diagnosis": "A: bearing worn"})
@@ -56,8 +40,8 @@ def test_two_devices_merge_fields_keep_both_parts_and_raise_a_visible_conflict(
     add_part(page_b, part_b)
     back_to_job(page_b, job["id"])
 
-    _sync(ctx_a, page_a)
-    _sync(ctx_b, page_b)
+    sync_now(ctx_a, page_a)
+    sync_now(ctx_b, page_b)
 
     detail = office.detail(job["id"])
     # A's diagnosis arrived first; B's other-device edit of it is kept as a conflict, not lost.

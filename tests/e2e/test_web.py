@@ -59,3 +59,51 @@ def test_without_a_build_app_answers_503_saying_run_make_pwa(
         assert response.status_code == 503
         assert "make pwa" in response.text
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_office_console_files_shell_fallback_and_cache_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = _dist(tmp_path)
+    office = dist / "office"
+    (office / "assets").mkdir(parents=True)
+    (office / "office.html").write_text("<!doctype html><title>console</title>")
+    (office / "assets" / "office-abc123.js").write_text("console.log(2)")
+    monkeypatch.setattr(api.web, "PWA_DIST", dist)
+    with create_test_client(route_handlers=web_handlers()) as client:
+        root = client.get("/office", follow_redirects=False)
+        assert root.status_code == 308
+        assert root.headers["location"] == "/office/"
+        for path in (
+            "/office/",
+            "/office/board",
+            "/office/review/0191f0a2-7c55-7e10-9b1a-2f4c6d8e0a13",
+        ):
+            shell = client.get(path)
+            assert shell.status_code == 200, path
+            assert "console" in shell.text
+            assert shell.headers["cache-control"] == "no-cache"
+        asset = client.get("/office/assets/office-abc123.js")
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert asset.headers["content-type"].startswith("text/javascript")
+        assert "service-worker-allowed" not in asset.headers
+        assert client.get("/office/assets/office-old999.js").status_code == 404
+        assert client.get("/office/../index.html").status_code == 404
+        assert client.get("/office/%2e%2e/secret.txt").status_code == 404
+        # The engineer app's shell is not the console's, nor are its files under /app/.
+        assert "shell" in client.get("/app/board").text
+        assert client.get("/app/office/office.html").status_code == 404
+        assert client.get("/app/office/assets/office-abc123.js").status_code == 404
+
+
+def test_without_a_console_build_office_answers_503_saying_run_make_pwa(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api.web, "PWA_DIST", _dist(tmp_path))
+    with create_test_client(route_handlers=web_handlers()) as client:
+        response = client.get("/office/board")
+        assert response.status_code == 503
+        assert "office console" in response.text
+        assert "make pwa" in response.text
+        assert response.headers["cache-control"] == "no-store"
+        assert client.get("/app/").status_code == 200

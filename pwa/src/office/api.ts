@@ -1,0 +1,168 @@
+// The office's REST client: tokens in sessionStorage (a tab's session ends with the tab), the
+// Authorization header on every call, one refresh on 401 (POST /api/auth/refresh).
+import { reactive } from 'vue'
+import { isOfficeRole } from './menus'
+
+export interface User {
+  id: string
+  username: string
+  display_name: string
+  role: string
+}
+
+interface Tokens {
+  access_token: string
+  refresh_token: string
+  device_id: string
+  user: User
+}
+
+const KEY = 'fieldsync-office-session'
+
+export class ApiError extends Error {
+  constructor(public status: number, public detail: string) {
+    super(detail)
+  }
+}
+
+/** Refused because the account is not an office account (engineers use the app). */
+export class NotOffice extends Error {}
+
+function load(): Tokens | null {
+  try {
+    const raw = sessionStorage.getItem(KEY)
+    return raw ? (JSON.parse(raw) as Tokens) : null
+  } catch {
+    return null
+  }
+}
+
+export const session = reactive<{ tokens: Tokens | null }>({ tokens: load() })
+
+function save(tokens: Tokens | null): void {
+  session.tokens = tokens
+  if (tokens) sessionStorage.setItem(KEY, JSON.stringify(tokens))
+  else sessionStorage.removeItem(KEY)
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  let detail = `${response.status} ${response.statusText}`
+  try {
+    const body = (await response.json()) as { detail?: unknown }
+    if (typeof body.detail === 'string') detail = body.detail
+  } catch {
+    // not JSON
+  }
+  return new ApiError(response.status, detail)
+}
+
+export async function login(username: string, password: string): Promise<User> {
+  const device_id = load()?.device_id ?? crypto.randomUUID()
+  const response = await fetch('/api/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password, device_id, device_name: 'Office console' }),
+  })
+  if (!response.ok) throw await errorOf(response)
+  const tokens = (await response.json()) as Tokens
+  if (!isOfficeRole(tokens.user.role)) {
+    // Sign the engineer's new device out again: the console is not theirs.
+    await fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${tokens.access_token}` } })
+    throw new NotOffice(tokens.user.role)
+  }
+  save(tokens)
+  return tokens.user
+}
+
+export async function logout(): Promise<void> {
+  const tokens = session.tokens
+  save(null)
+  if (tokens) {
+    await fetch('/api/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${tokens.access_token}` } })
+      .catch(() => undefined)
+  }
+}
+
+let refreshing: Promise<boolean> | null = null
+
+async function refresh(): Promise<boolean> {
+  const tokens = session.tokens
+  if (!tokens) return false
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch('/api/auth/refresh', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: tokens.refresh_token, device_id: tokens.device_id }),
+      })
+      if (!response.ok) {
+        save(null)
+        return false
+      }
+      save({ ...tokens, ...((await response.json()) as Tokens) })
+      return true
+    } finally {
+      refreshing = null
+    }
+  })()
+  return refreshing
+}
+
+/** fetch with the access token; a 401 refreshes once and retries; a failed refresh logs out. */
+export async function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const go = () => {
+    const headers = new Headers(init.headers)
+    if (session.tokens) headers.set('Authorization', `Bearer ${session.tokens.access_token}`)
+    return fetch(path, { ...init, headers })
+  }
+  let response = await go()
+  if (response.status === 401 && (await refresh())) response = await go()
+  if (response.status === 401) save(null)
+  return response
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method }
+  if (body !== undefined) {
+    init.body = JSON.stringify(body)
+    init.headers = { 'Content-Type': 'application/json' }
+  }
+  const response = await authFetch(path, init)
+  if (!response.ok) throw await errorOf(response)
+  if (response.status === 204) return undefined as T
+  return (await response.json()) as T
+}
+
+export const get = <T>(path: string) => api<T>('GET', path)
+export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body)
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body)
+
+/** An object URL for a protected file (photos, PDFs); the caller revokes it. */
+export async function blobUrl(path: string): Promise<string> {
+  const response = await authFetch(path)
+  if (!response.ok) throw await errorOf(response)
+  return URL.createObjectURL(await response.blob())
+}
+
+/** Download a protected file under ``name`` (the link needs the Authorization header). */
+export async function download(path: string, name: string): Promise<void> {
+  const url = await blobUrl(path)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+}
+
+/** Open a protected file (a PDF) in a new tab. */
+export async function openFile(path: string): Promise<void> {
+  const url = await blobUrl(path)
+  window.open(url, '_blank')
+  setTimeout(() => URL.revokeObjectURL(url), 300_000)
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}

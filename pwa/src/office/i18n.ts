@@ -1,0 +1,183 @@
+// zh-CN when the browser prefers Chinese, else English; switchable and remembered.
+import { createI18n } from 'vue-i18n'
+
+const en = {
+  app: { title: 'Fieldsync service desk', language: 'Language', logout: 'Sign out', live: 'Live', offline: 'Reconnecting…' },
+  login: {
+    title: 'Service desk sign-in', username: 'Username', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed',
+    engineer: 'This console is for the office. Engineers use the engineer app at /app/.', expired: 'Your session ended; sign in again.',
+  },
+  menu: {
+    intake: 'Intake', board: 'Dispatch board', review: 'Review queue', conflicts: 'Reconciliation', settlement: 'Settlement',
+    van: 'Van stock', followup: 'Follow-up', complaints: 'Complaints', figures: 'Figures',
+  },
+  role: { admin: 'Administrator', dispatcher: 'Dispatcher', supervisor: 'Supervisor', quality: 'Quality' },
+  status: {
+    reported: 'Reported', accepted: 'Accepted', assigned: 'Assigned', en_route: 'On the way', on_site: 'On site',
+    waiting_parts: 'Waiting for parts', work_done: 'Work done', signed: 'Signed', reviewed: 'Reviewed',
+    settled: 'Settled', followed_up: 'Followed up', closed: 'Closed', cancelled: 'Cancelled', reopened: 'Reopened',
+  },
+  urgency: { low: 'Low', normal: 'Normal', high: 'High', critical: 'Critical' },
+  channel: { phone: 'Phone', web: 'Web', email: 'E-mail', on_site: 'On site' },
+  warranty: { in_warranty: 'In warranty until {date}', expired: 'Out of warranty (ended {date})', unknown: 'Warranty unknown' },
+  common: {
+    save: 'Save', cancel: 'Cancel', confirm: 'Confirm', refresh: 'Refresh', none: 'None', number: 'No.', customer: 'Customer',
+    engineer: 'Engineer', status: 'Status', actions: 'Actions', reason: 'Reason', open: 'Open', close: 'Close',
+    loading: 'Loading…', notAvailable: 'Not available on this server yet', done: 'Done', search: 'Search', all: 'All',
+  },
+  intake: {
+    title: 'Register a fault (报修)', customer: 'Customer', search: 'Search name, code or phone', newCustomer: 'New customer',
+    name: 'Name', phone: 'Phone', address: 'Address', create: 'Create customer', site: 'Site', asset: 'Equipment',
+    noAsset: 'No equipment', channel: 'Channel', urgency: 'Urgency', contact: 'Contact', contactPhone: 'Contact phone',
+    fault: 'Fault description', notes: 'Office notes', newSite: 'New site', newAsset: 'New equipment', model: 'Model',
+    serial: 'Serial number', accepted: 'Accepted on (验收)', submit: 'Register', created: 'Registered {number}', toBoard: 'To the board',
+  },
+  board: {
+    unassigned: 'Waiting for an engineer', atRisk: 'At risk', engineers: 'Engineers', region: 'Region', load: 'Active jobs',
+    plan: 'Plan due', onSite: 'On site due', countdown: 'Time left', assign: 'Assign', reassign: 'Reassign', schedule: 'Schedule',
+    cancelJob: 'Cancel job', chooseEngineer: 'Choose an engineer', when: 'Visit time', cancelReason: 'Why is it cancelled?',
+    assigned: 'Assigned to {name}', empty: 'Nothing waiting', inProgress: 'In progress and awaiting review', reopened: 'Reopened after the call-back: dispatch again', find: 'Find a job', fault: 'Fault', updated: 'Updated {time}',
+  },
+  review: {
+    queue: 'Waiting for review', flags: 'Flags', unsigned: 'Unsigned', no_after_photo: 'No "after" photo',
+    open_conflicts: '{n} open conflicts', clock_skew: 'Clock skew', beyond_van_stock: 'Beyond van stock: {codes}',
+    approve: 'Approve', sendBack: 'Send back', note: 'Reason for the engineer', record: 'Service record', diagnosis: 'Diagnosis',
+    cause: 'Cause', work_done: 'Work done', advice: 'Advice', parts: 'Parts', photos: 'Photos', signatures: 'Signatures',
+    pdf: 'Report PDF', noPdf: 'No report issued yet', approved: 'Approved', sentBack: 'Sent back', empty: 'Nothing to review',
+    completed: 'Completed', quantity: 'Qty', billing: 'Billing', price: 'Unit price',
+  },
+  conflicts: {
+    open: 'Open', resolved: 'Resolved', field: 'Field', base: 'Base', server: 'Server value', client: 'Device value',
+    who: 'Who', when: 'When', useServer: 'Keep server', useClient: 'Take device', edit: 'Edit value', resolveSelected: 'Resolve selected',
+    choice: 'Decision', value: 'Value', resolvedBy: 'Resolved by', oneField: 'Select conflicts of one field', empty: 'No conflicts',
+    job: 'Job', reason: 'Why',
+  },
+  settlement: {
+    job: 'Job number', find: 'Load', lines: 'Lines', kind: 'Kind', description: 'Description', quantity: 'Qty', unitPrice: 'Unit price',
+    amount: 'Amount', billing: 'Billing', warranty: 'Warranty', chargeable: 'Chargeable', total: 'Total', labourHours: 'Labour hours',
+    reclassify: 'Reclassify', settle: 'Settle', statementPdf: 'Statement PDF', statementXlsx: 'Statement XLSX', van: 'Van check',
+    used: 'Used', takenFromVan: 'Taken from van', difference: 'Difference', settled: 'Settled {time}', ready: 'Reviewed jobs to settle',
+    inWarranty: 'In warranty', outOfWarranty: 'Out of warranty', apiMissing: 'The settlement service is not available yet: settle the job without lines.',
+    part: 'Part', labour: 'Labour', callout: 'Call-out', changedBy: 'Changed by',
+  },
+  van: { month: 'Month', usedOnJobs: 'Used on jobs', movedOut: 'Moved out', level: 'Level now', part: 'Part' },
+  followup: {
+    calls: 'Call list (回访)', due: 'Call back by', overdue: 'Overdue', contact: 'Contact', record: 'Record call', score: 'Score',
+    satisfied: 'Satisfied', remarks: 'Remarks', yes: 'Satisfied', no: 'Unsatisfied: visit again', toClose: 'Followed up, to close',
+    closeJob: 'Close', empty: 'No calls due', reopened: 'Reopened: it is back on the board',
+  },
+  complaints: {
+    new: 'New complaint', severity: 'Severity', minor: 'Minor', major: 'Major', serious: 'Serious', description: 'Description',
+    owner: 'Owner', deadline: 'Deadline', resolution: 'Resolution', escalate: 'Escalate', escalated: 'Escalated',
+    in_progress: 'In progress', open: 'Open', resolved: 'Resolved', edit: 'Edit', jobNumber: 'Job (optional)', created: 'Created',
+  },
+  figures: {
+    month: 'Month', xlsx: 'Download XLSX', total: 'Department', jobs_reported: 'Reported', jobs_completed: 'Completed',
+    response_hours: 'Response (h)', to_site_hours: 'To site (h)', to_fix_hours: 'To fix (h)', first_time_fix_rate: 'First-time fix',
+    plan_sla_rate: 'Plan SLA', site_sla_rate: 'Site SLA', satisfaction_on_site: 'Satisfaction (site)',
+    satisfaction_callback: 'Satisfaction (call)', complaints: 'Complaints', parts_cost_warranty: 'Parts in warranty',
+    parts_cost_chargeable: 'Parts chargeable', jobsChart: 'Jobs per engineer', timesChart: 'Median hours per engineer',
+  },
+}
+
+type Messages = typeof en
+
+const zh: Messages = {
+  app: { title: 'Fieldsync 售后服务台', language: '语言', logout: '退出', live: '实时', offline: '重新连接中…' },
+  login: {
+    title: '服务台登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败',
+    engineer: '此控制台供办公室使用。工程师请使用 /app/ 的工程师应用。', expired: '会话已结束,请重新登录。',
+  },
+  menu: {
+    intake: '报修登记', board: '派工看板', review: '主管审核', conflicts: '冲突处理', settlement: '结算',
+    van: '车载库存对账', followup: '回访', complaints: '投诉', figures: '统计',
+  },
+  role: { admin: '管理员', dispatcher: '派工员', supervisor: '主管', quality: '质量部门' },
+  status: {
+    reported: '已报修', accepted: '已受理', assigned: '已派工', en_route: '在途', on_site: '在现场',
+    waiting_parts: '等待配件', work_done: '已完工', signed: '已签字', reviewed: '已审核',
+    settled: '已结算', followed_up: '已回访', closed: '已关闭', cancelled: '已取消', reopened: '重新派修',
+  },
+  urgency: { low: '低', normal: '一般', high: '高', critical: '紧急' },
+  channel: { phone: '电话', web: '网页', email: '邮件', on_site: '现场' },
+  warranty: { in_warranty: '保修期内,至 {date}', expired: '保修期外(已于 {date} 到期)', unknown: '保修情况不明' },
+  common: {
+    save: '保存', cancel: '取消', confirm: '确定', refresh: '刷新', none: '无', number: '单号', customer: '客户',
+    engineer: '工程师', status: '状态', actions: '操作', reason: '原因', open: '打开', close: '关闭',
+    loading: '加载中…', notAvailable: '服务器暂不提供此功能', done: '完成', search: '搜索', all: '全部',
+  },
+  intake: {
+    title: '报修登记', customer: '客户', search: '搜索名称、编号或电话', newCustomer: '新建客户',
+    name: '名称', phone: '电话', address: '地址', create: '创建客户', site: '工地 / 站点', asset: '设备',
+    noAsset: '无设备', channel: '渠道', urgency: '紧急程度', contact: '联系人', contactPhone: '联系电话',
+    fault: '故障描述', notes: '办公室备注', newSite: '新建站点', newAsset: '新建设备', model: '型号',
+    serial: '序列号', accepted: '验收合格日期', submit: '登记', created: '已登记 {number}', toBoard: '去派工看板',
+  },
+  board: {
+    unassigned: '待派工', atRisk: '临近超时', engineers: '工程师', region: '区域', load: '在办工单',
+    plan: '方案期限', onSite: '到场期限', countdown: '剩余时间', assign: '派工', reassign: '改派', schedule: '预约时间',
+    cancelJob: '取消工单', chooseEngineer: '选择工程师', when: '上门时间', cancelReason: '取消原因',
+    assigned: '已派给 {name}', empty: '暂无待办', inProgress: '进行中 / 待审核', reopened: '回访不满意,重新派修', find: '查找工单', fault: '故障', updated: '更新于 {time}',
+  },
+  review: {
+    queue: '待审核', flags: '提示', unsigned: '客户未签字', no_after_photo: '缺少"完工后"照片',
+    open_conflicts: '{n} 个未决冲突', clock_skew: '设备时钟偏差', beyond_van_stock: '超出车载库存:{codes}',
+    approve: '审核通过', sendBack: '退回', note: '给工程师的退回原因', record: '售后服务记录', diagnosis: '故障诊断',
+    cause: '原因分析', work_done: '处理结果', advice: '注意事项', parts: '配件', photos: '照片', signatures: '签字',
+    pdf: '服务报告 PDF', noPdf: '尚未出具报告', approved: '已审核通过', sentBack: '已退回', empty: '没有待审核的工单',
+    completed: '完工时间', quantity: '数量', billing: '计费', price: '单价',
+  },
+  conflicts: {
+    open: '待处理', resolved: '已处理', field: '字段', base: '原值', server: '服务器值', client: '设备值',
+    who: '提交人', when: '时间', useServer: '保留服务器值', useClient: '采用设备值', edit: '修改取值', resolveSelected: '批量处理所选',
+    choice: '决定', value: '取值', resolvedBy: '处理人', oneField: '请选择同一字段的冲突', empty: '没有冲突',
+    job: '工单', reason: '原因',
+  },
+  settlement: {
+    job: '工单号', find: '载入', lines: '结算明细', kind: '类别', description: '说明', quantity: '数量', unitPrice: '单价',
+    amount: '金额', billing: '计费', warranty: '保修', chargeable: '收费', total: '合计', labourHours: '工时',
+    reclassify: '改变计费', settle: '结算', statementPdf: '结算单 PDF', statementXlsx: '结算单 XLSX', van: '车载库存核对',
+    used: '已用', takenFromVan: '车载出库', difference: '差异', settled: '结算于 {time}', ready: '待结算(已审核)',
+    inWarranty: '保修期内', outOfWarranty: '保修期外', apiMissing: '结算服务尚未上线:可先直接结算工单(无明细)。',
+    part: '配件', labour: '人工', callout: '上门费', changedBy: '修改人',
+  },
+  van: { month: '月份', usedOnJobs: '工单用量', movedOut: '出库量', level: '当前库存', part: '配件' },
+  followup: {
+    calls: '回访清单', due: '回访期限', overdue: '已逾期', contact: '联系人', record: '记录回访', score: '评分',
+    satisfied: '是否满意', remarks: '意见', yes: '满意', no: '不满意:重新派修', toClose: '已回访,待关闭',
+    closeJob: '关闭', empty: '暂无回访', reopened: '已重新派修:工单回到派工看板',
+  },
+  complaints: {
+    new: '新建投诉', severity: '严重程度', minor: '一般', major: '较重', serious: '严重', description: '投诉内容',
+    owner: '负责人', deadline: '期限', resolution: '处理结果', escalate: '上报总监', escalated: '已上报',
+    in_progress: '处理中', open: '待处理', resolved: '已解决', edit: '编辑', jobNumber: '工单(可选)', created: '登记时间',
+  },
+  figures: {
+    month: '月份', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',
+    response_hours: '响应(小时)', to_site_hours: '到场(小时)', to_fix_hours: '修复(小时)', first_time_fix_rate: '一次修复率',
+    plan_sla_rate: '方案达标率', site_sla_rate: '到场达标率', satisfaction_on_site: '现场满意度',
+    satisfaction_callback: '回访满意度', complaints: '投诉', parts_cost_warranty: '保修配件成本',
+    parts_cost_chargeable: '收费配件金额', jobsChart: '各工程师工单数', timesChart: '各工程师时长中位数(小时)',
+  },
+}
+
+const STORE = 'fieldsync-office-locale'
+
+function initial(): 'zh-CN' | 'en' {
+  const saved = localStorage.getItem(STORE)
+  if (saved === 'zh-CN' || saved === 'en') return saved
+  return navigator.languages.some((l) => l.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en'
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: initial(),
+  fallbackLocale: 'en',
+  messages: { en, 'zh-CN': zh },
+})
+
+export function setLocale(locale: 'zh-CN' | 'en'): void {
+  i18n.global.locale.value = locale
+  localStorage.setItem(STORE, locale)
+  document.documentElement.lang = locale
+}

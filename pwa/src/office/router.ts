@@ -1,0 +1,33 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { session } from './api'
+import { homeOf, menuFor } from './menus'
+
+export const router = createRouter({
+  history: createWebHistory('/office/'),
+  routes: [
+    { path: '/', redirect: () => (session.tokens ? homeOf(session.tokens.user.role) : '/login') },
+    { path: '/login', component: () => import('./views/Login.vue'), meta: { public: true } },
+    { path: '/intake', component: () => import('./views/Intake.vue'), meta: { menu: 'intake' } },
+    { path: '/board', component: () => import('./views/Board.vue'), meta: { menu: 'board' } },
+    { path: '/review', component: () => import('./views/Review.vue'), meta: { menu: 'review' } },
+    { path: '/review/:id', component: () => import('./views/ReviewJob.vue'), props: true, meta: { menu: 'review' } },
+    { path: '/conflicts', component: () => import('./views/Conflicts.vue'), meta: { menu: 'conflicts' } },
+    { path: '/settlement', component: () => import('./views/Settlement.vue'), meta: { menu: 'settlement' } },
+    { path: '/settlement/:id', component: () => import('./views/Settlement.vue'), props: true, meta: { menu: 'settlement' } },
+    { path: '/van', component: () => import('./views/VanReconciliation.vue'), meta: { menu: 'van' } },
+    { path: '/follow-up', component: () => import('./views/FollowUp.vue'), meta: { menu: 'followup' } },
+    { path: '/complaints', component: () => import('./views/Complaints.vue'), meta: { menu: 'complaints' } },
+    { path: '/figures', component: () => import('./views/Figures.vue'), meta: { menu: 'figures' } },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach((to) => {
+  if (to.meta.public) return true
+  if (!session.tokens) return { path: '/login', query: { next: to.fullPath } }
+  const key = to.meta.menu
+  if (typeof key === 'string' && !menuFor(session.tokens.user.role).some((m) => m.key === key)) {
+    return homeOf(session.tokens.user.role)
+  }
+  return true
+})

@@ -1,0 +1,255 @@
+// Wire shapes of the office API the console reads (docs/api.md; the OpenAPI at /schema).
+
+export interface Sla {
+  plan_due: string
+  on_site_due: string
+  callback_due: string | null
+  plan: string
+  on_site: string
+  callback: string | null
+  worst: string
+}
+
+export interface JobSummary {
+  id: string
+  number: string
+  status: string
+  urgency: string
+  channel: string
+  customer_id: string
+  customer_name: string
+  site_id: string | null
+  site_name: string | null
+  asset_id: string | null
+  assigned_engineer_id: string | null
+  engineer_name: string | null
+  fault_description: string
+  reported_at: string
+  scheduled_at: string | null
+  sla: Sla
+}
+
+export interface Page<T> {
+  items: T[]
+  total: number
+  offset: number
+  limit: number
+}
+
+export interface EngineerLoad {
+  id: string
+  name: string
+  region: string | null
+  active_jobs: number
+}
+
+export interface Board {
+  server_time: string
+  unassigned: JobSummary[]
+  at_risk: JobSummary[]
+  engineers: EngineerLoad[]
+}
+
+export interface Contact { id: string; name: string; phone: string; email: string; title: string }
+export interface Customer { id: string; code: string; name: string; address: string; phone: string; contacts: Contact[] }
+export interface Site { id: string; customer_id: string; name: string; address: string }
+export interface Asset {
+  id: string
+  site_id: string
+  name: string
+  model: string
+  serial: string
+  warranty_end: string | null
+  warranty_status: 'in_warranty' | 'expired' | 'unknown'
+}
+
+export interface PartLine {
+  id: string
+  code: string
+  name: string
+  unit: string
+  quantity: string | number
+  unit_price: string | number
+  billing: string
+  source: string
+  note: string
+}
+
+export interface Photo {
+  id: string
+  category: string
+  caption: string
+  blob_sha256: string
+  uploaded: boolean
+}
+
+export interface Signature {
+  id: string
+  signer_role: string
+  signer_name: string
+  png_sha256: string
+  device_time: string
+}
+
+export interface JobDetail {
+  job: JobSummary
+  contact_name: string
+  contact_phone: string
+  handling_plan: string
+  review_note: string
+  diagnosis: string
+  cause: string
+  work_done: string
+  advice: string
+  completed_at: string | null
+  settled_at: string | null
+  customer: Customer
+  site: Site | null
+  asset: Asset | null
+  part_lines: PartLine[]
+  photos: Photo[]
+  signatures: Signature[]
+}
+
+export interface ReviewItem {
+  id: string
+  number: string
+  status: string
+  customer_name: string
+  engineer_name: string | null
+  completed_at: string | null
+  signed_at: string | null
+  review_note: string
+  flags: {
+    unsigned: boolean
+    no_after_photo: boolean
+    open_conflicts: number
+    clock_skew: boolean
+    beyond_van_stock: string[]
+  }
+}
+
+export interface Report {
+  id: string
+  number: string
+  revision: number
+  status: string
+  pdf_url: string | null
+}
+
+export interface Conflict {
+  id: string
+  job_id: string
+  entity: string
+  entity_id: string
+  field: string
+  policy: string
+  reason: string
+  base_value: unknown
+  server_value: unknown
+  client_value: unknown
+  user_id: string | null
+  device_id: string | null
+  device_time: string | null
+  created_at: string
+  status: string
+  resolution: string
+  resolved_value: unknown
+  resolved_by: string | null
+  resolved_at: string | null
+}
+
+export interface UserRow { id: string; username: string; display_name: string; role: string; active: boolean }
+
+export interface CallItem {
+  id: string
+  number: string
+  customer_name: string
+  contact_name: string
+  contact_phone: string
+  engineer_name: string | null
+  settled_at: string | null
+  callback_due_at: string | null
+  overdue: boolean
+}
+
+export interface Complaint {
+  id: string
+  customer_id: string
+  customer_name: string
+  job_id: string | null
+  severity: 'minor' | 'major' | 'serious'
+  description: string
+  status: 'open' | 'in_progress' | 'resolved'
+  owner_id: string | null
+  deadline: string | null
+  overdue: boolean
+  escalated_at: string | null
+  resolved_at: string | null
+  resolution: string
+  created_at: string
+}
+
+export interface Figures {
+  engineer_id: string | null
+  engineer_name: string
+  jobs_reported: number
+  jobs_completed: number
+  response_hours: number | null
+  to_site_hours: number | null
+  to_fix_hours: number | null
+  first_time_fix_rate: number | null
+  plan_sla_rate: number | null
+  site_sla_rate: number | null
+  satisfaction_on_site: number | null
+  satisfaction_callback: number | null
+  complaints: number
+  parts_cost_warranty: string
+  parts_cost_chargeable: string
+}
+
+export interface MonthFigures { month: string; total: Figures; engineers: Figures[] }
+
+export interface SettlementLine {
+  key: string
+  kind: 'part' | 'labour' | 'callout'
+  description: string
+  quantity: string
+  unit: string
+  unit_price: string
+  amount: string
+  billing: 'warranty' | 'chargeable'
+  original_billing: 'warranty' | 'chargeable'
+  reason: string
+  changed_by: string | null
+}
+
+export interface VanCheck { part_code: string; part_name: string; used: string; taken_from_van: string; difference: string }
+
+export interface Settlement {
+  job_id: string
+  number: string
+  status: string
+  customer_name: string
+  in_warranty: boolean
+  warranty_end: string | null
+  visit_date: string | null
+  labour_hours: string
+  labour_rate: string
+  callout_fee: string
+  lines: SettlementLine[]
+  totals: { warranty: string; chargeable: string; total: string }
+  settled_at: string | null
+  van: VanCheck[]
+}
+
+export interface VanRow {
+  engineer_id: string
+  engineer_name: string
+  part_code: string
+  part_name: string
+  used_on_jobs: string
+  moved_out: string
+  difference: string
+  level: string
+}

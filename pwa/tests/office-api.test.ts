@@ -1,0 +1,44 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+
+// The console keeps its tokens in sessionStorage: a Map stands in for it under Node.
+const store = new Map<string, string>()
+vi.stubGlobal('sessionStorage', {
+  getItem: (k: string) => store.get(k) ?? null,
+  setItem: (k: string, v: string) => void store.set(k, v),
+  removeItem: (k: string) => void store.delete(k),
+})
+
+const { authFetch, session } = await import('../src/office/api')
+
+const USER = { id: 'u1', username: 'dispatcher1', display_name: '王芳', role: 'dispatcher' }
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status })
+
+describe('authFetch', () => {
+  beforeEach(() => {
+    session.tokens = { access_token: 'old', refresh_token: 'r1', device_id: 'd1', user: USER }
+  })
+
+  it('refreshes once on 401 and repeats the call with the new access token', async () => {
+    const seen: { url: string; auth: string | null; body?: string }[] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
+      seen.push({ url, auth: new Headers(init.headers).get('Authorization'), body: init.body as string | undefined })
+      if (url === '/api/auth/refresh') return json(200, { access_token: 'new', refresh_token: 'r2', device_id: 'd1', user: USER })
+      return new Headers(init.headers).get('Authorization') === 'Bearer new' ? json(200, { ok: true }) : json(401, {})
+    })
+    const response = await authFetch('/api/board')
+    expect(response.status).toBe(200)
+    expect(seen.map((s) => [s.url, s.auth])).toEqual([
+      ['/api/board', 'Bearer old'], ['/api/auth/refresh', null], ['/api/board', 'Bearer new'],
+    ])
+    expect(JSON.parse(seen[1].body!)).toEqual({ refresh_token: 'r1', device_id: 'd1' })
+    expect(JSON.parse(store.get('fieldsync-office-session')!).refresh_token).toBe('r2')
+  })
+
+  it('signs the tab out when the refresh is refused', async () => {
+    vi.stubGlobal('fetch', async () => json(401, { detail: 'signed out' }))
+    const response = await authFetch('/api/board')
+    expect(response.status).toBe(401)
+    expect(session.tokens).toBeNull()
+    expect(store.has('fieldsync-office-session')).toBe(false)
+  })
+})
