@@ -78,8 +78,9 @@ async def _events(
                 event, data = "message", ""
 
 
-async def _sees_the_change(watch: str, act: str) -> None:
-    """A board connected to ``watch`` hears of a job registered and dispatched through ``act``."""
+async def _sees_the_change(watch: str, act: str, *, quiet: float = 0) -> None:
+    """A board connected to ``watch`` hears of a job registered through ``act`` (after
+    ``quiet`` seconds of nothing but keep-alives)."""
     async with (
         httpx.AsyncClient(base_url=watch, timeout=30) as a,
         httpx.AsyncClient(base_url=act, timeout=30) as b,
@@ -89,6 +90,7 @@ async def _sees_the_change(watch: str, act: str) -> None:
         assert customer.status_code == 201, customer.text
         stream = _events(a, desk_a)
         assert (await anext(stream))[0] == "ready"
+        await asyncio.sleep(quiet)
         created = await b.post(
             "/api/jobs",
             json={
@@ -122,6 +124,12 @@ def test_the_board_hears_of_a_change_as_it_commits(tmp_path: Path) -> None:
     _setup(tmp_path)
     with served(tmp_path) as base:
         asyncio.run(_sees_the_change(base, base))
+
+
+def test_the_stream_stays_open_through_its_keep_alives(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    with served(tmp_path, FIELDSYNC_LIVE_KEEPALIVE_SECONDS="0.5") as base:
+        asyncio.run(_sees_the_change(base, base, quiet=2))
 
 
 def _redis_reachable() -> bool:

@@ -4,6 +4,7 @@ and a live stream of changes."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -25,8 +26,13 @@ from api.settings import Settings
 from sync.rules.lifecycle import ACTIVE_STATUSES, JobStatus
 from sync.rules.sla import SlaState
 
-KEEPALIVE_SECONDS = 15.0
-"""A comment this often keeps proxies from closing a quiet stream, and finds dead clients."""
+
+def keepalive_seconds() -> float:
+    """How often a quiet event stream gets a comment, which keeps proxies from closing it and
+    finds dead clients (``FIELDSYNC_LIVE_KEEPALIVE_SECONDS``, default 15)."""
+    return float(os.environ.get("FIELDSYNC_LIVE_KEEPALIVE_SECONDS", "15"))
+
+
 BOARD_ROWS = 200
 """At most this many jobs per list on the board."""
 
@@ -81,11 +87,10 @@ class BoardController(Controller):
 
         async with db.read() as session:
             waiting = await listed(
-                JobFilter(
-                    status=[JobStatus.REPORTED, JobStatus.ACCEPTED, JobStatus.REOPENED],
-                    unassigned=True,
-                )
+                JobFilter(status=[JobStatus.REPORTED, JobStatus.ACCEPTED], unassigned=True)
             )
+            # A reopened job still names its last engineer, yet waits for a new dispatch.
+            waiting += await listed(JobFilter(status=[JobStatus.REOPENED]))
             risky = await listed(JobFilter(sla=SlaState.AT_RISK))
             risky += await listed(JobFilter(sla=SlaState.BREACHED))
             unassigned = await jobs.summaries(session, waiting, now=now, cal=cal)
@@ -131,12 +136,19 @@ class BoardController(Controller):
             async with channels.start_subscription([BOARD]) as subscriber:
                 yield ServerSentEventMessage(event="ready", data="{}")
                 events = subscriber.iter_events()
-                while True:
-                    try:
-                        data = await asyncio.wait_for(anext(events), KEEPALIVE_SECONDS)
-                    except TimeoutError:
-                        yield ServerSentEventMessage(comment="keep-alive")
-                        continue
-                    yield ServerSentEventMessage(event="jobs", data=data.decode())
+                # One read stays pending across keep-alives: cancelling it (as wait_for does
+                # on a timeout) would close the subscription's iterator and end the stream.
+                waiting = asyncio.ensure_future(anext(events))
+                try:
+                    while True:
+                        done, _ = await asyncio.wait({waiting}, timeout=keepalive_seconds())
+                        if not done:
+                            yield ServerSentEventMessage(data=None, comment="keep-alive")
+                            continue
+                        data = waiting.result()
+                        waiting = asyncio.ensure_future(anext(events))
+                        yield ServerSentEventMessage(event="jobs", data=data.decode())
+                finally:
+                    waiting.cancel()
 
         return ServerSentEvent(stream())
