@@ -12,9 +12,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from sync.client import SyncClient
-from tests.helpers import PASSWORD, World, login
-from tests.sync.conftest import signature
+from tests.api.visits import dispatched_job, phone_of, visit
+from tests.helpers import World, login
 
 Headers = dict[str, str]
 
@@ -29,64 +28,14 @@ async def boss(client: httpx.AsyncClient, world: World) -> Headers:
     return await login(client, "boss")
 
 
-async def _job(client: httpx.AsyncClient, world: World, desk: Headers) -> str:
-    body = {
-        "customer_id": str(world.customer.id),
-        "asset_id": str(world.asset.id),
-        "channel": "phone",
-        "fault_description": "冷水机组不制冷",
-        "contact_name": "赵经理",
-        "contact_phone": "139",
-    }
-    created = await client.post("/api/jobs", json=body, headers=desk)
-    assert created.status_code == 201, created.text
-    job_id: str = created.json()["job"]["id"]
-    assigned = await client.post(
-        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
-    )
-    assert assigned.status_code == 200, assigned.text
-    return job_id
-
-
-async def _done_on_site(
-    phone: SyncClient, job_id: str, *, sign: bool = True, after_photo: bool = False
-) -> None:
-    """The engineer's visit, synced: on site, work done, optionally signed and photographed."""
-    await phone.pull()
-    phone.mutate("job.status", job_id=job_id, to="en_route")
-    phone.mutate("job.status", job_id=job_id, to="on_site")
-    phone.mutate("job.record", job_id=job_id, fields={"work_done": "更换压缩机"})
-    if after_photo:
-        phone.mutate(
-            "photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256="a" * 64, category="after"
-        )
-    phone.mutate("job.status", job_id=job_id, to="work_done")
-    if sign:
-        phone.mutate(
-            "signature.add",
-            id=uuid.uuid4(),
-            job_id=job_id,
-            signer_role="customer",
-            signer_name="赵经理",
-            strokes=signature(),
-            content_sha256="c" * 64,
-        )
-    await phone.sync()
-    assert phone.failed == [], [f.reason for f in phone.failed]
-
-
-def _phone(client: httpx.AsyncClient) -> SyncClient:
-    return SyncClient(http=client, username="wang", password=PASSWORD)
-
-
 async def test_the_review_queue_flags_what_a_supervisor_checks(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
-    unsigned, bare, complete = [await _job(client, world, desk) for _ in range(3)]
-    phone = _phone(client)
-    await _done_on_site(phone, unsigned, sign=False, after_photo=True)
-    await _done_on_site(phone, bare)
-    await _done_on_site(phone, complete, after_photo=True)
+    unsigned, bare, complete = [await dispatched_job(client, world, desk) for _ in range(3)]
+    phone = phone_of(client)
+    await visit(phone, unsigned, sign=False, after_photo=True)
+    await visit(phone, bare)
+    await visit(phone, complete, after_photo=True)
     answer = await client.get("/api/queues/review", headers=boss)
     assert answer.status_code == 200, answer.text
     flags = {item["id"]: item["flags"] for item in answer.json()}
@@ -111,9 +60,9 @@ async def test_the_review_queue_flags_what_a_supervisor_checks(
 async def test_a_record_sent_back_reaches_the_engineers_phone_with_the_reason(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
-    job_id = await _job(client, world, desk)
-    phone = _phone(client)
-    await _done_on_site(phone, job_id, after_photo=True)
+    job_id = await dispatched_job(client, world, desk)
+    phone = phone_of(client)
+    await visit(phone, job_id, after_photo=True)
     empty = await client.post(
         f"/api/jobs/{job_id}/review", json={"decision": "send_back"}, headers=boss
     )
@@ -144,8 +93,8 @@ async def test_a_record_sent_back_reaches_the_engineers_phone_with_the_reason(
 async def test_approve_settle_call_back_and_close(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
-    job_id = await _job(client, world, desk)
-    await _done_on_site(_phone(client), job_id, after_photo=True)
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, after_photo=True)
     early = await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
     assert early.status_code == 409
     approved = await client.post(
@@ -180,8 +129,8 @@ async def test_approve_settle_call_back_and_close(
 async def test_an_unsatisfied_customer_reopens_the_job_for_a_new_visit(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
-    job_id = await _job(client, world, desk)
-    await _done_on_site(_phone(client), job_id, after_photo=True)
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, after_photo=True)
     await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
     await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
     unhappy = await client.post(
@@ -191,17 +140,17 @@ async def test_an_unsatisfied_customer_reopens_the_job_for_a_new_visit(
     )
     assert unhappy.status_code == 200, unhappy.text
     assert unhappy.json()["job"]["status"] == "reopened"
-    visit = await client.post(
+    again = await client.post(
         f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
     )
-    assert visit.status_code == 200, visit.text
-    assert visit.json()["job"]["status"] == "assigned"
+    assert again.status_code == 200, again.text
+    assert again.json()["job"]["status"] == "assigned"
 
 
 async def test_complaints_are_owned_escalated_and_resolved_with_a_resolution(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
-    job_id = await _job(client, world, desk)
+    job_id = await dispatched_job(client, world, desk)
     base = {"customer_id": str(world.customer.id), "job_id": job_id}
     minor = await client.post(
         "/api/complaints",
@@ -267,10 +216,10 @@ async def test_the_months_figures_count_the_work_and_export_to_excel(
         )
     ).json()
     jobs: list[str] = []
-    phone = _phone(client)
+    phone = phone_of(client)
     # The second fault on the asset is reported after the first fix: a repeat visit.
     for billing in ("warranty", "chargeable"):
-        job_id = await _job(client, world, desk)
+        job_id = await dispatched_job(client, world, desk)
         jobs.append(job_id)
         await phone.pull()
         phone.mutate(
@@ -281,7 +230,7 @@ async def test_the_months_figures_count_the_work_and_export_to_excel(
             quantity="2",
             billing=billing,
         )
-        await _done_on_site(phone, job_id, after_photo=True)
+        await visit(phone, job_id, after_photo=True)
     phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=jobs[0], score=4, remarks="好")
     await phone.sync()
     await client.post(

@@ -19,9 +19,8 @@ from openpyxl import load_workbook
 from api.db import Database
 from api.domain.settlement.services import default_labour_hours
 from api.models import Asset
-from sync.client import SyncClient
-from tests.helpers import PASSWORD, World, login
-from tests.sync.conftest import signature
+from tests.api.visits import dispatched_job, phone_of, visit
+from tests.helpers import World, login
 
 Headers = dict[str, str]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,69 +47,6 @@ async def _part(client: httpx.AsyncClient, desk: Headers, code: str, price: str,
     return part_id
 
 
-async def _job(client: httpx.AsyncClient, world: World, desk: Headers, asset_id: uuid.UUID) -> str:
-    created = await client.post(
-        "/api/jobs",
-        json={
-            "customer_id": str(world.customer.id),
-            "asset_id": str(asset_id),
-            "channel": "phone",
-            "fault_description": "冷水机组不制冷",
-        },
-        headers=desk,
-    )
-    assert created.status_code == 201, created.text
-    job_id: str = created.json()["job"]["id"]
-    assigned = await client.post(
-        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
-    )
-    assert assigned.status_code == 200, assigned.text
-    return job_id
-
-
-async def _visit(
-    client: httpx.AsyncClient,
-    job_id: str,
-    parts: list[tuple[str, str, str]],
-    *,
-    on_site: timedelta = timedelta(0),
-) -> tuple[SyncClient, list[str]]:
-    """The engineer's synced visit: parts (part id, quantity, billing) from the van, arrival
-    ``on_site`` before the work is done, and the customer's signature."""
-    phone = SyncClient(http=client, username="wang", password=PASSWORD)
-    await phone.pull()
-    phone.mutate("job.status", job_id=job_id, to="en_route")
-    phone.clock_skew = -on_site
-    phone.mutate("job.status", job_id=job_id, to="on_site")
-    phone.clock_skew = timedelta(0)
-    line_ids = []
-    for part_id, quantity, billing in parts:
-        line_id = uuid.uuid4()
-        line_ids.append(str(line_id))
-        phone.mutate(
-            "part_line.add",
-            id=line_id,
-            job_id=job_id,
-            part_id=part_id,
-            quantity=quantity,
-            billing=billing,
-        )
-    phone.mutate("job.record", job_id=job_id, fields={"work_done": "更换压缩机"})
-    phone.mutate("job.status", job_id=job_id, to="work_done")
-    phone.mutate(
-        "signature.add",
-        id=uuid.uuid4(),
-        job_id=job_id,
-        signer_role="customer",
-        signer_name="赵经理",
-        strokes=signature(),
-        content_sha256="c" * 64,
-    )
-    await phone.sync()
-    assert phone.failed == [], [f.reason for f in phone.failed]
-    return phone, line_ids
-
-
 @pytest.mark.parametrize(
     ("minutes", "hours"),
     [(None, "0.5"), (0, "0.5"), (10, "0.5"), (30, "0.5"), (31, "1"), (120, "2"), (130, "2.5")],
@@ -132,11 +68,11 @@ async def test_lines_come_from_the_visit_and_the_van_check_and_month_reconcile(
 ) -> None:
     compressor = await _part(client, desk, "P-1", "800", "pc")
     pipe = await _part(client, desk, "P-2", "35.50", "m")
-    job_id = await _job(client, world, desk, world.asset.id)
-    _, (warranty_line, charged_line) = await _visit(
-        client,
+    job_id = await dispatched_job(client, world, desk, world.asset.id)
+    warranty_line, charged_line = await visit(
+        phone_of(client),
         job_id,
-        [(compressor, "2", "warranty"), (pipe, "1.5", "chargeable")],
+        parts=[(compressor, "2", "warranty"), (pipe, "1.5", "chargeable")],
         on_site=timedelta(hours=2, minutes=10),
     )
     answer = await client.get(f"/api/jobs/{job_id}/settlement", headers=desk)
@@ -212,8 +148,8 @@ async def test_out_of_warranty_labour_and_call_out_are_charged(
             warranty_end=date(2022, 2, 28),
         )
         session.add(old)
-    job_id = await _job(client, world, desk, old.id)
-    await _visit(client, job_id, [])
+    job_id = await dispatched_job(client, world, desk, old.id)
+    await visit(phone_of(client), job_id)
     s = (await client.get(f"/api/jobs/{job_id}/settlement", headers=desk)).json()
     assert (s["in_warranty"], s["warranty_end"]) == (False, "2022-02-28")
     lines = _lines(s)
@@ -228,8 +164,9 @@ async def test_reclassify_patch_settle_freeze_and_the_statement(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
     compressor = await _part(client, desk, "P-1", "800", "pc")
-    job_id = await _job(client, world, desk, world.asset.id)
-    phone, (line_id,) = await _visit(client, job_id, [(compressor, "1", "warranty")])
+    job_id = await dispatched_job(client, world, desk, world.asset.id)
+    phone = phone_of(client)
+    (line_id,) = await visit(phone, job_id, parts=[(compressor, "1", "warranty")])
     url = f"/api/jobs/{job_id}/settlement"
     move = f"{url}/lines/{line_id}/reclassify"
     damaged = {"billing": "chargeable", "reason": "人为损坏 damaged by the user"}
