@@ -20,9 +20,7 @@ import hashlib
 import io
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.media.images import ingest  # noqa: E402
+from bench.served import fieldsync_server  # noqa: E402
 
-FIELDSYNC = str(Path(sys.executable).with_name("fieldsync"))
 CHUNK = 1024 * 1024
 
 
@@ -86,12 +84,6 @@ def bench_ingest(path: Path, runs: int) -> tuple[float, float]:
     return statistics.median(ours), statistics.median(base)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def upload_all(base: str, token: str, photos: list[bytes], parallel: int) -> float:
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
@@ -128,57 +120,20 @@ async def upload_all(base: str, token: str, photos: list[bytes], parallel: int) 
 
 def bench_upload(photos: list[bytes], parallel: int) -> tuple[float, float]:
     total = sum(len(p) for p in photos)
+    with fieldsync_server([("engineer", "bench", "bench-password")]) as server:
+        base = server.base
+        token = httpx.post(
+            f"{base}/api/auth/login",
+            json={
+                "username": "bench",
+                "password": "bench-password",
+                "device_id": str(uuid.uuid4()),
+            },
+        ).json()["access_token"]
+        seconds = asyncio.run(upload_all(base, token, photos, parallel))
+    # The floor: the same bytes written to a file in 1 MiB chunks, here.
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        env = {**os.environ, "FIELDSYNC_DATA_DIR": str(data)}
-        env.pop("FIELDSYNC_DATABASE_URL", None)
-        subprocess.run(
-            [
-                FIELDSYNC,
-                "user",
-                "create",
-                "--role",
-                "engineer",
-                "--username",
-                "bench",
-                "--password",
-                "bench-password",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        log = (data / "server.log").open("w")
-        server = subprocess.Popen(
-            [FIELDSYNC, "serve", "--no-migrate", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            token = httpx.post(
-                f"{base}/api/auth/login",
-                json={
-                    "username": "bench",
-                    "password": "bench-password",
-                    "device_id": str(uuid.uuid4()),
-                },
-            ).json()["access_token"]
-            seconds = asyncio.run(upload_all(base, token, photos, parallel))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-            log.close()
-        # The floor: the same bytes written to a file in 1 MiB chunks, here.
-        target = data / "floor.bin"
+        target = Path(tmp) / "floor.bin"
         start = time.perf_counter()
         with target.open("wb") as fh:
             for p in photos:

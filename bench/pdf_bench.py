@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from weasyprint import HTML  # noqa: E402
 
+from bench.served import fieldsync_server  # noqa: E402
 from pdf.canonical import content_from_replica, content_sha256  # noqa: E402
 from pdf.render import ResourceFetcher, render_html  # noqa: E402
 from pdf.sample import sample_job  # noqa: E402
@@ -43,7 +44,6 @@ from pdf.sign import demo_certificate  # noqa: E402
 from pdf.worker import render_and_sign  # noqa: E402
 from sync.client import SyncClient  # noqa: E402
 
-FIELDSYNC = str(Path(sys.executable).with_name("fieldsync"))
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway account of a temporary server)
 
 
@@ -98,10 +98,6 @@ def bench_render(runs: int) -> tuple[float, float, int, int]:
 
 
 # ---- push latency under rendering ----------------------------------------------------------
-
-
-def _cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([FIELDSYNC, *args], env=env, check=True, capture_output=True)
 
 
 async def _login(http: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -233,52 +229,11 @@ async def _push_scenario(base: str, reports: int, pushes: int) -> tuple[list[flo
 
 def bench_push(reports: int, pushes: int) -> tuple[float, float, int]:
     """(p95 ms idle, p95 ms while ``reports`` render, pushes measured while rendering)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        env = {
-            **os.environ,
-            "FIELDSYNC_DATA_DIR": str(data),
-            "FIELDSYNC_REPORT_AUTO_ISSUE": "false",
-        }
-        env.pop("FIELDSYNC_DATABASE_URL", None)
-        _cli(env, "db", "upgrade")
-        for name, role in (("desk", "dispatcher"), ("eng1", "engineer"), ("eng2", "engineer")):
-            _cli(env, "user", "create", "--role", role, "--username", name, "--password", PASSWORD)
-        port = _free_port()
-        log = (data / "server.log").open("w")
-        server = subprocess.Popen(
-            [FIELDSYNC, "serve", "--no-migrate", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            idle, busy = asyncio.run(_push_scenario(base, reports, pushes))
-        except Exception:
-            lines = (data / "server.log").read_text().splitlines()
-            kept = [x for x in lines if "fieldsync.access" not in x]
-            print("\n".join(kept)[-6000:], file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
+    users = [("dispatcher", "desk", PASSWORD), ("engineer", "eng1", PASSWORD)]
+    users.append(("engineer", "eng2", PASSWORD))
+    with fieldsync_server(users, {"FIELDSYNC_REPORT_AUTO_ISSUE": "false"}) as server:
+        idle, busy = asyncio.run(_push_scenario(server.base, reports, pushes))
     return percentile(idle, 95), percentile(busy, 95), len(busy)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:
