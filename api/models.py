@@ -193,6 +193,8 @@ class SatisfactionSource(StrEnum):
 
     ON_SITE = "on_site"
     CALLBACK = "callback"
+    LINK = "link"
+    """Given by the customer on their report link's page."""
 
 
 class ComplaintSeverity(StrEnum):

@@ -522,3 +522,46 @@ async def test_public_verification_is_limited_per_address(client: httpx.AsyncCli
     assert answers[30].status_code == 429
     assert "too many verifications" in answers[30].json()["detail"]
     assert int(answers[30].headers["retry-after"]) > 0
+
+
+async def test_the_customer_rates_and_complains_from_the_report_page(
+    client: httpx.AsyncClient, signed: Signed
+) -> None:
+    made = await client.post(
+        f"/api/jobs/{signed.job_id}/report-links", json={"days": 7}, headers=signed.desk
+    )
+    token = made.json()["token"]
+    page = await client.get(f"/r/{token}")
+    assert 'id="rate"' in page.text
+    assert 'id="complain"' in page.text
+    bad = await client.post(f"/r/{token}/rating", json={"score": 6})
+    assert bad.status_code == 400
+    rated = await client.post(f"/r/{token}/rating", json={"score": 2, "remarks": "来得太晚"})
+    assert rated.status_code == 201, rated.text
+    again = await client.post(f"/r/{token}/rating", json={"score": 5})
+    assert again.status_code == 409
+    assert "rated" in again.json()["detail"]
+    detail = (await client.get(f"/api/jobs/{signed.job_id}", headers=signed.desk)).json()
+    assert ("link", 2, "来得太晚") in {
+        (s["source"], s["score"], s["remarks"]) for s in detail["satisfaction"]
+    }
+    sent = await client.post(
+        f"/r/{token}/complaint", json={"description": "设备再次停机", "serious": True}
+    )
+    assert sent.status_code == 201, sent.text
+    assert "FS-" in sent.json()["message"]
+    listed = (
+        await client.get(f"/api/complaints?job_id={signed.job_id}", headers=signed.desk)
+    ).json()
+    (complaint,) = listed
+    assert complaint["severity"] == "serious"
+    assert complaint["escalated_at"] is not None
+    assert complaint["description"].startswith("设备再次停机")
+    assert (
+        await client.post(f"/r/{'y' * 32}/complaint", json={"description": "xxxxx"})
+    ).status_code == 404
+    answers = [
+        await client.post(f"/r/{token}/complaint", json={"description": f"again {i}"})
+        for i in range(9)
+    ]
+    assert [a.status_code for a in answers] == [201] * 7 + [429] * 2

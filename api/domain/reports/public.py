@@ -12,10 +12,11 @@ import re
 import secrets
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
-from litestar import Controller, MediaType, Request, Response, get
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from sqlalchemy import or_, select
 
@@ -23,21 +24,51 @@ from api.db import Database
 from api.domain.reports.controllers import pdf_response, reports_of
 from api.domain.reports.services import token_hash
 from api.guards import PUBLIC
-from api.http import DomainError, not_found
+from api.http import Conflict, DomainError, Out, Schema, not_found
 from api.models import (
     BlobInfo,
+    Complaint,
+    ComplaintSeverity,
     Customer,
     Job,
     Photo,
     Report,
     ReportLink,
     ReportStatus,
+    Satisfaction,
+    SatisfactionSource,
     Signature,
 )
+from api.ratelimit import address_limiter, spend
 
 AnyRequest = Request[Any, Any, Any]
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 SHA = re.compile(r"[0-9a-f]{64}")
+
+
+LINK_POSTS_PER_HOUR = 10
+"""Ratings and complaints one link may send per hour."""
+
+
+class RatingIn(Schema):
+    """The customer's rating of the service (满意度)."""
+
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    remarks: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ComplaintFromLinkIn(Schema):
+    """A complaint (投诉) the customer sends from the report page."""
+
+    description: Annotated[str, msgspec.Meta(min_length=5, max_length=5000)]
+    serious: bool = False
+    """Safety or production is affected (停产 / 安全): escalated to the director at once."""
+
+
+class Received(Out):
+    """What the customer is told."""
+
+    message: str
 
 
 class LinkGone(DomainError):
@@ -219,6 +250,76 @@ class CustomerReportController(Controller):
             headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
+    @post(
+        "/{token:str}/rating",
+        opt=PUBLIC,
+        operation_id="customerRating",
+        summary="The customer rates the service from their report page (once per job)",
+        raises=[NotFoundException, LinkGone],
+        status_code=201,
+    )
+    async def rating(
+        self, token: str, data: RatingIn, db: Database, now: datetime, request: AnyRequest
+    ) -> Received:
+        link = await _link(db, token, now)
+        _spend(request, token)
+        async with db.write() as session:
+            rated = await session.scalar(
+                select(Satisfaction.id).where(
+                    Satisfaction.job_id == link.job_id,
+                    Satisfaction.source == SatisfactionSource.LINK,
+                )
+            )
+            if rated is not None:
+                raise Conflict("this service has been rated from its report page already")
+            session.add(
+                Satisfaction(
+                    job_id=link.job_id,
+                    source=SatisfactionSource.LINK,
+                    score=data.score,
+                    remarks=data.remarks,
+                    at=now,
+                )
+            )
+        return Received(message="谢谢您的评价。Thank you for your rating.")
+
+    @post(
+        "/{token:str}/complaint",
+        opt=PUBLIC,
+        operation_id="customerComplaint",
+        summary="The customer files a complaint about the service from their report page",
+        raises=[NotFoundException, LinkGone],
+        status_code=201,
+    )
+    async def complaint(
+        self,
+        token: str,
+        data: ComplaintFromLinkIn,
+        db: Database,
+        now: datetime,
+        request: AnyRequest,
+    ) -> Received:
+        link = await _link(db, token, now)
+        _spend(request, token)
+        async with db.write() as session:
+            job = await session.get(Job, link.job_id)
+            assert job is not None
+            severity = ComplaintSeverity.SERIOUS if data.serious else ComplaintSeverity.MAJOR
+            session.add(
+                Complaint(
+                    customer_id=job.customer_id,
+                    job_id=job.id,
+                    severity=severity,
+                    description=f"{data.description} (sent from the report page)",
+                    escalated_at=now if data.serious else None,
+                )
+            )
+            number = job.number
+        return Received(
+            message=f"投诉已登记（工单 {number}），我们会尽快联系您。"
+            f"Your complaint about job {number} is recorded; we will contact you soon."
+        )
+
     @get(
         "/check/{code:str}",
         opt=PUBLIC,
@@ -254,3 +355,9 @@ class CustomerReportController(Controller):
             current=current,
             issued=_issued(report),
         )
+
+
+def _spend(request: AnyRequest, token: str) -> None:
+    """Count a rating or complaint of this link (a link cannot flood the office)."""
+    limiter = address_limiter(request.app.state, "link_posts", LINK_POSTS_PER_HOUR, 3600)
+    spend(limiter, token, "too many messages from this link")
