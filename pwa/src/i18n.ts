@@ -19,7 +19,8 @@ const en = {
   urgency: { low: 'Low', normal: 'Normal', high: 'High', critical: 'Critical' },
   job: {
     customer: 'Customer', site: 'Site', asset: 'Equipment', contact: 'Contact', fault: 'Fault',
-    plan: 'Handling plan', officeNotes: 'Office notes', visits: 'Earlier visits', noVisits: 'No earlier visits',
+    plan: 'Handling plan', officeNotes: 'Office notes',
+    sentBack: 'Sent back by the supervisor: {note}', visits: 'Earlier visits', noVisits: 'No earlier visits',
     warranty: 'Warranty until {date}', outOfWarranty: 'Out of warranty (ended {date})', noWarranty: 'Warranty unknown',
     accept: 'Accept', depart: 'Depart', arrive: 'Arrive', waitParts: 'Waiting for parts', workDone: 'Work done',
     leave: 'Leave site', accepted: 'Accepted', trip: 'Trip log', record: 'Service record', parts: 'Parts',
@@ -83,7 +84,8 @@ const zh: Messages = {
   urgency: { low: '低', normal: '一般', high: '紧急', critical: '特急' },
   job: {
     customer: '客户', site: '现场', asset: '设备', contact: '联系人', fault: '故障描述',
-    plan: '处理方案', officeNotes: '客服备注', visits: '历史维修', noVisits: '无历史维修',
+    plan: '处理方案', officeNotes: '客服备注',
+    sentBack: '主管退回：{note}', visits: '历史维修', noVisits: '无历史维修',
     warranty: '保修至 {date}', outOfWarranty: '已过保（{date} 到期）', noWarranty: '保修期未知',
     accept: '接单', depart: '出发', arrive: '到达', waitParts: '待料', workDone: '完工',
     leave: '离场', accepted: '已接单', trip: '外出工地登记', record: '服务记录', parts: '备件',
