@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 
 import httpx
 
@@ -233,3 +234,49 @@ async def test_engineers_cannot_read_or_resolve_conflicts(
     await phone.login()
     headers = {"Authorization": f"Bearer {phone.access_token}"}
     assert (await client.get("/api/conflicts", headers=headers)).status_code == 403
+
+
+async def test_resolving_a_quantity_clash_moves_the_van_stock_by_the_difference(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    part = (
+        await client.post("/api/parts", json={"code": "P-5", "name": "滤芯"}, headers=desk)
+    ).json()
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    line = uuid.uuid4()
+    phone.mutate(
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="1",
+        billing="warranty",
+    )
+    await phone.sync()
+    await tablet.pull()
+    phone.mutate("part_line.change", id=line, fields={"quantity": "2"})
+    tablet.mutate("part_line.change", id=line, fields={"quantity": "3"})
+    await phone.sync()
+    answer = await tablet.push()
+    assert answer is not None
+    assert answer.results[0].status == "conflict"
+
+    async def van_level() -> Decimal:
+        vans = (await client.get("/api/stock/locations", headers=desk)).json()
+        van = next(v for v in vans if v["engineer_id"] == str(world.engineer.id))
+        levels = (await client.get(f"/api/stock/locations/{van['id']}/levels", headers=desk)).json()
+        return Decimal(next(x["quantity"] for x in levels if x["code"] == "P-5"))
+
+    assert await van_level() == Decimal(-2)
+    (clash,) = await conflicts(client, desk, job_id=job_id, field="quantity")
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert decided.status_code == 200, decided.text
+    assert await van_level() == Decimal(-3), "the van gives the third one the tablet recorded"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
-from api.domain.sync.handlers import apply_status, note_write
+from api.domain.sync.handlers import apply_status, move_van_stock, note_write
 from api.http import Conflict, DomainError
 from api.models import (
     Billing,
@@ -124,7 +124,18 @@ async def _apply(
         line = await session.get(PartLine, uuid.UUID(conflict.entity_id), with_for_update=True)
         if line is None:
             raise DomainError("the part line is gone")
+        before = line.quantity
         setattr(line, field, _part_value(field, kept))
+        if field == "quantity" and line.removed_at is None and line.created_by is not None:
+            # The van the part came from gives (or takes back) the difference, as a change
+            # from the phone would have.
+            await move_van_stock(
+                session,
+                line,
+                line.quantity - before,
+                engineer_id=line.created_by,
+                actor_id=me.user_id,
+            )
         await note_write(
             session, entity, conflict.entity_id, field, user_id=me.user_id, device_id=None, now=now
         )

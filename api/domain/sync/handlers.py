@@ -521,29 +521,32 @@ def _quantity(text: str) -> Decimal:
     return value
 
 
-async def _van(ctx: Context) -> StockLocation | None:
-    return await ctx.session.scalar(
-        select(StockLocation).where(StockLocation.engineer_id == ctx.user_id)
-    )
-
-
-async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
-    """Take ``delta`` of the line's part from the engineer's van (negative: put it back).
+async def move_van_stock(
+    session: AsyncSession,
+    line: PartLine,
+    delta: Decimal,
+    *,
+    engineer_id: uuid.UUID,
+    actor_id: uuid.UUID,
+) -> None:
+    """Take ``delta`` of the line's part from ``engineer_id``'s van (negative: put it back).
 
     Stock may go below zero: the part was used, and the review flags it (parts beyond van
     stock) instead of refusing the engineer's record.
     """
     if line.source is not PartSource.VAN or delta == 0:
         return
-    van = await _van(ctx)
+    van = await session.scalar(
+        select(StockLocation).where(StockLocation.engineer_id == engineer_id)
+    )
     if van is None:
         return
-    level = await ctx.session.get(StockLevel, (van.id, line.part_id), with_for_update=True)
+    level = await session.get(StockLevel, (van.id, line.part_id), with_for_update=True)
     if level is None:
         level = StockLevel(location_id=van.id, part_id=line.part_id, quantity=Decimal(0))
-        ctx.session.add(level)
+        session.add(level)
     level.quantity = (level.quantity or Decimal(0)) - delta
-    ctx.session.add(
+    session.add(
         StockMovement(
             part_id=line.part_id,
             from_location_id=van.id if delta > 0 else None,
@@ -552,9 +555,13 @@ async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
             reason="used on job" if delta > 0 else "returned from job",
             job_id=line.job_id,
             part_line_id=line.id,
-            created_by=ctx.user_id,
+            created_by=actor_id,
         )
     )
+
+
+async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
+    await move_van_stock(ctx.session, line, delta, engineer_id=ctx.user_id, actor_id=ctx.user_id)
 
 
 async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
