@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 
@@ -48,6 +50,23 @@ async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 
 FIELDSYNC = str(Path(sys.executable).with_name("fieldsync"))
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+"""Under CI every part is required: what is missing fails the test instead of skipping it."""
+
+
+def require(reason: str) -> NoReturn:
+    """A required part is missing here (``reason``): skip locally, fail under CI=true."""
+    import pytest
+
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI=true)")
+    pytest.skip(reason)
+
+
+def require_tool(command: str, package: str) -> None:
+    """The test needs ``command`` (Debian package ``package``, installed by make test)."""
+    if shutil.which(command) is None:
+        require(f"{command} is not installed ({package})")
 
 
 def free_port() -> int:
@@ -116,15 +135,11 @@ def fresh_pg_database() -> Iterator[str]:
     """
     import asyncio
 
-    import pytest
-
-    from tests.conftest import IN_CI, PG_URL, _pg_available, _pg_exec
+    from tests.conftest import PG_URL, _pg_available, _pg_exec
 
     reason = _pg_available()
     if reason:
-        if IN_CI:
-            pytest.fail(f"{reason} (required when CI=true)")
-        pytest.skip(reason)
+        require(reason)
     name = f"fs_p_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
     try:

@@ -15,8 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import IN_CI
-from tests.helpers import PASSWORD, World, fieldsync, fresh_pg_database, login, served
+from tests.helpers import (
+    PASSWORD,
+    World,
+    fieldsync,
+    fresh_pg_database,
+    login,
+    require,
+    served,
+)
 
 REDIS_URL = os.environ.get("FIELDSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -145,9 +152,7 @@ def _redis_reachable() -> bool:
 def two_processes(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two ``fieldsync serve`` processes on one PostgreSQL database, sharing Redis."""
     if not _redis_reachable():
-        if IN_CI:
-            pytest.fail(f"Redis unreachable at {REDIS_URL} (required when CI=true)")
-        pytest.skip(f"Redis unreachable at {REDIS_URL}")
+        require(f"Redis unreachable at {REDIS_URL}")
     with fresh_pg_database() as url, ExitStack() as stack:
         env = {
             "FIELDSYNC_DATABASE_URL": url,

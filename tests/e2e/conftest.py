@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IN_CI
-from tests.helpers import FIELDSYNC, fieldsync, free_port, server_env
+from tests.helpers import FIELDSYNC, fieldsync, free_port, require, server_env
 
 REPO = Path(__file__).resolve().parents[2]
 PWA = REPO / "pwa"
@@ -39,13 +38,6 @@ CHROMIUM_ARGS = [
 ]
 DEMO_PASSWORD = "demo1234"
 PHONE = {"width": 390, "height": 844}
-
-
-def require(reason: str) -> None:
-    """Skip locally, fail under CI: browser tests are required there."""
-    if IN_CI:
-        pytest.fail(f"{reason} (required when CI=true)")
-    pytest.skip(reason)
 
 
 def _newest_source() -> float:

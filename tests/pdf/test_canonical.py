@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from pdf.canonical import (
     decimal_text,
     text,
 )
+from tests.helpers import require_tool
 
 VECTORS_DIR = Path(__file__).parent.parent / "vectors"
 VECTORS: list[dict[str, Any]] = json.loads(
@@ -80,8 +80,8 @@ def test_text_is_nfc_with_lf_line_ends() -> None:
     assert text("a\ud83db") == "a\ufffdb"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_the_javascript_reference_agrees_with_the_vectors() -> None:
+    require_tool("node", "nodejs")
     result = subprocess.run(
         [
             "node",

@@ -21,13 +21,13 @@ from pdf.sign import (
     verify_pdf_sync,
 )
 from pdf.worker import render_and_sign
+from tests.helpers import require_tool
 
 HOSTILE = (
     ' <b>bold</b> <img src="file:///etc/passwd"> <style>@import url(http://169.254.169.254/);'
     "</style> url(http://169.254.169.254/) @import 'http://evil.example/x.css'; /dev/urandom "
     '<link rel="stylesheet" href="file:///dev/urandom"> <script>alert(1)</script> &amp; "q"'
 )
-needs_poppler = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils missing")
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +73,8 @@ def test_chinese_english_and_digits_render_without_a_missing_glyph(
     assert warnings == []
 
 
-@needs_poppler
 def test_every_font_is_embedded_as_a_subset(pdf_file: Path) -> None:
+    require_tool("pdffonts", "poppler-utils")
     out = subprocess.run(["pdffonts", str(pdf_file)], capture_output=True, text=True, check=True)
     rows = out.stdout.splitlines()[2:]
     assert rows, "the report uses fonts"
@@ -86,8 +86,8 @@ def test_every_font_is_embedded_as_a_subset(pdf_file: Path) -> None:
         assert name[6] == "+", f"a subset font carries a tag: {name}"
 
 
-@needs_poppler
 def test_the_report_shows_its_chinese_and_english_text(pdf_file: Path) -> None:
+    require_tool("pdftotext", "poppler-utils")
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf_file), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -127,10 +127,10 @@ def test_a_signature_by_another_certificate_is_not_ours(
     assert not result.valid
 
 
-@needs_poppler
 def test_pdfsig_finds_the_signature_valid_and_one_changed_byte_breaks_it(
     pdf_file: Path, tmp_path: Path
 ) -> None:
+    require_tool("pdfsig", "poppler-utils")
     report = pdfsig(pdf_file)
     assert "Signature is Valid" in report, report
     assert "Total document signed" in report

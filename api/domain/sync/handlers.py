@@ -867,5 +867,7 @@ async def job_id_of(session: AsyncSession, args: wire.Args) -> uuid.UUID | None:
     if isinstance(value, uuid.UUID):
         return value
     if isinstance(args, wire.PartLineChange | wire.PartLineRemove):
-        return await session.scalar(select(PartLine.job_id).where(PartLine.id == args.id))
+        # The handler has loaded the line already: the identity map answers, no query.
+        line = await session.get(PartLine, args.id)
+        return line.job_id if line is not None else None
     return None
