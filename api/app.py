@@ -68,6 +68,7 @@ from api.http import (
 from api.live import NO_COMPRESSION, Announcer, channels_plugin
 from api.logs import configure_logging, request_id_middleware
 from api.media.controllers import BlobController, UploadController
+from api.media.pipeline import Pipeline
 from api.media.wiring import make_media
 from api.ratelimit import LoginThrottle
 from api.settings import Settings, load_settings
@@ -181,17 +182,21 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     database = db or Database(settings.effective_database_url)
 
     media = make_media(settings)
-    reports = Reports(settings=settings, db=database, blobs=media.blobs)
+    pipeline = Pipeline(database, media.blobs, media.pool, settings.data_dir / "uploads")
+    reports = Reports(settings=settings, db=database, blobs=media.blobs, photos=pipeline)
     watch_signatures(database.write_engine.sync_engine, reports)
     channels = channels_plugin(settings.redis_url)
     database.on_jobs_changed = Announcer(channels)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Photos whose copies a stopped process did not finish: made again (idempotent).
+        await pipeline.requeue()
         try:
             yield
         finally:
             await reports.drain()
+            await pipeline.close()
             media.pool.shutdown()
             if own_db:
                 await database.dispose()
@@ -205,6 +210,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         ),
         "blobs": media.blobs,
         "uploads": media.uploads,
+        "pipeline": pipeline,
         "reports": reports,
     }
     openapi = OpenAPIConfig(

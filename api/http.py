@@ -76,8 +76,16 @@ class DomainError(ClientException):
 
     status_code = 400
 
-    def __init__(self, detail: str, *, status_code: int | None = None) -> None:
-        super().__init__(detail=detail, status_code=status_code or self.status_code)
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            detail=detail, status_code=status_code or self.status_code, headers=headers
+        )
 
 
 class Conflict(DomainError):
@@ -103,7 +111,7 @@ def _problem(
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     """A refused business rule."""
-    return _problem(exc.status_code, exc.detail)
+    return _problem(exc.status_code, exc.detail, headers=exc.headers or None)
 
 
 def transition_error_handler(_: Request[Any, Any, Any], exc: TransitionError) -> Response[Problem]:

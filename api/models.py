@@ -794,6 +794,12 @@ class BlobInfo(Base):
     variant: Mapped[str] = mapped_column(String(16), default="")
     """For a variant: screen (1600 px) or thumb (320 px)."""
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    state: Mapped[str] = mapped_column(String(16), default="ready", index=True)
+    """For a photo: processing (stored and checked; copies being made), ready (copies made) or
+    failed (the pipeline refused it; ``error`` says why; the original is kept, never served).
+    Everything else is ready."""
+    error: Mapped[str] = mapped_column(Text, default="")
+    """Why the pipeline refused a photo."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -151,7 +151,8 @@ def fresh_pg_database() -> Iterator[str]:
 async def upload(
     client: httpx.AsyncClient, headers: dict[str, str], data: bytes
 ) -> dict[str, object]:
-    """Upload ``data`` (at most one chunk) as a photo and complete it; the stored blob's answer."""
+    """Upload ``data`` (at most one chunk) as a photo and complete it; the stored blob's answer
+    once its copies are made."""
     import hashlib
 
     digest = hashlib.sha256(data).hexdigest()
@@ -166,4 +167,16 @@ async def upload(
     assert sent.status_code == 200, sent.text
     done = await client.post(f"/api/uploads/{state['id']}/complete", headers=headers)
     assert done.status_code == 200, done.text
-    return dict(done.json())
+    return await settled(client, headers, digest)
+
+
+async def settled(
+    client: httpx.AsyncClient, headers: dict[str, str], digest: str
+) -> dict[str, object]:
+    """The stored blob once a photo's copies are made (or refused), waiting at most 30 s."""
+    for _ in range(3):
+        info = await client.get(f"/api/blobs/{digest}/info", params={"wait": 10}, headers=headers)
+        assert info.status_code == 200, info.text
+        if info.json()["state"] != "processing":
+            break
+    return dict(info.json())

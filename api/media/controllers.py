@@ -19,6 +19,14 @@ from sqlalchemy import exists, or_, select
 from api.db import Database
 from api.guards import EVERYONE, allow
 from api.http import DomainError, Out, Schema, not_found
+from api.media.pipeline import (
+    FAILED,
+    PROCESSING,
+    READY,
+    WAIT_SECONDS,
+    Pipeline,
+    StillProcessing,
+)
 from api.media.store import BlobError, BlobStore
 from api.media.uploads import CHUNK, Uploads
 from api.models import Assignment, BlobInfo, Photo, Role, Signature, Upload
@@ -61,7 +69,12 @@ class UploadOut(Out):
 
 
 class StoredOut(Out):
-    """A stored blob and its copies."""
+    """A stored blob and its copies.
+
+    ``state`` is ``processing`` while a photo's copies are being made (``variants`` empty),
+    ``ready`` once they are, ``failed`` when the pipeline refused the photo (``error`` says
+    why; the original is kept, no copies are served).
+    """
 
     sha256: str
     size: int
@@ -69,11 +82,18 @@ class StoredOut(Out):
     width: int | None
     height: int | None
     variants: dict[str, str]
+    state: str = "ready"
+    error: str = ""
 
 
 def _uploads(state: State) -> Uploads:
     uploads: Uploads = state.uploads
     return uploads
+
+
+def _pipeline(state: State) -> Pipeline:
+    pipeline: Pipeline = state.pipeline
+    return pipeline
 
 
 def _out(upload: Upload, uploads: Uploads) -> UploadOut:
@@ -172,20 +192,29 @@ class UploadController(Controller):
         me: Principal,
         offset: Annotated[int, Parameter(ge=0, le=1024 * 1024 * 1024)],
     ) -> UploadOut:
-        data = await request.body()
-        async with db.read() as session:
-            upload = await session.get(Upload, upload_id)
+        uploads = _uploads(request.app.state)
+        upload = uploads.known(upload_id)
+        if upload is None:
+            async with db.read() as session:
+                upload = await uploads.lookup(session, upload_id)
         if upload is None or upload.user_id != me.user_id:
             raise not_found("upload")
-        uploads = _uploads(request.app.state)
-        await uploads.write(upload, offset=offset, data=data)
-        return _out(upload, uploads)
+        data = await request.body()
+        end = await uploads.write(upload, offset=offset, data=data)
+        return UploadOut(
+            id=upload.id,
+            sha256=upload.sha256,
+            size=upload.size,
+            offset=end,
+            chunk_size=CHUNK,
+            complete=False,
+        )
 
     @post(
         "/{upload_id:uuid}/complete",
         opt=allow(*EVERYONE),
         operation_id="completeUpload",
-        summary="Check the bytes against the SHA-256 and store them (photos: make the copies)",
+        summary="Check the bytes against the SHA-256 and store them; a photo's copies follow",
         status_code=200,
     )
     async def complete(
@@ -196,8 +225,10 @@ class UploadController(Controller):
         request: AnyRequest,
     ) -> StoredOut:
         uploads = _uploads(request.app.state)
-        async with db.read() as session:
-            upload = await session.get(Upload, upload_id)
+        upload = uploads.known(upload_id)
+        if upload is None:
+            async with db.read() as session:
+                upload = await uploads.lookup(session, upload_id)
         if upload is None or upload.user_id != me.user_id:
             raise not_found("upload")
         try:
@@ -210,6 +241,8 @@ class UploadController(Controller):
             raise
         async with db.write(actor_id=me.user_id) as session:
             await uploads.record(session, upload_id, rows)
+        if stored.state == PROCESSING:
+            _pipeline(request.app.state).queue(stored.sha256)
         return StoredOut(
             sha256=stored.sha256,
             size=stored.size,
@@ -217,6 +250,7 @@ class UploadController(Controller):
             width=stored.width,
             height=stored.height,
             variants=stored.variants,
+            state=stored.state,
         )
 
 
@@ -262,11 +296,75 @@ async def _may_see(db: Database, sha: str, info: BlobInfo, me: Principal) -> boo
     return bool(found)
 
 
+async def _settled(
+    db: Database,
+    request: AnyRequest,
+    info: BlobInfo,
+    *,
+    wait: float = WAIT_SECONDS,
+    refuse: bool = True,
+) -> BlobInfo:
+    """The photo once its copies are made or refused, waiting at most ``wait`` seconds;
+    with ``refuse``, 503 with Retry-After if it is still processing then."""
+    if info.state != PROCESSING:
+        return info
+    await _pipeline(request.app.state).settle([info.sha256], wait=wait)
+    async with db.read() as session:
+        now = await session.get(BlobInfo, info.sha256)
+    if now is None:
+        raise not_found("blob")
+    if refuse and now.state == PROCESSING:
+        raise StillProcessing("the photo's copies are still being made; try again shortly")
+    return now
+
+
 class BlobController(Controller):
     """Stored photos' copies and signature images, immutable and cacheable."""
 
     path = "/api/blobs"
     tags = ["media"]
+
+    @get(
+        "/{sha:str}/info",
+        opt=allow(*EVERYONE),
+        operation_id="getBlobInfo",
+        summary="A stored photo or file and the state of a photo's copies",
+        raises=[NotFoundException],
+    )
+    async def info(
+        self,
+        sha: str,
+        request: AnyRequest,
+        db: Database,
+        me: Principal,
+        wait: Annotated[float, Parameter(ge=0, le=WAIT_SECONDS)] = 0,
+    ) -> StoredOut:
+        """``wait`` seconds (at most 10) for a processing photo's copies before answering."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise not_found("blob")
+        async with db.read() as session:
+            info = await session.get(BlobInfo, sha)
+        if (
+            info is None
+            or info.kind not in ("photo", "file")
+            or (info.uploaded_by != me.user_id and not await _may_see(db, sha, info, me))
+        ):
+            raise not_found("blob")
+        if wait and info.state == PROCESSING:
+            info = await _settled(db, request, info, wait=wait, refuse=False)
+        async with db.read() as session:
+            copies = await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256 == sha))
+            variants = {c.variant: c.sha256 for c in copies} if info.state == READY else {}
+        return StoredOut(
+            sha256=info.sha256,
+            size=info.size,
+            format=info.format,
+            width=info.width,
+            height=info.height,
+            variants=variants,
+            state=info.state,
+            error=info.error,
+        )
 
     @get(
         "/{sha:str}",
@@ -287,20 +385,23 @@ class BlobController(Controller):
             raise not_found("blob")
         async with db.read() as session:
             info = await session.get(BlobInfo, sha)
-            if info is not None and info.kind == "photo":
-                if variant == "image":
-                    # Originals keep their metadata (position, camera): never served.
-                    raise DomainError("ask for variant=screen or variant=thumb of a photo")
+        if info is None or info.kind == "file" or not await _may_see(db, sha, info, me):
+            raise not_found("blob")
+        served: BlobInfo | None = info
+        if info.kind == "photo":
+            if variant == "image":
+                # Originals keep their metadata (position, camera): never served.
+                raise DomainError("ask for variant=screen or variant=thumb of a photo")
+            info = await _settled(db, request, info)
+            if info.state == FAILED:
+                raise NotFoundException(f"the photo has no copies: {info.error}")
+            async with db.read() as session:
                 served = await session.scalar(
                     select(BlobInfo).where(
                         BlobInfo.original_sha256 == sha, BlobInfo.variant == variant
                     )
                 )
-            else:
-                served = info
-        if info is None or served is None or served.kind == "file":
-            raise not_found("blob")
-        if not await _may_see(db, sha, info, me):
+        if served is None:
             raise not_found("blob")
         etag = f'"{served.sha256}"'
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}

@@ -11,10 +11,14 @@ import asyncio
 import hashlib
 import io
 import math
+import os
+import signal
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -110,8 +114,8 @@ def _variant(kind: str, image: Image.Image, quality: int) -> Variant:
     return Variant(kind, hashlib.sha256(data).hexdigest(), data, image.width, image.height)
 
 
-def ingest(path: str) -> Ingested:
-    """Check an uploaded original and make its screen copy and thumbnail."""
+def _open(path: str) -> tuple[str, Image.Image]:
+    """Sniff and lazily open an image (the header only), refusing bombs and animations."""
     with open(path, "rb") as fh:
         head = fh.read(64)
     fmt = sniff(head)
@@ -121,35 +125,109 @@ def ingest(path: str) -> Ingested:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(path, formats=[fmt])
-        except Image.DecompressionBombError:
-            raise ImageRefused("the image is too large (a decompression bomb?)") from None
-        except Image.DecompressionBombWarning:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRefused("the image is too large (a decompression bomb?)") from None
         except Exception as exc:
             raise ImageRefused(f"the {fmt} image cannot be read: {exc}") from None
-        with image:
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageRefused(
-                    f"the image has {image.width}×{image.height} pixels; at most "
-                    f"{MAX_PIXELS // 1_000_000} megapixels are accepted"
-                )
-            if getattr(image, "n_frames", 1) > 1:
-                raise ImageRefused("animated or multi-frame images are not accepted")
-            width, height = image.size
-            try:
-                # JPEGs decode straight at a reduced scale (1/2, 1/4, 1/8) that still covers
-                # the screen copy: far less work for the same result.
-                scale = SCREEN_PX / max(width, height)
-                image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
-                image.load()
-                orientation = image.getexif().get(0x0112, 1)
-                upright = ImageOps.exif_transpose(image) if orientation != 1 else image
-            except (OSError, SyntaxError, ValueError) as exc:
-                raise ImageRefused(f"the {fmt} image is damaged or truncated: {exc}") from None
-            orientation_swapped = upright.size != image.size and upright.size == (
-                image.height,
-                image.width,
+    try:
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageRefused(
+                f"the image has {image.width}×{image.height} pixels; at most "
+                f"{MAX_PIXELS // 1_000_000} megapixels are accepted"
             )
+        if getattr(image, "n_frames", 1) > 1:
+            raise ImageRefused("animated or multi-frame images are not accepted")
+    except BaseException:
+        image.close()
+        raise
+    return fmt, image
+
+
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+_SWAPPING = {5, 6, 7, 8}
+"""EXIF orientations that turn the image a quarter: width and height trade places."""
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """What the cheap checks tell of an original, before any pixel is decoded."""
+
+    format: str
+    width: int
+    height: int
+    whole: bool
+    """The file's structure ends where it should (JPEG EOI, PNG IEND, RIFF/ISO box sizes).
+    When false, only a full decode can tell a truncated file from a trailer a camera added."""
+
+
+def _whole(fh: BinaryIO, fmt: str, size: int) -> bool:
+    if fmt == "JPEG":
+        fh.seek(max(0, size - 2))
+        return fh.read(2) == b"\xff\xd9"
+    if fmt == "PNG":
+        fh.seek(max(0, size - len(_PNG_END)))
+        return fh.read(len(_PNG_END)) == _PNG_END
+    if fmt == "WEBP":
+        fh.seek(4)
+        return int.from_bytes(fh.read(4), "little") + 8 == size
+    # HEIF: the top-level ISO boxes must tile the file exactly.
+    offset = 0
+    while offset < size:
+        fh.seek(offset)
+        header = fh.read(16)
+        if len(header) < 8:
+            return False
+        length = int.from_bytes(header[:4], "big")
+        if length == 1 and len(header) == 16:
+            length = int.from_bytes(header[8:16], "big")
+        elif length == 0:
+            length = size - offset
+        if length < 8:
+            return False
+        offset += length
+    return offset == size
+
+
+def inspect(path: str) -> Inspected:
+    """The cheap checks of an uploaded original: the format from its bytes, the header's
+    dimensions (bombs, megapixels), frames, and whether the file ends where its format says.
+
+    Refuses with :class:`ImageRefused`; a few milliseconds, whatever the image's size.
+    """
+    fmt, image = _open(path)
+    with image:
+        width, height = image.size
+        try:
+            orientation = image.getexif().get(0x0112, 1)
+        except Exception:
+            orientation = 1  # unreadable EXIF: the pipeline decides
+    if orientation in _SWAPPING:
+        width, height = height, width
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        whole = _whole(fh, fmt, size)
+    return Inspected(format=fmt, width=width, height=height, whole=whole)
+
+
+def ingest(path: str) -> Ingested:
+    """Check an uploaded original and make its screen copy and thumbnail."""
+    fmt, image = _open(path)
+    with image:
+        width, height = image.size
+        try:
+            # JPEGs decode straight at a reduced scale (1/2, 1/4, 1/8) that still covers
+            # the screen copy: far less work for the same result.
+            scale = SCREEN_PX / max(width, height)
+            image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+            image.load()
+            orientation = image.getexif().get(0x0112, 1)
+            upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageRefused(f"the {fmt} image is damaged or truncated: {exc}") from None
+        orientation_swapped = upright.size != image.size and upright.size == (
+            image.height,
+            image.width,
+        )
     if orientation_swapped:
         width, height = height, width
     rgb = upright.convert("RGB") if upright.mode != "RGB" else upright
@@ -165,8 +243,20 @@ def ingest(path: str) -> Ingested:
     )
 
 
+def _background() -> None:
+    """Worker start-up: copies are background work, so requests come first on the CPU."""
+    os.nice(10)
+    # A forked worker inherits the server's signal handlers; it must stop when told to.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    # A forked worker inherits the parent's Pillow settings, and WeasyPrint turns this on
+    # when imported; truncated images must be refused here.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 class IngestPool:
-    """Worker processes for the pipeline; started lazily, shut down with the app."""
+    """Worker processes for the pipeline (at a lower CPU priority than the app, so that making
+    copies never slows answering); started lazily, shut down with the app."""
 
     def __init__(self, workers: int = 2) -> None:
         self.workers = workers
@@ -175,12 +265,21 @@ class IngestPool:
     async def ingest(self, path: Path) -> Ingested:
         """Run :func:`ingest` in a worker process."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_background)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, ingest, str(path))
+        try:
+            return await loop.run_in_executor(self._pool, ingest, str(path))
+        except BrokenProcessPool:
+            self.shutdown()  # a worker died: the next call starts a fresh pool
+            raise
 
     def shutdown(self) -> None:
         """Stop the workers."""
         if self._pool is not None:
+            # Work in hand is abandoned (photos stay processing and are queued again at the
+            # next start), so the workers are stopped rather than left to finish it.
+            workers = list(getattr(self._pool, "_processes", {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
             self._pool = None

@@ -1,9 +1,9 @@
 """Resumable uploads by hash: ask what is missing, send 1 MiB chunks at offsets, complete.
 
 The bytes of an unfinished upload live in ``<data>/uploads/<id>.part``. Completing checks
-the length and the SHA-256 before anything is stored; a photo then goes through the image
-pipeline, and its original and copies become blobs. A wrong hash or a refused image leaves
-nothing behind.
+the length and the SHA-256 before anything is stored, and a photo's content by the cheap
+checks; its original then becomes a blob at once and its copies are made in the background
+(:mod:`api.media.pipeline`). A wrong hash or a refused image leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.http import Conflict, DomainError
-from api.media.images import ImageRefused, IngestPool
+from api.ids import uuid7
+from api.media.images import ImageRefused, IngestPool, inspect
+from api.media.pipeline import PROCESSING, READY, store_variants
 from api.media.store import BlobStore
 from api.models import BlobInfo, Upload
 
@@ -35,6 +37,8 @@ MAX_OPEN_BYTES = 1024 * 1024 * 1024
 """Declared bytes of one user's unfinished uploads."""
 EXPIRY = timedelta(days=7)
 """Unfinished uploads are removed after this long."""
+SWEEP_EVERY = timedelta(hours=1)
+"""How often starting an upload sweeps its user's expired ones (in this process)."""
 
 
 class HashMismatch(DomainError):
@@ -65,6 +69,8 @@ class Stored:
     width: int | None
     height: int | None
     variants: dict[str, str]
+    state: str
+    """ready, or processing while a photo's copies are being made."""
 
 
 class Uploads:
@@ -74,7 +80,30 @@ class Uploads:
         self.folder = folder
         self.store = store
         self.pool = pool
+        self._swept: dict[uuid.UUID, datetime] = {}
+        self._open: dict[uuid.UUID, Upload] = {}
+        """Uploads this process started or looked up: a chunk needs no database read. Their
+        owner and size never change; a finished upload's part file is gone, which
+        :meth:`write` notices whichever process finished it."""
         folder.mkdir(parents=True, exist_ok=True)
+
+    def known(self, upload_id: uuid.UUID) -> Upload | None:
+        """An unfinished upload this process remembers (no database read)."""
+        return self._open.get(upload_id)
+
+    async def lookup(self, session: AsyncSession, upload_id: uuid.UUID) -> Upload | None:
+        """An unfinished upload, from this process's memory or the database."""
+        upload = self._open.get(upload_id)
+        if upload is None:
+            upload = await session.get(Upload, upload_id)
+            if upload is not None:
+                self._remember(upload)
+        return upload
+
+    def _remember(self, upload: Upload) -> None:
+        if len(self._open) >= 10_000:
+            self._open.clear()
+        self._open[upload.id] = upload
 
     def part(self, upload_id: uuid.UUID) -> Path:
         """The part file of an upload."""
@@ -105,13 +134,18 @@ class Uploads:
             raise DomainError(
                 f"a photo may be at most {MAX_PHOTO // (1024 * 1024)} MB", status_code=413
             )
-        await self.expire(session, now=now, user_id=user_id)
+        swept = self._swept.get(user_id)
+        if swept is None or now - swept > SWEEP_EVERY:
+            # Expiry is measured in days: sweeping a user's uploads hourly is plenty.
+            await self.expire(session, now=now, user_id=user_id)
+            self._swept[user_id] = now
         existing = await session.scalar(
             select(Upload).where(
                 Upload.user_id == user_id, Upload.sha256 == sha256, Upload.size == size
             )
         )
         if existing is not None:
+            self._remember(existing)
             return existing
         count, declared = (
             await session.execute(
@@ -126,6 +160,7 @@ class Uploads:
                 f"(at most {MAX_OPEN_UPLOADS} or {MAX_OPEN_BYTES // 2**20} MB)"
             )
         upload = Upload(
+            id=uuid7(),
             user_id=user_id,
             sha256=sha256,
             size=size,
@@ -133,9 +168,11 @@ class Uploads:
             created_at=now,
             updated_at=now,
         )
+        # The part file first: the upload exists once its row commits.
+        self.part(upload.id).touch()
         session.add(upload)
         await session.flush()
-        await anyio.Path(self.part(upload.id)).write_bytes(b"")
+        self._remember(upload)
         return upload
 
     def received(self, upload_id: uuid.UUID) -> int:
@@ -183,10 +220,14 @@ class Uploads:
         return await anyio.to_thread.run_sync(append)
 
     async def process(self, upload: Upload) -> tuple[Stored, list[BlobInfo]]:
-        """Check the bytes and put them, and a photo's copies, into the blob store.
+        """Check the bytes and put them into the blob store.
 
-        Runs outside any database transaction (hashing and the image pipeline take a while);
-        :meth:`record` then writes the result. On a refusal the caller discards the upload
+        Runs outside any database transaction; :meth:`record` then writes the result. A photo
+        must pass the cheap checks (:func:`inspect`: format, header, dimensions, frames, a
+        whole file); it is then stored ``processing`` and its copies are made afterwards
+        (:mod:`api.media.pipeline`). A photo whose end its format cannot vouch for (a
+        truncated file, or a trailer a camera appended) goes through the whole pipeline
+        first, so damage is refused here. On a refusal the caller discards the upload
         (:meth:`discard`), so nothing of it stays.
         """
         received = self.received(upload.id)
@@ -203,44 +244,33 @@ class Uploads:
             info = BlobInfo(
                 sha256=upload.sha256, size=upload.size, kind="file", uploaded_by=upload.user_id
             )
-            return Stored(upload.sha256, upload.size, "", None, None, {}), [info]
+            return Stored(upload.sha256, upload.size, "", None, None, {}, READY), [info]
         try:
-            result = await self.pool.ingest(path)
+            seen = await anyio.to_thread.run_sync(inspect, str(path))
+            result = None if seen.whole else await self.pool.ingest(path)
         except ImageRefused as exc:
             raise Refused(str(exc)) from None
         rows: list[BlobInfo] = []
-        variants: dict[str, str] = {}
-        for v in result.variants:
-            await self.store.put_bytes(v.sha256, v.data)
-            rows.append(
-                BlobInfo(
-                    sha256=v.sha256,
-                    size=len(v.data),
-                    kind="variant",
-                    format="JPEG",
-                    width=v.width,
-                    height=v.height,
-                    original_sha256=upload.sha256,
-                    variant=v.kind,
-                    uploaded_by=upload.user_id,
-                )
-            )
-            variants[v.kind] = v.sha256
+        if result is None:
+            fmt, width, height, state = seen.format, seen.width, seen.height, PROCESSING
+        else:
+            fmt, width, height, state = result.format, result.width, result.height, READY
+            rows = await store_variants(self.store, upload.sha256, result, upload.user_id)
         await self.store.put_file(upload.sha256, path)
         rows.append(
             BlobInfo(
                 sha256=upload.sha256,
                 size=upload.size,
                 kind="photo",
-                format=result.format,
-                width=result.width,
-                height=result.height,
+                format=fmt,
+                width=width,
+                height=height,
                 uploaded_by=upload.user_id,
+                state=state,
             )
         )
-        stored = Stored(
-            upload.sha256, upload.size, result.format, result.width, result.height, variants
-        )
+        variants = {r.variant: r.sha256 for r in rows if r.kind == "variant"}
+        stored = Stored(upload.sha256, upload.size, fmt, width, height, variants, state)
         return stored, rows
 
     async def record(
@@ -252,10 +282,12 @@ class Uploads:
             if await session.get(BlobInfo, row.sha256) is None:
                 session.add(row)
         await session.execute(delete(Upload).where(Upload.id == upload_id))
+        self._open.pop(upload_id, None)
 
     async def discard(self, session: AsyncSession, upload_id: uuid.UUID) -> None:
         """Forget an upload and its bytes."""
         await session.execute(delete(Upload).where(Upload.id == upload_id))
+        self._open.pop(upload_id, None)
         self.part(upload_id).unlink(missing_ok=True)
 
     async def expire(
@@ -278,6 +310,7 @@ class Uploads:
         if stale:
             await session.execute(delete(Upload).where(Upload.id.in_(stale)))
             for upload_id in stale:
+                self._open.pop(upload_id, None)
                 self.part(upload_id).unlink(missing_ok=True)
         return len(stale)
 

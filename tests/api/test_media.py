@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import random
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image
 
 from api.settings import Settings
-from tests.helpers import World, login
+from tests.helpers import World, login, settled
 
 CHUNK = 1024 * 1024
 
@@ -287,7 +288,8 @@ async def test_blobs_serve_with_etag_immutable_caching_and_ranges(
 ) -> None:
     data = jpeg(1600, 1200)
     done = await upload(client, wang, data)
-    screen = done.json()["variants"]["screen"]
+    assert done.json()["state"] == "processing"
+    screen = str((await settled(client, wang, sha(data)))["variants"]["screen"])
     desk = await login(client, "desk")
     url = f"/api/blobs/{screen}"
     full = await client.get(url, headers=desk)
@@ -311,8 +313,8 @@ async def test_engineers_reach_only_images_of_their_jobs(
     client: httpx.AsyncClient, wang: dict[str, str], world: World
 ) -> None:
     data = jpeg(800, 600)
-    done = await upload(client, wang, data)
-    thumb = done.json()["variants"]["thumb"]
+    await upload(client, wang, data)
+    thumb = str((await settled(client, wang, sha(data)))["variants"]["thumb"])
     li = await login(client, "li")
     # Nobody's job names this photo yet: only the office can see it.
     assert (await client.get(f"/api/blobs/{thumb}", headers=li)).status_code == 404
@@ -366,3 +368,142 @@ async def test_iphone_heic_png_and_webp_photos_are_accepted(
     assert done.status_code == 200, done.text
     assert done.json()["format"] == {"heic": "HEIF", "png": "PNG", "webp": "WEBP"}[kind]
     assert (done.json()["width"], done.json()["height"]) == (800, 600)
+
+
+# ---- copies made after answering ------------------------------------------------------------
+
+
+def _png_damaged_inside() -> bytes:
+    """A PNG whose header and end are sound but whose pixel data is garbage: only decoding
+    tells, so it passes the checks made before answering."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    ihdr = struct.pack(">IIBBBBB", 100, 100, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", b"garbage" * 100)
+        + chunk(b"IEND", b"")
+    )
+
+
+async def test_a_photo_is_answered_processing_then_its_copies_are_ready(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    data = _exif_jpeg()
+    done = await upload(client, wang, data)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["state"] == "processing"
+    assert body["variants"] == {}
+    assert (body["format"], body["width"], body["height"]) == ("JPEG", 200, 400)
+    missing = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=wang)
+    assert missing.json()["missing"] == [], "the original is stored at once"
+    ready = await settled(client, wang, sha(data))
+    assert ready["state"] == "ready"
+    variants = ready["variants"]
+    assert isinstance(variants, dict)
+    assert set(variants) == {"screen", "thumb"}
+    desk = await login(client, "desk")
+    thumb = await client.get(f"/api/blobs/{variants['thumb']}", headers=desk)
+    assert thumb.status_code == 200
+    assert Image.open(io.BytesIO(thumb.content)).height > 0
+
+
+async def test_damage_found_by_the_pipeline_marks_the_photo_failed_and_serves_no_copy(
+    client: httpx.AsyncClient, wang: dict[str, str], app: object
+) -> None:
+    data = _png_damaged_inside()
+    done = await upload(client, wang, data)
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "processing"
+    failed = await settled(client, wang, sha(data))
+    assert failed["state"] == "failed"
+    assert "damaged or truncated" in str(failed["error"])
+    assert failed["variants"] == {}
+    desk = await login(client, "desk")
+    for kind in ("screen", "thumb"):
+        r = await client.get(f"/api/blobs/{sha(data)}", params={"variant": kind}, headers=desk)
+        assert r.status_code == 404
+        assert "damaged or truncated" in r.json()["detail"]
+    # The original is kept as evidence (never served), so the phone does not send it again.
+    store = app.state.blobs  # type: ignore[attr-defined]
+    assert await store.exists(sha(data))
+    missing = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=wang)
+    assert missing.json()["missing"] == []
+
+
+async def _processing_photo(app: object, db: object, data: bytes) -> str:
+    """A photo stored and recorded as processing, as a process that stopped midway left it."""
+    from api.db import Database
+    from api.models import BlobInfo
+
+    assert isinstance(db, Database)
+    digest = sha(data)
+    await app.state.blobs.put_bytes(digest, data)  # type: ignore[attr-defined]
+    async with db.write() as session:
+        session.add(
+            BlobInfo(sha256=digest, size=len(data), kind="photo", format="JPEG", state="processing")
+        )
+    return digest
+
+
+async def _copies(db: object, digest: str) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from api.db import Database
+    from api.models import BlobInfo
+
+    assert isinstance(db, Database)
+    async with db.read() as session:
+        rows = await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256 == digest))
+        return sorted((r.variant, r.sha256) for r in rows)
+
+
+async def test_a_photo_left_processing_is_queued_again_when_the_app_starts(
+    app: object, db: object
+) -> None:
+    from litestar import Litestar
+
+    from api.models import BlobInfo
+
+    assert isinstance(app, Litestar)
+    digest = await _processing_photo(app, db, jpeg(900, 600))
+    pipeline = app.state.pipeline
+    assert digest not in pipeline.tasks
+    async with app.lifespan():
+        task = pipeline.tasks[digest]
+        await asyncio.wait_for(task, timeout=30)
+    async with db.read() as session:  # type: ignore[attr-defined]
+        info = await session.get(BlobInfo, digest)
+        assert info is not None
+        assert info.state == "ready"
+    assert [kind for kind, _ in await _copies(db, digest)] == ["screen", "thumb"]
+
+
+async def test_processing_the_same_photo_twice_at_once_records_one_set_of_copies(
+    app: object, db: object, settings: Settings
+) -> None:
+    from api.db import Database
+    from api.media.images import IngestPool
+    from api.media.pipeline import Pipeline
+
+    assert isinstance(db, Database)
+    digest = await _processing_photo(app, db, jpeg(900, 600))
+    # Two app processes sharing the database (and the blob store) take the same photo.
+    other = Pipeline(db, app.state.blobs, IngestPool(1), settings.data_dir / "uploads")  # type: ignore[attr-defined]
+    ours = app.state.pipeline  # type: ignore[attr-defined]
+    try:
+        await asyncio.wait_for(asyncio.gather(ours.queue(digest), other.queue(digest)), 60)
+        await asyncio.wait_for(ours.queue(digest), 30)  # once more, when already ready
+    finally:
+        other.pool.shutdown()
+    copies = await _copies(db, digest)
+    assert [kind for kind, _ in copies] == ["screen", "thumb"]

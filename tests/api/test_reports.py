@@ -387,6 +387,54 @@ async def test_content_changed_after_signing_is_refused_with_its_reason_then_cor
     assert not verdict["current"]
 
 
+async def _unprocessed(db: Database, job_id: str) -> str:
+    """Make the job's photo look just uploaded: stored, its copies not made yet."""
+    from sqlalchemy import delete, select, update
+
+    from api.models import BlobInfo, Photo
+
+    async with db.write() as session:
+        digest = await session.scalar(
+            select(Photo.blob_sha256).where(Photo.job_id == uuid.UUID(job_id))
+        )
+        assert digest is not None
+        await session.execute(delete(BlobInfo).where(BlobInfo.original_sha256 == digest))
+        await session.execute(
+            update(BlobInfo).where(BlobInfo.sha256 == digest).values(state="processing")
+        )
+    return str(digest)
+
+
+async def test_issuing_a_report_waits_for_its_photos_copies(
+    app: Litestar, db: Database, signed: Signed
+) -> None:
+    from sqlalchemy import select
+
+    from api.models import BlobInfo
+
+    digest = await _unprocessed(db, signed.job_id)
+    await reports_service(app).issue(uuid.UUID(signed.job_id), me=None)
+    async with db.read() as session:
+        info = await session.get(BlobInfo, digest)
+        assert info is not None
+        assert info.state == "ready", "the photo was processed first"
+        screen = await session.scalar(
+            select(BlobInfo).where(BlobInfo.original_sha256 == digest, BlobInfo.variant == "screen")
+        )
+    assert screen is not None
+
+
+async def test_a_report_is_not_rendered_while_a_photo_is_still_processing(
+    app: Litestar, db: Database, signed: Signed
+) -> None:
+    from api.media.pipeline import StillProcessing
+
+    digest = await _unprocessed(db, signed.job_id)
+    with pytest.raises(StillProcessing, match="still being processed"):
+        await reports_service(app).issue(uuid.UUID(signed.job_id), me=None, photo_wait=0)
+    await asyncio.wait_for(app.state.pipeline.queue(digest), 30)
+
+
 async def test_a_job_not_signed_by_the_customer_has_no_report(
     client: httpx.AsyncClient, world: World
 ) -> None:

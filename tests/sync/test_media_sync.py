@@ -9,7 +9,10 @@ from collections.abc import Callable
 
 import httpx
 from PIL import Image
+from sqlalchemy import update
 
+from api.db import Database
+from api.models import BlobInfo
 from sync.client import SyncClient
 from tests.helpers import World, login, upload
 from tests.sync.conftest import Register, signature
@@ -48,11 +51,13 @@ async def test_a_photo_record_may_come_before_its_bytes(
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     (shown,) = detail["photos"]
     assert shown["uploaded"] is False, "the office sees it as uploading"
+    assert shown["state"] == "uploading"
     wang = await login(client, "wang")
     stored = await upload(client, wang, data)
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     (shown,) = detail["photos"]
     assert shown["uploaded"] is True
+    assert shown["state"] == "ready"
     assert shown["thumb_sha256"] == stored["variants"]["thumb"]
     mine = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=wang)
     assert mine.status_code == 200, "an engineer reaches the images of their own job"
@@ -130,3 +135,35 @@ async def test_a_signature_is_drawn_from_its_strokes_and_a_scribble_is_refused(
     ink = sum(1 for p in drawn.tobytes() if p < 128)
     assert ink > 300, "the strokes were drawn"
     assert drawn.getpixel((5, 5)) == 255, "outside the strokes stays blank"
+
+
+async def test_the_job_detail_shows_a_photo_processing_then_failed_with_its_reason(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+    db: Database,
+) -> None:
+    from tests.api.test_media import _png_damaged_inside
+
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    data = _png_damaged_inside()
+    digest = hashlib.sha256(data).hexdigest()
+    phone.mutate("photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256=digest, category="after")
+    await phone.push()
+    wang = await login(client, "wang")
+    stored = await upload(client, wang, data)
+    assert stored["state"] == "failed"
+    (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
+    assert (shown["uploaded"], shown["state"]) == (True, "failed")
+    assert "damaged or truncated" in shown["error"]
+    assert shown["thumb_sha256"] is None
+    async with db.write() as session:
+        await session.execute(
+            update(BlobInfo).where(BlobInfo.sha256 == digest).values(state="processing")
+        )
+    (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
+    assert (shown["uploaded"], shown["state"]) == (True, "processing")

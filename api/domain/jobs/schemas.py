@@ -177,7 +177,11 @@ class SatisfactionOut(Out):
 
 
 class PhotoOut(Out):
-    """A photo record; ``uploaded`` is false while its bytes are still on the way."""
+    """A photo record; ``uploaded`` is false while its bytes are still on the way.
+
+    ``state``: uploading (bytes on the way), processing (stored; copies being made), ready
+    (copies made) or failed (the image pipeline refused it; ``error`` says why).
+    """
 
     id: uuid.UUID
     category: str
@@ -189,6 +193,8 @@ class PhotoOut(Out):
     taken_at: datetime | None
     latitude: float | None
     longitude: float | None
+    state: str = "uploading"
+    error: str = ""
 
 
 class SignatureOut(Out):

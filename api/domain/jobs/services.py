@@ -508,7 +508,10 @@ async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
         )
     )
     hashes = [p.blob_sha256 for p in photos]
-    stored = set(await session.scalars(select(BlobInfo.sha256).where(BlobInfo.sha256.in_(hashes))))
+    stored = {
+        b.sha256: b
+        for b in await session.scalars(select(BlobInfo).where(BlobInfo.sha256.in_(hashes)))
+    }
     copies: dict[tuple[str, str], str] = {
         (b.original_sha256 or "", b.variant): b.sha256
         for b in await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256.in_(hashes)))
@@ -525,6 +528,8 @@ async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
             taken_at=p.taken_at,
             latitude=p.latitude,
             longitude=p.longitude,
+            state=stored[p.blob_sha256].state if p.blob_sha256 in stored else "uploading",
+            error=stored[p.blob_sha256].error if p.blob_sha256 in stored else "",
         )
         for p in photos
     ]

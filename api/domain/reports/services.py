@@ -22,11 +22,13 @@ from api.domain.jobs.services import SIGNED_OR_LATER, get_visible_job
 from api.domain.reports.build import build_context
 from api.domain.reports.content import content_input
 from api.http import Conflict, DomainError, not_found
+from api.media.pipeline import PROCESSING, Pipeline, StillProcessing
 from api.media.store import BlobStore
 from api.models import (
     BlobInfo,
     Customer,
     Job,
+    Photo,
     Report,
     ReportLink,
     ReportStatus,
@@ -47,6 +49,8 @@ from sync.rules.lifecycle import JobStatus
 
 log = logging.getLogger("fieldsync.reports")
 
+PHOTO_WAIT = 60.0
+"""How long issuing a report waits for its job's photos to be processed."""
 RENDER_STALE = timedelta(minutes=10)
 """A report still "rendering" after this long died with its process; it may be redone."""
 TOKEN_BYTES = 24
@@ -71,6 +75,8 @@ class Reports:
     settings: Settings
     db: Database
     blobs: BlobStore
+    photos: Pipeline | None = None
+    """Makes photos' copies; a report waits for those of its job's photos."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _cert: Certificate | None = None
     _cert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -112,13 +118,16 @@ class Reports:
         language: str | None = None,
         correction_reason: str = "",
         now: datetime | None = None,
+        photo_wait: float = PHOTO_WAIT,
     ) -> tuple[Report, bool]:
         """Issue the job's report (or a correction); answers the report and whether it is new.
 
         Refused with 409 when the customer has not signed, when the job's content differs from
-        what they signed, or when a report is already being rendered.
+        what they signed, or when a report is already being rendered; with 503 when the job's
+        photos are still being processed after ``photo_wait`` seconds.
         """
         now = now or utcnow()
+        await self._photos_ready(job_id, photo_wait)
         report, supersedes, fresh = await self._prepare(
             job_id, me=me, language=language, reason=correction_reason, now=now
         )
@@ -281,6 +290,35 @@ class Reports:
             supersedes = f"{latest.number} rev {latest.revision}" if latest else ""
             return row, supersedes, True
 
+    async def _photos_ready(self, job_id: uuid.UUID, wait: float) -> None:
+        """Wait until the copies of the job's photos are made (a report never leaves out a
+        photo whose copy is merely late); a photo the pipeline refused shows as missing."""
+        if self.photos is None:
+            return
+
+        async def processing() -> list[str]:
+            async with self.db.read() as session:
+                return list(
+                    await session.scalars(
+                        select(BlobInfo.sha256)
+                        .join(Photo, Photo.blob_sha256 == BlobInfo.sha256)
+                        .where(
+                            Photo.job_id == job_id,
+                            Photo.removed_at.is_(None),
+                            BlobInfo.state == PROCESSING,
+                        )
+                    )
+                )
+
+        waiting = await processing()
+        if not waiting:
+            return
+        await self.photos.settle(waiting, wait=wait)
+        if await processing():
+            raise StillProcessing(
+                "the job's photos are still being processed; issue the report again shortly"
+            )
+
     async def _fail(self, report_id: uuid.UUID, error: str) -> None:
         async with self.db.write() as session:
             row = await session.get(Report, report_id)
@@ -317,7 +355,8 @@ class Reports:
         if done:
             return
         try:
-            report, _ = await self.issue(job_id, me=None)
+            # In the background: the photos may take their time.
+            report, _ = await self.issue(job_id, me=None, photo_wait=10 * PHOTO_WAIT)
         except DomainError as exc:
             log.warning("report of job %s not issued automatically: %s", job_id, exc.detail)
             return

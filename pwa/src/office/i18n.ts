@@ -45,6 +45,7 @@ const en = {
     cause: 'Cause', work_done: 'Work done', advice: 'Advice', parts: 'Parts', photos: 'Photos', signatures: 'Signatures',
     pdf: 'Report PDF', noPdf: 'No report issued yet', approved: 'Approved', sentBack: 'Sent back', empty: 'Nothing to review',
     completed: 'Completed', quantity: 'Qty', billing: 'Billing', price: 'Unit price',
+    photo_uploading: 'Uploading', photo_processing: 'Processing', photo_failed: 'Not usable: {reason}',
   },
   conflicts: {
     open: 'Open', resolved: 'Resolved', field: 'Field', base: 'Base', server: 'Server value', client: 'Device value',
@@ -126,6 +127,7 @@ const zh: Messages = {
     cause: '原因分析', work_done: '处理结果', advice: '注意事项', parts: '配件', photos: '照片', signatures: '签字',
     pdf: '服务报告 PDF', noPdf: '尚未出具报告', approved: '已审核通过', sentBack: '已退回', empty: '没有待审核的工单',
     completed: '完工时间', quantity: '数量', billing: '计费', price: '单价',
+    photo_uploading: '上传中', photo_processing: '处理中', photo_failed: '无法使用:{reason}',
   },
   conflicts: {
     open: '待处理', resolved: '已处理', field: '字段', base: '原值', server: '服务器值', client: '设备值',

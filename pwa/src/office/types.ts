@@ -81,6 +81,9 @@ export interface Photo {
   caption: string
   blob_sha256: string
   uploaded: boolean
+  /** uploading (bytes on the way), processing (copies being made), ready, failed (see error). */
+  state: 'uploading' | 'processing' | 'ready' | 'failed'
+  error: string
 }
 
 export interface Signature {
