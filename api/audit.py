@@ -15,13 +15,18 @@ from typing import Any
 from sqlalchemy import Connection, event, insert, inspect
 from sqlalchemy.orm import Mapper, Session, UOWTransaction, object_session
 
+from api.bulk import is_timestamp
 from api.ids import uuid7
 from api.logs import request_id_var
 from api.models import Audited, AuditLog, Base, utcnow
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
 
 def plain(value: Any) -> Any:
     """A JSON-safe form of a column value."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, uuid.UUID | Decimal):
@@ -31,37 +36,63 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _job_id(obj: Base) -> uuid.UUID | None:
-    from api.models import Job
+class _Shape:
+    """What the hooks need to know of a mapped class, worked out once (a push describes
+    thousands of rows of the same few classes)."""
 
-    if isinstance(obj, Job):
-        return obj.id
-    value = getattr(obj, "job_id", None)
+    def __init__(self, cls: type[Base]) -> None:
+        mapper = inspect(cls)
+        self.keys = tuple(attr.key for attr in mapper.column_attrs)
+        """Every column attribute."""
+        exclude = cls.__audit_exclude__
+        self.shown = tuple(key for key in self.keys if key not in exclude)
+        """The attributes an audit snapshot shows (secrets left out)."""
+        self.pk = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+        self.defaults: list[tuple[str, Any, bool]] = []
+        """Python-side defaults: (attribute, callable or value, whether callable)."""
+        self.clock: set[str] = set()
+        """Timestamps that default to the time of writing."""
+        for prop in mapper.column_attrs:
+            default = getattr(prop.columns[0], "default", None)
+            if default is None:
+                continue
+            arg = getattr(default, "arg", None)
+            if callable(arg):
+                self.defaults.append((prop.key, arg, True))
+                if is_timestamp(prop.columns[0]):
+                    self.clock.add(prop.key)
+            elif getattr(default, "is_scalar", False):
+                self.defaults.append((prop.key, arg, False))
+        self.job_attr = "id" if cls.__tablename__ == "jobs" else "job_id"
+        """Where a row names its job."""
+
+
+_SHAPES: dict[type[Base], _Shape] = {}
+
+
+def _shape(cls: type[Base]) -> _Shape:
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _Shape(cls)
+    return shape
+
+
+def _job_id(obj: Base) -> uuid.UUID | None:
+    value = getattr(obj, _shape(type(obj)).job_attr, None)
     return value if isinstance(value, uuid.UUID) else None
 
 
 def _entity_id(obj: Base) -> str:
-    mapper = inspect(type(obj))
-    ident = inspect(obj).identity or tuple(
-        getattr(obj, mapper.get_property_by_column(c).key) for c in mapper.primary_key
-    )
+    ident = inspect(obj).identity or tuple(getattr(obj, key) for key in _shape(type(obj)).pk)
     return ":".join(str(v) for v in ident)
 
 
 def ensure_pk(obj: Base) -> None:
     """Fill a new row's Python-side defaults (its key, times, version) now, so hooks can name
     and describe the row before the INSERT would apply them."""
-    mapper = inspect(type(obj))
-    for prop in mapper.column_attrs:
-        col = prop.columns[0]
-        default = getattr(col, "default", None)
-        if default is None or getattr(obj, prop.key, None) is not None:
-            continue
-        arg = getattr(default, "arg", None)
-        if callable(arg):
-            setattr(obj, prop.key, arg(None))
-        elif getattr(default, "is_scalar", False):
-            setattr(obj, prop.key, arg)
+    for key, arg, call in _shape(type(obj)).defaults:
+        if getattr(obj, key, None) is None:
+            setattr(obj, key, arg(None) if call else arg)
 
 
 def entity_id(obj: Base) -> str:
@@ -74,34 +105,87 @@ def row_data(obj: Base) -> dict[str, Any]:
     return _snapshot(obj)
 
 
-def column_values(obj: Base) -> dict[str, Any]:
-    """A row's columns as the database takes them (for a bulk INSERT of new rows)."""
-    return {c.key: getattr(obj, c.key) for c in inspect(type(obj)).column_attrs}
-
-
 def _snapshot(obj: Base) -> dict[str, Any]:
-    exclude = type(obj).__audit_exclude__
-    return {
-        attr.key: plain(getattr(obj, attr.key))
-        for attr in inspect(type(obj)).column_attrs
-        if attr.key not in exclude
-    }
+    return {key: plain(getattr(obj, key)) for key in _shape(type(obj)).shown}
 
 
 def audit_values(
     info: dict[str, Any], obj: Base, action: str, before: Any, after: Any
 ) -> dict[str, Any]:
     """The columns of the audit entry of one change to ``obj`` (``info``: the session's)."""
+    return _entry(info, type(obj), _entity_id(obj), _job_id(obj), action, before, after)
+
+
+def _entry(
+    info: dict[str, Any],
+    cls: type[Base],
+    ident: str,
+    job_id: uuid.UUID | None,
+    action: str,
+    before: Any,
+    after: Any,
+) -> dict[str, Any]:
     return {
         "actor_id": info.get("actor_id"),
         "request_id": info.get("request_id") or request_id_var.get(),
-        "entity": type(obj).__tablename__,
-        "entity_id": _entity_id(obj),
-        "job_id": _job_id(obj),
+        "entity": cls.__tablename__,
+        "entity_id": ident,
+        "job_id": job_id,
         "action": action,
         "before": before,
         "after": after,
     }
+
+
+class NewRow:
+    """A row to INSERT, as column values rather than a mapped object.
+
+    For the bulk writes of a push: making thousands of instrumented objects only to read their
+    attributes back was most of what a push of notes cost. ``values`` holds every column, the
+    Python-side defaults (key, times) filled in as the ORM would.
+    """
+
+    __slots__ = ("cls", "values")
+
+    def __init__(
+        self, cls: type[Base], values: dict[str, Any], now: datetime | None = None
+    ) -> None:
+        self.cls = cls
+        shape = _shape(cls)
+        for key, arg, call in shape.defaults:
+            if values.get(key) is None:
+                if now is not None and key in shape.clock:
+                    values[key] = now  # the rows of one write share its time
+                else:
+                    values[key] = arg(None) if call else arg
+        self.values = {key: values.get(key) for key in shape.keys}
+
+    def __getattr__(self, name: str) -> Any:
+        # Attribute access as on the mapped object, for the feed's scope functions.
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def entity_id(self) -> str:
+        """The text form of the row's primary key."""
+        return ":".join(str(self.values[key]) for key in _shape(self.cls).pk)
+
+    def audit_insert(self, info: dict[str, Any]) -> dict[str, Any]:
+        """The columns of the audit entry of this row's INSERT (``info``: the session's)."""
+        shape = _shape(self.cls)
+        job_id = self.values.get(shape.job_attr)
+        after = {key: plain(self.values[key]) for key in shape.shown}
+        return _entry(
+            info,
+            self.cls,
+            self.entity_id,
+            job_id if isinstance(job_id, uuid.UUID) else None,
+            "insert",
+            None,
+            after,
+        )
 
 
 def _record(session: Session, obj: Base, action: str, before: Any, after: Any) -> None:

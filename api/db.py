@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from sqlalchemy import Select, event, func, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +25,21 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from api import audit as _audit  # noqa: F401  (every session of ours writes the audit log)
 from api import feed as _feed
+
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _json_text(value: Any) -> str:
+    # msgspec instead of json.dumps: the audit log, the feed and the mutation log encode a
+    # JSON value for every row a push writes. UTF-8 as is, where json.dumps escapes.
+    return _json_encode(value).decode()
+
+
+JSON_ENGINE_ARGS: dict[str, Any] = {
+    "json_serializer": _json_text,
+    "json_deserializer": msgspec.json.decode,
+}
+"""How every engine of ours encodes and decodes JSON columns."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,13 +87,19 @@ class Database:
                 url,
                 echo=echo,
                 hide_parameters=True,
+                **JSON_ENGINE_ARGS,
                 pool_size=1,
                 max_overflow=0,
                 pool_timeout=60,
             )
             _tune_sqlite(self.write_engine, immediate=True)
             self.read_engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, pool_size=5, max_overflow=5
+                url,
+                echo=echo,
+                hide_parameters=True,
+                pool_size=5,
+                max_overflow=5,
+                **JSON_ENGINE_ARGS,
             )
             _tune_sqlite(self.read_engine, immediate=False)
         else:
@@ -85,6 +107,7 @@ class Database:
                 url,
                 echo=echo,
                 hide_parameters=True,
+                **JSON_ENGINE_ARGS,
                 pool_size=10,
                 max_overflow=10,
                 pool_pre_ping=True,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, event, insert, select, update
 from sqlalchemy.orm import Mapper, Session, SessionTransaction, UOWTransaction, object_session
 
-from api.audit import ensure_pk, entity_id
+from api.audit import NewRow, ensure_pk, entity_id
 from api.models import (
     Asset,
     Assignment,
@@ -134,17 +134,21 @@ def _record_changes(session: Session, _ctx: UOWTransaction, _instances: Any) -> 
         session.add(Change(**change_values(session, obj, op)))
 
 
-def change_values(session: Session, obj: Base, op: str) -> dict[str, Any]:
+def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, Any]:
     """The columns of the next feed entry of this transaction, for a change to ``obj``."""
     slot = claim_feed_slot(session)
     session.info["feed_n"] += 1
-    job_id, customer_id, owner_id = SCOPES[type(obj)](obj, session)
+    if isinstance(obj, NewRow):
+        cls, ident = obj.cls, obj.entity_id
+    else:
+        cls, ident = type(obj), entity_id(obj)
+    job_id, customer_id, owner_id = SCOPES[cls](obj, session)
     if job_id is not None:
         session.info.setdefault(CHANGED_JOBS, set()).add(job_id)
     return {
         "seq": feed_seq(slot, session.info["feed_n"]),
-        "entity": type(obj).__tablename__,
-        "entity_id": entity_id(obj),
+        "entity": cls.__tablename__,
+        "entity_id": ident,
         "op": op,
         "job_id": job_id,
         "customer_id": customer_id,

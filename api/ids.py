@@ -10,6 +10,24 @@ import uuid
 _lock = threading.Lock()
 _last_ms = 0
 _seq = 0
+_pool = b""
+"""Random bytes read ahead from the OS, 4 KiB at a time (a syscall per id was a cost)."""
+
+
+def _random(n: int) -> int:
+    global _pool
+    if len(_pool) < n:
+        _pool = os.urandom(4096)
+    chunk, _pool = _pool[:n], _pool[n:]
+    return int.from_bytes(chunk, "big")
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = b""  # a forked child must not hand out its parent's random bytes
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def uuid7() -> uuid.UUID:
@@ -26,8 +44,8 @@ def uuid7() -> uuid.UUID:
             ms = _last_ms
         else:
             _last_ms = ms
-            _seq = int.from_bytes(os.urandom(2), "big") & 0x7FF
-        rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+            _seq = _random(2) & 0x7FF
+        rand_b = _random(8) & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
     value |= _seq << 64

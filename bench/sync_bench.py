@@ -722,6 +722,75 @@ class FloorWriter:
         await self.conn.close()
 
 
+class WriteSetFloor(FloorWriter):
+    """The floor of what a push must write: for every note, the note, its audit entry, its
+    feed entry and its mutation-log entry (with the same JSON), by the same driver's
+    executemany, one transaction per batch. The push's own cost is its distance from this."""
+
+    name = "write_set"
+
+    def __init__(self, db: Db, device: Callable[[], uuid.UUID], actor: uuid.UUID) -> None:
+        super().__init__(db)
+        self.device = device
+        self.actor = actor
+        self.seq = 1 << 40  # far from the pushes' device sequence numbers and feed slots
+
+    def prepare(self, rows: list[NoteRow]) -> list[Any]:
+        sqlite = self.db.backend == "sqlite"
+
+        def ident(value: uuid.UUID) -> Any:
+            return _sqlite_uuid(value) if sqlite else value
+
+        def when(value: datetime) -> Any:
+            return _sqlite_time(value) if sqlite else value
+
+        def doc(value: Any) -> str:
+            return msgspec.json.encode(value).decode()
+
+        now = datetime.now(UTC)
+        notes, audit, feed, log = [], [], [], []
+        for r in rows:
+            note, mutation = uuid.uuid4(), uuid.uuid4()
+            self.seq += 1
+            args = {"id": str(note), "job_id": str(r.job_id), "body": NOTE_BODY}
+            after = {**args, "author_id": str(r.author_id), "created_at": now.isoformat()}
+            result = {"id": str(mutation), "seq": self.seq, "status": "applied"}
+            notes.append((ident(note), ident(r.job_id), ident(r.author_id), NOTE_BODY, when(now)))
+            audit.append(
+                (ident(uuid7()), when(now), ident(self.actor), "", "notes", str(note),
+                 ident(r.job_id), "insert", None, doc(after))
+            )  # fmt: skip
+            feed.append((self.seq, "notes", str(note), "upsert", ident(r.job_id), None, None,
+                         when(now)))  # fmt: skip
+            log.append(
+                (ident(mutation), ident(self.device()), self.seq, "note.add", ident(r.job_id),
+                 "applied", doc(result), doc(args), when(r.created_at), when(now))
+            )  # fmt: skip
+        return [notes, audit, feed, log]
+
+    async def send(self, params: list[Any]) -> None:
+        notes, audit, feed, log = params
+        statements = [
+            ("notes (id, job_id, author_id, body, created_at)", 5, notes),
+            ("audit_log (id, at, actor_id, request_id, entity, entity_id, job_id, action, "
+             "before, after)", 10, audit),
+            ("changes (seq, entity, entity_id, op, job_id, customer_id, owner_id, at)", 8, feed),
+            ("mutation_log (id, device_id, seq, name, job_id, status, result, args, device_time, "
+             "applied_at)", 10, log),
+        ]  # fmt: skip
+        if self.db.backend == "sqlite":
+            await self.conn.execute("BEGIN IMMEDIATE")
+            for into, n, rows in statements:
+                marks = ", ".join("?" * n)
+                await self.conn.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)
+            await self.conn.execute("COMMIT")
+        else:
+            async with self.conn.transaction():
+                for into, n, rows in statements:
+                    marks = ", ".join(f"${i + 1}" for i in range(n))
+                    await self.conn.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)
+
+
 def pouchdb_server() -> Path | None:
     """pouchdb-server's script, installed with ``npm ci`` from bench/pouchdb if needed."""
     script = POUCH_DIR / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
@@ -829,7 +898,9 @@ async def figure_push(backends: Backends, backend: str, opts: Options) -> list[F
         PEER_CACHE["script"] = await asyncio.to_thread(pouchdb_server)
     script = PEER_CACHE["script"]
     with served(db) as base:
-        writers: list[Any] = [ApiPusher(base, "push1"), FloorWriter(db)]
+        pusher = ApiPusher(base, "push1")
+        write_set = WriteSetFloor(db, lambda: pusher.device_id, engineer)
+        writers: list[Any] = [pusher, FloorWriter(db), write_set]
         if script is not None:
             writers.append(PouchPeer(script, backends.root))
         say(
@@ -847,6 +918,7 @@ async def figure_push(backends: Backends, backend: str, opts: Options) -> list[F
     await backends.drop(db)
     ours = total / sum(times["push"])
     floor = total / sum(times["floor"])
+    write_set = total / sum(times["write_set"])
     peer = total / sum(times["pouchdb"]) if "pouchdb" in times else None
     tag = f"[{backend}]"
     each = times["push"]
@@ -865,6 +937,19 @@ async def figure_push(backends: Backends, backend: str, opts: Options) -> list[F
             ">= 10,000 mutations/s",
             ours >= 10_000,
             note=kind,
+        ),
+        Figure(
+            f"push.note_add.vs_write_set{tag}",
+            round(ours),
+            "mutations/s",
+            "raw executemany of the write set",
+            round(write_set),
+            "none (context for the floor)",
+            True,
+            note=(
+                "the write set: the rows one applied note.add must write (the note, its audit "
+                "entry, its feed entry, its mutation-log entry), by the same driver"
+            ),
         ),
         Figure(
             f"push.note_add.vs_pouchdb{tag}",

@@ -262,6 +262,20 @@ class BadMutation(ValueError):
     """A mutation whose name is unknown or whose arguments do not decode."""
 
 
+_NUL_JSON = b"\\u0000"
+
+
+def has_nul(value: Any) -> bool:
+    """Whether any text in ``value`` (JSON-like) holds a NUL character."""
+    try:
+        # One pass in C: JSON spells NUL as \u0000, so without that sequence there is none.
+        if _NUL_JSON not in encoder.encode(value):
+            return False
+    except (TypeError, msgspec.EncodeError):
+        pass
+    return _has_nul(value)
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -293,7 +307,7 @@ def decode_args(envelope: MutationEnvelope) -> Args:
         raise BadMutation(f"unknown mutation {envelope.name!r}; this server knows {known}")
     if not isinstance(envelope.args, dict):
         raise BadMutation("args must be an object")
-    if _has_nul(envelope.args):
+    if has_nul(envelope.args):
         raise BadMutation("text may not contain NUL characters")
     try:
         return msgspec.convert(envelope.args, cls, strict=False)

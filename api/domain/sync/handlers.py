@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.audit import plain
+from api.audit import NewRow, plain
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
@@ -498,17 +498,17 @@ async def job_record(ctx: Context, args: wire.JobRecord) -> None:
     )
 
 
-def _new_trip(ctx: Context, args: wire.TripLog, job: Job) -> TripEvent:
-    return TripEvent(
-        id=args.id,
-        job_id=job.id,
-        engineer_id=ctx.user_id,
-        kind=TripKind(args.kind),
-        device_time=ctx.device_time,
-        latitude=args.latitude,
-        longitude=args.longitude,
-        accuracy_m=args.accuracy_m,
-    )
+def _new_trip(ctx: Context, args: wire.TripLog, job: Job) -> dict[str, Any]:
+    return {
+        "id": args.id,
+        "job_id": job.id,
+        "engineer_id": ctx.user_id,
+        "kind": TripKind(args.kind),
+        "device_time": ctx.device_time,
+        "latitude": args.latitude,
+        "longitude": args.longitude,
+        "accuracy_m": args.accuracy_m,
+    }
 
 
 def _quantity(text: str) -> Decimal:
@@ -639,30 +639,32 @@ async def part_line_remove(ctx: Context, args: wire.PartLineRemove) -> None:
     await _move_van_stock(ctx, line, -line.quantity)
 
 
-def _new_photo(ctx: Context, args: wire.PhotoAdd, job: Job) -> Photo:
+def _new_photo(ctx: Context, args: wire.PhotoAdd, job: Job) -> dict[str, Any]:
     # The bytes travel apart and may arrive before or after the record.
-    return Photo(
-        id=args.id,
-        job_id=job.id,
-        blob_sha256=args.blob_sha256,
-        category=PhotoCategory(args.category),
-        caption=args.caption,
-        taken_at=args.taken_at or ctx.device_time,
-        latitude=args.latitude,
-        longitude=args.longitude,
-        created_by=ctx.user_id,
-    )
+    return {
+        "id": args.id,
+        "job_id": job.id,
+        "blob_sha256": args.blob_sha256,
+        "category": PhotoCategory(args.category),
+        "caption": args.caption,
+        "taken_at": args.taken_at or ctx.device_time,
+        "latitude": args.latitude,
+        "longitude": args.longitude,
+        "created_by": ctx.user_id,
+    }
 
 
-def _new_note(ctx: Context, args: wire.NoteAdd, job: Job) -> Note:
-    return Note(id=args.id, job_id=job.id, author_id=ctx.user_id, body=args.body)
+def _new_note(ctx: Context, args: wire.NoteAdd, job: Job) -> dict[str, Any]:
+    return {"id": args.id, "job_id": job.id, "author_id": ctx.user_id, "body": args.body}
 
 
 @dataclass(frozen=True)
 class OwnRow:
     """A mutation that makes one row of its own, which never clashes with anything."""
 
-    make: Callable[[Context, Any, Job], Base]
+    cls: type[Base]
+    values: Callable[[Context, Any, Job], dict[str, Any]]
+    """The new row's columns."""
     noun: str
     """What the row is, in a reason."""
     what: Callable[[Any], str]
@@ -670,9 +672,9 @@ class OwnRow:
 
 
 OWN_ROWS: dict[type[wire.Args], OwnRow] = {
-    wire.TripLog: OwnRow(_new_trip, "trip log line", lambda a: f"trip log: {a.kind}"),
-    wire.PhotoAdd: OwnRow(_new_photo, "photo", lambda a: "photo"),
-    wire.NoteAdd: OwnRow(_new_note, "note", lambda a: "note"),
+    wire.TripLog: OwnRow(TripEvent, _new_trip, "trip log line", lambda a: f"trip log: {a.kind}"),
+    wire.PhotoAdd: OwnRow(Photo, _new_photo, "photo", lambda a: "photo"),
+    wire.NoteAdd: OwnRow(Note, _new_note, "note", lambda a: "note"),
 }
 
 
@@ -680,15 +682,15 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
     """A trip-log line, a photo record or a note: rows of their own never clash."""
     kind = OWN_ROWS[type(args)]
     job, held = await job_for(ctx, args.job_id)
-    row = kind.make(ctx, args, job)
-    if await exists(ctx, type(row), args.id):
+    row = kind.cls(**kind.values(ctx, args, job))
+    if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
     add_new(ctx, row)
     if not held:
         reassigned_conflict(ctx, job, kind.what(args))
 
 
-def plain_row(ctx: Context, args: wire.Args) -> Base | None:
+def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     """The row of a row-of-its-own mutation that needs no savepoint, or None.
 
     That is one on a job this push holds and the caller is assigned to, whose id is free:
@@ -701,13 +703,12 @@ def plain_row(ctx: Context, args: wire.Args) -> Base | None:
     job = ctx.batch.jobs.get(args.job_id)  # type: ignore[attr-defined]
     if job is None or inspect(job).expired_attributes or job.assigned_engineer_id != ctx.user_id:
         return None
-    row = kind.make(ctx, args, job)
-    key = (type(row), args.id)  # type: ignore[attr-defined]
+    key = (kind.cls, args.id)  # type: ignore[attr-defined]
     if key not in ctx.batch.absent:
         return None
     ctx.batch.absent.discard(key)
     ctx.batch.pending.add(key)
-    return row
+    return NewRow(kind.cls, kind.values(ctx, args, job), now=ctx.now)
 
 
 async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:

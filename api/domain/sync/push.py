@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.audit import audit_values, column_values, ensure_pk, row_data
+from api.audit import NewRow
+from api.bulk import insert_rows
 from api.domain.sync.handlers import (
     HANDLERS,
     Batch,
@@ -134,7 +135,7 @@ class _Plain:
 
     answer: _Answer
     args: wire.Args
-    row: Base
+    row: NewRow
 
 
 @dataclass
@@ -220,16 +221,19 @@ async def _write_log(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
         if not answer.logged:
             continue
         envelope, result = answer.envelope, answer.result
+        # Only a refused mutation can carry NUL characters: the arguments of any other passed
+        # decoding, which refuses them, and its name is one of the catalogue's.
+        clean: Any = _as_is if result.status is not wire.Status.REJECTED else wire.scrub
         rows.append(
             {
                 "id": envelope.id,
                 "device_id": run.state.device_id,
                 "seq": envelope.seq,
-                "name": wire.scrub(envelope.name[:40]),
+                "name": clean(envelope.name[:40]),
                 "job_id": answer.job_id,
                 "status": result.status.value,
-                "result": wire.scrub(msgspec.to_builtins(result)),
-                "args": wire.scrub(envelope.args),
+                "result": clean(msgspec.to_builtins(result)),
+                "args": clean(envelope.args),
                 "device_time": envelope.at if envelope.at.tzinfo else None,
                 "applied_at": ctx.now,
             }
@@ -249,8 +253,7 @@ async def _write_log(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
                     mutation_id=envelope.id,
                 )
             )
-    if rows:
-        await session.execute(insert(_table(MutationLog)), rows)
+    await insert_rows(session, _table(MutationLog), rows)
 
 
 async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
@@ -269,19 +272,15 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
     changes: list[dict[str, Any]] = []
     for plain in run.plain:
         row = plain.row
-        ensure_pk(row)
-        tables.setdefault(type(row), []).append(column_values(row))
-        after = row_data(row)
-        audit.append(
-            {"id": uuid7(), "at": ctx.now, **audit_values(sync.info, row, "insert", None, after)}
-        )
+        tables.setdefault(row.cls, []).append(row.values)
+        audit.append({"id": uuid7(), "at": ctx.now, **row.audit_insert(sync.info)})
         changes.append({**change_values(sync, row, "upsert"), "at": ctx.now})
     try:
         async with session.begin_nested():
             for cls, rows in tables.items():
-                await session.execute(insert(_table(cls)), rows)
-            await session.execute(insert(_table(AuditLog)), audit)
-            await session.execute(insert(_table(Change)), changes)
+                await insert_rows(session, _table(cls), rows)
+            await insert_rows(session, _table(AuditLog), audit)
+            await insert_rows(session, _table(Change), changes)
     except IntegrityError as exc:
         if _transient(exc):
             raise
@@ -289,6 +288,10 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
         run.batch.pending.clear()
         for plain in run.plain:
             await _careful(session, run, plain.answer, plain.args, ctx)
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _table(cls: type[Base]) -> Table:
