@@ -8,13 +8,18 @@ of ordinary connections that WAL lets run beside the writer. PostgreSQL uses one
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import aiosqlite
 import msgspec
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import Select, event, func, make_url, select
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,6 +52,87 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+class InlineConnection(aiosqlite.Connection):
+    """aiosqlite's interface with every call run at once, in the event loop's own thread.
+
+    For the single SQLite writer. Through aiosqlite each statement is a round trip to a
+    worker thread and back through the event loop; on a busy loop each return waits its turn,
+    so a transaction of a few statements held the one write lock for tens of milliseconds
+    while the database itself needed one or two, and every other writer queued behind it.
+    Run inline, a transaction holds the lock only for its own work. SQLite statements of the
+    writer are short; the one that can wait, ``BEGIN IMMEDIATE`` when another process writes,
+    is retried here with an asynchronous back-off instead of blocking the loop
+    (``busy_timeout`` is 0 on this connection).
+    """
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _RunNow()  # type: ignore[assignment]  # SQLAlchemy queues work here too
+
+    def __await__(self) -> Generator[Any, None, InlineConnection]:
+        return self._open().__await__()
+
+    async def _open(self) -> InlineConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        delay, waited = 0.002, 0.0
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                # Only outside a transaction is a retry safe (a BEGIN that found the lock
+                # taken); inside one, the error is the caller's to see.
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or self._connection.in_transaction or waited >= BUSY_SECONDS:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.1)
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        return None
+
+    async def close(self) -> None:
+        self.stop()
+
+
+class _RunNow:
+    """Stands in for aiosqlite's queue to its thread: runs what is put, at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:  # handed over, as the worker thread would
+            if future is not None:
+                future.set_exception(exc)
+        else:
+            if future is not None:
+                future.set_result(result)
+
+
+BUSY_SECONDS = 30.0
+"""How long a writer waits for another process's write lock before giving up."""
+
+
+def _inline_creator(url: str) -> Callable[[], Awaitable[InlineConnection]]:
+    args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+
+    async def create() -> InlineConnection:
+        return await InlineConnection(partial(sqlite3.connect, *args, **kwargs))
+
+    return create
+
+
 def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
@@ -55,7 +141,9 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        # The writer's connection retries a busy BEGIN itself (InlineConnection).
+        timeout = 0 if immediate else 30000
+        cur.execute(f"PRAGMA busy_timeout={timeout}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -88,6 +176,7 @@ class Database:
                 echo=echo,
                 hide_parameters=True,
                 **JSON_ENGINE_ARGS,
+                async_creator=_inline_creator(url),
                 pool_size=1,
                 max_overflow=0,
                 pool_timeout=60,
