@@ -5,7 +5,9 @@ loopback, beside a baseline measured in the same run:
 
   push      20,000 ``note.add`` mutations in pushes of 200 through ``POST /api/sync/push``,
             beside the floor (the same rows inserted with the same driver's executemany, a
-            commit per 200) and the peer (pouchdb-server's ``_bulk_docs`` with equal documents).
+            commit per 200), the write-set floor (for each note also the audit entry, the feed
+            entry and the mutation-log entry a push must write, the same way) and the peer
+            (pouchdb-server's ``_bulk_docs`` with equal documents).
   prime     a new device's priming pull of one engineer's scope (50 jobs, 2,000 assets, 5,000
             parts): time and gzip bytes as served, beside the floor (the same rows read with
             the raw driver, encoded with msgspec and gzipped, in this process).

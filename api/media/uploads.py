@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 from sqlalchemy import delete, func, select
@@ -85,6 +86,10 @@ class Uploads:
         """Uploads this process started or looked up: a chunk needs no database read. Their
         owner and size never change; a finished upload's part file is gone, which
         :meth:`write` notices whichever process finished it."""
+        self._digests: dict[uuid.UUID, tuple[int, Any]] = {}
+        """Running SHA-256 of the bytes each upload's chunks appended here, and up to where:
+        completing then needs no second read of the file. A chunk appended elsewhere (another
+        process, or before a restart) breaks the run, and completing hashes the file."""
         folder.mkdir(parents=True, exist_ok=True)
 
     def known(self, upload_id: uuid.UUID) -> Upload | None:
@@ -213,8 +218,10 @@ class Uploads:
                     )
                 if end <= received:
                     return received
+                fresh = data[received - offset :]
                 fh.seek(received)
-                fh.write(data[received - offset :])
+                fh.write(fresh)
+                self._follow(upload.id, received, fresh)
                 return end
 
         return await anyio.to_thread.run_sync(append)
@@ -234,7 +241,7 @@ class Uploads:
         if received != upload.size:
             raise Conflict(f"{upload.size - received} bytes are still missing")
         path = self.part(upload.id)
-        digest = await anyio.to_thread.run_sync(_sha256, path)
+        digest = await self.digest(upload)
         if digest != upload.sha256:
             raise HashMismatch(
                 "the bytes received do not match the declared SHA-256; nothing was stored"
@@ -284,10 +291,30 @@ class Uploads:
         await session.execute(delete(Upload).where(Upload.id == upload_id))
         self._open.pop(upload_id, None)
 
+    def _follow(self, upload_id: uuid.UUID, start: int, fresh: bytes) -> None:
+        """Extend an upload's running digest by the bytes just appended at ``start``
+        (called under the part file's lock)."""
+        run = self._digests.get(upload_id)
+        if run is None and start == 0:
+            run = (0, hashlib.sha256())
+        if run is None or run[0] != start:
+            self._digests.pop(upload_id, None)  # a gap: completing reads the file instead
+            return
+        run[1].update(fresh)
+        self._digests[upload_id] = (start + len(fresh), run[1])
+
+    async def digest(self, upload: Upload) -> str:
+        """The SHA-256 of an upload's received bytes (all of them, checked by the caller)."""
+        run = self._digests.pop(upload.id, None)
+        if run is not None and run[0] == upload.size:
+            return str(run[1].hexdigest())
+        return await anyio.to_thread.run_sync(_sha256, self.part(upload.id))
+
     async def discard(self, session: AsyncSession, upload_id: uuid.UUID) -> None:
         """Forget an upload and its bytes."""
         await session.execute(delete(Upload).where(Upload.id == upload_id))
         self._open.pop(upload_id, None)
+        self._digests.pop(upload_id, None)
         self.part(upload_id).unlink(missing_ok=True)
 
     async def expire(
@@ -311,6 +338,7 @@ class Uploads:
             await session.execute(delete(Upload).where(Upload.id.in_(stale)))
             for upload_id in stale:
                 self._open.pop(upload_id, None)
+                self._digests.pop(upload_id, None)
                 self.part(upload_id).unlink(missing_ok=True)
         return len(stale)
 

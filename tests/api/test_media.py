@@ -507,3 +507,42 @@ async def test_processing_the_same_photo_twice_at_once_records_one_set_of_copies
         other.pool.shutdown()
     copies = await _copies(db, digest)
     assert [kind for kind, _ in copies] == ["screen", "thumb"]
+
+
+async def test_the_running_digest_survives_overlaps_and_gives_way_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    from api.media.images import IngestPool
+    from api.media.store import LocalBlobStore
+    from api.media.uploads import Uploads
+    from api.models import Upload
+
+    data = random.Random(3).randbytes(3 * CHUNK + 99)
+    store = LocalBlobStore(tmp_path / "blobs")
+    upload = Upload(id=uuid.uuid4(), user_id=uuid.uuid4(), sha256=sha(data), size=len(data))
+
+    def uploads() -> Uploads:
+        return Uploads(tmp_path / "uploads", store, IngestPool(workers=1))
+
+    first = uploads()
+    first.part(upload.id).write_bytes(b"")
+    assert await first.write(upload, offset=0, data=data[:CHUNK]) == CHUNK
+    # A chunk that overlaps what was received appends only its new tail.
+    half = CHUNK // 2
+    assert await first.write(upload, offset=half, data=data[half : half + CHUNK]) == half + CHUNK
+    assert await first.digest(upload) != sha(data)  # not all bytes yet: the file decides
+    # The process restarts: the new one never saw the first chunks.
+    second = uploads()
+    end = half + CHUNK
+    while end < len(data):
+        end = await second.write(upload, offset=end, data=data[end : end + CHUNK])
+    assert await second.digest(upload) == sha(data)
+    # One process that saw every byte answers from its running digest, the same hash.
+    third = uploads()
+    again = Upload(id=uuid.uuid4(), user_id=upload.user_id, sha256=sha(data), size=len(data))
+    third.part(again.id).write_bytes(b"")
+    offset = 0
+    while offset < len(data):
+        offset = await third.write(again, offset=offset, data=data[offset : offset + CHUNK])
+    assert third._digests[again.id][0] == len(data)
+    assert await third.digest(again) == sha(data)
