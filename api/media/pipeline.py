@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.db import Database
 from api.http import DomainError
@@ -102,15 +102,23 @@ class Pipeline:
             await asyncio.wait(tasks, timeout=wait)
 
     async def requeue(self) -> int:
-        """Queue every photo left processing (start-up); answers how many."""
-        async with self.db.read() as session:
-            hashes = list(
-                await session.scalars(
-                    select(BlobInfo.sha256).where(
-                        BlobInfo.kind == "photo", BlobInfo.state == PROCESSING
+        """Queue every photo left processing (start-up); answers how many.
+
+        A database the app cannot read yet (not migrated) must not stop the app from starting:
+        that is said in the log, and the photos are queued at the next start.
+        """
+        try:
+            async with self.db.read() as session:
+                hashes = list(
+                    await session.scalars(
+                        select(BlobInfo.sha256).where(
+                            BlobInfo.kind == "photo", BlobInfo.state == PROCESSING
+                        )
                     )
                 )
-            )
+        except DBAPIError as exc:
+            log.warning("photos left processing were not looked for: %s", exc.orig)
+            return 0
         for sha in hashes:
             self.queue(sha)
         if hashes:
