@@ -55,14 +55,15 @@ def is_sqlite(url: str) -> bool:
 class InlineConnection(aiosqlite.Connection):
     """aiosqlite's interface with every call run at once, in the event loop's own thread.
 
-    For the single SQLite writer. Through aiosqlite each statement is a round trip to a
-    worker thread and back through the event loop; on a busy loop each return waits its turn,
-    so a transaction of a few statements held the one write lock for tens of milliseconds
-    while the database itself needed one or two, and every other writer queued behind it.
-    Run inline, a transaction holds the lock only for its own work. SQLite statements of the
-    writer are short; the one that can wait, ``BEGIN IMMEDIATE`` when another process writes,
-    is retried here with an asynchronous back-off instead of blocking the loop
-    (``busy_timeout`` is 0 on this connection).
+    Through aiosqlite each statement is a round trip to a worker thread and back through the
+    event loop; on a busy loop each return waits its turn. For the single writer that meant a
+    transaction of a few statements held the one write lock for tens of milliseconds while the
+    database itself needed one or two, and every other writer queued behind it; for readers,
+    a pull of a dozen small queries waited a dozen times. Run inline, the statements of this
+    app (short: keyed reads, small writes, bulk inserts of a few hundred rows) cost only their
+    own time. The one that can wait, the writer's ``BEGIN IMMEDIATE`` while another process
+    writes, is retried here with an asynchronous back-off instead of blocking the loop
+    (``busy_timeout`` is 0 on the writer). Readers of a WAL database do not wait for writers.
     """
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
@@ -189,6 +190,7 @@ class Database:
                 pool_size=5,
                 max_overflow=5,
                 **JSON_ENGINE_ARGS,
+                async_creator=_inline_creator(url),
             )
             _tune_sqlite(self.read_engine, immediate=False)
         else:

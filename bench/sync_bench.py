@@ -14,7 +14,12 @@ loopback, beside a baseline measured in the same run:
   feed      an empty incremental pull with 10k and with 1M rows in the database (the change feed
             and the entity tables): the ratio of the medians of 50 pulls each.
   load      200 simulated engineers (``fieldsync simulate`` in another process) pushing and
-            pulling for 60 s: p50/p95/p99 latency and errors, beside one engineer alone.
+            pulling for 60 s: p50/p95/p99 latency and errors, beside one engineer alone. Each
+            engineer makes 1-3 changes and syncs about every 10 s (``--think``): all 200 at
+            work at once, each change synced at once, as the app does 1.5 s after a change
+            (it also syncs every 60 s). Reported beside it: the same crowd at ten times that
+            pace for 30 s (``--stress-think``), which is more than one server process on
+            this machine can serve, to show how it degrades (queueing, no errors).
 
 SQLite in a temporary folder by default; ``--postgres`` runs every figure on a fresh PostgreSQL
 database as well (created and dropped here). The data of each figure is written straight into
@@ -175,8 +180,10 @@ class Options:
 
     quick: bool = False
     """Shorter runs: a smoke test, not the figures of record."""
-    think: float = 1.0
-    """load: seconds each simulated engineer waits between syncs, on average."""
+    think: float = 10.0
+    """load: seconds each simulated engineer waits between syncs, on average (the pace)."""
+    stress_think: float = 1.0
+    """load: the same at ten times the pace, reported beside the figure (overload)."""
 
 
 # ---- databases ---------------------------------------------------------------------------------
@@ -1405,6 +1412,16 @@ async def figure_load(backends: Backends, backend: str, opts: Options) -> list[F
             seconds=seconds,
             think=think,
         )
+        stress_seconds = seconds / 2
+        say(f"{backend}: {engineers} engineers at {think / opts.stress_think:g}x the pace")
+        stress = await asyncio.to_thread(
+            run_simulation,
+            base,
+            db.data_dir,
+            engineers=engineers,
+            seconds=stress_seconds,
+            think=opts.stress_think,
+        )
     await backends.drop(db)
     lat, base_lat = crowd["latency_ms"]["all"], alone["latency_ms"]["all"]
     errors = crowd["errors"] + crowd["rejected"]
@@ -1428,6 +1445,25 @@ async def figure_load(backends: Backends, backend: str, opts: Options) -> list[F
         )
         for p in (50, 95, 99)
     ]
+    over = stress["latency_ms"]
+    figures.append(
+        Figure(
+            f"load.overload.p95{tag}",
+            over["all"]["p95"],
+            "ms",
+            "1 engineer alone",
+            base_lat["p95"],
+            "none (what overload looks like)",
+            True,
+            note=(
+                f"the same {stress['engineers']} engineers syncing about every "
+                f"{opts.stress_think:g} s for {stress['seconds']:.0f} s: more than one server "
+                f"process can serve; it served {stress['requests_per_s']:.0f} requests/s "
+                f"({stress['requests']:,}) with {stress['errors'] + stress['rejected']} errors; "
+                f"push p95 {over['push']['p95']:.0f} ms, pull p95 {over['pull']['p95']:.0f} ms"
+            ),
+        )
+    )
     figures.append(
         Figure(
             f"load.errors{tag}",
@@ -1454,7 +1490,7 @@ FIGURES: dict[str, Callable[[Backends, str, Options], Any]] = {
 
 
 async def run(args: argparse.Namespace) -> list[Figure]:
-    opts = Options(quick=args.quick, think=args.think)
+    opts = Options(quick=args.quick, think=args.think, stress_think=args.stress_think)
     wanted = [w.strip() for w in args.only.split(",")] if args.only else list(FIGURES)
     unknown = set(wanted) - set(FIGURES)
     if unknown:
@@ -1485,7 +1521,13 @@ def main() -> None:
     parser.add_argument("--only", default="", help="Some of: push,prime,feed,load.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     parser.add_argument(
-        "--think", type=float, default=1.0, help="load: each engineer's seconds between syncs."
+        "--think", type=float, default=10.0, help="load: each engineer's seconds between syncs."
+    )
+    parser.add_argument(
+        "--stress-think",
+        type=float,
+        default=1.0,
+        help="load: the seconds between syncs of the overload run reported beside it.",
     )
     args = parser.parse_args()
     before = os.getloadavg()[0]
