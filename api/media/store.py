@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -96,7 +97,7 @@ class LocalBlobStore:
         if target.exists():
             source.unlink(missing_ok=True)
             return
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         try:
             os.replace(source, tmp)
         except OSError:
@@ -113,7 +114,7 @@ class LocalBlobStore:
 
         def write() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
             with tmp.open("wb") as fh:
                 fh.write(data)
                 fh.flush()
