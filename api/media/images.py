@@ -232,7 +232,10 @@ def ingest(path: str) -> Ingested:
         width, height = height, width
     rgb = upright.convert("RGB") if upright.mode != "RGB" else upright
     screen = rgb  # the decoded image is ours alone: resize it in place
-    screen.thumbnail((SCREEN_PX, SCREEN_PX), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    # Bilinear: JPEGs arrive here already decoded at the nearest larger scale (a 12 MP photo
+    # at 2000 px), so this is a gentle reduction, where Pillow's bilinear filter (scaled to
+    # the reduction, so still anti-aliased) looks the same as bicubic at half the cost.
+    screen.thumbnail((SCREEN_PX, SCREEN_PX), Image.Resampling.BILINEAR, reducing_gap=2.0)
     thumb = screen.copy()
     thumb.thumbnail((THUMB_PX, THUMB_PX), Image.Resampling.BICUBIC, reducing_gap=2.0)
     return Ingested(
