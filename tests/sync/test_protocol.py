@@ -147,6 +147,43 @@ async def test_device_clocks_are_recorded_and_skew_is_flagged(
     assert answer.clock_skewed is False
 
 
+async def test_a_device_row_is_rewritten_when_its_clock_moves_not_on_every_push(
+    world: World, new_job: Register, device: Device, db: Database
+) -> None:
+    from sqlalchemy import func, select
+
+    from api.models import AuditLog
+    from api.models import Device as DeviceRow
+
+    job_id = await new_job()
+    phone = device("wang")
+
+    async def device_edits() -> int:
+        async with db.read() as session:
+            query = select(func.count()).where(
+                AuditLog.entity == "devices",
+                AuditLog.entity_id == str(phone.device_id),
+                AuditLog.action == "update",
+            )
+            return int(await session.scalar(query) or 0)
+
+    for n in range(3):
+        phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body=f"steady {n}")
+        assert await phone.push() is not None
+    assert await device_edits() == 1  # the first push recorded the offset; the others agree
+    phone.clock_skew = timedelta(minutes=7)
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="the clock jumped")
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.clock_skewed
+    assert await device_edits() == 2
+    async with db.read() as session:
+        row = await session.get(DeviceRow, phone.device_id)
+        assert row is not None
+        assert row.clock_offset_ms is not None
+        assert abs(row.clock_offset_ms - 7 * 60_000) < 5_000
+
+
 async def test_a_push_for_another_device_is_refused(new_job: Register, device: Device) -> None:
     job_id = await new_job()
     phone = device("wang")
