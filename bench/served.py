@@ -25,6 +25,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    """Wait until ``url`` answers 200, or fail with the process's log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
 @dataclass(frozen=True)
 class Served:
     """A running server: its base URL and its data folder."""
@@ -65,16 +79,7 @@ def fieldsync_server(
             )
             base = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(log_path.read_text()[-3000:])
-                    time.sleep(0.1)
+                wait_http(f"{base}/health", server, log_path)
                 yield Served(base, data)
             except Exception:
                 lines = log_path.read_text().splitlines()

@@ -39,7 +39,6 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -84,6 +83,10 @@ from sync.client import SyncClient
 from sync.cursor import Cursor, encode_cursor
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.served import free_port, wait_http  # noqa: E402
+
 POUCH_DIR = ROOT / "bench" / "pouchdb"
 PASSWORD = "bench-password-1"  # noqa: S105  (bench accounts only)
 # Cheap on purpose (logins are not measured); the server verifies with the hash's own cost.
@@ -501,31 +504,10 @@ async def seed(
 # ---- a served app ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port free on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def fieldsync_command() -> list[str]:
     """The ``fieldsync`` console script of this environment."""
     script = Path(sys.executable).with_name("fieldsync")
     return [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    """Wait until ``url`` answers 200, or fail with the process's log."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
