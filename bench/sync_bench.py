@@ -59,6 +59,7 @@ from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from api.db import WAL_VALVE_PAGES
 from api.ids import uuid7
 from api.migrate import upgrade
 from api.models import (
@@ -669,6 +670,9 @@ class FloorWriter:
                 "foreign_keys=ON",
                 "synchronous=NORMAL",
                 "busy_timeout=30000",
+                # As the app's writer: the server's checkpoint thread copies the WAL back, so
+                # the floor's commits do not pay for the app's checkpoints (nor the reverse).
+                f"wal_autocheckpoint={WAL_VALVE_PAGES}",
             ):
                 await self.conn.execute(f"PRAGMA {pragma}")
         else:

@@ -82,11 +82,14 @@ class Batch:
     """What one push read once for all its mutations (see :func:`prefetch`)."""
 
     jobs: dict[uuid.UUID, Job] = field(default_factory=dict)
-    """The jobs the push names, locked for its transaction."""
+    """Jobs read whole for the mutations that need more of them than their engineer."""
+    holders: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    """Every job the push names (locked for its transaction), and who is assigned to it."""
     absent: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
     """Rows the push would create that did not exist when it began (and were not made since)."""
     pending: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
+
 
 
 CREATES: dict[str, type[Base]] = {
@@ -115,18 +118,36 @@ async def prefetch(
     Only the well-formed arguments count here; every handler still checks its own.
     """
     job_ids: set[uuid.UUID] = set()
+    whole: set[uuid.UUID] = set()
     new: dict[type[Base], set[uuid.UUID]] = {}
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
         if (job_id := _uuid_or_none(args.get("job_id"))) is not None:
             job_ids.add(job_id)
+            if envelope.name not in OWN_ROW_NAMES:
+                whole.add(job_id)
         cls = CREATES.get(envelope.name)
-        if cls is not None and (ident := _uuid_or_none(args.get("id"))) is not None:
+        if cls is None or envelope.name in OWN_ROW_NAMES:
+            # Rows of their own are written on the assumption that their ids are free (a
+            # device makes them); the database's key refuses one that is not, and the push
+            # then applies them one by one (see ``api.domain.sync.push``).
+            continue
+        if (ident := _uuid_or_none(args.get("id"))) is not None:
             new.setdefault(cls, set()).add(ident)
     if job_ids:
-        # Locked in one order, so two pushes naming the same jobs cannot deadlock.
-        query = select(Job).where(Job.id.in_(sorted(job_ids))).order_by(Job.id).with_for_update()
-        batch.jobs.update((job.id, job) for job in await session.scalars(query))
+        # Every job locked, in one order, so two pushes naming the same jobs cannot deadlock.
+        # Rows of their own need only the job's engineer (:func:`plain_row`); building a
+        # whole Job for each was most of the reading a push of notes did.
+        query = (
+            select(Job.id, Job.assigned_engineer_id)
+            .where(Job.id.in_(sorted(job_ids)))
+            .order_by(Job.id)
+            .with_for_update()
+        )
+        batch.holders.update((ident, holder) for ident, holder in await session.execute(query))
+    if whole:
+        whole_query = select(Job).where(Job.id.in_(sorted(whole))).order_by(Job.id)
+        batch.jobs.update((job.id, job) for job in await session.scalars(whole_query))
     for cls, ids in new.items():
         pk = cls.__mapper__.primary_key[0]
         found = set(await session.scalars(select(pk).where(pk.in_(list(ids)))))
@@ -498,10 +519,10 @@ async def job_record(ctx: Context, args: wire.JobRecord) -> None:
     )
 
 
-def _new_trip(ctx: Context, args: wire.TripLog, job: Job) -> dict[str, Any]:
+def _new_trip(ctx: Context, args: wire.TripLog, job_id: uuid.UUID) -> dict[str, Any]:
     return {
         "id": args.id,
-        "job_id": job.id,
+        "job_id": job_id,
         "engineer_id": ctx.user_id,
         "kind": TripKind(args.kind),
         "device_time": ctx.device_time,
@@ -639,11 +660,11 @@ async def part_line_remove(ctx: Context, args: wire.PartLineRemove) -> None:
     await _move_van_stock(ctx, line, -line.quantity)
 
 
-def _new_photo(ctx: Context, args: wire.PhotoAdd, job: Job) -> dict[str, Any]:
+def _new_photo(ctx: Context, args: wire.PhotoAdd, job_id: uuid.UUID) -> dict[str, Any]:
     # The bytes travel apart and may arrive before or after the record.
     return {
         "id": args.id,
-        "job_id": job.id,
+        "job_id": job_id,
         "blob_sha256": args.blob_sha256,
         "category": PhotoCategory(args.category),
         "caption": args.caption,
@@ -654,8 +675,8 @@ def _new_photo(ctx: Context, args: wire.PhotoAdd, job: Job) -> dict[str, Any]:
     }
 
 
-def _new_note(ctx: Context, args: wire.NoteAdd, job: Job) -> dict[str, Any]:
-    return {"id": args.id, "job_id": job.id, "author_id": ctx.user_id, "body": args.body}
+def _new_note(ctx: Context, args: wire.NoteAdd, job_id: uuid.UUID) -> dict[str, Any]:
+    return {"id": args.id, "job_id": job_id, "author_id": ctx.user_id, "body": args.body}
 
 
 @dataclass(frozen=True)
@@ -663,7 +684,7 @@ class OwnRow:
     """A mutation that makes one row of its own, which never clashes with anything."""
 
     cls: type[Base]
-    values: Callable[[Context, Any, Job], dict[str, Any]]
+    values: Callable[[Context, Any, uuid.UUID], dict[str, Any]]
     """The new row's columns."""
     noun: str
     """What the row is, in a reason."""
@@ -678,11 +699,15 @@ OWN_ROWS: dict[type[wire.Args], OwnRow] = {
 }
 
 
+OWN_ROW_NAMES = frozenset(name for name, cls in wire.MUTATIONS.items() if cls in OWN_ROWS)
+"""The names of the mutations in :data:`OWN_ROWS`."""
+
+
 async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAdd) -> None:
     """A trip-log line, a photo record or a note: rows of their own never clash."""
     kind = OWN_ROWS[type(args)]
     job, held = await job_for(ctx, args.job_id)
-    row = kind.cls(**kind.values(ctx, args, job))
+    row = kind.cls(**kind.values(ctx, args, job.id))
     if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
     add_new(ctx, row)
@@ -700,15 +725,15 @@ def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     kind = OWN_ROWS.get(type(args))
     if kind is None:
         return None
-    job = ctx.batch.jobs.get(args.job_id)  # type: ignore[attr-defined]
-    if job is None or inspect(job).expired_attributes or job.assigned_engineer_id != ctx.user_id:
+    job_id = args.job_id  # type: ignore[attr-defined]
+    # The push locked the job and read its engineer; nothing in a push can reassign it.
+    if job_id not in ctx.batch.holders or ctx.batch.holders[job_id] != ctx.user_id:
         return None
     key = (kind.cls, args.id)  # type: ignore[attr-defined]
-    if key not in ctx.batch.absent:
-        return None
-    ctx.batch.absent.discard(key)
+    if key in ctx.batch.pending:
+        return None  # the same id twice in one push: the handler refuses the second
     ctx.batch.pending.add(key)
-    return NewRow(kind.cls, kind.values(ctx, args, job), now=ctx.now)
+    return NewRow(kind.cls, kind.values(ctx, args, job_id), now=ctx.now)
 
 
 async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:

@@ -273,9 +273,11 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
     """Write the rows of their own (notes, photo records, trip-log lines) all at once, with
     their audit entries and feed entries, as the flush hooks would one by one.
 
-    Each was checked before it was answered, so nothing should refuse them; should the
-    database still do so, they are rolled back together and applied again one by one, each in
-    its own savepoint, so that only the offending one is refused.
+    Their jobs and engineer were checked before they were answered, and their ids, made by
+    the device, are taken to be free (not read first: that query cost as much as the
+    inserts). Should the database refuse one (an id used before), they are rolled back
+    together and applied again one by one, each in its own savepoint, so that only the
+    offending one is refused.
     """
     if not run.plain:
         return
