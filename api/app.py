@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -192,6 +193,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Photos whose copies a stopped process did not finish: made again (idempotent).
         await pipeline.requeue()
+        if own_db:
+            # A served process: what start-up made (the app, its routes, the ORM's mappers and
+            # caches) lives as long as the process. Frozen, the garbage collector no longer
+            # walks it at every full collection: a push of 200 notes paid ~1 ms for that walk.
+            gc.freeze()
         try:
             yield
         finally:

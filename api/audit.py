@@ -172,15 +172,47 @@ class NewRow:
         """The text form of the row's primary key."""
         return ":".join(str(self.values[key]) for key in _shape(self.cls).pk)
 
-    def audit_insert(self, info: dict[str, Any]) -> dict[str, Any]:
-        """The columns of the audit entry of this row's INSERT (``info``: the session's)."""
+    def audit_insert(
+        self, info: dict[str, Any], seen: dict[Any, Any] | None = None
+    ) -> dict[str, Any]:
+        """The columns of the audit entry of this row's INSERT (``info``: the session's).
+
+        ``seen`` remembers the JSON forms of values across the rows of one write: a push's
+        notes share their job, author and time, and converting them again was most of the
+        cost of describing a row.
+        """
         shape = _shape(self.cls)
-        job_id = self.values.get(shape.job_attr)
-        after = {key: plain(self.values[key]) for key in shape.shown}
+        values = self.values
+        memo: dict[Any, Any] = {} if seen is None else seen
+        after: dict[str, Any] = {}
+        for key in shape.shown:
+            value = values[key]
+            kind = type(value)
+            if kind in _AS_IS:
+                after[key] = value
+            elif kind is uuid.UUID:
+                text = memo.get(value)
+                if text is None:
+                    text = memo[value] = str(value)
+                after[key] = text
+            elif isinstance(value, datetime):
+                # Equal instants in two zones are equal keys but different texts.
+                stamp = (value, value.utcoffset())
+                text = memo.get(stamp)
+                if text is None:
+                    text = memo[stamp] = value.isoformat()
+                after[key] = text
+            else:
+                after[key] = plain(value)
+        if shape.pk == ("id",) and "id" in after:
+            ident = str(after["id"])
+        else:
+            ident = ":".join(str(values[key]) for key in shape.pk)
+        job_id = values.get(shape.job_attr)
         return _entry(
             info,
             self.cls,
-            self.entity_id,
+            ident,
             job_id if isinstance(job_id, uuid.UUID) else None,
             "insert",
             None,

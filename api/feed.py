@@ -9,7 +9,8 @@ pushes all reach the devices the same way. Sequence numbers follow commit order 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, event, insert, select, update
@@ -154,6 +155,35 @@ def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, An
         "customer_id": customer_id,
         "owner_id": owner_id,
     }
+
+
+def new_row_changes(session: Session, rows: Sequence[NewRow], at: datetime) -> list[dict[str, Any]]:
+    """The feed entries of new rows written in bulk (``change_values`` for many at once)."""
+    slot = claim_feed_slot(session)
+    n = session.info["feed_n"]
+    if n + len(rows) >= 1 << SEQ_BITS:
+        raise ValueError("a transaction may make at most 2**20 - 1 feed changes")
+    changed: set[uuid.UUID] = session.info.setdefault(CHANGED_JOBS, set())
+    entries = []
+    for row in rows:
+        n += 1
+        job_id, customer_id, owner_id = SCOPES[row.cls](row, session)
+        if job_id is not None:
+            changed.add(job_id)
+        entries.append(
+            {
+                "seq": (slot << SEQ_BITS) | n,
+                "entity": row.cls.__tablename__,
+                "entity_id": row.entity_id,
+                "op": "upsert",
+                "job_id": job_id,
+                "customer_id": customer_id,
+                "owner_id": owner_id,
+                "at": at,
+            }
+        )
+    session.info["feed_n"] = n
+    return entries
 
 
 @event.listens_for(Base, "after_delete", propagate=True)

@@ -59,7 +59,7 @@ from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from api.db import WAL_VALVE_PAGES
+from api.db import WAL_VALVE_PAGES, Checkpointer
 from api.ids import uuid7
 from api.migrate import upgrade
 from api.models import (
@@ -255,6 +255,34 @@ class Backends:
         self.made.append(db)
         await asyncio.to_thread(upgrade, db.url)
         return db
+
+    async def copy(self, db: Db, label: str) -> Db:
+        """A copy of ``db`` as it is now (no server may be running on it)."""
+        data_dir = Path(tempfile.mkdtemp(prefix=f"{db.backend}-{label}-", dir=self.root))
+        if db.backend == "sqlite":
+            import sqlite3
+
+            source = sqlite3.connect(db.sqlite_path)
+            target = sqlite3.connect(data_dir / "fieldsync.db")
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+                target.close()
+            copy = Db(db.backend, f"sqlite+aiosqlite:///{data_dir / 'fieldsync.db'}", data_dir)
+        else:
+            import asyncpg
+
+            name = f"fieldsync_bench_{label}_{uuid.uuid4().hex[:8]}"
+            conn = await asyncpg.connect(PG_ADMIN)
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{db.pg_name}"')
+            finally:
+                await conn.close()
+            url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+            copy = Db(db.backend, url, data_dir, name)
+        self.made.append(copy)
+        return copy
 
     async def drop(self, db: Db) -> None:
         if db.pg_name:
@@ -659,6 +687,7 @@ class FloorWriter:
     def __init__(self, db: Db) -> None:
         self.db = db
         self.conn: Any = None
+        self.checkpointer: Checkpointer | None = None
 
     async def open(self) -> None:
         if self.db.backend == "sqlite":
@@ -670,11 +699,12 @@ class FloorWriter:
                 "foreign_keys=ON",
                 "synchronous=NORMAL",
                 "busy_timeout=30000",
-                # As the app's writer: the server's checkpoint thread copies the WAL back, so
-                # the floor's commits do not pay for the app's checkpoints (nor the reverse).
+                # As the app's writer: a thread beside it copies the WAL back into the
+                # database (api.db.Checkpointer), not the commit that crosses 1,000 pages.
                 f"wal_autocheckpoint={WAL_VALVE_PAGES}",
             ):
                 await self.conn.execute(f"PRAGMA {pragma}")
+            self.checkpointer = Checkpointer(str(self.db.sqlite_path))
         else:
             import asyncpg
 
@@ -705,6 +735,7 @@ class FloorWriter:
             await self.conn.execute("BEGIN IMMEDIATE")
             await self.conn.executemany(sql, params)
             await self.conn.execute("COMMIT")
+            self.committed()
         else:
             sql = (
                 f"INSERT INTO notes {columns} VALUES ($1, $2, $3, $4, $5) "
@@ -713,8 +744,14 @@ class FloorWriter:
             async with self.conn.transaction():
                 await self.conn.executemany(sql, params)
 
+    def committed(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
+
     async def close(self) -> None:
         await self.conn.close()
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
 
 
 class WriteSetFloor(FloorWriter):
@@ -724,11 +761,30 @@ class WriteSetFloor(FloorWriter):
 
     name = "write_set"
 
-    def __init__(self, db: Db, device: Callable[[], uuid.UUID], actor: uuid.UUID) -> None:
+    def __init__(self, db: Db, actor: uuid.UUID) -> None:
         super().__init__(db)
-        self.device = device
+        self.device_id = uuid.uuid4()
         self.actor = actor
         self.seq = 1 << 40  # far from the pushes' device sequence numbers and feed slots
+
+    async def open(self) -> None:
+        await super().open()
+        # The device its mutation-log rows name (the log's foreign key).
+        now = datetime.now(UTC)
+        if self.db.backend == "sqlite":
+            await self.conn.execute(
+                "INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, "
+                "created_at, last_seen_at, app_version) VALUES (?, ?, '', '', ?, ?, ?, '')",
+                (_sqlite_uuid(self.device_id), _sqlite_uuid(self.actor), *[_sqlite_time(now)] * 3),
+            )
+        else:
+            await self.conn.execute(
+                "INSERT INTO devices (id, user_id, name, refresh_hash, refresh_expires_at, "
+                "created_at, last_seen_at, app_version) VALUES ($1, $2, '', '', $3, $3, $3, '')",
+                self.device_id,
+                self.actor,
+                now,
+            )
 
     def prepare(self, rows: list[NoteRow]) -> list[Any]:
         sqlite = self.db.backend == "sqlite"
@@ -758,7 +814,7 @@ class WriteSetFloor(FloorWriter):
             feed.append((self.seq, "notes", str(note), "upsert", ident(r.job_id), None, None,
                          when(now)))  # fmt: skip
             log.append(
-                (ident(mutation), ident(self.device()), self.seq, "note.add", ident(r.job_id),
+                (ident(mutation), ident(self.device_id), self.seq, "note.add", ident(r.job_id),
                  "applied", doc(result), doc(args), when(r.created_at), when(now))
             )  # fmt: skip
         return [notes, audit, feed, log]
@@ -779,6 +835,7 @@ class WriteSetFloor(FloorWriter):
                 marks = ", ".join("?" * n)
                 await self.conn.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)
             await self.conn.execute("COMMIT")
+            self.committed()
         else:
             async with self.conn.transaction():
                 for into, n, rows in statements:
@@ -892,10 +949,14 @@ async def figure_push(backends: Backends, backend: str, opts: Options) -> list[F
     if "script" not in PEER_CACHE:
         PEER_CACHE["script"] = await asyncio.to_thread(pouchdb_server)
     script = PEER_CACHE["script"]
+    # Each writer has a database of its own, as pouchdb-server has: SQLite drops a
+    # connection's page cache whenever another connection has written the file, so writers
+    # sharing one file would each pay for the others' turns.
+    floor_db, write_set_db = await backends.copy(db, "floor"), await backends.copy(db, "wset")
     with served(db) as base:
         pusher = ApiPusher(base, "push1")
-        write_set = WriteSetFloor(db, lambda: pusher.device_id, engineer)
-        writers: list[Any] = [pusher, FloorWriter(db), write_set]
+        write_set = WriteSetFloor(write_set_db, engineer)
+        writers: list[Any] = [pusher, FloorWriter(floor_db), write_set]
         if script is not None:
             writers.append(PouchPeer(script, backends.root))
         say(
@@ -910,7 +971,8 @@ async def figure_push(backends: Backends, backend: str, opts: Options) -> list[F
             for writer in writers:
                 with contextlib.suppress(Exception):
                     await writer.close()
-    await backends.drop(db)
+    for each in (db, floor_db, write_set_db):
+        await backends.drop(each)
     ours = total / sum(times["push"])
     floor = total / sum(times["floor"])
     write_set = total / sum(times["write_set"])

@@ -91,7 +91,6 @@ class Batch:
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
 
 
-
 CREATES: dict[str, type[Base]] = {
     "trip.log": TripEvent,
     "note.add": Note,

@@ -29,7 +29,7 @@ from api.domain.sync.handlers import (
     plain_row,
     prefetch,
 )
-from api.feed import change_values
+from api.feed import new_row_changes
 from api.http import DomainError
 from api.ids import uuid7
 from api.media.store import BlobStore
@@ -168,6 +168,8 @@ class _Run:
     """Rows of their own to write at the end (see :func:`_write_plain_rows`)."""
     seen: set[uuid.UUID] = field(default_factory=set)
     """Mutation ids answered in this push."""
+    light: Context | None = None
+    """The context lent to :func:`plain_row`, mutation after mutation."""
 
     @classmethod
     async def start(
@@ -284,12 +286,12 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
     sync = session.sync_session
     tables: dict[type[Base], list[dict[str, Any]]] = {}
     audit: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    seen: dict[Any, Any] = {}
     for plain in run.plain:
         row = plain.row
         tables.setdefault(row.cls, []).append(row.values)
-        audit.append({"id": uuid7(), "at": ctx.now, **row.audit_insert(sync.info)})
-        changes.append({**change_values(sync, row, "upsert"), "at": ctx.now})
+        audit.append({"id": uuid7(), "at": ctx.now, **row.audit_insert(sync.info, seen)})
+    changes = new_row_changes(sync, [plain.row for plain in run.plain], ctx.now)
     try:
         async with session.begin_nested():
             for cls, rows in tables.items():
@@ -333,7 +335,13 @@ async def _apply(session: AsyncSession, run: _Run, answer: _Answer, ctx: _Ctx) -
     except wire.BadMutation as exc:
         answer.result = _rejected(envelope, str(exc))
         return
-    row = plain_row(_context(session, run, envelope, ctx), args)
+    # One context serves every row of its own of the push: plain_row keeps none of it.
+    light = run.light
+    if light is None:
+        light = run.light = _context(session, run, envelope, ctx)
+    else:
+        light.mutation_id, light.device_time = envelope.id, envelope.at
+    row = plain_row(light, args)
     if row is not None:
         answer.result = wire.MutationResult(
             id=envelope.id, seq=envelope.seq, status=wire.Status.APPLIED
