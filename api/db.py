@@ -222,6 +222,10 @@ class Checkpointer:
         self.last = (int(row[0]), int(row[1]), int(row[2]))
 
 
+WRITER_CACHE_KIB = -32768
+"""The writer's page cache (negative: KiB, as SQLite's PRAGMA takes it)."""
+
+
 def _sqlite_file(url: str) -> str | None:
     """The database file of a SQLite URL; None for an in-memory database."""
     args, _ = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
@@ -245,6 +249,9 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         if immediate:
             cur.execute(f"PRAGMA wal_autocheckpoint={WAL_VALVE_PAGES}")
+            # A push of a few hundred rows touches a thousand index pages: with SQLite's 2 MB
+            # default they spilled to the WAL in the middle of the transaction.
+            cur.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
