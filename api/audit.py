@@ -16,9 +16,9 @@ from sqlalchemy import Connection, event, insert, inspect
 from sqlalchemy.orm import Mapper, Session, UOWTransaction, object_session
 
 from api.bulk import is_timestamp
-from api.ids import uuid7
 from api.logs import request_id_var
 from api.models import Audited, AuditLog, Base, utcnow
+from sync.ids import uuid7
 
 _AS_IS = frozenset({str, int, float, bool, type(None)})
 

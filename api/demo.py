@@ -22,7 +22,6 @@ from sqlalchemy import select
 from api import audit as _audit  # noqa: F401  (demo rows are audited like any other write)
 from api.db import Database
 from api.domain.jobs.services import start_callback_clock, start_clocks
-from api.ids import uuid7
 from api.models import (
     Asset,
     Assignment,
@@ -58,6 +57,7 @@ from api.models import (
 )
 from api.numbers import next_number
 from api.security import hash_password
+from sync.ids import uuid7
 from sync.rules.lifecycle import JobStatus
 from sync.rules.sla import WorkCalendar
 from sync.rules.warranty import in_warranty, warranty_end

@@ -32,8 +32,8 @@ from api import audit as _audit  # noqa: F401  (imported rows are audited like a
 from api.db import Database
 from api.domain.customers.services import derive_warranty_end
 from api.http import DomainError
-from api.ids import uuid7
 from api.models import Asset, Base, Contact, Customer, Part, Site
+from sync.ids import uuid7
 
 Kind = Literal["customers", "assets", "parts"]
 """What a file holds."""

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from api.ids import uuid7
+from sync.ids import uuid7
 from sync.rules.lifecycle import JobStatus
 
 

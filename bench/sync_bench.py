@@ -60,7 +60,6 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from api.db import WAL_VALVE_PAGES, Checkpointer
-from api.ids import uuid7
 from api.migrate import upgrade
 from api.models import (
     Asset,
@@ -82,6 +81,7 @@ from api.models import (
 from sync import wire
 from sync.client import SyncClient
 from sync.cursor import Cursor, encode_cursor
+from sync.ids import uuid7
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -606,8 +606,8 @@ class NoteRow:
 
 
 def note_rows(count: int, jobs: list[uuid.UUID], author: uuid.UUID) -> list[NoteRow]:
-    """``count`` notes spread over ``jobs``."""
-    return [NoteRow(uuid.uuid4(), jobs[i % len(jobs)], author, NOW) for i in range(count)]
+    """``count`` notes spread over ``jobs``, with time-ordered ids as the apps make them."""
+    return [NoteRow(uuid7(), jobs[i % len(jobs)], author, NOW) for i in range(count)]
 
 
 def push_bodies(
@@ -623,7 +623,7 @@ def push_bodies(
             sent_at=datetime.now(UTC),
             mutations=[
                 wire.MutationEnvelope(
-                    id=uuid.uuid4(),
+                    id=uuid7(),
                     seq=first_seq + start + i,
                     name="note.add",
                     at=NOW,
@@ -714,7 +714,7 @@ class FloorWriter:
 
     def prepare(self, rows: list[NoteRow]) -> list[tuple[Any, ...]]:
         # Rows of their own (fresh ids): the pushes insert the same notes into this table.
-        rows = [NoteRow(uuid.uuid4(), r.job_id, r.author_id, r.created_at) for r in rows]
+        rows = [NoteRow(uuid7(), r.job_id, r.author_id, r.created_at) for r in rows]
         if self.db.backend == "sqlite":
             return [
                 (
@@ -801,7 +801,7 @@ class WriteSetFloor(FloorWriter):
         now = datetime.now(UTC)
         notes, audit, feed, log = [], [], [], []
         for r in rows:
-            note, mutation = uuid.uuid4(), uuid.uuid4()
+            note, mutation = uuid7(), uuid7()
             self.seq += 1
             args = {"id": str(note), "job_id": str(r.job_id), "body": NOTE_BODY}
             after = {**args, "author_id": str(r.author_id), "created_at": now.isoformat()}

@@ -20,6 +20,7 @@ import httpx
 import msgspec
 
 from sync import wire
+from sync.ids import uuid7
 
 Key = tuple[str, str]
 JOB_CHILD_ENTITIES = (
@@ -115,7 +116,7 @@ class SyncClient:
             args.setdefault("base_status", job.get("status", ""))
         plain = msgspec.to_builtins(args)
         envelope = wire.MutationEnvelope(
-            id=uuid.uuid4(),
+            id=uuid7(),  # time-ordered, as the protocol recommends: the server's log stays compact
             seq=self.next_seq,
             name=name,
             at=self.now(),

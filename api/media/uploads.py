@@ -22,11 +22,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.http import Conflict, DomainError
-from api.ids import uuid7
 from api.media.images import ImageRefused, IngestPool, inspect
 from api.media.pipeline import PROCESSING, READY, store_variants
 from api.media.store import BlobStore
 from api.models import BlobInfo, Upload
+from sync.ids import uuid7
 
 CHUNK = 1024 * 1024
 """The chunk size clients send (the last chunk may be shorter)."""

@@ -1,5 +1,6 @@
 // The outbox: enqueue / peek / ack / dead-letter. Only a server answer removes an entry,
 // and a refused one moves to `failed` with its reason, where the engineer sees it.
+import { uuid7 } from './ids'
 import type { AckedEntry, Args, DeviceDb, Envelope, OutboxEntry } from './db'
 import { applyLocally, key, type Rec, type View } from './mutators'
 
@@ -25,7 +26,7 @@ export async function enqueue(
     const seq = typeof counter?.value === 'number' ? counter.value : 1
     const entry: OutboxEntry = {
       seq,
-      id: crypto.randomUUID(),
+      id: uuid7(),
       name,
       at: now.toISOString(),
       args,

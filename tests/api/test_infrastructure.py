@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import get
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.app import create_app
-from api.db import Database
+from api.db import WAL_VALVE_PAGES, Database
 from api.guards import allow
+from api.migrate import upgrade
 from api.models import Role, User
 from api.settings import Settings
-from tests.helpers import World, login
+from tests.helpers import PASSWORD_HASH, World, login
 
 SECRET_HASH = "$argon2id$never-in-a-log-" + uuid.uuid4().hex
 
@@ -116,3 +120,47 @@ async def test_other_driver_errors_stay_internal_errors(
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.get("/broken", headers=await login(client, "desk"))
     assert response.status_code == 500
+
+
+async def test_the_wal_is_checkpointed_beside_the_writer_not_in_its_commit(
+    tmp_path: Path,
+) -> None:
+    # The writer's own checkpoint is only a distant safety valve; the checkpoint thread copies
+    # the WAL back after writes, and stops when the database is closed.
+    path = tmp_path / "ckpt.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    db = Database(url)
+    assert db.checkpointer is not None
+    db.checkpointer.interval = 0.05
+    try:
+        async with db.write() as session:
+            valve = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar()
+            assert valve == WAL_VALVE_PAGES
+            for n in range(200):
+                session.add(
+                    User(
+                        username=f"user{n}",
+                        display_name="x" * 200,
+                        password_hash=PASSWORD_HASH,
+                        role=Role.ENGINEER,
+                    )
+                )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            last = db.checkpointer.last
+            if last is not None and last[1] > 0 and last[1] == last[2]:
+                break
+            await asyncio.sleep(0.05)
+        last = db.checkpointer.last
+        assert last is not None, "the checkpoint thread ran after the write"
+        assert last[1] > 0, "the write went to the WAL"
+        assert last[1] == last[2], f"every WAL frame was copied back: {last}"
+    finally:
+        await db.dispose()
+    runs = db.checkpointer.runs
+    await asyncio.sleep(0.2)
+    assert db.checkpointer.runs == runs, "disposed: the thread is gone"
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 200
+    await db.dispose()

@@ -307,3 +307,40 @@ async def test_a_repair_receipt_reaches_the_office_whole(
     assert (receipt["fault"], receipt["accessories"]) == ("无显示", "电源线一根")
     assert receipt["promised_at"].startswith("2026-12-03T02:00:00")
     assert receipt["number"]
+
+
+async def test_a_row_of_its_own_with_a_used_id_is_refused_and_the_rest_are_written(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    # Rows of their own are written together without reading their ids first; a used id
+    # makes the database refuse the lot, and the push then applies them one by one.
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    used = uuid.uuid4()
+    phone.mutate("note.add", id=used, job_id=job_id, body="first")
+    await phone.push()
+    twice = uuid.uuid4()
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="before")
+    phone.mutate("note.add", id=used, job_id=job_id, body="same id, another mutation")
+    trip = uuid.uuid4()
+    phone.mutate("trip.log", id=trip, job_id=job_id, kind="departed")
+    phone.mutate("note.add", id=twice, job_id=job_id, body="twice in one push")
+    phone.mutate("note.add", id=twice, job_id=job_id, body="the second of them")
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="after")
+    answer = await phone.push()
+    assert answer is not None
+    statuses = [r.status for r in answer.results]
+    assert statuses == ["applied", "rejected", "applied", "applied", "rejected", "applied"]
+    assert [f.reason for f in phone.failed] == ["a note with this id exists already"] * 2
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    bodies = sorted(n["body"] for n in detail["notes"])
+    assert bodies == sorted(["first", "before", "twice in one push", "after"])
+    assert [t["id"] for t in detail["trip"]] == [str(trip)]
+    again = device("wang")
+    await again.pull()
+    notes = [v for (entity, _), v in again.server.items() if entity == "notes"]
+    assert sorted(n["body"] for n in notes) == bodies, "the feed carries each written note once"

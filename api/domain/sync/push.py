@@ -31,11 +31,11 @@ from api.domain.sync.handlers import (
 )
 from api.feed import new_row_changes
 from api.http import DomainError
-from api.ids import uuid7
 from api.media.store import BlobStore
 from api.models import AuditLog, Base, Change, Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
 from sync import wire
+from sync.ids import uuid7
 
 log = logging.getLogger("fieldsync.sync")
 
