@@ -145,7 +145,7 @@ class NewRow:
     Python-side defaults (key, times) filled in as the ORM would.
     """
 
-    __slots__ = ("cls", "values")
+    __slots__ = ("_ident", "cls", "values")
 
     def __init__(
         self, cls: type[Base], values: dict[str, Any], now: datetime | None = None
@@ -159,6 +159,7 @@ class NewRow:
                 else:
                     values[key] = arg(None) if call else arg
         self.values = {key: values.get(key) for key in shape.keys}
+        self._ident: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Attribute access as on the mapped object, for the feed's scope functions.
@@ -170,7 +171,9 @@ class NewRow:
     @property
     def entity_id(self) -> str:
         """The text form of the row's primary key."""
-        return ":".join(str(self.values[key]) for key in _shape(self.cls).pk)
+        if self._ident is None:
+            self._ident = ":".join(str(self.values[key]) for key in _shape(self.cls).pk)
+        return self._ident
 
     def audit_insert(
         self, info: dict[str, Any], seen: dict[Any, Any] | None = None
@@ -184,11 +187,14 @@ class NewRow:
         shape = _shape(self.cls)
         values = self.values
         memo: dict[Any, Any] = {} if seen is None else seen
+        ident = self.entity_id
         after: dict[str, Any] = {}
         for key in shape.shown:
             value = values[key]
             kind = type(value)
-            if kind in _AS_IS:
+            if key == "id" and kind is uuid.UUID and shape.pk == ("id",):
+                after[key] = ident  # the key's text, made once
+            elif kind in _AS_IS:
                 after[key] = value
             elif kind is uuid.UUID:
                 text = memo.get(value)
@@ -204,10 +210,6 @@ class NewRow:
                 after[key] = text
             else:
                 after[key] = plain(value)
-        if shape.pk == ("id",) and "id" in after:
-            ident = str(after["id"])
-        else:
-            ident = ":".join(str(values[key]) for key in shape.pk)
         job_id = values.get(shape.job_attr)
         return _entry(
             info,

@@ -5,7 +5,8 @@ mutation log). Through ``session.execute(insert(table), rows)`` SQLAlchemy conve
 of every row with its generic per-parameter machinery, which cost more than the database's own
 work. Here each table's statement is compiled once per dialect, the columns' own bind processors
 (the very functions SQLAlchemy would apply) are looked up once, and the rows become positional
-tuples in a tight loop. Values that repeat across rows (a push's timestamp) are converted once.
+tuples in a loop generated for the column list. Values that repeat across rows (a push's
+timestamp, the job and author its notes share) are converted once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, Table, TypeDecorator
+from sqlalchemy import DateTime, Table, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,9 @@ class _Plan:
     processors: tuple[Processor | None, ...]
     memo: tuple[bool, ...]
     """Whether a column's converted values are worth remembering within one call."""
+    build: Callable[[Sequence[dict[str, Any]], tuple[Processor | None, ...]], list[tuple[Any, ...]]]
+    """Makes the parameter tuples: generated for this column list, so the loop over the rows
+    does no per-column work beyond the conversion itself."""
 
 
 _PLANS: dict[tuple[str, str, tuple[str, ...]], _Plan | None] = {}
@@ -43,14 +47,48 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None
     plan = None
     if order is not None and sorted(order) == sorted(keys):
         columns = [table.c[name] for name in order]
+        processors = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
         plan = _Plan(
             sql=str(compiled),
             keys=tuple(order),
-            processors=tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns),
-            memo=tuple(is_timestamp(c) for c in columns),
+            processors=processors,
+            memo=tuple(_repeats(c) for c in columns),
+            build=_builder(tuple(order), processors),
         )
     _PLANS[cache_key] = plan
     return plan
+
+
+def _builder(
+    keys: tuple[str, ...], processors: tuple[Processor | None, ...]
+) -> Callable[[Sequence[dict[str, Any]], tuple[Processor | None, ...]], list[tuple[Any, ...]]]:
+    """A function turning rows (dicts) into tuples in ``keys`` order, each value through its
+    column's converter (given at call time, as ``p0``, ``p1`` …; None: taken as it is)."""
+    items = ", ".join(
+        f"row[{key!r}]" if proc is None else f"p{i}(row[{key!r}])"
+        for i, (key, proc) in enumerate(zip(keys, processors, strict=True))
+    )
+    unpack = ", ".join(f"p{i}" for i in range(len(keys)))
+    source = (
+        f"def build(rows, converters):\n"
+        f"    {unpack}, = converters\n"
+        f"    return [({items},) for row in rows]\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102  (keys are our own column names, quoted by repr)
+    build: Callable[..., list[tuple[Any, ...]]] = namespace["build"]
+    return build
+
+
+def _repeats(column: Any) -> bool:
+    """Whether a column's values repeat across the rows of one write (a push's time, the job
+    and author its notes share): their converted forms are then remembered within a call."""
+    if is_timestamp(column):
+        return True
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return isinstance(kind, Uuid) and not column.primary_key
 
 
 def is_timestamp(column: Any) -> bool:
@@ -86,11 +124,8 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     if plan is None:
         await connection.execute(table.insert(), list(rows))
         return
-    steps = [
-        (key, _converter(proc, memo) if proc is not None else None)
-        for key, proc, memo in zip(plan.keys, plan.processors, plan.memo, strict=True)
-    ]
-    params = [
-        tuple(row[key] if proc is None else proc(row[key]) for key, proc in steps) for row in rows
-    ]
-    await connection.exec_driver_sql(plan.sql, params)
+    converters = tuple(
+        _converter(proc, memo) if proc is not None else None
+        for proc, memo in zip(plan.processors, plan.memo, strict=True)
+    )
+    await connection.exec_driver_sql(plan.sql, plan.build(rows, converters))

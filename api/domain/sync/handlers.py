@@ -119,9 +119,14 @@ async def prefetch(
     job_ids: set[uuid.UUID] = set()
     whole: set[uuid.UUID] = set()
     new: dict[type[Base], set[uuid.UUID]] = {}
+    parsed: dict[Any, uuid.UUID | None] = {}  # a push names the same few jobs again and again
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
-        if (job_id := _uuid_or_none(args.get("job_id"))) is not None:
+        text = args.get("job_id")
+        job_id = parsed.get(text) if type(text) is str else None
+        if job_id is None:
+            job_id = parsed[text] = _uuid_or_none(text) if type(text) is str else None
+        if job_id is not None:
             job_ids.add(job_id)
             if envelope.name not in OWN_ROW_NAMES:
                 whole.add(job_id)
