@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -190,8 +191,11 @@ class Checkpointer:
         self._stopping.clear()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn: sqlite3.Connection | None = None
         try:
+            # mode=rw: a file removed meanwhile is an error here, never a new empty database.
+            uri = f"{Path(self.path).absolute().as_uri()}?mode=rw"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=1000")
             while True:
                 if not self._poked.wait(self.idle):
@@ -206,8 +210,11 @@ class Checkpointer:
                         self._thread = None
                     return
                 self._stopping.wait(self.interval)  # let writes gather between checkpoints
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint thread stopped: %s", exc)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
             with self._lock:
                 if self._thread is threading.current_thread():  # ended by an error
                     self._thread = None
