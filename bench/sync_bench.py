@@ -239,6 +239,26 @@ class Backends:
         self.made: list[Db] = []
 
     async def fresh(self, backend: str, label: str) -> Db:
+        db = await self._new(backend, label)
+        await asyncio.to_thread(upgrade, db.url)
+        return db
+
+    async def copy(self, db: Db, label: str) -> Db:
+        """A copy of ``db`` as it is now (no server may be running on it)."""
+        copy = await self._new(db.backend, label, template=db)
+        if db.backend == "sqlite":
+            import sqlite3
+
+            source, target = sqlite3.connect(db.sqlite_path), sqlite3.connect(copy.sqlite_path)
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+                target.close()
+        return copy
+
+    async def _new(self, backend: str, label: str, template: Db | None = None) -> Db:
+        """An empty database (PostgreSQL: a copy of ``template`` when given)."""
         data_dir = Path(tempfile.mkdtemp(prefix=f"{backend}-{label}-", dir=self.root))
         if backend == "sqlite":
             db = Db(backend, f"sqlite+aiosqlite:///{data_dir / 'fieldsync.db'}", data_dir)
@@ -246,43 +266,15 @@ class Backends:
             import asyncpg
 
             name = f"fieldsync_bench_{label}_{uuid.uuid4().hex[:8]}"
+            like = f' TEMPLATE "{template.pg_name}"' if template is not None else ""
             conn = await asyncpg.connect(PG_ADMIN)
             try:
-                await conn.execute(f'CREATE DATABASE "{name}"')
+                await conn.execute(f'CREATE DATABASE "{name}"{like}')
             finally:
                 await conn.close()
             db = Db(backend, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", data_dir, name)
         self.made.append(db)
-        await asyncio.to_thread(upgrade, db.url)
         return db
-
-    async def copy(self, db: Db, label: str) -> Db:
-        """A copy of ``db`` as it is now (no server may be running on it)."""
-        data_dir = Path(tempfile.mkdtemp(prefix=f"{db.backend}-{label}-", dir=self.root))
-        if db.backend == "sqlite":
-            import sqlite3
-
-            source = sqlite3.connect(db.sqlite_path)
-            target = sqlite3.connect(data_dir / "fieldsync.db")
-            try:
-                source.backup(target)
-            finally:
-                source.close()
-                target.close()
-            copy = Db(db.backend, f"sqlite+aiosqlite:///{data_dir / 'fieldsync.db'}", data_dir)
-        else:
-            import asyncpg
-
-            name = f"fieldsync_bench_{label}_{uuid.uuid4().hex[:8]}"
-            conn = await asyncpg.connect(PG_ADMIN)
-            try:
-                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{db.pg_name}"')
-            finally:
-                await conn.close()
-            url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-            copy = Db(db.backend, url, data_dir, name)
-        self.made.append(copy)
-        return copy
 
     async def drop(self, db: Db) -> None:
         if db.pg_name:
