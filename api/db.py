@@ -229,6 +229,8 @@ class Checkpointer:
         self.last = (int(row[0]), int(row[1]), int(row[2]))
 
 
+WAL_KEEP_BYTES = 64 * 1024 * 1024
+"""The size the WAL file is cut back to when SQLite starts it over."""
 WRITER_CACHE_KIB = -32768
 """The writer's page cache (negative: KiB, as SQLite's PRAGMA takes it)."""
 
@@ -259,6 +261,8 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
             # A push of a few hundred rows touches a thousand index pages: with SQLite's 2 MB
             # default they spilled to the WAL in the middle of the transaction.
             cur.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")
+            # After a burst the WAL file shrinks back to this once it has been copied back.
+            cur.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.app import create_app
-from api.db import WAL_VALVE_PAGES, Database
+from api.db import WAL_KEEP_BYTES, WAL_VALVE_PAGES, Database
 from api.guards import allow
 from api.migrate import upgrade
 from api.models import Role, User
@@ -137,6 +137,8 @@ async def test_the_wal_is_checkpointed_beside_the_writer_not_in_its_commit(
         async with db.write() as session:
             valve = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar()
             assert valve == WAL_VALVE_PAGES
+            limit = (await session.execute(text("PRAGMA journal_size_limit"))).scalar()
+            assert limit == WAL_KEEP_BYTES
             for n in range(200):
                 session.add(
                     User(
