@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, Table, TypeDecorator, Uuid
+from sqlalchemy import Connection, DateTime, Table, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,13 +119,27 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     if not rows:
         return
     connection = await session.connection()
-    keys = tuple(rows[0])
-    plan = _plan(table, connection.dialect, keys)
+    plan = _plan(table, connection.dialect, tuple(rows[0]))
     if plan is None:
         await connection.execute(table.insert(), list(rows))
+    else:
+        await connection.exec_driver_sql(plan.sql, _params(plan, rows))
+
+
+def insert_rows_now(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """:func:`insert_rows` on a synchronous connection (in a session event, say)."""
+    if not rows:
         return
+    plan = _plan(table, connection.dialect, tuple(rows[0]))
+    if plan is None:
+        connection.execute(table.insert(), list(rows))
+    else:
+        connection.exec_driver_sql(plan.sql, _params(plan, rows))
+
+
+def _params(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     converters = tuple(
         _converter(proc, memo) if proc is not None else None
         for proc, memo in zip(plan.processors, plan.memo, strict=True)
     )
-    await connection.exec_driver_sql(plan.sql, plan.build(rows, converters))
+    return plan.build(rows, converters)

@@ -340,10 +340,7 @@ class Database:
         async with self._writer() as session:
             session.info.update(info)
             async with session.begin():
-                # Every writer takes its feed slot (the feed counter's lock) first. Taking it
-                # later, after locking some row, deadlocks against a writer that holds the slot
-                # and wants that row (a sync push and an office edit of the same job).
-                await session.run_sync(_feed.claim_feed_slot)
+                # The feed entries are numbered as the transaction commits (api.feed).
                 yield session
             if self.checkpointer is not None:
                 self.checkpointer.poke()

@@ -1,9 +1,11 @@
 """The change feed: every change to a record a device may hold becomes a ``Change`` row.
 
-A ``before_flush`` hook writes them, so office edits through the REST API, imports and sync
+A ``before_flush`` hook notes them, so office edits through the REST API, imports and sync
 pushes all reach the devices the same way. Sequence numbers follow commit order (see
-``api.models.Change``): every write transaction (``api.db.Database.write``) first takes the
-``feed`` counter row, and its lock, until it ends, so writers commit in feed order.
+``api.models.Change``): a transaction's entries wait in ``session.info`` (a rolled-back
+savepoint takes its own with it) and are written as it commits, numbered in a slot taken then
+from the ``feed`` counter row, whose lock the transaction keeps until it has committed. So a
+later slot always commits later, and the lock is held for a moment, not for the transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, select, update
+from sqlalchemy import Connection, event, select, update
 from sqlalchemy.orm import Mapper, Session, SessionTransaction, UOWTransaction, object_session
 
 from api.audit import NewRow, ensure_pk, entity_id
+from api.bulk import insert_rows_now
 from api.models import (
     Asset,
     Assignment,
@@ -86,11 +89,18 @@ SCOPES: dict[type[Base], Callable[[Any, Session], Keys]] = {
 ENTITY_CLASSES: dict[str, type[Base]] = {cls.__tablename__: cls for cls in SCOPES}
 
 
-def claim_feed_slot(session: Session) -> int:
-    """Take this transaction's slot in the feed (and the counter's lock until it ends).
+FEED_BUFFER = "fieldsync.feed_buffer"
+"""``session.info`` key: this transaction's feed entries, written when it commits."""
+_MARKS = "fieldsync.feed_marks"
+"""``session.info`` key: the buffer's length when each open savepoint began."""
 
-    ``Database.write`` calls it first in every write transaction, before any other row is
-    locked (see there); the flush hook calls it too, for sessions made some other way.
+
+def claim_feed_slot(session: Session) -> int:
+    """Take this transaction's slot in the feed, and the feed counter's lock until it ends.
+
+    Called as the transaction commits (:func:`_write_feed`), after its last flush: the lock
+    is then held only while the feed entries are inserted and the transaction commits, and
+    whoever holds it waits for no other lock, so it cannot deadlock with anything.
     """
     slot = session.info.get("feed_slot")
     if slot is None:
@@ -105,15 +115,12 @@ def claim_feed_slot(session: Session) -> int:
             .scalar_one()
         )
         session.info["feed_slot"] = slot
-        session.info["feed_n"] = 0
     return int(slot)
 
 
-def feed_seq(slot: int, n: int) -> int:
-    """The sequence number of the ``n``-th change of the transaction holding ``slot``."""
-    if not 0 < n < (1 << SEQ_BITS):
-        raise ValueError("a transaction may make at most 2**20 - 1 feed changes")
-    return (slot << SEQ_BITS) | n
+def _buffer(session: Session) -> list[dict[str, Any]]:
+    buffer: list[dict[str, Any]] = session.info.setdefault(FEED_BUFFER, [])
+    return buffer
 
 
 @event.listens_for(Session, "before_flush")
@@ -127,18 +134,14 @@ def _record_changes(session: Session, _ctx: UOWTransaction, _instances: Any) -> 
     ]
     if not entries:
         return
-    if "feed_slot" not in session.info and session.in_nested_transaction():
-        # A slot taken inside a savepoint could be rolled back with it while we still use it.
-        raise RuntimeError("call claim_feed_slot() before the first savepoint")
+    buffer, now = _buffer(session), utcnow()
     for obj, op in entries:
         ensure_pk(obj)
-        session.add(Change(**change_values(session, obj, op)))
+        buffer.append({**change_values(session, obj, op), "at": now})
 
 
 def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, Any]:
-    """The columns of the next feed entry of this transaction, for a change to ``obj``."""
-    slot = claim_feed_slot(session)
-    session.info["feed_n"] += 1
+    """The columns of a feed entry for a change to ``obj`` (all but ``seq`` and ``at``)."""
     if isinstance(obj, NewRow):
         cls, ident = obj.cls, obj.entity_id
     else:
@@ -147,7 +150,6 @@ def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, An
     if job_id is not None:
         session.info.setdefault(CHANGED_JOBS, set()).add(job_id)
     return {
-        "seq": feed_seq(slot, session.info["feed_n"]),
         "entity": cls.__tablename__,
         "entity_id": ident,
         "op": op,
@@ -157,22 +159,16 @@ def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, An
     }
 
 
-def new_row_changes(session: Session, rows: Sequence[NewRow], at: datetime) -> list[dict[str, Any]]:
-    """The feed entries of new rows written in bulk (``change_values`` for many at once)."""
-    slot = claim_feed_slot(session)
-    n = session.info["feed_n"]
-    if n + len(rows) >= 1 << SEQ_BITS:
-        raise ValueError("a transaction may make at most 2**20 - 1 feed changes")
+def record_new_rows(session: Session, rows: Sequence[NewRow], at: datetime) -> None:
+    """Feed entries for new rows written in bulk (what the flush hook does for objects)."""
     changed: set[uuid.UUID] = session.info.setdefault(CHANGED_JOBS, set())
-    entries = []
+    buffer = _buffer(session)
     for row in rows:
-        n += 1
         job_id, customer_id, owner_id = SCOPES[row.cls](row, session)
         if job_id is not None:
             changed.add(job_id)
-        entries.append(
+        buffer.append(
             {
-                "seq": (slot << SEQ_BITS) | n,
                 "entity": row.cls.__tablename__,
                 "entity_id": row.entity_id,
                 "op": "upsert",
@@ -182,41 +178,55 @@ def new_row_changes(session: Session, rows: Sequence[NewRow], at: datetime) -> l
                 "at": at,
             }
         )
-    session.info["feed_n"] = n
-    return entries
 
 
 @event.listens_for(Base, "after_delete", propagate=True)
-def _record_delete(_mapper: Mapper[Any], connection: Connection, target: Base) -> None:
+def _record_delete(_mapper: Mapper[Any], _connection: Connection, target: Base) -> None:
     # A mapper event: deletes by cascade or delete-orphan never show in before_flush.
     if type(target) not in SCOPES:
         return
     session = object_session(target)
     if session is None:
         return
-    if "feed_slot" not in session.info and session.in_nested_transaction():
-        raise RuntimeError("call claim_feed_slot() before the first savepoint")
-    slot = claim_feed_slot(session)
-    session.info["feed_n"] += 1
-    job_id, customer_id, owner_id = SCOPES[type(target)](target, session)
-    if job_id is not None:
-        session.info.setdefault(CHANGED_JOBS, set()).add(job_id)
-    connection.execute(
-        insert(Change).values(
-            seq=feed_seq(slot, session.info["feed_n"]),
-            entity=type(target).__tablename__,
-            entity_id=entity_id(target),
-            op="delete",
-            job_id=job_id,
-            customer_id=customer_id,
-            owner_id=owner_id,
-            at=utcnow(),
-        )
-    )
+    _buffer(session).append({**change_values(session, target, "delete"), "at": utcnow()})
+
+
+@event.listens_for(Session, "before_commit")
+def _write_feed(session: Session) -> None:
+    """Write the transaction's feed entries, numbered in its slot, as it commits."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint's release: its entries stay in the buffer
+    session.flush()  # the last changes' entries join the buffer first
+    buffer = session.info.get(FEED_BUFFER)
+    if not buffer:
+        return
+    if len(buffer) >= 1 << SEQ_BITS:
+        raise ValueError("a transaction may make at most 2**20 - 1 feed changes")
+    slot = claim_feed_slot(session) << SEQ_BITS
+    rows = [{"seq": slot | n, **entry} for n, entry in enumerate(buffer, 1)]
+    buffer.clear()
+    insert_rows_now(session.connection(), Change.__table__, rows)  # type: ignore[arg-type]
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[transaction] = len(_buffer(session))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    # The entries of changes a rolled-back savepoint undid go with them. (This event comes
+    # after the savepoint's after_transaction_end, so the marks stay until the root ends.)
+    if previous.nested:
+        mark = session.info.get(_MARKS, {}).pop(previous, None)
+        if mark is not None:
+            del _buffer(session)[mark:]
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_slot(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
         session.info.pop("feed_slot", None)
-        session.info.pop("feed_n", None)
+        session.info.pop(FEED_BUFFER, None)
+        session.info.pop(_MARKS, None)

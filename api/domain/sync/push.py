@@ -29,10 +29,10 @@ from api.domain.sync.handlers import (
     plain_row,
     prefetch,
 )
-from api.feed import new_row_changes
+from api.feed import record_new_rows
 from api.http import DomainError
 from api.media.store import BlobStore
-from api.models import AuditLog, Base, Change, Device, DeviceSync, FieldHistory, MutationLog
+from api.models import AuditLog, Base, Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
 from sync import wire
 from sync.ids import uuid7
@@ -291,13 +291,12 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
         row = plain.row
         tables.setdefault(row.cls, []).append(row.values)
         audit.append({"id": uuid7(), "at": ctx.now, **row.audit_insert(sync.info, seen)})
-    changes = new_row_changes(sync, [plain.row for plain in run.plain], ctx.now)
     try:
         async with session.begin_nested():
             for cls, rows in tables.items():
                 await insert_rows(session, _table(cls), rows)
             await insert_rows(session, _table(AuditLog), audit)
-            await insert_rows(session, _table(Change), changes)
+            record_new_rows(sync, [plain.row for plain in run.plain], ctx.now)
     except IntegrityError as exc:
         if _transient(exc):
             raise

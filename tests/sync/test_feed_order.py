@@ -1,0 +1,95 @@
+"""The feed follows commit order, and a writer holds the feed's lock only while it commits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from api.db import Database
+from api.models import Asset, Change, Customer
+from tests.helpers import World
+
+
+async def _entries(db: Database, world: World) -> dict[str, int]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Change.entity, Change.seq).where(
+                Change.entity_id.in_([str(world.customer.id), str(world.asset.id)])
+            )
+        )
+        counts: dict[str, int] = {"customers": 0, "assets": 0}
+        for entity, _ in rows:
+            counts[entity] += 1
+        return counts
+
+
+# PostgreSQL only: there, writers overlap; SQLite lets one write transaction run at a time.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_writer_that_began_first_and_commits_last_gets_the_later_feed_position(
+    db: Database, world: World
+) -> None:
+    second_done = asyncio.Event()
+    first_flushed = asyncio.Event()
+
+    async def first() -> None:
+        async with db.write() as session:
+            customer = await session.get(Customer, world.customer.id)
+            assert customer is not None
+            customer.name = "began first"
+            await session.flush()
+            first_flushed.set()
+            # Still open: a writer that took the feed's lock at its start would now hold up
+            # every other writer, this test's second one included, until it gave up.
+            await asyncio.wait_for(second_done.wait(), timeout=20)
+
+    async def second() -> None:
+        await first_flushed.wait()
+        async with db.write() as session:
+            asset = await session.get(Asset, world.asset.id)
+            assert asset is not None
+            asset.name = "committed first"
+        second_done.set()
+
+    await asyncio.gather(first(), second())
+    async with db.read() as session:
+        seqs = {
+            entity: seq
+            for entity, seq in await session.execute(
+                select(Change.entity, Change.seq).where(
+                    Change.entity_id.in_([str(world.customer.id), str(world.asset.id)]),
+                    Change.seq > 0,
+                )
+            )
+        }
+        last = await session.scalar(select(Change.seq).order_by(Change.seq.desc()).limit(1))
+    assert seqs["assets"] < seqs["customers"], "the feed is in commit order"
+    assert last == seqs["customers"]
+
+
+async def test_a_rolled_back_savepoint_takes_its_feed_entries_with_it(
+    db: Database, world: World
+) -> None:
+    before = await _entries(db, world)
+    async with db.write() as session:
+        customer = await session.get(Customer, world.customer.id)
+        assert customer is not None
+
+        async def undone() -> None:
+            async with session.begin_nested():
+                customer.name = "undone"
+                await session.flush()
+                raise RuntimeError("refused")
+
+        with pytest.raises(RuntimeError):
+            await undone()
+        asset = await session.get(Asset, world.asset.id)
+        assert asset is not None
+        asset.name = "kept"
+    after = await _entries(db, world)
+    async with db.read() as session:
+        name = await session.scalar(select(Customer.name).where(Customer.id == world.customer.id))
+    assert name != "undone"
+    assert after["customers"] == before["customers"], "no entry for the undone change"
+    assert after["assets"] == before["assets"] + 1, "the kept change has its entry"
