@@ -10,6 +10,7 @@ later slot always commits later, and the lock is held for a moment, not for the 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -43,6 +44,8 @@ from api.models import (
     TripEvent,
     utcnow,
 )
+
+log = logging.getLogger("fieldsync.feed")
 
 FEED_COUNTER = "feed"
 CHANGED_JOBS = "fieldsync.changed_jobs"
@@ -214,14 +217,26 @@ def _mark(session: Session, transaction: SessionTransaction) -> None:
         session.info.setdefault(_MARKS, {})[transaction] = len(_buffer(session))
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    # The entries of changes a rolled-back savepoint undid go with them. (This event comes
-    # after the savepoint's after_transaction_end, so the marks stay until the root ends.)
-    if previous.nested:
-        mark = session.info.get(_MARKS, {}).pop(previous, None)
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    # The entries of changes a rolled-back savepoint undid go with them. This event comes as
+    # the database rolls back, while the savepoint is still the session's current one, also
+    # when a failed flush inside it did the rolling back (no after_soft_rollback names the
+    # savepoint then). A rollback of the whole transaction ends it, which empties the buffer.
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:
+        mark = session.info.get(_MARKS, {}).get(savepoint)
         if mark is not None:
             del _buffer(session)[mark:]
+
+
+@event.listens_for(Session, "after_commit")
+def _check_written(session: Session) -> None:
+    if session.info.get(FEED_BUFFER):
+        # Only a commit that closes an open savepoint on its way could leave entries here.
+        log.error(
+            "a transaction committed with %d feed entries unwritten", len(session.info[FEED_BUFFER])
+        )
 
 
 @event.listens_for(Session, "after_transaction_end")

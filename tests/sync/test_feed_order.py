@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from api.db import Database
 from api.models import Asset, Change, Customer
@@ -93,3 +95,37 @@ async def test_a_rolled_back_savepoint_takes_its_feed_entries_with_it(
     assert name != "undone"
     assert after["customers"] == before["customers"], "no entry for the undone change"
     assert after["assets"] == before["assets"] + 1, "the kept change has its entry"
+
+
+async def test_a_flush_refused_inside_a_savepoint_leaves_no_feed_entries(
+    db: Database, world: World
+) -> None:
+    # The failed flush rolls the savepoint back itself; its rows' entries must go as well.
+    async with db.write() as session:
+        session.add(Customer(code="FEED-A", name="would be written"))
+        await session.flush()
+    before = await _entries(db, world)
+    async with db.write() as session:
+
+        async def clashing() -> None:
+            async with session.begin_nested():
+                customer = await session.get(Customer, world.customer.id)
+                assert customer is not None
+                customer.name = "renamed in a savepoint that fails"
+                session.add(Customer(code="FEED-A", name="a second FEED-A"))
+                await session.flush()
+
+        with pytest.raises(IntegrityError):
+            await clashing()
+        asset = await session.get(Asset, world.asset.id)
+        assert asset is not None
+        asset.name = "kept"
+    after = await _entries(db, world)
+    async with db.read() as session:
+        codes = (
+            await session.scalars(select(Change.entity_id).where(Change.entity == "customers"))
+        ).all()
+        stored = set((await session.scalars(select(Customer.id))).all())
+    assert after["customers"] == before["customers"], "no entry for the rolled-back rename"
+    assert after["assets"] == before["assets"] + 1
+    assert {uuid.UUID(c) for c in codes} <= stored, "every customer entry names a stored row"

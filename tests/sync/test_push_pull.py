@@ -344,3 +344,23 @@ async def test_a_row_of_its_own_with_a_used_id_is_refused_and_the_rest_are_writt
     await again.pull()
     notes = [v for (entity, _), v in again.server.items() if entity == "notes"]
     assert sorted(n["body"] for n in notes) == bodies, "the feed carries each written note once"
+
+
+async def test_a_job_id_of_the_wrong_type_rejects_only_its_mutation(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=[job_id], body="a list for a job")
+    phone.mutate("note.add", id=uuid.uuid4(), job_id={"id": job_id}, body="an object for one")
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="fine")
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["rejected", "rejected", "applied"]
+    assert all("invalid arguments" in f.reason for f in phone.failed)
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert [n["body"] for n in detail["notes"]] == ["fine"]

@@ -357,10 +357,15 @@ class StockController(Controller):
             for loc in (data.from_location_id, data.to_location_id):
                 if loc is not None:
                     await _visible_location(session, loc, me)
+            moves: list[tuple[uuid.UUID, Decimal]] = []
             if data.from_location_id is not None:
-                await adjust_level(session, data.from_location_id, data.part_id, -data.quantity)
+                moves.append((data.from_location_id, -data.quantity))
             if data.to_location_id is not None:
-                await adjust_level(session, data.to_location_id, data.part_id, data.quantity)
+                moves.append((data.to_location_id, data.quantity))
+            # Stock rows are locked in one order (by location), so two movements between the
+            # same two places in opposite directions cannot deadlock.
+            for location, delta in sorted(moves):
+                await adjust_level(session, location, data.part_id, delta)
             movement = StockMovement(
                 part_id=data.part_id,
                 from_location_id=data.from_location_id,

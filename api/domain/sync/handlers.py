@@ -123,9 +123,11 @@ async def prefetch(
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
         text = args.get("job_id")
-        job_id = parsed.get(text) if type(text) is str else None
-        if job_id is None:
-            job_id = parsed[text] = _uuid_or_none(text) if type(text) is str else None
+        job_id = None
+        if type(text) is str:  # anything else is refused by the mutation's own check
+            job_id = parsed.get(text)
+            if job_id is None:
+                job_id = parsed[text] = _uuid_or_none(text)
         if job_id is not None:
             job_ids.add(job_id)
             if envelope.name not in OWN_ROW_NAMES:
