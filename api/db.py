@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -168,6 +170,7 @@ class Checkpointer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        _CHECKPOINTERS.add(self)
 
     def poke(self) -> None:
         """Note that a write transaction committed; start the thread if it is not running."""
@@ -233,6 +236,21 @@ WAL_KEEP_BYTES = 64 * 1024 * 1024
 """The size the WAL file is cut back to when SQLite starts it over."""
 WRITER_CACHE_KIB = -32768
 """The writer's page cache (negative: KiB, as SQLite's PRAGMA takes it)."""
+
+
+_CHECKPOINTERS: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    # A forked child has none of its parent's threads: its first write starts its own.
+    for checkpointer in _CHECKPOINTERS:
+        checkpointer._thread = None
+        checkpointer._lock = threading.Lock()
+        checkpointer._poked = threading.Event()
+        checkpointer._stopping = threading.Event()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _sqlite_file(url: str) -> str | None:
