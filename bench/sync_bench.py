@@ -8,6 +8,10 @@ loopback, beside a baseline measured in the same run:
             commit per 200), the write-set floor (for each note also the audit entry, the feed
             entry and the mutation-log entry a push must write, the same way) and the peer
             (pouchdb-server's ``_bulk_docs`` with equal documents).
+  parallel  8 devices pushing notes at once for 20 s into two app processes on one database,
+            beside one device pushing alone into one process: how far writers overlap (on
+            PostgreSQL they do, but for the moment each commits its feed entries; on SQLite
+            one writes at a time).
   prime     a new device's priming pull of one engineer's scope (50 jobs, 2,000 assets, 5,000
             parts): time and gzip bytes as served, beside the floor (the same rows read with
             the raw driver, encoded with msgspec and gzipped, in this process).
@@ -26,7 +30,8 @@ database as well (created and dropped here). The data of each figure is written 
 the database with SQLAlchemy Core, not through the API. Bench accounts get a cheap argon2 hash
 so that 200 logins take seconds: logins are not a figure here.
 
-    .venv/bin/python bench/sync_bench.py [--quick] [--postgres] [--only push,prime,feed,load]
+    .venv/bin/python bench/sync_bench.py [--quick] [--postgres]
+                                          [--only push,parallel,prime,feed,load]
                                           [--json FILE]
 """
 
@@ -1013,6 +1018,73 @@ async def figure_push(backends: Backends, backend: str, opts: Options) -> list[F
     ]
 
 
+async def _push_for(
+    base: str, username: str, engineer: uuid.UUID, jobs: list[uuid.UUID], seconds: float
+) -> tuple[int, list[float]]:
+    """One device pushing batches of notes for ``seconds``: notes applied, seconds per push."""
+    batch, applied, took = 100, 0, []
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+        client, auth = await logged_in(http, username)
+        headers = {**auth, "Content-Type": "application/json"}
+        seq, end = 1, time.monotonic() + seconds
+        while time.monotonic() < end:
+            (body,) = push_bodies(client.device_id, note_rows(batch, jobs, engineer), seq, batch)
+            seq += batch
+            start = time.perf_counter()
+            response = await http.post("/api/sync/push", content=body, headers=headers)
+            took.append(time.perf_counter() - start)
+            response.raise_for_status()
+            answer = msgspec.json.decode(response.content, type=wire.PushResponse)
+            applied += sum(1 for r in answer.results if r.status is wire.Status.APPLIED)
+    return applied, took
+
+
+async def figure_parallel(backends: Backends, backend: str, opts: Options) -> list[Figure]:
+    """Devices pushing at once into two app processes on one database, beside one device
+    pushing alone into one process: how far writers overlap."""
+    devices, seconds = 8, (5.0 if opts.quick else 20.0)
+    db = await backends.fresh(backend, "parallel")
+    world = await seed(
+        db, prefix="par", engineers=devices + 1, jobs_each=5, customers=5,
+        assets_per_customer=5, parts=20,
+    )  # fmt: skip
+
+    def who(n: int) -> tuple[str, uuid.UUID, list[uuid.UUID]]:
+        engineer = world.engineers[f"par{n}"]
+        return f"par{n}", engineer, world.jobs[engineer]
+
+    say(f"{backend}: one device pushing for {seconds:.0f} s, then {devices} at once into two "
+        "app processes")  # fmt: skip
+    with served(db) as first, served(db) as second:
+        alone, alone_took = await _push_for(first, *who(devices + 1), seconds)
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(_push_for((first, second)[n % 2], *who(n + 1), seconds) for n in range(devices))
+        )
+        elapsed = time.monotonic() - started
+    await backends.drop(db)
+    together = sum(applied for applied, _ in results)
+    took = sorted(t for _, each in results for t in each)
+    rate, alone_rate = together / elapsed, alone / seconds
+    return [
+        Figure(
+            f"push.parallel[{backend}]",
+            round(rate),
+            "mutations/s",
+            "1 device, 1 process",
+            round(alone_rate),
+            "none (how writers overlap)",
+            True,
+            note=(
+                f"{devices} devices pushing 100 notes at a time for {seconds:.0f} s into two "
+                f"fieldsync serve processes on one database; push p95 "
+                f"{percentile(took, 95) * 1000:.0f} ms (alone: "
+                f"{percentile(sorted(alone_took), 95) * 1000:.0f} ms)"
+            ),
+        )
+    ]
+
+
 # ---- b. priming pull ---------------------------------------------------------------------------
 
 
@@ -1523,6 +1595,7 @@ async def figure_load(backends: Backends, backend: str, opts: Options) -> list[F
 
 FIGURES: dict[str, Callable[[Backends, str, Options], Any]] = {
     "push": figure_push,
+    "parallel": figure_parallel,
     "prime": figure_prime,
     "feed": figure_feed,
     "load": figure_load,
@@ -1558,7 +1631,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL beside SQLite.")
     parser.add_argument("--postgres-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="Shorter runs (a smoke test).")
-    parser.add_argument("--only", default="", help="Some of: push,prime,feed,load.")
+    parser.add_argument("--only", default="", help="Some of: push,parallel,prime,feed,load.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     parser.add_argument(
         "--think", type=float, default=10.0, help="load: each engineer's seconds between syncs."
