@@ -25,7 +25,6 @@ Processor = Callable[[Any], Any]
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    keys: tuple[str, ...]
     processors: tuple[Processor | None, ...]
     memo: tuple[bool, ...]
     """Whether a column's converted values are worth remembering within one call."""
@@ -50,7 +49,6 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None
         processors = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
         plan = _Plan(
             sql=str(compiled),
-            keys=tuple(order),
             processors=processors,
             memo=tuple(_repeats(c) for c in columns),
             build=_builder(tuple(order), processors),
@@ -116,14 +114,9 @@ def _converter(processor: Processor, memo: bool) -> Processor:
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts with the same keys) into ``table`` in the session's transaction."""
-    if not rows:
-        return
-    connection = await session.connection()
-    plan = _plan(table, connection.dialect, tuple(rows[0]))
-    if plan is None:
-        await connection.execute(table.insert(), list(rows))
-    else:
-        await connection.exec_driver_sql(plan.sql, _params(plan, rows))
+    if rows:
+        connection = await session.connection()
+        await connection.run_sync(insert_rows_now, table, rows)
 
 
 def insert_rows_now(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

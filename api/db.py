@@ -132,8 +132,14 @@ BUSY_SECONDS = 30.0
 """How long a writer waits for another process's write lock before giving up."""
 
 
-def _inline_creator(url: str) -> Callable[[], Awaitable[InlineConnection]]:
+def _connect_args(url: str) -> tuple[list[Any], dict[str, Any]]:
+    """What ``sqlite3.connect`` is given for a SQLite URL (the file first)."""
     args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    return list(args), dict(kwargs)
+
+
+def _inline_creator(url: str) -> Callable[[], Awaitable[InlineConnection]]:
+    args, kwargs = _connect_args(url)
 
     async def create() -> InlineConnection:
         return await InlineConnection(partial(sqlite3.connect, *args, **kwargs))
@@ -175,6 +181,8 @@ class Checkpointer:
     def poke(self) -> None:
         """Note that a write transaction committed; start the thread if it is not running."""
         self._poked.set()
+        if self._thread is not None:
+            return  # running: it sees the poke before it could decide to end (see _run)
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -209,8 +217,6 @@ class Checkpointer:
                 self._poked.clear()
                 self._checkpoint(conn)
                 if self._stopping.is_set():
-                    with self._lock:
-                        self._thread = None
                     return
                 self._stopping.wait(self.interval)  # let writes gather between checkpoints
         except sqlite3.Error as exc:
@@ -219,7 +225,7 @@ class Checkpointer:
             if conn is not None:
                 conn.close()
             with self._lock:
-                if self._thread is threading.current_thread():  # ended by an error
+                if self._thread is threading.current_thread():  # stopped, or ended by an error
                     self._thread = None
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
@@ -251,15 +257,6 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
-
-
-def _sqlite_file(url: str) -> str | None:
-    """The database file of a SQLite URL; None for an in-memory database."""
-    args, _ = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
-    name = str(args[0]) if args else ""
-    if not name or name == ":memory:" or name.startswith("file::memory:"):
-        return None
-    return name
 
 
 def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
@@ -309,8 +306,7 @@ class Database:
         self.checkpointer: Checkpointer | None = None
         """SQLite: copies the WAL back into the database off the request path."""
         if self.sqlite:
-            path = _sqlite_file(url)
-            self.checkpointer = Checkpointer(path) if path else None
+            self.checkpointer = Checkpointer(str(_connect_args(url)[0][0]))
             self.write_engine = create_async_engine(
                 url,
                 echo=echo,

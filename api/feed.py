@@ -105,20 +105,16 @@ def claim_feed_slot(session: Session) -> int:
     is then held only while the feed entries are inserted and the transaction commits, and
     whoever holds it waits for no other lock, so it cannot deadlock with anything.
     """
-    slot = session.info.get("feed_slot")
-    if slot is None:
-        slot = (
-            session.connection()
-            .execute(
-                update(Counter)
-                .where(Counter.name == FEED_COUNTER)
-                .values(value=Counter.value + 1)
-                .returning(Counter.value)
-            )
-            .scalar_one()
+    return int(
+        session.connection()
+        .execute(
+            update(Counter)
+            .where(Counter.name == FEED_COUNTER)
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
         )
-        session.info["feed_slot"] = slot
-    return int(slot)
+        .scalar_one()
+    )
 
 
 def _buffer(session: Session) -> list[dict[str, Any]]:
@@ -164,23 +160,7 @@ def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, An
 
 def record_new_rows(session: Session, rows: Sequence[NewRow], at: datetime) -> None:
     """Feed entries for new rows written in bulk (what the flush hook does for objects)."""
-    changed: set[uuid.UUID] = session.info.setdefault(CHANGED_JOBS, set())
-    buffer = _buffer(session)
-    for row in rows:
-        job_id, customer_id, owner_id = SCOPES[row.cls](row, session)
-        if job_id is not None:
-            changed.add(job_id)
-        buffer.append(
-            {
-                "entity": row.cls.__tablename__,
-                "entity_id": row.entity_id,
-                "op": "upsert",
-                "job_id": job_id,
-                "customer_id": customer_id,
-                "owner_id": owner_id,
-                "at": at,
-            }
-        )
+    _buffer(session).extend({**change_values(session, row, "upsert"), "at": at} for row in rows)
 
 
 @event.listens_for(Base, "after_delete", propagate=True)
@@ -244,6 +224,5 @@ def _check_written(session: Session) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and not transaction.nested:
-        session.info.pop("feed_slot", None)
         session.info.pop(FEED_BUFFER, None)
         session.info.pop(_MARKS, None)

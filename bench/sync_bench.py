@@ -10,8 +10,8 @@ loopback, beside a baseline measured in the same run:
             (pouchdb-server's ``_bulk_docs`` with equal documents).
   parallel  8 devices pushing notes at once for 20 s into two app processes on one database,
             beside one device pushing alone into one process: how far writers overlap (on
-            PostgreSQL they do, but for the moment each commits its feed entries; on SQLite
-            one writes at a time).
+            PostgreSQL all but the moment each commits its feed entries; on SQLite only the
+            work outside the one write transaction at a time).
   prime     a new device's priming pull of one engineer's scope (50 jobs, 2,000 assets, 5,000
             parts): time and gzip bytes as served, beside the floor (the same rows read with
             the raw driver, encoded with msgspec and gzipped, in this process).
@@ -1022,21 +1022,18 @@ async def _push_for(
     base: str, username: str, engineer: uuid.UUID, jobs: list[uuid.UUID], seconds: float
 ) -> tuple[int, list[float]]:
     """One device pushing batches of notes for ``seconds``: notes applied, seconds per push."""
-    batch, applied, took = 100, 0, []
-    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
-        client, auth = await logged_in(http, username)
-        headers = {**auth, "Content-Type": "application/json"}
-        seq, end = 1, time.monotonic() + seconds
+    pusher, batch, took = ApiPusher(base, username), 100, []
+    await pusher.open()
+    try:
+        end = time.monotonic() + seconds
         while time.monotonic() < end:
-            (body,) = push_bodies(client.device_id, note_rows(batch, jobs, engineer), seq, batch)
-            seq += batch
+            body = pusher.prepare(note_rows(batch, jobs, engineer))
             start = time.perf_counter()
-            response = await http.post("/api/sync/push", content=body, headers=headers)
+            await pusher.send(body)  # fails unless every note was applied
             took.append(time.perf_counter() - start)
-            response.raise_for_status()
-            answer = msgspec.json.decode(response.content, type=wire.PushResponse)
-            applied += sum(1 for r in answer.results if r.status is wire.Status.APPLIED)
-    return applied, took
+    finally:
+        await pusher.close()
+    return batch * len(took), took
 
 
 async def figure_parallel(backends: Backends, backend: str, opts: Options) -> list[Figure]:
@@ -1505,35 +1502,19 @@ async def figure_load(backends: Backends, backend: str, opts: Options) -> list[F
         lines_per_job=1,
     )
     with served(db) as base:
+
+        async def simulate(crowd: int, span: float, pace: float, first: int = 1) -> Any:
+            return await asyncio.to_thread(
+                run_simulation, base, db.data_dir, engineers=crowd, seconds=span, think=pace,
+                first=first,
+            )  # fmt: skip
+
         say(f"{backend}: one engineer alone for 10 s (the baseline)")
-        alone = await asyncio.to_thread(
-            run_simulation,
-            base,
-            db.data_dir,
-            engineers=1,
-            seconds=10,
-            think=0.25,
-            first=engineers + 1,
-        )
+        alone = await simulate(1, 10, 0.25, first=engineers + 1)
         say(f"{backend}: {engineers} engineers for {seconds:.0f} s")
-        crowd = await asyncio.to_thread(
-            run_simulation,
-            base,
-            db.data_dir,
-            engineers=engineers,
-            seconds=seconds,
-            think=think,
-        )
-        stress_seconds = seconds / 2
+        crowd = await simulate(engineers, seconds, think)
         say(f"{backend}: {engineers} engineers at {think / opts.stress_think:g}x the pace")
-        stress = await asyncio.to_thread(
-            run_simulation,
-            base,
-            db.data_dir,
-            engineers=engineers,
-            seconds=stress_seconds,
-            think=opts.stress_think,
-        )
+        stress = await simulate(engineers, seconds / 2, opts.stress_think)
     await backends.drop(db)
     lat, base_lat = crowd["latency_ms"]["all"], alone["latency_ms"]["all"]
     errors = crowd["errors"] + crowd["rejected"]

@@ -97,7 +97,7 @@ class LocalBlobStore:
         if target.exists():
             source.unlink(missing_ok=True)
             return
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp = _tmp_beside(target)
         try:
             os.replace(source, tmp)
         except OSError:
@@ -114,7 +114,7 @@ class LocalBlobStore:
 
         def write() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            tmp = _tmp_beside(target)
             with tmp.open("wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -223,3 +223,9 @@ class S3BlobStore:
         await anyio.to_thread.run_sync(
             lambda: self.client.delete_object(Bucket=self.bucket, Key=self.key(sha))
         )
+
+
+def _tmp_beside(target: Path) -> Path:
+    """A name of its own, next to ``target``, for a file being written until it is moved
+    there (unique per write: two writes of one blob in one process must not share it)."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")

@@ -537,12 +537,14 @@ async def test_the_running_digest_survives_overlaps_and_gives_way_after_a_restar
     while end < len(data):
         end = await second.write(upload, offset=end, data=data[end : end + CHUNK])
     assert await second.digest(upload) == sha(data)
-    # One process that saw every byte answers from its running digest, the same hash.
+    # One process that saw every byte, an overlapping resend among them, answers from its
+    # running digest, the same hash.
     third = uploads()
     again = Upload(id=uuid.uuid4(), user_id=upload.user_id, sha256=sha(data), size=len(data))
     third.part(again.id).write_bytes(b"")
-    offset = 0
+    offset = await third.write(again, offset=0, data=data[:CHUNK])
+    offset = await third.write(again, offset=half, data=data[half : half + CHUNK])
     while offset < len(data):
         offset = await third.write(again, offset=offset, data=data[offset : offset + CHUNK])
-    assert third._digests[again.id][0] == len(data)
+    assert third._digests[again.id][0] == len(data), "the overlap kept the running digest"
     assert await third.digest(again) == sha(data)

@@ -6,7 +6,10 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+from sqlalchemy import select
 
+from api.db import Database
+from api.models import Change
 from sync.client import SyncClient
 from tests.helpers import World
 from tests.sync.conftest import Register
@@ -314,6 +317,7 @@ async def test_a_row_of_its_own_with_a_used_id_is_refused_and_the_rest_are_writt
     new_job: Register,
     device: Callable[[str], SyncClient],
     desk: dict[str, str],
+    db: Database,
 ) -> None:
     # Rows of their own are written together without reading their ids first; a used id
     # makes the database refuse the lot, and the push then applies them one by one.
@@ -343,7 +347,10 @@ async def test_a_row_of_its_own_with_a_used_id_is_refused_and_the_rest_are_writt
     again = device("wang")
     await again.pull()
     notes = [v for (entity, _), v in again.server.items() if entity == "notes"]
-    assert sorted(n["body"] for n in notes) == bodies, "the feed carries each written note once"
+    assert sorted(n["body"] for n in notes) == bodies, "a new device gets exactly these notes"
+    async with db.read() as session:
+        fed = list(await session.scalars(select(Change.entity_id).where(Change.entity == "notes")))
+    assert sorted(fed) == sorted(n["id"] for n in detail["notes"]), "one feed entry per note"
 
 
 async def test_a_job_id_of_the_wrong_type_rejects_only_its_mutation(
