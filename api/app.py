@@ -24,7 +24,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.db import Database
@@ -58,11 +58,11 @@ from api.http import (
     Out,
     data_error_handler,
     database_busy_handler,
+    dbapi_error_handler,
     domain_error_handler,
     http_error_handler,
     integrity_error_handler,
     internal_error_handler,
-    operational_error_handler,
     transition_error_handler,
     unicode_error_handler,
 )
@@ -250,7 +250,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             HTTPException: http_error_handler,
             UnicodeDecodeError: unicode_error_handler,
             DataError: data_error_handler,
-            OperationalError: operational_error_handler,
+            DBAPIError: dbapi_error_handler,
             PoolTimeout: database_busy_handler,
             OverflowError: data_error_handler,
             Exception: internal_error_handler,

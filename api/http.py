@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import Parameter
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sync.rules.lifecycle import TransitionError
 
@@ -119,8 +119,13 @@ def transition_error_handler(_: Request[Any, Any, Any], exc: TransitionError) ->
     return _problem(409, str(exc))
 
 
-def integrity_error_handler(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:
-    """A unique or foreign key constraint refused the write."""
+def integrity_error_handler(
+    request: Request[Any, Any, Any], exc: IntegrityError
+) -> Response[Problem]:
+    """A unique or foreign key constraint refused the write (or, from some drivers, a
+    deadlock or serialisation failure in that shape: 503, try again)."""
+    if is_transient(exc):
+        return database_busy_handler(request, exc)
     text = str(exc.orig).lower()
     if "unique" in text or "duplicate" in text:
         return _problem(409, "a record with the same unique value already exists")
@@ -160,12 +165,26 @@ def database_busy_handler(request: Request[Any, Any, Any], exc: Exception) -> Re
     )
 
 
-def operational_error_handler(
-    request: Request[Any, Any, Any], exc: OperationalError
-) -> Response[Problem]:
-    """A driver error: 503 when it means busy or locked, else an internal error."""
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+"""PostgreSQL's "try again" codes: serialisation failure, deadlock, lock not available."""
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """Whether a driver error means "busy or locked, try again" rather than a bug."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in TRANSIENT_SQLSTATES:
+        return True
     text = str(exc.orig if exc.orig is not None else exc).lower()
-    if any(mark in text for mark in _BUSY_MARKS):
+    return any(mark in text for mark in _BUSY_MARKS)
+
+
+def dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    """A driver error: 503 when it means busy, locked or deadlocked, else an internal error.
+
+    PostgreSQL reports a deadlock or a serialisation failure through asyncpg as a plain
+    ``DBAPIError``, SQLite a locked database as an ``OperationalError``: both are "try again".
+    """
+    if is_transient(exc):
         return database_busy_handler(request, exc)
     return internal_error_handler(request, exc)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from asyncpg.exceptions import DeadlockDetectedError, SerializationError, UndefinedColumnError
 from litestar import get
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.app import create_app
@@ -88,7 +89,17 @@ async def test_sql_parameters_never_reach_errors_or_logs(
         OperationalError("UPDATE jobs", {}, Exception("database is locked")),
         OperationalError("SELECT 1", {}, Exception("canceling statement due to lock timeout")),
         PoolTimeout("QueuePool limit of size 1 overflow 0 reached, connection timed out"),
+        # asyncpg's deadlock and serialisation failure reach us as plain DBAPIErrors; the
+        # second says nothing of "busy" or "deadlock", only its SQLSTATE tells.
+        DBAPIError("INSERT INTO stock_levels", {}, DeadlockDetectedError("deadlock detected")),
+        DBAPIError(
+            "UPDATE jobs",
+            {},
+            SerializationError("could not serialize access due to concurrent update"),
+        ),
+        IntegrityError("UPDATE jobs", {}, DeadlockDetectedError("deadlock detected")),
     ],
+    ids=["sqlite-locked", "lock-timeout", "pool", "pg-deadlock", "pg-serialisation", "integrity"],
 )
 async def test_a_busy_database_is_a_503_with_retry_after(
     settings: Settings, db: Database, world: World, error: Exception
@@ -107,12 +118,20 @@ async def test_a_busy_database_is_a_503_with_retry_after(
     assert "busy" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("SELECT x", {}, Exception("no such column: x")),
+        DBAPIError("SELECT x", {}, UndefinedColumnError('column "x" does not exist')),
+    ],
+    ids=["sqlite", "postgres"],
+)
 async def test_other_driver_errors_stay_internal_errors(
-    settings: Settings, db: Database, world: World
+    settings: Settings, db: Database, world: World, error: Exception
 ) -> None:
     @get("/broken", opt=allow(*Role), sync_to_thread=False)
     def broken() -> str:
-        raise OperationalError("SELECT x", {}, Exception("no such column: x"))
+        raise error
 
     app = create_app(settings, db=db)
     app.register(broken)

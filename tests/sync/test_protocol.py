@@ -296,6 +296,51 @@ async def test_twenty_parallel_pushes_on_one_job_lose_no_update(
     assert [Decimal(x["quantity"]) for x in levels] == [Decimal(-20)]
 
 
+async def test_two_phones_of_one_engineer_using_parts_in_opposite_orders_never_deadlock(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    """Two phones of one engineer push part lines from the same van at once, on different
+    jobs, naming the same parts in opposite orders. On PostgreSQL each van stock row is
+    locked as it is updated; taken in opposite orders they could deadlock (one push then
+    fails with 503 and is retried). The van is locked first, so the pushes take turns."""
+    parts = [
+        (
+            await client.post(
+                "/api/parts", json={"code": f"P-D{i}", "name": f"件{i}", "price": "1"}, headers=desk
+            )
+        ).json()["id"]
+        for i in range(6)
+    ]
+    jobs = [await new_job(), await new_job()]
+    phones = [device("wang"), device("wang")]
+    for phone in phones:
+        await phone.login()
+    rounds = 8
+    for n in range(rounds):
+        for i, phone in enumerate(phones):
+            for part in parts if (i + n) % 2 == 0 else parts[::-1]:
+                phone.mutate(
+                    "part_line.add",
+                    id=uuid.uuid4(),
+                    job_id=jobs[i],
+                    part_id=part,
+                    quantity="1",
+                    billing="chargeable",
+                )
+        answers = await asyncio.gather(*(p.push() for p in phones))
+        for answer in answers:
+            assert answer is not None
+            assert [r.status for r in answer.results] == ["applied"] * len(parts)
+    vans = (await client.get("/api/stock/locations", headers=desk)).json()
+    van = next(v for v in vans if v["engineer_id"] == str(world.engineer.id))
+    levels = (await client.get(f"/api/stock/locations/{van['id']}/levels", headers=desk)).json()
+    assert [Decimal(x["quantity"]) for x in levels] == [Decimal(-2 * rounds)] * len(parts)
+
+
 async def test_nul_characters_reject_the_mutation_not_the_push(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:

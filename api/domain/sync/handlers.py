@@ -563,8 +563,11 @@ async def move_van_stock(
     """
     if line.source is not PartSource.VAN or delta == 0:
         return
+    # The van is locked before any of its stock rows, so two pushes (two phones of one
+    # engineer, or a push and a conflict resolution) using its parts take turns instead of
+    # locking the parts' rows in opposite orders and deadlocking.
     van = await session.scalar(
-        select(StockLocation).where(StockLocation.engineer_id == engineer_id)
+        select(StockLocation).where(StockLocation.engineer_id == engineer_id).with_for_update()
     )
     if van is None:
         return

@@ -30,7 +30,7 @@ from api.domain.sync.handlers import (
     prefetch,
 )
 from api.feed import record_new_rows
-from api.http import DomainError
+from api.http import DomainError, is_transient
 from api.media.store import BlobStore
 from api.models import AuditLog, Base, Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
@@ -298,7 +298,7 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
             await insert_rows(session, _table(AuditLog), audit)
             record_new_rows(sync, [plain.row for plain in run.plain], ctx.now)
     except IntegrityError as exc:
-        if _transient(exc):
+        if is_transient(exc):
             raise
         log.warning("rows of their own refused together (%s); applying one by one", exc.orig)
         run.batch.pending.clear()
@@ -313,12 +313,6 @@ def _as_is(value: Any) -> Any:
 def _table(cls: type[Base]) -> Table:
     # Core INSERTs: the ORM's per-object work is what a big push must not pay for.
     return Base.metadata.tables[cls.__tablename__]
-
-
-def _transient(exc: DBAPIError) -> bool:
-    """A serialisation failure or deadlock reported as an integrity error by some drivers."""
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return code in {"40001", "40P01"}
 
 
 def _rejected(envelope: wire.MutationEnvelope, reason: str) -> wire.MutationResult:
@@ -381,7 +375,7 @@ async def _careful(
     except Rejected as exc:
         answer.result = _rejected(envelope, exc.reason)
     except IntegrityError as exc:
-        if _transient(exc):
+        if is_transient(exc):
             raise
         log.warning("mutation %s refused by a constraint: %s", envelope.id, exc.orig)
         answer.result = _rejected(envelope, "the change clashes with stored data")
