@@ -356,6 +356,11 @@ class Database:
             async with session.begin():
                 # The feed entries are numbered as the transaction commits (api.feed).
                 yield session
+                # A savepoint left open would be released only after the feed's hook ran
+                # (it sees a savepoint, not the commit), and its changes' entries, with those
+                # made before it, would never be written. Released here, in order.
+                while (savepoint := session.get_nested_transaction()) is not None:
+                    await savepoint.commit()
             if self.checkpointer is not None:
                 self.checkpointer.poke()
             for callback in session.info.pop(_ON_COMMIT, ()):

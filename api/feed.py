@@ -49,7 +49,8 @@ log = logging.getLogger("fieldsync.feed")
 
 FEED_COUNTER = "feed"
 CHANGED_JOBS = "fieldsync.changed_jobs"
-"""``session.info`` key: the jobs the transaction changed (announced after commit)."""
+"""``session.info`` key: the jobs whose feed entries the transaction wrote (announced once it
+has committed, to refresh the office's live board)."""
 SEQ_BITS = 20
 """Changes one transaction may make: 2**20."""
 
@@ -146,8 +147,6 @@ def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, An
     else:
         cls, ident = type(obj), entity_id(obj)
     job_id, customer_id, owner_id = SCOPES[cls](obj, session)
-    if job_id is not None:
-        session.info.setdefault(CHANGED_JOBS, set()).add(job_id)
     return {
         "entity": cls.__tablename__,
         "entity_id": ident,
@@ -188,6 +187,8 @@ def _write_feed(session: Session) -> None:
     slot = claim_feed_slot(session) << SEQ_BITS
     rows = [{"seq": slot | n, **entry} for n, entry in enumerate(buffer, 1)]
     buffer.clear()
+    # Taken from what is written, so a rolled-back savepoint's jobs are not announced.
+    session.info[CHANGED_JOBS] = {row["job_id"] for row in rows} - {None}
     insert_rows_now(session.connection(), Change.__table__, rows)  # type: ignore[arg-type]
 
 

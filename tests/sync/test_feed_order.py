@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.db import Database
-from api.models import Asset, Change, Customer
+from api.models import Asset, Change, Customer, Note
 from tests.helpers import World
+from tests.sync.conftest import Register
 
 
 async def _entries(db: Database, world: World) -> dict[str, int]:
@@ -109,3 +110,47 @@ async def test_a_rolled_back_savepoint_takes_its_feed_entries_with_it(
     assert after["customers"] == before["customers"], "no entry for the undone change"
     assert after["assets"] == before["assets"] + 1, "the kept change has its entry"
     assert named <= stored, "every customer entry names a stored row"
+
+
+async def test_a_savepoint_left_open_at_commit_keeps_the_feed_entries(
+    db: Database, world: World
+) -> None:
+    # The unit of work commits with a savepoint still open (released on the way): every
+    # change it made, inside the savepoint and before it, must reach the feed.
+    before = await _entries(db, world)
+    async with db.write() as session:
+        customer = await session.get(Customer, world.customer.id)
+        assert customer is not None
+        customer.name = "before the savepoint"
+        await session.flush()
+        await session.begin_nested()
+        asset = await session.get(Asset, world.asset.id)
+        assert asset is not None
+        asset.name = "inside the savepoint"
+    after = await _entries(db, world)
+    async with db.read() as session:
+        name = await session.scalar(select(Asset.name).where(Asset.id == world.asset.id))
+    assert name == "inside the savepoint"
+    assert after == {"customers": before["customers"] + 1, "assets": before["assets"] + 1}
+
+
+async def test_only_the_jobs_of_written_feed_entries_are_announced(
+    db: Database, world: World, new_job: Register
+) -> None:
+    # The office's live board is told which jobs a write changed once it has committed; a
+    # job changed only in a rolled-back savepoint did not change.
+    kept, undone = uuid.UUID(await new_job()), uuid.UUID(await new_job())
+    announced: list[set[uuid.UUID]] = []
+    db.on_jobs_changed = announced.append
+    async with db.write() as session:
+
+        async def undo() -> None:
+            async with session.begin_nested():
+                session.add(Note(job_id=undone, author_id=world.dispatcher.id, body="undone"))
+                await session.flush()
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            await undo()
+        session.add(Note(job_id=kept, author_id=world.dispatcher.id, body="kept"))
+    assert announced == [{kept}]
