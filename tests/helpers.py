@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +17,8 @@ import httpx
 
 from api.models import Asset, Customer, Site, User
 from api.security import hash_password
+from bench.served import free_port as free_port  # the tests' servers take ports here too
+from bench.served import wait_http
 
 PASSWORD = "correct-horse-9"
 PASSWORD_HASH = hash_password(PASSWORD)
@@ -69,13 +69,6 @@ def require_tool(command: str, package: str) -> None:
         require(f"{command} is not installed ({package})")
 
 
-def free_port() -> int:
-    """A TCP port free on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def server_env(data: Path, **extra: str) -> dict[str, str]:
     """The environment of a Fieldsync process keeping its data in ``data``."""
     env = {**os.environ, "FIELDSYNC_DATA_DIR": str(data), **extra}
@@ -108,16 +101,7 @@ def served(data: Path, **env: str) -> Iterator[str]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log_path.read_text())
-                time.sleep(0.05)
+            wait_http(f"{base}/health", proc, log_path, timeout=30)
             yield base
         finally:
             proc.terminate()

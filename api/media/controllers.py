@@ -28,7 +28,7 @@ from api.media.pipeline import (
     StillProcessing,
 )
 from api.media.store import BlobError, BlobStore
-from api.media.uploads import CHUNK, Uploads
+from api.media.uploads import CHUNK, Stored, Uploads
 from api.models import Assignment, BlobInfo, Photo, Role, Signature, Upload
 from api.security import Principal
 
@@ -84,6 +84,20 @@ class StoredOut(Out):
     variants: dict[str, str]
     state: str = "ready"
     error: str = ""
+
+    @classmethod
+    def of(cls, blob: Stored | BlobInfo, variants: dict[str, str], error: str = "") -> StoredOut:
+        """The answer for a blob (a stored file or its ``blobs`` row) and its copies."""
+        return cls(
+            sha256=blob.sha256,
+            size=blob.size,
+            format=blob.format,
+            width=blob.width,
+            height=blob.height,
+            variants=variants,
+            state=blob.state,
+            error=error,
+        )
 
 
 def _uploads(state: State) -> Uploads:
@@ -243,15 +257,7 @@ class UploadController(Controller):
             await uploads.record(session, upload_id, rows)
         if stored.state == PROCESSING:
             _pipeline(request.app.state).queue(stored.sha256)
-        return StoredOut(
-            sha256=stored.sha256,
-            size=stored.size,
-            format=stored.format,
-            width=stored.width,
-            height=stored.height,
-            variants=stored.variants,
-            state=stored.state,
-        )
+        return StoredOut.of(stored, stored.variants)
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -355,16 +361,7 @@ class BlobController(Controller):
         async with db.read() as session:
             copies = await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256 == sha))
             variants = {c.variant: c.sha256 for c in copies} if info.state == READY else {}
-        return StoredOut(
-            sha256=info.sha256,
-            size=info.size,
-            format=info.format,
-            width=info.width,
-            height=info.height,
-            variants=variants,
-            state=info.state,
-            error=info.error,
-        )
+        return StoredOut.of(info, variants, info.error)
 
     @get(
         "/{sha:str}",
