@@ -233,11 +233,13 @@ export async function blobUrl(sha256: string): Promise<string | null> {
   return entry ? URL.createObjectURL(entry.bytes) : null
 }
 
-/** Sign out: push first; refuse while changes remain unsent unless forced. */
+/** Sign out: push first; refuse while changes or photo bytes remain unsent unless forced. */
 export async function logout(force = false): Promise<boolean> {
   if (!db) return true
   await syncNow()
-  if (state.pending > 0 && !force) return false
+  // A photo's record may be synced while its bytes still wait (weak signal): they stay only
+  // in this user's database on this phone, so they count as unsent too.
+  if ((state.pending > 0 || state.uploadsWaiting > 0) && !force) return false
   try {
     await engine?.call('POST', '/api/auth/logout')
   } catch {

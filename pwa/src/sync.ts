@@ -189,10 +189,12 @@ export class SyncEngine {
       if (cursor) query.set('cursor', cursor)
       const response = await this.call('GET', `/api/sync/pull?${query}`)
       if (response.status === 400 && cursor) {
-        // A cursor this server did not make (a restored database): prime again, keep the outbox.
-        await setMeta(this.db, 'cursor', '')
+        // A cursor this server did not make (a restored database): prime again as after a
+        // resync, records and cursor dropped together, the outbox kept. Priming sends no
+        // evictions, so records kept from before could never leave the phone.
         resyncs++
         if (resyncs > 2) throw await errorOf(response)
+        await this.dropReplica()
         continue
       }
       if (!response.ok) throw await errorOf(response)
@@ -206,10 +208,7 @@ export class SyncEngine {
       if (page.resync) {
         resyncs++
         if (resyncs > 2) throw new HttpError(409, 'the server keeps asking for a resync')
-        await this.db.transaction('rw', this.db.records, this.db.meta, async () => {
-          await this.db.records.clear()
-          await this.db.meta.put({ key: 'cursor', value: '' })
-        })
+        await this.dropReplica()
         continue
       }
       await this.applyPage(page.items, page.evictions, page.cursor)
@@ -218,6 +217,14 @@ export class SyncEngine {
     }
     await this.db.acked.bulkDelete(answeredBefore)
     return count
+  }
+
+  /** Forget every record and the cursor in one step (a resync); the outbox stays. */
+  private async dropReplica(): Promise<void> {
+    await this.db.transaction('rw', this.db.records, this.db.meta, async () => {
+      await this.db.records.clear()
+      await this.db.meta.put({ key: 'cursor', value: '' })
+    })
   }
 
   async applyPage(items: PullItem[], evictions: string[], cursor: string): Promise<void> {
@@ -238,6 +245,7 @@ export class SyncEngine {
         const drop = children.filter((r) => (JOB_CHILD_ENTITIES as readonly string[]).includes(r.entity))
         await this.db.records.bulkDelete(drop.map((r) => [r.entity, r.id] as [string, string]))
       }
+      if (evictions.length > 0) await pruneFiles(this.db)
       await this.db.meta.put({ key: 'cursor', value: cursor })
     })
   }
@@ -296,4 +304,28 @@ export class SyncEngine {
     const complete = await this.call('POST', `/api/uploads/${state.id}/complete`)
     if (!complete.ok) throw await errorOf(complete)
   }
+}
+
+const CUSTOMER_FILE = ['contacts', 'sites', 'assets'] as const
+
+/** Drop the customers' files that no job left on the phone needs (protocol 9.4): the server
+ * stops sending their changes with the last such job, so what stayed would only grow stale
+ * (and keep other customers' names and numbers on the phone). As `prune_files` in
+ * sync/client.py: afterwards the phone holds what a new device of the engineer primes. */
+export async function pruneFiles(db: DeviceDb): Promise<void> {
+  const jobs = await db.records.where('entity').equals('jobs').toArray()
+  const customers = new Set(jobs.map((j) => j.data.customer_id))
+  const unused = await db.records
+    .where('entity')
+    .anyOf(['customers', ...CUSTOMER_FILE])
+    .filter((r) => !customers.has(r.entity === 'customers' ? r.id : r.data.customer_id))
+    .primaryKeys()
+  await db.records.bulkDelete(unused)
+  const assets = new Set(await db.records.where('entity').equals('assets').primaryKeys().then((keys) => keys.map((k) => k[1])))
+  const orphans = await db.records
+    .where('entity')
+    .equals('visits')
+    .filter((r) => !assets.has(String(r.data.asset_id)))
+    .primaryKeys()
+  await db.records.bulkDelete(orphans)
 }

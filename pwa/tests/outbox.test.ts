@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { DeviceDb, getMeta, setMeta } from '../src/db'
+import { DeviceDb, getMeta, setMeta, type StoredRecord } from '../src/db'
 import { ack, enqueue, peek, rebase } from '../src/outbox'
 import { SyncEngine } from '../src/sync'
 
@@ -155,6 +155,48 @@ describe('the flusher', () => {
     expect(cursors).toEqual(['old', null])
     expect(await db.records.count()).toBe(0)
     expect(await db.outbox.count()).toBe(1)
+  })
+
+  it('a cursor the server did not make primes again from nothing, the outbox kept', async () => {
+    const other = JOB.slice(0, -2) + '99' // reassigned while the server was being restored
+    await db.records.put({ entity: 'jobs', id: other, job_id: null, data: { id: other } })
+    await record('A')
+    await setMeta(db, 'cursor', 'from-before-the-restore')
+    const cursors: (string | null)[] = []
+    const fetch = vi.fn(async (url: string) => {
+      const cursor = new URL(url, 'http://x').searchParams.get('cursor')
+      cursors.push(cursor)
+      if (cursor) return json(400, { detail: 'the cursor is not one this server made; pull without a cursor' })
+      return json(200, { ...emptyPull, items: [{ entity: 'jobs', id: JOB, op: 'upsert', data: { id: JOB, status: 'assigned' } }] })
+    })
+    await new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' }).pull()
+    expect(cursors).toEqual(['from-before-the-restore', null])
+    expect((await db.records.toArray()).map((r) => r.id)).toEqual([JOB])
+    expect(await getMeta(db, 'cursor', '')).toBe('c1')
+    expect(await db.outbox.count()).toBe(1)
+  })
+
+  it('an eviction lets go of the customer files no remaining job needs (protocol 9.4)', async () => {
+    const kept = JOB.slice(0, -2) + '77'
+    const records: StoredRecord[] = [
+      { entity: 'jobs', id: JOB, job_id: null, data: { id: JOB, customer_id: 'c-gone' } },
+      { entity: 'jobs', id: kept, job_id: null, data: { id: kept, customer_id: 'c-kept' } },
+      ...['c-gone', 'c-kept'].flatMap((c): StoredRecord[] => [
+        { entity: 'customers', id: c, job_id: null, data: { id: c } },
+        { entity: 'contacts', id: `k-${c}`, job_id: null, data: { id: `k-${c}`, customer_id: c } },
+        { entity: 'sites', id: `s-${c}`, job_id: null, data: { id: `s-${c}`, customer_id: c } },
+        { entity: 'assets', id: `a-${c}`, job_id: null, data: { id: `a-${c}`, customer_id: c } },
+        { entity: 'visits', id: `v-${c}`, job_id: null, data: { id: `v-${c}`, asset_id: `a-${c}` } },
+      ]),
+      { entity: 'parts', id: 'x', job_id: null, data: { id: 'x' } },
+    ]
+    await db.records.bulkPut(records)
+    const engine = new SyncEngine(db, DEVICE, { fetch: (async () => json(200, { ...emptyPull, evictions: [JOB] })) as never, base: '' })
+    await engine.pull()
+    const left = (await db.records.toArray()).map((r) => `${r.entity}:${r.id}`).sort()
+    expect(left).toEqual(
+      [`jobs:${kept}`, 'customers:c-kept', 'contacts:k-c-kept', 'sites:s-c-kept', 'assets:a-c-kept', 'visits:v-c-kept', 'parts:x'].sort(),
+    )
   })
 
   it('applies evictions: the job and its children go, the outbox stays', async () => {

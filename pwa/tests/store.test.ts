@@ -1,0 +1,46 @@
+import 'fake-indexeddb/auto'
+import { afterEach, expect, it, vi } from 'vitest'
+
+const SHA = 'ab'.repeat(32)
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+})
+
+it('does not sign out while photo bytes still wait to upload, unless forced', async () => {
+  vi.stubGlobal('window', { addEventListener: () => {} })
+  vi.stubGlobal('navigator', { onLine: true, userAgent: 'test' })
+  const calls: string[] = []
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string) => {
+      calls.push(url)
+      if (url === '/api/auth/login') {
+        return json(200, {
+          access_token: 'a',
+          refresh_token: 'r',
+          refresh_expires_at: '',
+          user: { id: 'u', username: 'wang', display_name: 'W', role: 'engineer', locale: 'zh-CN' },
+        })
+      }
+      if (url.includes('/api/sync/pull')) return json(200, { cursor: 'c', has_more: false, items: [], evictions: [], resync: false })
+      if (url.includes('/api/uploads/missing')) return json(200, { missing: [SHA] })
+      if (url.endsWith('/api/uploads')) throw new TypeError('Failed to fetch') // the signal drops mid-upload
+      return json(200, {})
+    }),
+  )
+  const store = await import('../src/store')
+  await store.login('wang', 'pw')
+  await store.keepBlob(SHA, new Blob([new Uint8Array(10)]))
+  expect(await store.logout(false)).toBe(false)
+  expect(store.state.user).not.toBeNull()
+  expect(store.state.uploadsWaiting).toBe(1)
+  expect(calls).not.toContain('/api/auth/logout')
+  expect(await store.logout(true)).toBe(true)
+  expect(store.state.user).toBeNull()
+  store.stopTimers()
+})
