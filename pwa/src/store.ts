@@ -166,8 +166,19 @@ export async function login(username: string, password: string): Promise<void> {
     await setMeta(device, 'user', body.user as unknown as Rec)
     await setMeta(device, 'needsLogin', '')
     state.needsLogin = ''
+    await keepStorage()
     await syncNow()
     return
+  }
+}
+
+/** Ask the browser not to evict this site's storage under pressure: the outbox and the photo
+ * bytes waiting to upload live there and nowhere else. Best effort: a browser may say no. */
+async function keepStorage(): Promise<void> {
+  try {
+    if (!(await navigator.storage?.persisted?.())) await navigator.storage?.persist?.()
+  } catch {
+    /* not offered here (an old browser, a test): the data is still kept as long as it can be */
   }
 }
 

@@ -11,9 +11,10 @@ afterEach(() => {
   vi.unstubAllGlobals()
 })
 
-it('does not sign out while photo bytes still wait to upload, unless forced', async () => {
+it('asks to keep its storage, and does not sign out while photo bytes wait to upload unless forced', async () => {
   vi.stubGlobal('window', { addEventListener: () => {} })
-  vi.stubGlobal('navigator', { onLine: true, userAgent: 'test' })
+  const persist = vi.fn(async () => true)
+  vi.stubGlobal('navigator', { onLine: true, userAgent: 'test', storage: { persisted: async () => false, persist } })
   const calls: string[] = []
   vi.stubGlobal(
     'fetch',
@@ -35,6 +36,7 @@ it('does not sign out while photo bytes still wait to upload, unless forced', as
   )
   const store = await import('../src/store')
   await store.login('wang', 'pw')
+  expect(persist).toHaveBeenCalledOnce() // the outbox and photo bytes live only here
   await store.keepBlob(SHA, new Blob([new Uint8Array(10)]))
   expect(await store.logout(false)).toBe(false)
   expect(store.state.user).not.toBeNull()
