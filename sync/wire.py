@@ -28,6 +28,7 @@ Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 Accuracy = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+Aware = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -37,12 +38,17 @@ class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
 # ---- push -----------------------------------------------------------------------------------
 
 
+MAX_SEQ = 2**53 - 1
+"""The largest sequence number: the largest integer a JavaScript number holds exactly (and far
+below what the database's 64-bit column takes)."""
+
+
 class MutationEnvelope(Message, kw_only=True):
     """One named change made on the device, exactly as queued in its outbox."""
 
     id: uuid.UUID
     """Made by the device; names the mutation for ever."""
-    seq: int
+    seq: Annotated[int, msgspec.Meta(le=MAX_SEQ)]
     """The device's own counter: 1, 2, 3 … without gaps, never reused (at least 1)."""
     name: str
     at: datetime
@@ -194,7 +200,7 @@ class PhotoAdd(Args, kw_only=True):
     blob_sha256: Sha256
     category: Literal["before", "during", "after", "defect", "nameplate"]
     caption: Short = ""
-    taken_at: datetime | None = None
+    taken_at: Aware | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
 
@@ -238,7 +244,7 @@ class ReceiptAdd(Args, kw_only=True):
     serial: Annotated[str, msgspec.Meta(max_length=100)] = ""
     fault: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     accessories: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    promised_at: datetime | None = None
+    promised_at: Aware | None = None
 
 
 MUTATIONS: dict[str, type[Args]] = {

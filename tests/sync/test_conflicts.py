@@ -280,3 +280,85 @@ async def test_resolving_a_quantity_clash_moves_the_van_stock_by_the_difference(
     )
     assert decided.status_code == 200, decided.text
     assert await van_level() == Decimal(-3), "the van gives the third one the tablet recorded"
+
+
+async def test_keeping_the_second_signature_keeps_its_image_too(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    # The report prints the image named by png_sha256: it must be the kept strokes'.
+    import hashlib
+
+    from api.media.signatures import render_png
+
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    for n, each in enumerate((phone, tablet)):
+        each.mutate(
+            "signature.add",
+            id=uuid.uuid4(),
+            job_id=job_id,
+            signer_role="customer",
+            signer_name=f"signer {n}",
+            strokes=signature(n * 5),
+            content_sha256=str(n) * 64,
+        )
+    await phone.push()
+    await tablet.push()
+    listed = await client.get("/api/conflicts", params={"field": "customer"}, headers=desk)
+    (clash,) = listed.json()["items"]
+    done = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert done.status_code == 200, done.text
+    (kept,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["signatures"]
+    image = render_png(signature(5))
+    assert kept["signer_name"] == "signer 1"
+    assert kept["png_sha256"] == hashlib.sha256(image).hexdigest()
+    stored = await client.get(f"/api/blobs/{kept['png_sha256']}", headers=desk)
+    assert stored.status_code == 200, "the kept image is in the blob store"
+    assert stored.content == image
+
+
+async def test_a_quantity_the_office_enters_is_checked_as_a_phones_is(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    part = (
+        await client.post("/api/parts", json={"code": "P-Q", "name": "滤芯"}, headers=desk)
+    ).json()
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    line = uuid.uuid4()
+    phone.mutate(
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="1",
+        billing="warranty",
+    )
+    await phone.sync()
+    await tablet.pull()
+    phone.mutate("part_line.change", id=line, fields={"quantity": "2"})
+    tablet.mutate("part_line.change", id=line, fields={"quantity": "3"})
+    await phone.sync()
+    await tablet.push()
+    listed = await client.get("/api/conflicts", params={"field": "quantity"}, headers=desk)
+    (clash,) = listed.json()["items"]
+    for bad in ("-5", "0", "NaN", "1e12", "lots"):
+        answer = await client.post(
+            f"/api/conflicts/{clash['id']}/resolve",
+            json={"choice": "value", "value": bad},
+            headers=desk,
+        )
+        assert answer.status_code == 400, (bad, answer.status_code, answer.text)
+    good = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve",
+        json={"choice": "value", "value": "2.5"},
+        headers=desk,
+    )
+    assert good.status_code == 200, good.text
+    lines = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["part_lines"]
+    assert [Decimal(x["quantity"]) for x in lines] == [Decimal("2.5")]

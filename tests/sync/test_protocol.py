@@ -360,3 +360,83 @@ async def test_nul_characters_reject_the_mutation_not_the_push(
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
     assert "NUL" in results[0]["reason"]
+
+
+async def test_a_time_without_a_zone_rejects_its_mutation_not_the_push(
+    new_job: Register, device: Device
+) -> None:
+    # EXIF times carry no zone. A photo record with one took the bulk path and failed the
+    # whole push with 500, every time it was retried, blocking the outbox behind it.
+    job_id = await new_job()
+    phone = device("wang")
+    naive = "2026-11-26T10:19:41"
+    body = {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [
+            _envelope(
+                1,
+                "photo.add",
+                id=str(uuid.uuid4()),
+                job_id=job_id,
+                blob_sha256="a" * 64,
+                category="before",
+                taken_at=naive,
+            ),
+            _envelope(
+                2,
+                "receipt.add",
+                id=str(uuid.uuid4()),
+                job_id=job_id,
+                item_description="主板",
+                promised_at=naive,
+            ),
+            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="after them"),
+        ],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
+    assert all("timezone" in r["reason"] for r in results[:2]), results
+
+
+async def test_a_sequence_number_beyond_what_a_phone_can_count_is_a_clear_400(
+    new_job: Register, device: Device
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    body = {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [_envelope(2**63, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="a")],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 400, response.text
+    assert "seq" in response.text
+
+
+async def test_the_same_envelope_twice_in_one_push_is_answered_as_its_replay(
+    new_job: Register, device: Device
+) -> None:
+    # Protocol 4.5: the second copy gets the first one's result, replayed. A client matching
+    # results by id must not have a rejection overwritten by a bare "duplicate".
+    job_id = await new_job()
+    phone = device("wang")
+    note = _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="once")
+    refused = _envelope(2, "note.add", id=str(uuid.uuid4()), job_id=job_id)  # no body
+    body = {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [note, refused, note, refused],
+    }
+    results = (await _raw_push(phone, body)).json()["results"]
+    assert [(r["status"], r.get("replayed", False)) for r in results] == [
+        ("applied", False),
+        ("rejected", False),
+        ("applied", True),
+        ("rejected", True),
+    ]
+    assert results[3]["reason"] == results[1]["reason"]
+    await phone.pull()
+    assert [v["body"] for (e, _), v in phone.replica.items() if e == "notes"] == ["once"]

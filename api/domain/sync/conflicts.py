@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -13,8 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
-from api.domain.sync.handlers import apply_status, move_van_stock, note_write
+from api.domain.sync.handlers import (
+    Rejected,
+    apply_status,
+    move_van_stock,
+    note_write,
+    parse_quantity,
+    store_signature_png,
+)
 from api.http import Conflict, DomainError
+from api.media.signatures import SignatureRefused, render_png
+from api.media.store import BlobStore
 from api.models import (
     Billing,
     ConflictStatus,
@@ -55,8 +63,10 @@ async def resolve(
     value: Any,
     me: Principal,
     now: datetime,
+    blobs: BlobStore | None = None,
 ) -> None:
-    """Apply the office's decision and close the conflict."""
+    """Apply the office's decision and close the conflict (``blobs``: where a kept
+    signature's image goes)."""
     if conflict.status is ConflictStatus.RESOLVED:
         raise Conflict("the conflict is resolved already")
     if choice is Choice.VALUE and value is None:
@@ -66,7 +76,7 @@ async def resolve(
     if job is None:  # foreign key: cannot happen; keeps the type checker honest
         raise DomainError("the conflict's job is gone")
     if choice is not Choice.SERVER:
-        await _apply(session, conflict, job, kept, choice=choice, me=me, now=now)
+        await _apply(session, conflict, job, kept, choice=choice, me=me, now=now, blobs=blobs)
     conflict.status = ConflictStatus.RESOLVED
     conflict.resolution = choice.value
     conflict.resolved_value = plain(kept)
@@ -96,6 +106,7 @@ async def _apply(
     choice: Choice,
     me: Principal,
     now: datetime,
+    blobs: BlobStore | None,
 ) -> None:
     entity, field = conflict.entity, conflict.field
     if entity == "jobs" and field == "status":
@@ -146,6 +157,12 @@ async def _apply(
         signature = await session.get(Signature, uuid.UUID(conflict.entity_id))
         if signature is None or not isinstance(kept, dict):
             raise DomainError("the signature is gone")
+        try:
+            png = render_png(kept["strokes"])
+        except SignatureRefused as exc:  # it passed when it arrived; keep the reason if not
+            raise DomainError(f"the kept signature cannot be drawn: {exc}") from None
+        # The report prints the image: it must be the kept strokes', not the first one's.
+        signature.png_sha256 = await store_signature_png(session, blobs, png, user_id=me.user_id)
         signature.signer_name = kept["signer_name"]
         signature.strokes = kept["strokes"]
         signature.content_sha256 = kept["content_sha256"]
@@ -159,10 +176,13 @@ async def _apply(
 def _part_value(field: str, kept: Any) -> Any:
     try:
         if field == "quantity":
-            return Decimal(str(kept))
+            # The same rule as a quantity from the phone (above 0, at most 1,000,000).
+            return parse_quantity(str(kept))
         if field == "billing":
             return Billing(kept)
-    except (InvalidOperation, ValueError):
+    except Rejected as exc:
+        raise DomainError(exc.reason) from None
+    except ValueError:
         raise DomainError(f"{kept!r} is not a valid {field}") from None
     return str(kept)
 

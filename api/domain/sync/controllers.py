@@ -221,14 +221,26 @@ class ConflictController(Controller):
         raises=[NotFoundException],
     )
     async def resolve(
-        self, conflict_id: uuid.UUID, data: ResolveIn, db: Database, me: Principal, now: datetime
+        self,
+        conflict_id: uuid.UUID,
+        data: ResolveIn,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        request: Request[Any, Any, Any],
     ) -> ConflictOut:
         async with db.write(actor_id=me.user_id) as session:
             conflict = await session.get(SyncConflict, conflict_id, with_for_update=True)
             if conflict is None:
                 raise not_found("conflict")
             await reconciliation.resolve(
-                session, conflict, choice=data.choice, value=data.value, me=me, now=now
+                session,
+                conflict,
+                choice=data.choice,
+                value=data.value,
+                me=me,
+                now=now,
+                blobs=request.app.state.blobs,
             )
             await session.flush()
             return conflict_out(conflict)
@@ -242,12 +254,22 @@ class ConflictController(Controller):
         raises=[NotFoundException],
     )
     async def resolve_many(
-        self, data: ResolveManyIn, db: Database, me: Principal, now: datetime
+        self,
+        data: ResolveManyIn,
+        db: Database,
+        me: Principal,
+        now: datetime,
+        request: Request[Any, Any, Any],
     ) -> list[ConflictOut]:
         async with db.write(actor_id=me.user_id) as session:
+            # Locked, and their jobs then locked, in job order: as a push locks its jobs, so
+            # the two cannot wait for each other in a cycle.
             rows = list(
                 await session.scalars(
-                    select(SyncConflict).where(SyncConflict.id.in_(data.ids)).with_for_update()
+                    select(SyncConflict)
+                    .where(SyncConflict.id.in_(data.ids))
+                    .order_by(SyncConflict.job_id, SyncConflict.id)
+                    .with_for_update()
                 )
             )
             if len(rows) != len(set(data.ids)):
@@ -256,7 +278,13 @@ class ConflictController(Controller):
                 raise DomainError("resolve conflicts of one field at a time")
             for conflict in rows:
                 await reconciliation.resolve(
-                    session, conflict, choice=data.choice, value=data.value, me=me, now=now
+                    session,
+                    conflict,
+                    choice=data.choice,
+                    value=data.value,
+                    me=me,
+                    now=now,
+                    blobs=request.app.state.blobs,
                 )
             await session.flush()
             return [conflict_out(c) for c in rows]

@@ -102,6 +102,10 @@ CREATES: dict[str, type[Base]] = {
 """Mutations that make a row with the device's id, which must not exist yet."""
 
 
+LINE_NAMES = frozenset({"part_line.change", "part_line.remove"})
+"""Mutations that name their job only through the part line they change."""
+
+
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -120,8 +124,11 @@ async def prefetch(
     whole: set[uuid.UUID] = set()
     new: dict[type[Base], set[uuid.UUID]] = {}
     parsed: dict[Any, uuid.UUID | None] = {}  # a push names the same few jobs again and again
+    lines: set[uuid.UUID] = set()
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
+        if envelope.name in LINE_NAMES and (line := _uuid_or_none(args.get("id"))) is not None:
+            lines.add(line)
         text = args.get("job_id")
         job_id = None
         if type(text) is str:  # anything else is refused by the mutation's own check
@@ -140,6 +147,12 @@ async def prefetch(
             continue
         if (ident := _uuid_or_none(args.get("id"))) is not None:
             new.setdefault(cls, set()).add(ident)
+    if lines:
+        # A part line names its job only through the line: lock that job with the others,
+        # in id order, before any line is locked (a line's job never changes).
+        owners = set(await session.scalars(select(PartLine.job_id).where(PartLine.id.in_(lines))))
+        job_ids |= owners
+        whole |= owners
     if job_ids:
         # Every job locked, in one order, so two pushes naming the same jobs cannot deadlock.
         # Rows of their own need only the job's engineer (:func:`plain_row`); building a
@@ -538,7 +551,8 @@ def _new_trip(ctx: Context, args: wire.TripLog, job_id: uuid.UUID) -> dict[str, 
     }
 
 
-def _quantity(text: str) -> Decimal:
+def parse_quantity(text: str) -> Decimal:
+    """A part quantity given as text, or :class:`Rejected` with the reason."""
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -606,7 +620,7 @@ async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
         id=args.id,
         job_id=job.id,
         part_id=part.id,
-        quantity=_quantity(args.quantity),
+        quantity=parse_quantity(args.quantity),
         unit_price=part.price,
         billing=Billing(args.billing),
         source=PartSource(args.source),
@@ -636,7 +650,7 @@ async def part_line_change(ctx: Context, args: wire.PartLineChange) -> None:
     values: dict[str, Any] = {}
     for name, text in args.fields.items():
         if name == "quantity":
-            values[name] = _quantity(text)
+            values[name] = parse_quantity(text)
         elif name == "billing":
             if text not in {b.value for b in Billing}:
                 raise Rejected("billing must be warranty or chargeable")
@@ -745,6 +759,22 @@ def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     return NewRow(kind.cls, kind.values(ctx, args, job_id), now=ctx.now)
 
 
+async def store_signature_png(
+    session: AsyncSession, blobs: BlobStore | None, png: bytes, *, user_id: uuid.UUID
+) -> str:
+    """Keep a signature's rendered image in the blob store (the report prints it); its hash."""
+    sha = hashlib.sha256(png).hexdigest()
+    if blobs is not None:
+        await blobs.put_bytes(sha, png)
+        if await session.get(BlobInfo, sha) is None:
+            session.add(
+                BlobInfo(
+                    sha256=sha, size=len(png), kind="signature", format="PNG", uploaded_by=user_id
+                )
+            )
+    return sha
+
+
 async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
     """A signature: written once per role; a second one is kept as a conflict."""
     job, held = await job_for(ctx, args.job_id)
@@ -787,19 +817,7 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
         return
     if not held:
         reassigned_conflict(ctx, job, f"{role.value} signature")
-    png_sha = hashlib.sha256(png).hexdigest()
-    if ctx.blobs is not None:
-        await ctx.blobs.put_bytes(png_sha, png)
-        if await ctx.session.get(BlobInfo, png_sha) is None:
-            ctx.session.add(
-                BlobInfo(
-                    sha256=png_sha,
-                    size=len(png),
-                    kind="signature",
-                    format="PNG",
-                    uploaded_by=ctx.user_id,
-                )
-            )
+    png_sha = await store_signature_png(ctx.session, ctx.blobs, png, user_id=ctx.user_id)
     ctx.session.add(
         Signature(
             id=args.id,

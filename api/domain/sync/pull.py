@@ -271,13 +271,16 @@ async def pull(
         cursor = Cursor(phase="prime", seq=max(await feed_head(session), floor), step="jobs")
     if cursor.phase == "feed" and cursor.seq < floor:
         return wire.PullResponse(server_time=now, cursor="", has_more=True, resync=True)
+    # The head first, then the scope: an assignment committed between the two statements
+    # (PostgreSQL reads each in its own snapshot) then lies above the head, for the next page.
+    head = await feed_head(session) if cursor.phase == "feed" else 0
     scope = await Scope.load(session, engineer_id)
     page = Page()
     if cursor.phase == "prime":
         next_cursor = await _prime(session, page, scope, cursor, limit)
         has_more = True
     else:
-        next_cursor, has_more = await _follow(session, page, scope, cursor, limit)
+        next_cursor, has_more = await _follow(session, page, scope, cursor, limit, head)
     return wire.PullResponse(
         server_time=now,
         cursor=encode_cursor(next_cursor),
@@ -322,7 +325,7 @@ async def _prime(
 
 
 async def _follow(
-    session: AsyncSession, page: Page, scope: Scope, cursor: Cursor, limit: int
+    session: AsyncSession, page: Page, scope: Scope, cursor: Cursor, limit: int, head: int
 ) -> tuple[Cursor, bool]:
     """Feed entries after the cursor that concern the caller, and whether more follow.
 
@@ -331,7 +334,6 @@ async def _follow(
     ``api.feed``), so no entry at or below the head read first can commit later: the cursor
     moves to the head even when none of the entries up to it were the caller's.
     """
-    head = await feed_head(session)
     if head <= cursor.seq:
         return cursor, False
     changes = list(

@@ -32,7 +32,15 @@ from api.domain.sync.handlers import (
 from api.feed import record_new_rows
 from api.http import DomainError, is_transient
 from api.media.store import BlobStore
-from api.models import AuditLog, Base, Device, DeviceSync, FieldHistory, MutationLog
+from api.models import (
+    AuditLog,
+    Base,
+    Device,
+    DeviceSync,
+    FieldHistory,
+    MutationLog,
+    StockLocation,
+)
 from api.security import Principal
 from sync import wire
 from sync.ids import uuid7
@@ -107,7 +115,7 @@ async def push(
         last_seq=state.last_seq,
         clock_offset_ms=state.clock_offset_ms,
         clock_skewed=state.clock_skewed,
-        results=[answer.result for answer in run.answers],
+        results=[answer.final for answer in run.answers],
     )
 
 
@@ -140,6 +148,15 @@ class _Answer:
     result: wire.MutationResult
     job_id: uuid.UUID | None = None
     logged: bool = True
+    same_as: _Answer | None = None
+    """The earlier copy of this very envelope in the same push, whose result this repeats."""
+
+    @property
+    def final(self) -> wire.MutationResult:
+        """The result to send (a repeated envelope's once the push has run)."""
+        if self.same_as is None:
+            return self.result
+        return msgspec.structs.replace(self.same_as.final, replayed=True)
 
 
 @dataclass
@@ -166,8 +183,8 @@ class _Run:
     """Every mutation's answer, in order."""
     plain: list[_Plain] = field(default_factory=list)
     """Rows of their own to write at the end (see :func:`_write_plain_rows`)."""
-    seen: set[uuid.UUID] = field(default_factory=set)
-    """Mutation ids answered in this push."""
+    seen: dict[uuid.UUID, _Answer] = field(default_factory=dict)
+    """Mutation ids answered in this push, and how."""
     light: Context | None = None
     """The context lent to :func:`plain_row`, mutation after mutation."""
 
@@ -191,6 +208,14 @@ class _Run:
             seqs = {seq: ident for seq, ident in rows}
         batch = Batch()
         await prefetch(session, batch, envelopes)
+        if any(e.name.startswith("part_line.") for e in envelopes):
+            # The van after the jobs and before any counter (a receipt's number), as every
+            # part-line mutation and conflict resolution takes them.
+            await session.execute(
+                select(StockLocation.id)
+                .where(StockLocation.engineer_id == state.user_id)
+                .with_for_update()
+            )
         return cls(state=state, logged=logged, seqs=seqs, batch=batch, last_seq=state.last_seq)
 
 
@@ -209,7 +234,12 @@ async def _one(
         reason = f"sequence {envelope.seq} was already used by another mutation"
         run.answers.append(_Answer(envelope, _rejected(envelope, reason), logged=False))
         return
-    if logged is not None or envelope.id in run.seen:
+    first = run.seen.get(envelope.id)
+    if first is not None and first.envelope.seq == envelope.seq:
+        # The same envelope twice in one push: answered as a retry of it would be.
+        run.answers.append(_Answer(envelope, first.result, logged=False, same_as=first))
+        return
+    if logged is not None or first is not None:
         run.last_seq = max(run.last_seq, envelope.seq)
         result = wire.MutationResult(
             id=envelope.id,
@@ -224,7 +254,7 @@ async def _one(
     if envelope.at.tzinfo is not None:
         await _apply(session, run, answer, ctx)
     run.seqs[envelope.seq] = envelope.id
-    run.seen.add(envelope.id)
+    run.seen[envelope.id] = answer
     run.last_seq = max(run.last_seq, envelope.seq)
 
 
