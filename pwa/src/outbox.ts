@@ -1,7 +1,7 @@
 // The outbox: enqueue / peek / ack / dead-letter. Only a server answer removes an entry,
 // and a refused one moves to `failed` with its reason, where the engineer sees it.
 import { uuid7 } from './ids'
-import type { AckedEntry, Args, DeviceDb, Envelope, OutboxEntry } from './db'
+import type { AckedEntry, Args, DeviceDb, Envelope, Json, OutboxEntry } from './db'
 import { applyLocally, key, type Rec, type View } from './mutators'
 
 export interface PushResult {
@@ -11,6 +11,21 @@ export interface PushResult {
   reason?: string
   conflicts?: string[]
   replayed?: boolean
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/** ``value`` with every half of a UTF-16 surrogate pair that lost its other half (a text cut
+ * in the middle of an emoji) replaced by U+FFFD. JSON.stringify writes such a half as an
+ * escape the server cannot decode, and it would refuse the whole push each time it is sent:
+ * one caption would block the outbox for good. */
+export function wellFormed<T extends Json>(value: T): T {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\uFFFD') as T
+  if (Array.isArray(value)) return value.map((v) => wellFormed(v)) as T
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)])) as T
+  }
+  return value
 }
 
 /** Queue a mutation: take the next sequence number and add the envelope in one transaction. */
@@ -29,7 +44,7 @@ export async function enqueue(
       id: uuid7(),
       name,
       at: now.toISOString(),
-      args,
+      args: wellFormed(args),
       jobId,
       attempts: 0,
       lastError: '',

@@ -40,6 +40,16 @@ describe('the outbox', () => {
     expect(await getMeta(db, 'nextSeq', 0)).toBe(4)
   })
 
+  it('queues text cut inside an emoji with the lost half replaced, so the server can decode it', async () => {
+    const cut = '更换完成👍'.slice(0, 5) // the high half of 👍 is left at the end
+    const entry = await enqueue(db, 'note.add', { id: 'n1', job_id: JOB, body: cut, tags: [cut, '完整👍'] }, JOB)
+    expect(JSON.stringify(cut)).toMatch(/\\ud83d/) // what the server refused
+    expect(JSON.stringify(entry.args)).not.toMatch(/\\ud8/)
+    expect(entry.args.body).toBe('更换完成\uFFFD')
+    expect(entry.args.tags).toEqual(['更换完成\uFFFD', '完整👍'])
+    expect((await db.outbox.get(entry.seq))!.args.body).toBe('更换完成\uFFFD')
+  })
+
   it('acks by id: answered entries leave, unanswered stay, refused go to failed with the reason', async () => {
     const a = await record('A')
     const b = await record('B')
