@@ -236,15 +236,18 @@ async def test_engineers_cannot_read_or_resolve_conflicts(
     assert (await client.get("/api/conflicts", headers=headers)).status_code == 403
 
 
-async def test_resolving_a_quantity_clash_moves_the_van_stock_by_the_difference(
+async def _quantity_clash(
     client: httpx.AsyncClient,
-    world: World,
     new_job: Register,
     device: Device,
     desk: dict[str, str],
-) -> None:
+    *,
+    code: str,
+) -> str:
+    """A part line of ``code`` (1 used), changed to 2 on the phone and to 3 on the engineer's
+    tablet from the same base: the tablet's change is a quantity conflict. The job's id."""
     part = (
-        await client.post("/api/parts", json={"code": "P-5", "name": "滤芯"}, headers=desk)
+        await client.post("/api/parts", json={"code": code, "name": "滤芯"}, headers=desk)
     ).json()
     job_id = await new_job()
     phone, tablet = device("wang"), device("wang")
@@ -266,6 +269,17 @@ async def test_resolving_a_quantity_clash_moves_the_van_stock_by_the_difference(
     answer = await tablet.push()
     assert answer is not None
     assert answer.results[0].status == "conflict"
+    return job_id
+
+
+async def test_resolving_a_quantity_clash_moves_the_van_stock_by_the_difference(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    job_id = await _quantity_clash(client, new_job, device, desk, code="P-5")
 
     async def van_level() -> Decimal:
         vans = (await client.get("/api/stock/locations", headers=desk)).json()
@@ -324,27 +338,7 @@ async def test_keeping_the_second_signature_keeps_its_image_too(
 async def test_a_quantity_the_office_enters_is_checked_as_a_phones_is(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:
-    part = (
-        await client.post("/api/parts", json={"code": "P-Q", "name": "滤芯"}, headers=desk)
-    ).json()
-    job_id = await new_job()
-    phone, tablet = device("wang"), device("wang")
-    await phone.pull()
-    line = uuid.uuid4()
-    phone.mutate(
-        "part_line.add",
-        id=line,
-        job_id=job_id,
-        part_id=part["id"],
-        quantity="1",
-        billing="warranty",
-    )
-    await phone.sync()
-    await tablet.pull()
-    phone.mutate("part_line.change", id=line, fields={"quantity": "2"})
-    tablet.mutate("part_line.change", id=line, fields={"quantity": "3"})
-    await phone.sync()
-    await tablet.push()
+    job_id = await _quantity_clash(client, new_job, device, desk, code="P-Q")
     listed = await client.get("/api/conflicts", params={"field": "quantity"}, headers=desk)
     (clash,) = listed.json()["items"]
     for bad in ("-5", "0", "NaN", "1e12", "lots"):

@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
 from api.domain.sync import conflicts as reconciliation
@@ -233,15 +234,7 @@ class ConflictController(Controller):
             conflict = await session.get(SyncConflict, conflict_id, with_for_update=True)
             if conflict is None:
                 raise not_found("conflict")
-            await reconciliation.resolve(
-                session,
-                conflict,
-                choice=data.choice,
-                value=data.value,
-                me=me,
-                now=now,
-                blobs=request.app.state.blobs,
-            )
+            await _decide(session, conflict, data, me=me, now=now, request=request)
             await session.flush()
             return conflict_out(conflict)
 
@@ -277,17 +270,31 @@ class ConflictController(Controller):
             if len({(c.entity, c.field) for c in rows}) > 1:
                 raise DomainError("resolve conflicts of one field at a time")
             for conflict in rows:
-                await reconciliation.resolve(
-                    session,
-                    conflict,
-                    choice=data.choice,
-                    value=data.value,
-                    me=me,
-                    now=now,
-                    blobs=request.app.state.blobs,
-                )
+                await _decide(session, conflict, data, me=me, now=now, request=request)
             await session.flush()
             return [conflict_out(c) for c in rows]
+
+
+async def _decide(
+    session: AsyncSession,
+    conflict: SyncConflict,
+    data: ResolveIn | ResolveManyIn,
+    *,
+    me: Principal,
+    now: datetime,
+    request: Request[Any, Any, Any],
+) -> None:
+    """Apply the office's decision to one conflict (a kept signature's image goes to the app's
+    blob store)."""
+    await reconciliation.resolve(
+        session,
+        conflict,
+        choice=data.choice,
+        value=data.value,
+        me=me,
+        now=now,
+        blobs=request.app.state.blobs,
+    )
 
 
 class FieldHistoryController(Controller):
