@@ -9,7 +9,7 @@ batch.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -316,9 +316,25 @@ def decode_args(envelope: MutationEnvelope) -> Args:
     if has_nul(envelope.args):
         raise BadMutation("text may not contain NUL characters")
     try:
-        return msgspec.convert(envelope.args, cls, strict=False)
+        args = msgspec.convert(envelope.args, cls, strict=False)
     except msgspec.ValidationError as exc:
         raise BadMutation(f"invalid arguments: {exc}") from None
+    if not storable(envelope.at):
+        raise BadMutation("`at` is out of range")
+    for name in cls.__struct_fields__:
+        value = getattr(args, name)
+        if isinstance(value, datetime) and not storable(value):
+            raise BadMutation(f"invalid arguments: {name} is out of range")
+    return args
+
+
+def storable(moment: datetime) -> bool:
+    """Whether a time can be stored: it exists in UTC (year 1 at +14:00 does not)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 # ---- pull -----------------------------------------------------------------------------------

@@ -62,7 +62,9 @@ export async function peek(db: DeviceDb, limit = 200): Promise<OutboxEntry[]> {
 
 /** The envelope as sent on the wire (bookkeeping fields left out). */
 export function envelope(entry: Envelope): Envelope {
-  return { id: entry.id, seq: entry.seq, name: entry.name, at: entry.at, args: entry.args }
+  // Entries queued before `enqueue` cleaned text may still hold a lost surrogate half; the
+  // server never took a push with one, so sending it cleaned changes no answered mutation.
+  return { id: entry.id, seq: entry.seq, name: entry.name, at: entry.at, args: wellFormed(entry.args) }
 }
 
 /**

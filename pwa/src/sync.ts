@@ -191,9 +191,12 @@ export class SyncEngine {
       if (response.status === 400 && cursor) {
         // A cursor this server did not make (a restored database): prime again as after a
         // resync, records and cursor dropped together, the outbox kept. Priming sends no
-        // evictions, so records kept from before could never leave the phone.
+        // evictions, so records kept from before could never leave the phone. Any other 400
+        // (a proxy's, say) leaves the replica alone.
+        const error = await errorOf(response)
+        if (!/cursor/i.test(error.detail)) throw error
         resyncs++
-        if (resyncs > 2) throw await errorOf(response)
+        if (resyncs > 2) throw error
         await this.dropReplica()
         continue
       }

@@ -50,6 +50,31 @@ describe('the outbox', () => {
     expect((await db.outbox.get(entry.seq))!.args.body).toBe('更换完成\uFFFD')
   })
 
+  it('an entry queued by an older version with a cut emoji is sent cleaned, not refused for ever', async () => {
+    const cut = '更换完成👍'.slice(0, 5)
+    await db.outbox.put({ seq: 1, id: 'm1', name: 'note.add', at: new Date().toISOString(), args: { id: 'n1', job_id: JOB, body: cut }, jobId: JOB, attempts: 0, lastError: '' })
+    await setMeta(db, 'nextSeq', 2)
+    const sent: string[] = []
+    const fetch = vi.fn(async (_url: string, init?: RequestInit) => {
+      const body = String(init?.body)
+      sent.push(body)
+      if (/\\ud8/i.test(body)) return json(400, { detail: 'Input data was truncated' }) // as the server refuses it
+      const mutations = (JSON.parse(body) as { mutations: { id: string; seq: number }[] }).mutations
+      return json(200, { results: mutations.map((m) => ({ id: m.id, seq: m.seq, status: 'applied' })) })
+    })
+    await new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' }).pushAll({ pushed: 0, rejected: 0, conflicts: 0, pulled: 0, uploaded: 0 })
+    expect(await db.outbox.count()).toBe(0)
+    expect(JSON.parse(sent[0]).mutations[0]).toMatchObject({ id: 'm1', seq: 1, args: { body: '更换完成\uFFFD' } })
+  })
+
+  it('a 400 that is not about the cursor leaves the replica alone', async () => {
+    await setMeta(db, 'cursor', 'c0')
+    const fetch = vi.fn(async () => json(400, { detail: 'request header too large' }))
+    await expect(new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' }).pull()).rejects.toThrow(/header too large/)
+    expect(await db.records.count()).toBe(1)
+    expect(await getMeta(db, 'cursor', '')).toBe('c0')
+  })
+
   it('acks by id: answered entries leave, unanswered stay, refused go to failed with the reason', async () => {
     const a = await record('A')
     const b = await record('B')

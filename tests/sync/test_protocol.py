@@ -440,3 +440,40 @@ async def test_the_same_envelope_twice_in_one_push_is_answered_as_its_replay(
     assert results[3]["reason"] == results[1]["reason"]
     await phone.pull()
     assert [v["body"] for (e, _), v in phone.replica.items() if e == "notes"] == ["once"]
+
+
+async def test_a_time_that_does_not_exist_in_utc_rejects_its_mutation_not_the_push(
+    new_job: Register, device: Device
+) -> None:
+    # Year 1 at +14:00 is before the first instant a database column holds.
+    job_id = await new_job()
+    phone = device("wang")
+    too_early = "0001-01-01T00:30:00+14:00"
+    photo = _envelope(
+        1,
+        "photo.add",
+        id=str(uuid.uuid4()),
+        job_id=job_id,
+        blob_sha256="b" * 64,
+        category="before",
+        taken_at=too_early,
+    )
+    early_note = _envelope(2, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="x")
+    early_note["at"] = too_early
+    body = {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": [
+            photo,
+            early_note,
+            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
+        ],
+    }
+    response = await _raw_push(phone, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "applied"]
+    assert [r["reason"] for r in results[:2]] == [
+        "invalid arguments: taken_at is out of range",
+        "`at` is out of range",
+    ]

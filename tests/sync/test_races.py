@@ -199,3 +199,63 @@ async def test_receipts_and_van_parts_from_two_phones_take_turns(
         assert not isinstance(answer, BaseException)
         assert answer is not None
         assert [r.status.value for r in answer.results] == ["applied", "applied"]
+
+
+async def test_deciding_many_conflicts_and_a_push_on_their_second_job_take_turns(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The office decides quantity clashes on two jobs at once; each decision moves the van's
+    # stock. Were the second job locked only after the first decision held the van, a push on
+    # the second job (which locks its job, then the van) would close the cycle.
+    from api.domain.sync import conflicts as reconciliation
+    from tests.sync.test_conflicts import _quantity_clash, conflicts
+
+    jobs = [
+        await _quantity_clash(client, new_job, device, desk, code="P-RACE-3"),
+        await _quantity_clash(client, new_job, device, desk, code="P-RACE-4"),
+    ]
+    first, second = sorted(jobs, key=uuid.UUID)
+    ids = [c["id"] for job in jobs for c in await conflicts(client, desk, job_id=job)]
+    part = await _part(client, desk, "P-RACE-5")
+    phone = device("wang")
+    await phone.login()
+    phone.mutate(
+        "part_line.add",
+        id=uuid.uuid4(),
+        job_id=second,
+        part_id=part,
+        quantity="1",
+        billing="chargeable",
+    )
+    office_has_van, phone_has_job = asyncio.Event(), asyncio.Event()
+    real_van, real_prefetch = reconciliation.move_van_stock, push_module.prefetch
+
+    async def move_van_stock(session: Any, line: Any, delta: Any, **kw: Any) -> None:
+        await real_van(session, line, delta, **kw)
+        if line.job_id == uuid.UUID(first) and not office_has_van.is_set():
+            office_has_van.set()
+            await _until(phone_has_job)
+
+    async def prefetch(session: Any, batch: handlers.Batch, envelopes: Any) -> None:
+        await _until(office_has_van)
+        await real_prefetch(session, batch, envelopes)
+        phone_has_job.set()
+
+    monkeypatch.setattr(reconciliation, "move_van_stock", move_van_stock)
+    monkeypatch.setattr(push_module, "prefetch", prefetch)
+    decided, pushed = await asyncio.gather(
+        client.post(
+            "/api/conflicts/resolve",
+            json={"ids": ids, "choice": "value", "value": "4"},
+            headers=desk,
+        ),
+        phone.push(),
+        return_exceptions=True,
+    )
+    assert not isinstance(pushed, BaseException), pushed
+    assert not isinstance(decided, BaseException)
+    assert decided.status_code == 200, decided.text

@@ -63,7 +63,7 @@ async def resolve(
     value: Any,
     me: Principal,
     now: datetime,
-    blobs: BlobStore | None = None,
+    blobs: BlobStore,
 ) -> None:
     """Apply the office's decision and close the conflict (``blobs``: where a kept
     signature's image goes)."""
@@ -106,7 +106,7 @@ async def _apply(
     choice: Choice,
     me: Principal,
     now: datetime,
-    blobs: BlobStore | None,
+    blobs: BlobStore,
 ) -> None:
     entity, field = conflict.entity, conflict.field
     if entity == "jobs" and field == "status":

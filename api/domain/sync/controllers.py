@@ -19,7 +19,7 @@ from api.domain.sync.pull import pull
 from api.domain.sync.push import push
 from api.guards import OFFICE, STAFF, allow
 from api.http import DomainError, Offset, Out, Page, Schema, not_found
-from api.models import ConflictStatus, FieldHistory, Role, SyncConflict
+from api.models import ConflictStatus, FieldHistory, Job, Role, SyncConflict
 from api.security import Principal
 from api.settings import Settings
 from sync import wire
@@ -269,6 +269,12 @@ class ConflictController(Controller):
                 raise not_found("conflict")
             if len({(c.entity, c.field) for c in rows}) > 1:
                 raise DomainError("resolve conflicts of one field at a time")
+            # Every job before any part line or van, as a push takes them: deciding one
+            # conflict at a time would hold the first job's van while waiting for the next job.
+            jobs = sorted({c.job_id for c in rows})
+            await session.execute(
+                select(Job.id).where(Job.id.in_(jobs)).order_by(Job.id).with_for_update()
+            )
             for conflict in rows:
                 await _decide(session, conflict, data, me=me, now=now, request=request)
             await session.flush()

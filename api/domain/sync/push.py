@@ -279,7 +279,9 @@ async def _write_log(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
                 "status": result.status.value,
                 "result": clean(msgspec.to_builtins(result)),
                 "args": clean(envelope.args),
-                "device_time": envelope.at if envelope.at.tzinfo else None,
+                "device_time": envelope.at
+                if envelope.at.tzinfo and wire.storable(envelope.at)
+                else None,
                 "applied_at": ctx.now,
             }
         )
