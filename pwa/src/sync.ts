@@ -56,6 +56,7 @@ async function errorOf(response: Response): Promise<HttpError> {
 
 export class SyncEngine {
   private running: Promise<SyncReport> | null = null
+  private followUp: Promise<SyncReport> | null = null
 
   constructor(
     public db: DeviceDb,
@@ -112,19 +113,33 @@ export class SyncEngine {
 
   // ---- one sync: push everything, upload photo bytes, pull ---------------------------------
 
-  /** Run a sync, or join the one already running. */
+  /** Run a sync, or join the one already running (and then sync once more if changes wait). */
   sync(): Promise<SyncReport> {
-    if (!this.running) {
-      // One push at a time per device, across the app's open tabs too (Web Locks).
-      const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined
-      const work = locks
-        ? (locks.request(`fieldsync-sync-${this.deviceId}`, () => this.run()) as Promise<SyncReport>)
-        : this.run()
-      this.running = work.finally(() => {
-        this.running = null
-      })
+    if (this.running) {
+      // The running sync may have pushed already: a change queued since would wait for the
+      // next timer. Once it ends well, sync again if the outbox holds anything.
+      this.followUp ??= this.running.then(
+        async (report) => {
+          this.followUp = null
+          return (await this.db.outbox.count()) > 0 ? this.sync() : report
+        },
+        (error: unknown) => {
+          this.followUp = null
+          throw error
+        },
+      )
+      return this.followUp
     }
-    return this.running
+    // One push at a time per device, across the app's open tabs too (Web Locks).
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined
+    const work = locks
+      ? (locks.request(`fieldsync-sync-${this.deviceId}`, () => this.run()) as Promise<SyncReport>)
+      : this.run()
+    const running = work.finally(() => {
+      this.running = null
+    })
+    this.running = running
+    return running
   }
 
   private async run(): Promise<SyncReport> {

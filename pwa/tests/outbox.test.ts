@@ -67,6 +67,33 @@ describe('the outbox', () => {
     expect(JSON.parse(sent[0]).mutations[0]).toMatchObject({ id: 'm1', seq: 1, args: { body: '更换完成\uFFFD' } })
   })
 
+  it('a change queued after a running sync pushed is pushed by a second sync right after it', async () => {
+    await record('A')
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const pushed: number[][] = []
+    let pulls = 0
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/sync/pull')) {
+        if (++pulls === 1) await held // the first pull is slow: the engineer keeps working
+        return json(200, emptyPull)
+      }
+      const mutations = (JSON.parse(String(init?.body)) as { mutations: { id: string; seq: number }[] }).mutations
+      pushed.push(mutations.map((m) => m.seq))
+      return json(200, { results: mutations.map((m) => ({ id: m.id, seq: m.seq, status: 'applied' })) })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    const first = engine.sync()
+    await vi.waitFor(() => expect(pulls).toBe(1)) // pushed already, pulling
+    await record('B')
+    const joined = engine.sync()
+    release()
+    await first
+    await joined
+    expect(pushed).toEqual([[1], [2]])
+    expect(await db.outbox.count()).toBe(0)
+  })
+
   it('a 400 that is not about the cursor leaves the replica alone', async () => {
     await setMeta(db, 'cursor', 'c0')
     const fetch = vi.fn(async () => json(400, { detail: 'request header too large' }))
