@@ -27,6 +27,15 @@ async def _raw_push(phone: SyncClient, body: dict[str, object]) -> httpx.Respons
     )
 
 
+def _body(phone: SyncClient, *mutations: dict[str, object]) -> dict[str, object]:
+    """A push body from ``phone`` carrying ``mutations`` as given."""
+    return {
+        "device_id": str(phone.device_id),
+        "sent_at": datetime.now(UTC).isoformat(),
+        "mutations": list(mutations),
+    }
+
+
 def _envelope(seq: int, name: str, **args: object) -> dict[str, object]:
     return {
         "id": str(uuid.uuid4()),
@@ -71,16 +80,13 @@ async def test_malformed_arguments_reject_only_that_mutation(
 ) -> None:
     job_id = await new_job()
     phone = device("wang")
-    body = {
-        "device_id": str(phone.device_id),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "mutations": [
-            _envelope(1, "note.add", id="not-a-uuid", job_id=job_id, body="x"),
-            {**_envelope(2, "note.add"), "args": "garbage"},
-            _envelope(3, "satisfaction.add", id=str(uuid.uuid4()), job_id=job_id, score=9),
-            _envelope(4, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
-        ],
-    }
+    body = _body(
+        phone,
+        _envelope(1, "note.add", id="not-a-uuid", job_id=job_id, body="x"),
+        {**_envelope(2, "note.add"), "args": "garbage"},
+        _envelope(3, "satisfaction.add", id=str(uuid.uuid4()), job_id=job_id, score=9),
+        _envelope(4, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
+    )
     response = await _raw_push(phone, body)
     assert response.status_code == 200, response.text
     results = response.json()["results"]
@@ -346,15 +352,12 @@ async def test_nul_characters_reject_the_mutation_not_the_push(
 ) -> None:
     job_id = await new_job()
     phone = device("wang")
-    body = {
-        "device_id": str(phone.device_id),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "mutations": [
-            _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="bad\x00text"),
-            _envelope(2, "note\x00.add", id=str(uuid.uuid4()), job_id=job_id, body="x"),
-            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
-        ],
-    }
+    body = _body(
+        phone,
+        _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="bad\x00text"),
+        _envelope(2, "note\x00.add", id=str(uuid.uuid4()), job_id=job_id, body="x"),
+        _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
+    )
     response = await _raw_push(phone, body)
     assert response.status_code == 200, response.text
     results = response.json()["results"]
@@ -370,30 +373,27 @@ async def test_a_time_without_a_zone_rejects_its_mutation_not_the_push(
     job_id = await new_job()
     phone = device("wang")
     naive = "2026-11-26T10:19:41"
-    body = {
-        "device_id": str(phone.device_id),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "mutations": [
-            _envelope(
-                1,
-                "photo.add",
-                id=str(uuid.uuid4()),
-                job_id=job_id,
-                blob_sha256="a" * 64,
-                category="before",
-                taken_at=naive,
-            ),
-            _envelope(
-                2,
-                "receipt.add",
-                id=str(uuid.uuid4()),
-                job_id=job_id,
-                item_description="主板",
-                promised_at=naive,
-            ),
-            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="after them"),
-        ],
-    }
+    body = _body(
+        phone,
+        _envelope(
+            1,
+            "photo.add",
+            id=str(uuid.uuid4()),
+            job_id=job_id,
+            blob_sha256="a" * 64,
+            category="before",
+            taken_at=naive,
+        ),
+        _envelope(
+            2,
+            "receipt.add",
+            id=str(uuid.uuid4()),
+            job_id=job_id,
+            item_description="主板",
+            promised_at=naive,
+        ),
+        _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="after them"),
+    )
     response = await _raw_push(phone, body)
     assert response.status_code == 200, response.text
     results = response.json()["results"]
@@ -406,11 +406,7 @@ async def test_a_sequence_number_beyond_what_a_phone_can_count_is_a_clear_400(
 ) -> None:
     job_id = await new_job()
     phone = device("wang")
-    body = {
-        "device_id": str(phone.device_id),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "mutations": [_envelope(2**63, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="a")],
-    }
+    body = _body(phone, _envelope(2**63, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="a"))
     response = await _raw_push(phone, body)
     assert response.status_code == 400, response.text
     assert "seq" in response.text
@@ -425,11 +421,7 @@ async def test_the_same_envelope_twice_in_one_push_is_answered_as_its_replay(
     phone = device("wang")
     note = _envelope(1, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="once")
     refused = _envelope(2, "note.add", id=str(uuid.uuid4()), job_id=job_id)  # no body
-    body = {
-        "device_id": str(phone.device_id),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "mutations": [note, refused, note, refused],
-    }
+    body = _body(phone, note, refused, note, refused)
     results = (await _raw_push(phone, body)).json()["results"]
     assert [(r["status"], r.get("replayed", False)) for r in results] == [
         ("applied", False),
@@ -460,15 +452,12 @@ async def test_a_time_that_does_not_exist_in_utc_rejects_its_mutation_not_the_pu
     )
     early_note = _envelope(2, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="x")
     early_note["at"] = too_early
-    body = {
-        "device_id": str(phone.device_id),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "mutations": [
-            photo,
-            early_note,
-            _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
-        ],
-    }
+    body = _body(
+        phone,
+        photo,
+        early_note,
+        _envelope(3, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="fine"),
+    )
     response = await _raw_push(phone, body)
     assert response.status_code == 200, response.text
     results = response.json()["results"]
