@@ -172,11 +172,17 @@ class Checkpointer:
         self.last: tuple[int, int, int] | None = None
         """The last checkpoint's answer: (busy, WAL frames, frames copied back)."""
         self.runs = 0
+        self._thread: threading.Thread | None = None
+        self.forget_thread()
+        _CHECKPOINTERS.add(self)
+
+    def forget_thread(self) -> None:
+        """Start with no thread and fresh signals (also in a forked child, where the parent's
+        thread does not exist and its locks may be held by nobody)."""
         self._poked = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        _CHECKPOINTERS.add(self)
+        self._thread = None
 
     def poke(self) -> None:
         """Note that a write transaction committed; start the thread if it is not running."""
@@ -250,10 +256,7 @@ _CHECKPOINTERS: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
 def _after_fork() -> None:
     # A forked child has none of its parent's threads: its first write starts its own.
     for checkpointer in _CHECKPOINTERS:
-        checkpointer._thread = None
-        checkpointer._lock = threading.Lock()
-        checkpointer._poked = threading.Event()
-        checkpointer._stopping = threading.Event()
+        checkpointer.forget_thread()
 
 
 os.register_at_fork(after_in_child=_after_fork)

@@ -319,8 +319,6 @@ def decode_args(envelope: MutationEnvelope) -> Args:
         args = msgspec.convert(envelope.args, cls, strict=False)
     except msgspec.ValidationError as exc:
         raise BadMutation(f"invalid arguments: {exc}") from None
-    if not storable(envelope.at):
-        raise BadMutation("`at` is out of range")
     for name in cls.__struct_fields__:
         value = getattr(args, name)
         if isinstance(value, datetime) and not storable(value):
@@ -335,6 +333,15 @@ def storable(moment: datetime) -> bool:
     except OverflowError:
         return False
     return True
+
+
+def device_time(envelope: MutationEnvelope) -> tuple[datetime | None, str]:
+    """The envelope's ``at`` as the server keeps it, or None and why it cannot be kept."""
+    if envelope.at.tzinfo is None:
+        return None, "`at` needs a time zone"
+    if not storable(envelope.at):
+        return None, "`at` is out of range"
+    return envelope.at, ""
 
 
 # ---- pull -----------------------------------------------------------------------------------

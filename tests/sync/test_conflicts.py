@@ -3,12 +3,14 @@ learn the decision at their next sync."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
 
+from api.media.signatures import render_png
 from sync.client import SyncClient
 from tests.helpers import World
 from tests.sync.conftest import Register, signature
@@ -300,10 +302,6 @@ async def test_keeping_the_second_signature_keeps_its_image_too(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:
     # The report prints the image named by png_sha256: it must be the kept strokes'.
-    import hashlib
-
-    from api.media.signatures import render_png
-
     job_id = await new_job()
     phone, tablet = device("wang"), device("wang")
     await phone.pull()

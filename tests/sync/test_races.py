@@ -139,6 +139,10 @@ async def test_a_part_line_change_and_a_push_naming_its_job_take_turns(
     await b.login()
     answers = await asyncio.gather(a.push(), b.push(), return_exceptions=True)
     assert not [x for x in answers if isinstance(x, BaseException)], answers
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    (kept,) = detail["part_lines"]
+    assert (kept["quantity"], kept["note"]) == ("2.000", "n"), "both changes were applied"
+    assert detail["diagnosis"] == "x"
 
 
 async def test_receipts_and_van_parts_from_two_phones_take_turns(
@@ -257,5 +261,8 @@ async def test_deciding_many_conflicts_and_a_push_on_their_second_job_take_turns
         return_exceptions=True,
     )
     assert not isinstance(pushed, BaseException), pushed
+    assert pushed is not None
+    assert [r.status.value for r in pushed.results] == ["applied"]
     assert not isinstance(decided, BaseException)
     assert decided.status_code == 200, decided.text
+    assert [c["status"] for c in decided.json()] == ["resolved", "resolved"]

@@ -255,8 +255,6 @@ class ConflictController(Controller):
         request: Request[Any, Any, Any],
     ) -> list[ConflictOut]:
         async with db.write(actor_id=me.user_id) as session:
-            # Locked, and their jobs then locked, in job order: as a push locks its jobs, so
-            # the two cannot wait for each other in a cycle.
             rows = list(
                 await session.scalars(
                     select(SyncConflict)
@@ -269,8 +267,9 @@ class ConflictController(Controller):
                 raise not_found("conflict")
             if len({(c.entity, c.field) for c in rows}) > 1:
                 raise DomainError("resolve conflicts of one field at a time")
-            # Every job before any part line or van, as a push takes them: deciding one
-            # conflict at a time would hold the first job's van while waiting for the next job.
+            # Every job, in id order, before any part line or van, as a push takes them:
+            # deciding one conflict at a time would hold the first job's van while waiting
+            # for the next job.
             jobs = sorted({c.job_id for c in rows})
             await session.execute(
                 select(Job.id).where(Job.id.in_(jobs)).order_by(Job.id).with_for_update()

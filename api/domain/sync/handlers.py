@@ -104,6 +104,8 @@ CREATES: dict[str, type[Base]] = {
 
 LINE_NAMES = frozenset({"part_line.change", "part_line.remove"})
 """Mutations that name their job only through the part line they change."""
+PART_LINE_NAMES = LINE_NAMES | {"part_line.add"}
+"""Mutations that may move the engineer's van stock."""
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
@@ -562,6 +564,18 @@ def parse_quantity(text: str) -> Decimal:
     return value
 
 
+async def lock_van(session: AsyncSession, engineer_id: uuid.UUID) -> StockLocation | None:
+    """The engineer's van, locked for the transaction (None: they have none).
+
+    Taken before any of its stock rows, after the jobs, so that two writers using its parts
+    (two phones of one engineer, a push and a conflict resolution) take turns instead of
+    locking the parts' rows, or a receipt's number counter, in opposite orders.
+    """
+    query = select(StockLocation).where(StockLocation.engineer_id == engineer_id)
+    van: StockLocation | None = await session.scalar(query.with_for_update())
+    return van
+
+
 async def move_van_stock(
     session: AsyncSession,
     line: PartLine,
@@ -577,12 +591,7 @@ async def move_van_stock(
     """
     if line.source is not PartSource.VAN or delta == 0:
         return
-    # The van is locked before any of its stock rows, so two pushes (two phones of one
-    # engineer, or a push and a conflict resolution) using its parts take turns instead of
-    # locking the parts' rows in opposite orders and deadlocking.
-    van = await session.scalar(
-        select(StockLocation).where(StockLocation.engineer_id == engineer_id).with_for_update()
-    )
+    van = await lock_van(session, engineer_id)
     if van is None:
         return
     level = await session.get(StockLevel, (van.id, line.part_id), with_for_update=True)

@@ -22,25 +22,19 @@ from api.audit import NewRow
 from api.bulk import insert_rows
 from api.domain.sync.handlers import (
     HANDLERS,
+    PART_LINE_NAMES,
     Batch,
     Context,
     Rejected,
     job_id_of,
+    lock_van,
     plain_row,
     prefetch,
 )
 from api.feed import record_new_rows
 from api.http import DomainError, is_transient
 from api.media.store import BlobStore
-from api.models import (
-    AuditLog,
-    Base,
-    Device,
-    DeviceSync,
-    FieldHistory,
-    MutationLog,
-    StockLocation,
-)
+from api.models import AuditLog, Base, Device, DeviceSync, FieldHistory, MutationLog
 from api.security import Principal
 from sync import wire
 from sync.ids import uuid7
@@ -208,14 +202,8 @@ class _Run:
             seqs = {seq: ident for seq, ident in rows}
         batch = Batch()
         await prefetch(session, batch, envelopes)
-        if any(e.name.startswith("part_line.") for e in envelopes):
-            # The van after the jobs and before any counter (a receipt's number), as every
-            # part-line mutation and conflict resolution takes them.
-            await session.execute(
-                select(StockLocation.id)
-                .where(StockLocation.engineer_id == state.user_id)
-                .with_for_update()
-            )
+        if any(e.name in PART_LINE_NAMES for e in envelopes):
+            await lock_van(session, state.user_id)  # after the jobs, before anything else
         return cls(state=state, logged=logged, seqs=seqs, batch=batch, last_seq=state.last_seq)
 
 
@@ -249,9 +237,10 @@ async def _one(
         )
         run.answers.append(_Answer(envelope, result, logged=False))
         return
-    answer = _Answer(envelope, _rejected(envelope, "`at` needs a time zone"))
+    at, problem = wire.device_time(envelope)
+    answer = _Answer(envelope, _rejected(envelope, problem))
     run.answers.append(answer)
-    if envelope.at.tzinfo is not None:
+    if at is not None:
         await _apply(session, run, answer, ctx)
     run.seqs[envelope.seq] = envelope.id
     run.seen[envelope.id] = answer
@@ -279,9 +268,7 @@ async def _write_log(session: AsyncSession, run: _Run, ctx: _Ctx) -> None:
                 "status": result.status.value,
                 "result": clean(msgspec.to_builtins(result)),
                 "args": clean(envelope.args),
-                "device_time": envelope.at
-                if envelope.at.tzinfo and wire.storable(envelope.at)
-                else None,
+                "device_time": wire.device_time(envelope)[0],
                 "applied_at": ctx.now,
             }
         )
