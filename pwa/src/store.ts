@@ -1,4 +1,5 @@
 // The app's state: the session (one device id per user), the replica view and the sync loop.
+import Dexie from 'dexie'
 import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
 import { applyLocally, jobOf, validate, withBase, type Rec, type View } from './mutators'
@@ -114,10 +115,30 @@ export class LoginError extends Error {
   }
 }
 
+/** Whether a device's database still holds what a login left there (its user, its counter). */
+async function deviceSurvives(deviceId: string): Promise<boolean> {
+  if (!(await Dexie.exists(deviceDbName(deviceId)))) return false
+  const device = new DeviceDb(deviceDbName(deviceId))
+  try {
+    const [user, counter] = await Promise.all([device.meta.get('user'), device.meta.get('nextSeq')])
+    return user !== undefined || counter !== undefined
+  } finally {
+    device.close()
+  }
+}
+
 /** Log in online (protocol 2). The same user keeps their device id, outbox and counter. */
 export async function login(username: string, password: string): Promise<void> {
   const known = await accountsDb().accounts.get(username)
   let deviceId = known?.deviceId ?? crypto.randomUUID()
+  if (known && !(await deviceSurvives(known.deviceId))) {
+    // The account outlived its database (cleared by hand or in part by the browser): the
+    // counter would start again at 1, and the server refuses sequence numbers this device
+    // has used. A new device id starts clean; the old one stays in the office's device list.
+    if (state.deviceId === known.deviceId) db?.close()
+    await Dexie.delete(deviceDbName(known.deviceId))
+    deviceId = crypto.randomUUID()
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     const response = await fetch('/api/auth/login', {
       method: 'POST',

@@ -46,3 +46,40 @@ it('asks to keep its storage, and does not sign out while photo bytes wait to up
   expect(store.state.user).toBeNull()
   store.stopTimers()
 })
+
+it('keeps its device id across sign-ins, and takes a new one when its database has gone', async () => {
+  vi.stubGlobal('window', { addEventListener: () => {} })
+  vi.stubGlobal('navigator', { onLine: true, userAgent: 'test', storage: { persisted: async () => true } })
+  const devices: string[] = []
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init?: RequestInit) => {
+      if (url === '/api/auth/login') {
+        devices.push((JSON.parse(String(init?.body)) as { device_id: string }).device_id)
+        return json(200, {
+          access_token: 'a',
+          refresh_token: 'r',
+          refresh_expires_at: '',
+          user: { id: 'u2', username: 'li', display_name: 'L', role: 'engineer', locale: 'zh-CN' },
+        })
+      }
+      if (url.includes('/api/sync/pull')) return json(200, { cursor: 'c', has_more: false, items: [], evictions: [], resync: false })
+      return json(200, {})
+    }),
+  )
+  const store = await import('../src/store')
+  const { default: Dexie } = await import('dexie')
+  const { deviceDbName } = await import('../src/db')
+  await store.login('li', 'pw')
+  expect(await store.logout()).toBe(true)
+  await store.login('li', 'pw')
+  expect(devices[1]).toBe(devices[0]) // the same phone, the same device and counter
+  expect(await store.logout()).toBe(true)
+  await Dexie.delete(deviceDbName(devices[0]))
+  await store.login('li', 'pw')
+  // Its counter is gone: under the old id its sequence numbers would clash with those used.
+  expect(devices[2]).not.toBe(devices[0])
+  expect(store.state.deviceId).toBe(devices[2])
+  expect(await store.logout()).toBe(true)
+  store.stopTimers()
+})
