@@ -94,7 +94,8 @@ async def test_approve_settle_call_back_and_close(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:
     job_id = await dispatched_job(client, world, desk)
-    await visit(phone_of(client), job_id, after_photo=True)
+    phone = phone_of(client)
+    await visit(phone, job_id, after_photo=True)
     early = await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
     assert early.status_code == 409
     approved = await client.post(
@@ -121,9 +122,26 @@ async def test_approve_settle_call_back_and_close(
     assert detail["job"]["status"] == "followed_up"
     assert [(s["source"], s["score"]) for s in detail["satisfaction"]] == [("callback", 5)]
     assert (await client.get("/api/queues/calls", headers=desk)).json() == []
+    await phone.pull()
+    assert phone.get("jobs", job_id) is not None  # followed up: still on the phone
     closed = await client.post(f"/api/jobs/{job_id}/close", headers=desk)
     assert closed.status_code == 200
     assert closed.json()["job"]["status"] == "closed"
+    # Closed is final: the job leaves the phone, with its records, and stays on the server.
+    await phone.pull()
+    assert phone.get("jobs", job_id) is None
+    assert not [key for key, row in phone.replica.items() if row.get("job_id") == str(job_id)]
+    kept = await client.get(f"/api/jobs/{job_id}", headers=desk)
+    assert kept.json()["job"]["assigned_engineer_id"] == str(world.engineer.id)
+    assert kept.json()["photos"], "the engineer's work stays on the server"
+    # A change the phone queued before it heard is still taken (the work is never lost).
+    late = phone.mutate("note.add", id=str(uuid.uuid4()), job_id=str(job_id), body="补充说明")
+    await phone.push()
+    notes = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["notes"]
+    assert [n["body"] for n in notes] == ["补充说明"], late
+    fresh = phone_of(client)
+    await fresh.sync()
+    assert fresh.get("jobs", job_id) is None  # nor does a phone priming afresh get it
 
 
 async def test_an_unsatisfied_customer_reopens_the_job_for_a_new_visit(

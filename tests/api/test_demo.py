@@ -18,6 +18,7 @@ from api.demo import DEMO_PASSWORD, DemoSummary, load_demo
 from api.migrate import upgrade
 from api.models import (
     Asset,
+    Assignment,
     Billing,
     Customer,
     Job,
@@ -167,7 +168,9 @@ async def test_timestamps_agree_with_each_status(db: Database) -> None:
     trip_kinds: dict[object, set[TripKind]] = {}
     for trip in trips:
         trip_kinds.setdefault(trip.job_id, set()).add(trip.kind)
+        assignments = (await session.scalars(select(Assignment))).all()
     rated = {r.job_id for r in ratings if r.source == "callback"}
+    holders = {a.job_id: a for a in assignments}
     oldest = NOW - timedelta(days=45)
     for job in jobs:
         s = job.status
@@ -210,6 +213,10 @@ async def test_timestamps_agree_with_each_status(db: Database) -> None:
             assert job.followed_up_at is not None
             assert job.id in rated, job.number
         assert (job.closed_at is not None) == (s is S.CLOSED)
+        if job.assigned_engineer_id is not None:
+            # On the engineer's phone until it is closed (the sync scope).
+            held = holders[job.id]
+            assert held.ended_at == job.closed_at, job.number
         assert bool(job.cancel_reason) == (s is S.CANCELLED)
         assert (job.cancelled_at is not None) == (s is S.CANCELLED)
         if s is S.EN_ROUTE:

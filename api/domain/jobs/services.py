@@ -341,12 +341,18 @@ def follow_up(
         job.followed_up_at = now
 
 
-def close(job: Job, *, me: Principal, now: datetime) -> None:
-    """Close a followed-up job: nothing more is owed (关闭)."""
+async def close(session: AsyncSession, job: Job, *, me: Principal, now: datetime) -> None:
+    """Close a followed-up job: nothing more is owed (关闭).
+
+    Its assignment ends with it, so it leaves the engineer's phone at the next sync: closed is
+    final, and a phone that kept every job its engineer ever did would fill up and pull ever
+    more. The work stays on the server, and ``assigned_engineer_id`` still names who did it.
+    """
     if job.status != JobStatus.FOLLOWED_UP:
         raise Conflict(f"only a followed-up job can be closed; this one is {job.status}")
     move(job, JobStatus.CLOSED, me)
     job.closed_at = now
+    await end_assignment(session, job, now=now)
 
 
 # ---- the list -------------------------------------------------------------------------------
