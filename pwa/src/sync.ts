@@ -266,6 +266,7 @@ export class SyncEngine {
       if (evictions.length > 0) await pruneFiles(this.db)
       await this.db.meta.put({ key: 'cursor', value: cursor })
     })
+    if (evictions.length > 0) await pruneBlobs(this.db)
   }
 
   // ---- photo bytes, resumable, after their records (docs/media.md) -------------------------
@@ -325,6 +326,29 @@ export class SyncEngine {
 }
 
 const CUSTOMER_FILE = ['contacts', 'sites', 'assets'] as const
+
+/** Drop photo bytes already uploaded that no photo the phone still holds or still sends names
+ * (after evictions: a job reassigned or closed takes its photos with it). Photos are the bulk
+ * of what a phone stores; kept for every job ever done they would fill it. Bytes not yet
+ * uploaded are never dropped: they exist nowhere else. Returns how many went. */
+export async function pruneBlobs(db: DeviceDb): Promise<number> {
+  return db.transaction('rw', [db.records, db.outbox, db.acked, db.failed, db.blobs], async () => {
+    const named = new Set<string>()
+    for (const photo of await db.records.where('entity').equals('photos').toArray()) named.add(String(photo.data.blob_sha256))
+    for (const table of [db.outbox, db.acked, db.failed]) {
+      for (const entry of await table.toArray()) {
+        if (typeof entry.args.blob_sha256 === 'string') named.add(entry.args.blob_sha256)
+      }
+    }
+    const unused = await db.blobs
+      .where('uploaded')
+      .equals(1)
+      .filter((blob) => !named.has(blob.sha256))
+      .primaryKeys()
+    await db.blobs.bulkDelete(unused)
+    return unused.length
+  })
+}
 
 /** Drop the customers' files that no job left on the phone needs (protocol 9.4): the server
  * stops sending their changes with the last such job, so what stayed would only grow stale

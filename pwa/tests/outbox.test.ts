@@ -273,6 +273,25 @@ describe('the flusher', () => {
 })
 
 describe('photo bytes', () => {
+  it('of an evicted job go once uploaded; bytes not uploaded, or still named, stay', async () => {
+    const kept = JOB.slice(0, -2) + '77'
+    const sha = (c: string) => c.repeat(64)
+    const photo = (id: string, job: string, hash: string): StoredRecord => ({ entity: 'photos', id, job_id: job, data: { id, job_id: job, blob_sha256: hash } })
+    await db.records.bulkPut([
+      { entity: 'jobs', id: kept, job_id: null, data: { id: kept } },
+      photo('p1', JOB, sha('a')), // uploaded: goes with its job
+      photo('p2', JOB, sha('b')), // never uploaded: stays, it exists nowhere else
+      photo('p3', kept, sha('c')), // the kept job's: stays for offline viewing
+    ])
+    await enqueue(db, 'photo.add', { id: 'p4', job_id: JOB, blob_sha256: sha('d'), category: 'after' }, JOB)
+    for (const [c, uploaded] of [['a', 1], ['b', 0], ['c', 1], ['d', 1]] as const) {
+      await db.blobs.put({ sha256: sha(c), bytes: new Blob([c]), type: 'image/jpeg', size: 1, uploaded, lastError: '' })
+    }
+    const engine = new SyncEngine(db, DEVICE, { fetch: (async () => json(200, { ...emptyPull, evictions: [JOB] })) as never, base: '' })
+    await engine.pull()
+    expect((await db.blobs.toCollection().primaryKeys()).sort()).toEqual([sha('b'), sha('c'), sha('d')])
+  })
+
   it('upload after their record, resume from the server offset after a 409, and complete', async () => {
     const sha = 'ab'.repeat(32)
     const bytes = new Blob([new Uint8Array(2500)])
