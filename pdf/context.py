@@ -84,6 +84,8 @@ class PartRow(msgspec.Struct, frozen=True):
     """warranty or chargeable (a label key)."""
     unit_price: str
     amount: str
+    note: str = ""
+    """The engineer's note on the line (part of the signed content)."""
 
 
 class Times(msgspec.Struct, frozen=True):

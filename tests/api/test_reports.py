@@ -33,7 +33,16 @@ from api.models import Part, ReportLink, utcnow
 from api.settings import ReportSettings, Settings, SmtpSettings
 from pdf.canonical import ContentInput, content_from_replica, content_sha256
 from sync.client import SyncClient
-from tests.helpers import FIELDSYNC, PASSWORD, World, free_port, login, server_env, upload
+from tests.helpers import (
+    FIELDSYNC,
+    PASSWORD,
+    World,
+    free_port,
+    login,
+    require_tool,
+    server_env,
+    upload,
+)
 
 # ---- a real SMTP server on the loopback ------------------------------------------------------
 
@@ -196,6 +205,7 @@ async def work_and_sign(
         part_id=parts[1].id,
         quantity="2.50",
         billing="chargeable",
+        note="补加冷媒",
     )
     phone.mutate(
         "photo.add",
@@ -299,6 +309,24 @@ async def test_the_report_is_issued_after_the_push_that_brings_the_signature(
 
     other = await login(client, "li")
     assert (await client.get(report["pdf_url"], headers=other)).status_code == 404
+
+
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    """The text poppler reads from a PDF."""
+    require_tool("pdftotext", "poppler-utils")
+    path = tmp_path / "text.pdf"
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+async def test_the_report_prints_every_signed_field_of_a_part_line(
+    client: httpx.AsyncClient, signed: Signed, tmp_path: Path
+) -> None:
+    (report,) = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    data = (await client.get(report["pdf_url"], headers=signed.desk)).content
+    assert "补加冷媒" in pdf_text(data, tmp_path), "the part line's note is in the signed hash"
 
 
 async def test_the_issued_report_verifies_with_pyhanko_and_pdfsig_and_a_changed_byte_breaks_both(

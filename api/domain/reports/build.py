@@ -129,6 +129,7 @@ async def build_context(
                 billing=line.billing.value,
                 unit_price=_money(line.unit_price),
                 amount=_money(amount),
+                note=line.note,
             )
         )
 
