@@ -329,6 +329,34 @@ async def test_the_report_prints_every_signed_field_of_a_part_line(
     assert "补加冷媒" in pdf_text(data, tmp_path), "the part line's note is in the signed hash"
 
 
+async def test_the_totals_are_the_sums_of_the_printed_line_amounts(
+    app: Litestar, db: Database, signed: Signed
+) -> None:
+    from sqlalchemy import select
+
+    from api.domain.reports.build import build_context
+    from api.models import Billing, Job, PartLine, Report
+
+    async with db.write() as session:
+        for line in await session.scalars(
+            select(PartLine).where(PartLine.job_id == uuid.UUID(signed.job_id))
+        ):
+            # 0.001 × 85.50 = 0.0855: each line prints 0.09.
+            line.quantity, line.unit_price = Decimal("0.001"), Decimal("85.50")
+            line.billing = Billing.CHARGEABLE
+    service = reports_service(app)
+    async with db.read() as session:
+        job = await session.get(Job, uuid.UUID(signed.job_id))
+        assert job is not None
+        report = await session.scalar(select(Report).where(Report.job_id == job.id))
+        assert report is not None
+        ctx, _ = await build_context(
+            session, job, report, settings=service.settings, blobs=service.blobs
+        )
+    assert [p.amount for p in ctx.parts] == ["0.09", "0.09"]
+    assert ctx.chargeable_total == "0.18", "what the printed lines add up to, as settled"
+
+
 async def test_the_issued_report_verifies_with_pyhanko_and_pdfsig_and_a_changed_byte_breaks_both(
     client: httpx.AsyncClient, signed: Signed, tmp_path: Path, settings: Settings
 ) -> None:

@@ -118,7 +118,8 @@ async def build_context(
         .order_by(PartLine.created_at, PartLine.id)
     )
     for line, part in lines.all():
-        amount = line.quantity * line.unit_price
+        # Rounded per line, as settlement does: the totals are the sums of the printed amounts.
+        amount = (line.quantity * line.unit_price).quantize(CENT, ROUND_HALF_UP)
         totals[line.billing.value] += amount
         rows.append(
             c.PartRow(
