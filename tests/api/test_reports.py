@@ -620,6 +620,24 @@ async def test_the_report_is_mailed_to_the_customer_with_the_pdf_attached(
     assert resent.status_code == 200, resent.text
 
 
+async def test_a_customer_address_no_mail_can_carry_is_refused_with_its_reason(
+    client: httpx.AsyncClient, world: World, signed: Signed
+) -> None:
+    r = await client.patch(
+        f"/api/customers/{world.customer.id}",
+        json={"email": "zhao@example.com\nBcc: someone@example.com"},
+        headers=signed.desk,
+    )
+    assert r.status_code == 200, r.text
+    (report,) = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    sent = await client.post(f"/api/reports/{report['id']}/email", json={}, headers=signed.desk)
+    assert sent.status_code == 409, sent.text
+    assert "e-mail address" in sent.json()["detail"]
+    (report,) = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    assert report["emailed_at"] is None
+    assert "e-mail address" in report["email_error"], "the office sees why no mail went"
+
+
 async def test_public_verification_is_limited_per_address(client: httpx.AsyncClient) -> None:
     answers = [await client.post("/api/reports/verify", content=b"not a pdf") for _ in range(31)]
     assert {a.status_code for a in answers[:30]} == {200}

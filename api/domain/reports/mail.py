@@ -105,20 +105,26 @@ async def send_report(reports: Reports, report_id: uuid.UUID, *, quiet: bool = F
         )
     pdf = await reports.pdf(report)
     sender = smtp.sender or f"reports@{smtp.host}"
-    message = build_message(
-        sender=sender,
-        to=customer.email,
-        company=settings.company.name,
-        report=report,
-        job_number=job.number,
-        link=reports.link_url(token),
-        pdf=pdf,
-    )
     error = ""
+    unusable = False
     try:
-        await asyncio.to_thread(deliver, smtp, message)
-    except (OSError, ValueError, smtplib.SMTPException) as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        message = build_message(
+            sender=sender,
+            to=customer.email,
+            company=settings.company.name,
+            report=report,
+            job_number=job.number,
+            link=reports.link_url(token),
+            pdf=pdf,
+        )
+    except ValueError as exc:  # a line break in the address: no mail header can carry it
+        unusable = True
+        error = f"the customer's e-mail address {customer.email!r} cannot be used: {exc}"
+    else:
+        try:
+            await asyncio.to_thread(deliver, smtp, message)
+        except (OSError, ValueError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"
     async with reports.db.write() as session:
         row = await session.get(Report, report_id)
         assert row is not None
@@ -130,5 +136,7 @@ async def send_report(reports: Reports, report_id: uuid.UUID, *, quiet: bool = F
             row.email_error = ""
         report = row
     if error and not quiet:
+        if unusable:
+            raise Conflict(error)
         raise MailFailed(f"the mail could not be sent: {error}")
     return report
