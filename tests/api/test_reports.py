@@ -443,6 +443,22 @@ async def test_content_changed_after_signing_is_refused_with_its_reason_then_cor
     assert not verdict["current"]
 
 
+async def test_a_first_report_issued_as_a_correction_prints_its_reason(
+    app: Litestar, client: httpx.AsyncClient, world: World, db: Database, tmp_path: Path
+) -> None:
+    job = await work_and_sign(client, world, db, change_after_signing=True)
+    await reports_service(app).drain()
+    issued = await client.post(
+        f"/api/jobs/{job.job_id}/report",
+        json={"correction_reason": "签字后补充了注意事项"},
+        headers=job.desk,
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["revision"] == 1
+    data = (await client.get(issued.json()["pdf_url"], headers=job.desk)).content
+    assert "签字后补充了注意事项" in pdf_text(data, tmp_path).replace("\n", "")
+
+
 async def _unprocessed(db: Database, job_id: str) -> str:
     """Make the job's photo look just uploaded: stored, its copies not made yet."""
     from sqlalchemy import delete, select, update
