@@ -40,6 +40,7 @@ EXPIRY = timedelta(days=7)
 """Unfinished uploads are removed after this long."""
 SWEEP_EVERY = timedelta(hours=1)
 """How often starting an upload sweeps its user's expired ones (in this process)."""
+FINISHED = "the upload is finished or expired; start again"
 
 
 class HashMismatch(DomainError):
@@ -203,7 +204,7 @@ class Uploads:
             try:
                 fh = path.open("r+b")
             except FileNotFoundError:
-                raise Conflict("the upload is finished or expired; start again") from None
+                raise Conflict(FINISHED) from None
             with fh:
                 # One writer per part file, across the app's processes too.
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -227,6 +228,25 @@ class Uploads:
         return await anyio.to_thread.run_sync(append)
 
     async def process(self, upload: Upload) -> tuple[Stored, list[BlobInfo]]:
+        """Check the bytes and put them into the blob store (:meth:`_process`), one completion
+        of an upload at a time: a complete sent again (a retry, in any app process) waits for
+        the first, then finds the part file gone and is told to start again (409)."""
+        path = self.part(upload.id)
+        try:
+            fh = path.open("rb")
+        except FileNotFoundError:
+            raise Conflict(FINISHED) from None
+        with fh:
+            await anyio.to_thread.run_sync(fcntl.flock, fh.fileno(), fcntl.LOCK_EX)
+            try:
+                same = os.path.samestat(os.fstat(fh.fileno()), path.stat())
+            except FileNotFoundError:
+                same = False
+            if not same:  # completed (moved into the store) or discarded meanwhile
+                raise Conflict(FINISHED)
+            return await self._process(upload)
+
+    async def _process(self, upload: Upload) -> tuple[Stored, list[BlobInfo]]:
         """Check the bytes and put them into the blob store.
 
         Runs outside any database transaction; :meth:`record` then writes the result. A photo

@@ -548,3 +548,25 @@ async def test_the_running_digest_survives_overlaps_and_gives_way_after_a_restar
         offset = await third.write(again, offset=offset, data=data[offset : offset + CHUNK])
     assert third._digests[again.id][0] == len(data), "the overlap kept the running digest"
     assert await third.digest(again) == sha(data)
+
+
+async def test_a_complete_sent_twice_at_once_stores_the_photo_and_never_fails_with_500(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    data = jpeg(3000, 2000)
+    state = await start(client, wang, data)
+    sent = await client.put(
+        f"/api/uploads/{state['id']}", params={"offset": 0}, content=data, headers=wang
+    )
+    assert sent.status_code == 200, sent.text
+    # The phone's first request timed out on its side and it asks again at once.
+    url = f"/api/uploads/{state['id']}/complete"
+    answers = await asyncio.gather(*[client.post(url, headers=wang) for _ in range(3)])
+    codes = [a.status_code for a in answers]
+    assert 200 in codes, codes
+    for answer in answers:
+        if answer.status_code != 200:
+            assert answer.status_code == 409, answer.text
+            assert "start again" in answer.json()["detail"]
+    again = await start(client, wang, data)
+    assert again["complete"] is True, "the photo is stored"
