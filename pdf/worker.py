@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import msgspec
@@ -81,9 +82,26 @@ def executor(workers: int) -> Executor:
         return pool
 
 
+def _discard(workers: int, pool: Executor) -> None:
+    """Forget a broken pool, so that the next report starts a fresh one."""
+    with _LOCK:
+        if _POOLS.get(workers) is pool:
+            del _POOLS[workers]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 async def render_in_pool(job: RenderJob, workers: int) -> Rendered:
-    """Render and sign ``job`` in the shared pool without blocking the event loop."""
+    """Render and sign ``job`` in the shared pool without blocking the event loop.
+
+    A pool whose worker died (killed for memory, say) is broken for good: it is replaced and
+    the report tried once more in the fresh one.
+    """
     loop = asyncio.get_running_loop()
+    pool = executor(workers)
+    try:
+        return await loop.run_in_executor(pool, render_and_sign, job)
+    except BrokenProcessPool:
+        _discard(workers, pool)
     return await loop.run_in_executor(executor(workers), render_and_sign, job)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from pdf.sign import (
     signing_certificate,
     verify_pdf_sync,
 )
-from pdf.worker import render_and_sign
+from pdf.worker import executor, render_and_sign, render_in_pool, shutdown
 from tests.helpers import require_tool
 
 HOSTILE = (
@@ -203,3 +204,22 @@ def test_the_glyph_check_does_catch_a_missing_glyph() -> None:
     with weasyprint_warnings() as warnings:
         html_to_pdf("<p>x \U000f0000</p>", ResourceFetcher({}))
     assert any("glyph" in w for w in warnings), warnings
+
+
+async def test_a_report_worker_that_died_does_not_stop_the_reports_after_it(
+    cert: Certificate,
+) -> None:
+    job = sample_job(pkcs12_path=str(cert.path), pkcs12_passphrase=cert.passphrase)
+    workers = 2  # a pool of its own: the app's tests share the pool of 1
+    first = await render_in_pool(job, workers)
+    assert first.pdf.startswith(b"%PDF")
+    pool = executor(workers)
+    assert isinstance(pool, ProcessPoolExecutor)
+    for process in list(pool._processes.values()):  # killed by the OOM killer, say
+        process.kill()
+        process.join()
+    try:
+        after = await render_in_pool(job, workers)
+    finally:
+        shutdown()
+    assert after.pdf.startswith(b"%PDF"), "a fresh pool takes over from the broken one"
