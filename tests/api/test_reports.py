@@ -520,6 +520,13 @@ async def test_a_job_not_signed_by_the_customer_has_no_report(
     refused = await client.post(f"/api/jobs/{job_id}/report", json={}, headers=desk)
     assert refused.status_code == 409
     assert "has not signed" in refused.json()["detail"]
+    # A correction amends what the customer signed; it cannot stand in for a signature.
+    corrected = await client.post(
+        f"/api/jobs/{job_id}/report", json={"correction_reason": "客户不在现场"}, headers=desk
+    )
+    assert corrected.status_code == 409, corrected.text
+    assert "has not signed" in corrected.json()["detail"]
+    assert (await client.get(f"/api/jobs/{job_id}/reports", headers=desk)).json() == []
     unknown = await client.post(f"/api/jobs/{uuid.uuid4()}/report", json={}, headers=desk)
     assert unknown.status_code == 404
     bad = await client.post(f"/api/jobs/{job_id}/report", json={"language": "fr"}, headers=desk)

@@ -234,6 +234,12 @@ class Reports:
                 )
             )
             signed = signature.content_sha256 if signature else ""
+            if signature is None and latest is None:
+                # A correction amends what the customer signed; it cannot stand in for it.
+                raise Conflict(
+                    "the customer has not signed this job yet: a report is issued only for "
+                    "content the customer signed"
+                )
             if reason:
                 if me is not None and me.role not in (Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
                     raise DomainError("only the office may issue a correction", status_code=403)
@@ -244,11 +250,6 @@ class Reports:
                     f"the job changed since report {latest.number} revision {latest.revision} "
                     f"was issued (content sha256 now {current}, then {latest.content_sha256}); "
                     "the office may issue a correction with its reason"
-                )
-            elif signature is None:
-                raise Conflict(
-                    "the customer has not signed this job yet: a report is issued only for "
-                    "content the customer signed"
                 )
             elif signed != current:
                 raise Conflict(
