@@ -32,7 +32,8 @@ from api.media.uploads import CHUNK, Stored, Uploads
 from api.models import Assignment, BlobInfo, Photo, Role, Signature, Upload
 from api.security import Principal
 
-Sha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# The length too: msgspec searches the pattern, and "$" also matches before a final "\n".
+Sha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$", min_length=64, max_length=64)]
 AnyRequest = Request[Any, Any, Any]
 IMMUTABLE = "private, max-age=31536000, immutable"
 

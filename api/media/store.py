@@ -27,7 +27,7 @@ class BlobError(ValueError):
 
 def check_sha(sha: str) -> str:
     """``sha`` if it is a lowercase hex SHA-256; :class:`BlobError` otherwise."""
-    if not SHA256.match(sha):
+    if not SHA256.fullmatch(sha):  # match() would let a final "\n" through "$"
         raise BlobError("not a SHA-256 (64 lowercase hex digits)")
     return sha
 

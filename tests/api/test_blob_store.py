@@ -108,6 +108,8 @@ async def test_missing_blobs_and_bad_names_are_errors(store: BlobStore) -> None:
         await store.read_all("0" * 64)
     with pytest.raises(BlobError):
         await store.exists("../../etc/passwd")
+    with pytest.raises(BlobError):
+        await store.exists("0" * 64 + "\n")
 
 
 async def test_delete_removes_and_tolerates_missing(store: BlobStore) -> None:

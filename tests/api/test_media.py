@@ -246,6 +246,16 @@ async def test_zero_bytes_and_oversized_bodies_are_refused(
     assert (await client.get(url, headers=wang)).json()["offset"] == 0
 
 
+async def test_a_hash_with_a_line_break_after_it_is_refused_at_once(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    bent = sha(b"photo") + "\n"
+    started = await client.post("/api/uploads", json={"sha256": bent, "size": 5}, headers=wang)
+    assert started.status_code == 400, started.text
+    asked = await client.post("/api/uploads/missing", json={"hashes": [bent]}, headers=wang)
+    assert asked.status_code == 400, asked.text
+
+
 def _exif_jpeg() -> bytes:
     image = Image.new("RGB", (400, 200), (255, 255, 255))
     image.paste((0, 0, 255), (0, 0, 100, 200))  # blue on the left, as stored
