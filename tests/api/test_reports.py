@@ -459,6 +459,26 @@ async def test_a_first_report_issued_as_a_correction_prints_its_reason(
     assert "签字后补充了注意事项" in pdf_text(data, tmp_path).replace("\n", "")
 
 
+async def test_a_stored_image_that_cannot_be_read_fails_the_report_instead_of_dropping_it(
+    app: Litestar, client: httpx.AsyncClient, signed: Signed
+) -> None:
+    from api.media.store import LocalBlobStore
+
+    blobs = reports_service(app).blobs
+    assert isinstance(blobs, LocalBlobStore)
+    # The copy was made and recorded; reading it fails (a store error, a lost file).
+    await blobs.delete(signed.photo_screen)
+    answer = await client.post(
+        f"/api/jobs/{signed.job_id}/report",
+        json={"correction_reason": "price corrected"},
+        headers=signed.desk,
+    )
+    assert answer.status_code == 503, answer.text
+    reports = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    assert [r["status"] for r in reports] == ["issued", "failed"]
+    assert "blob not found" in reports[1]["error"]
+
+
 async def _unprocessed(db: Database, job_id: str) -> str:
     """Make the job's photo look just uploaded: stored, its copies not made yet."""
     from sqlalchemy import delete, select, update

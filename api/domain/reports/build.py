@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.media.store import BlobError, BlobStore
+from api.media.store import BlobStore
 from api.models import (
     Asset,
     BlobInfo,
@@ -70,11 +70,10 @@ def _place(latitude: float | None, longitude: float | None, fallback: str) -> st
     return f"{fallback} ({latitude:.5f}, {longitude:.5f})".strip()
 
 
-async def _bytes(blobs: BlobStore, sha: str) -> bytes | None:
-    try:
-        return await blobs.read_all(sha)
-    except (BlobError, FileNotFoundError, OSError):
-        return None
+async def _bytes(blobs: BlobStore, sha: str) -> bytes:
+    # A blob the database records must be read; an error fails the render (the report may be
+    # issued again), so a transient store error never prints a photo or signature as missing.
+    return await blobs.read_all(sha)
 
 
 async def build_context(
