@@ -24,7 +24,8 @@ MAX_PULL_LIMIT = 2000
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
-Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# The length too: msgspec searches the pattern, and "$" also matches before a final "\n".
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$", min_length=64, max_length=64)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 Accuracy = Annotated[float, msgspec.Meta(ge=0, le=100_000)]

@@ -153,7 +153,7 @@ export function withBase(view: View, name: string, args: Args): Args {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const SHA = /^[0-9a-f]{64}$/
-const QUANTITY = /^[0-9]+(\.[0-9]+)?$/
+const QUANTITY = /^[0-9]+(\.[0-9]{1,3})?$/ // 3 decimals, as the server keeps
 
 export class InvalidMutation extends Error {}
 

@@ -82,6 +82,9 @@ describe('validation when queued (protocol 4.8)', () => {
     expect(() => validate('job.teleport', { job_id: JOB })).toThrow(InvalidMutation)
     expect(() => validate('job.record', { job_id: JOB, fields: { unit_price: '1' }, base: {} })).toThrow(/not a field/)
     expect(() => validate('part_line.add', { id: LINE, job_id: JOB, part_id: PART, quantity: '0', billing: 'warranty' })).toThrow(/quantity/)
+    // A fourth decimal would be rounded away on the server, and the signed hash never match.
+    expect(() => validate('part_line.add', { id: LINE, job_id: JOB, part_id: PART, quantity: '0.0005', billing: 'warranty' })).toThrow(/quantity/)
+    expect(() => validate('part_line.change', { id: LINE, fields: { quantity: '1.2345' }, base: {} })).toThrow(/quantity/)
     expect(() => validate('satisfaction.add', { id: LINE, job_id: JOB, score: 6 })).toThrow(/score/)
     expect(() => validate('job.accept', { job_id: 'nope' })).toThrow(/UUID/)
   })

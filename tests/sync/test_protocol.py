@@ -365,6 +365,62 @@ async def test_nul_characters_reject_the_mutation_not_the_push(
     assert "NUL" in results[0]["reason"]
 
 
+async def test_what_the_database_would_alter_is_refused_with_its_reason(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    # A fourth decimal was rounded away by the column, so the report's hash, made on the
+    # phone from the text, never matched; a hash with a line break after it passed the
+    # pattern ("$" matches before a final newline) and then failed the whole push on
+    # PostgreSQL (too long for its column) on every retry.
+    part = (
+        await client.post("/api/parts", json={"code": "P-9", "name": "垫片"}, headers=desk)
+    ).json()
+    job_id = await new_job()
+    phone = device("wang")
+    line = str(uuid.uuid4())
+
+    def add(seq: int, quantity: str, ident: str | None = None) -> dict[str, object]:
+        return _envelope(
+            seq,
+            "part_line.add",
+            id=ident or str(uuid.uuid4()),
+            job_id=job_id,
+            part_id=part["id"],
+            quantity=quantity,
+            billing="warranty",
+        )
+
+    body = _body(
+        phone,
+        add(1, "0.0005"),
+        add(2, "1e2"),
+        add(3, " 2"),
+        add(4, "2.500", line),
+        _envelope(5, "part_line.change", id=line, fields={"quantity": "1.2345"}),
+        _envelope(6, "part_line.change", id=line, fields={"quantity": "1.2500"}),
+        _envelope(
+            7,
+            "photo.add",
+            id=str(uuid.uuid4()),
+            job_id=job_id,
+            blob_sha256="a" * 64 + "\n",
+            category="before",
+        ),
+        _envelope(8, "note.add", id=str(uuid.uuid4()), job_id=job_id, body="after them"),
+    )
+    response = await _raw_push(phone, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    statuses = [r["status"] for r in results]
+    assert statuses == ["rejected"] * 3 + ["applied", "rejected", "applied", "rejected", "applied"]
+    assert "more than 3 decimals" in results[0]["reason"]
+    assert all("not a number like 2 or 1.5" in r["reason"] for r in results[1:3]), results
+    assert "more than 3 decimals" in results[4]["reason"]
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert [Decimal(x["quantity"]) for x in detail["part_lines"]] == [Decimal("1.25")]
+    assert detail["photos"] == []
+
+
 async def test_a_time_without_a_zone_rejects_its_mutation_not_the_push(
     new_job: Register, device: Device
 ) -> None:

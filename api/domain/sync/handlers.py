@@ -8,11 +8,12 @@ or that need a person are kept in ``field_history`` and ``sync_conflicts``: noth
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -553,14 +554,26 @@ def _new_trip(ctx: Context, args: wire.TripLog, job_id: uuid.UUID) -> dict[str, 
     }
 
 
+QUANTITY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+"""A quantity as text: digits, and a fraction after a point (no sign, exponent or spaces)."""
+QUANTITY_PLACES = 3
+"""Decimals a quantity keeps (the column's scale)."""
+
+
 def parse_quantity(text: str) -> Decimal:
-    """A part quantity given as text, or :class:`Rejected` with the reason."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise Rejected(f"quantity {text!r} is not a number") from None
-    if not value.is_finite() or value <= 0 or value > 1_000_000:
+    """A part quantity given as text, or :class:`Rejected` with the reason.
+
+    Only what is stored as given is taken: a fourth decimal would be rounded away by the
+    column, and the report's content hash, made on the phone from the text, would then never
+    match what the server stored.
+    """
+    if not QUANTITY.fullmatch(text):
+        raise Rejected(f"quantity {text[:40]!r} is not a number like 2 or 1.5")
+    value = Decimal(text)
+    if value <= 0 or value > 1_000_000:
         raise Rejected("quantity must be above 0 and at most 1,000,000")
+    if -value.normalize().as_tuple().exponent > QUANTITY_PLACES:  # type: ignore[operator]
+        raise Rejected(f"quantity {text!r} has more than {QUANTITY_PLACES} decimals")
     return value
 
 
