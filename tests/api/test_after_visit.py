@@ -225,6 +225,29 @@ async def test_complaints_are_owned_escalated_and_resolved_with_a_resolution(
     assert (await client.get(f"/api/complaints/{uuid.uuid4()}", headers=desk)).status_code == 404
 
 
+async def test_a_complaint_deadline_without_a_zone_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, world: World, desk: Headers
+) -> None:
+    base = {"customer_id": str(world.customer.id), "severity": "minor", "description": "慢"}
+    naive = await client.post(
+        "/api/complaints", json={**base, "deadline": "2026-12-01T10:00:00"}, headers=desk
+    )
+    assert naive.status_code == 400, naive.text
+    assert "deadline" in naive.text
+    created = await client.post(
+        "/api/complaints", json={**base, "deadline": "2026-12-01T10:00:00+08:00"}, headers=desk
+    )
+    assert created.status_code == 201, created.text
+    complaint = created.json()["id"]
+    changed = await client.patch(
+        f"/api/complaints/{complaint}", json={"deadline": "2026-12-02T10:00:00"}, headers=desk
+    )
+    assert changed.status_code == 400, changed.text
+    assert "deadline" in changed.text
+    kept = await client.get(f"/api/complaints/{complaint}", headers=desk)
+    assert kept.json()["deadline"] == "2026-12-01T02:00:00Z"
+
+
 async def test_the_months_figures_count_the_work_and_export_to_excel(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.http import Out, Schema
+from api.http import AwareDatetime, Out, Schema
 from api.models import ComplaintSeverity, ComplaintStatus
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -65,7 +65,7 @@ class ComplaintIn(Schema):
     description: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
     job_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
-    deadline: datetime | None = None
+    deadline: AwareDatetime | None = None
 
 
 class ComplaintPatch(Schema):
@@ -73,7 +73,7 @@ class ComplaintPatch(Schema):
 
     severity: ComplaintSeverity | msgspec.UnsetType = msgspec.UNSET
     owner_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
-    deadline: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    deadline: AwareDatetime | msgspec.UnsetType | None = msgspec.UNSET
     status: ComplaintStatus | msgspec.UnsetType = msgspec.UNSET
     resolution: Text | msgspec.UnsetType = msgspec.UNSET
 
