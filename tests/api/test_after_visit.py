@@ -318,3 +318,26 @@ async def test_the_months_figures_count_the_work_and_export_to_excel(
     assert (
         await client.get(f"/api/figures/{month}", headers=await login(client, "wang"))
     ).status_code == 403
+
+
+async def test_parts_cost_adds_the_settlements_amounts_rounded_half_up_to_the_fen(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-W", "name": "垫片", "price": "0.05"}, headers=desk
+        )
+    ).json()
+    job_id = await dispatched_job(client, world, desk)
+    half = (part["id"], "0.5", "chargeable")
+    await visit(phone_of(client), job_id, parts=[half, half])
+    settlement = (await client.get(f"/api/jobs/{job_id}/settlement", headers=desk)).json()
+    billed = [line["amount"] for line in settlement["lines"] if line["kind"] == "part"]
+    assert billed == ["0.03", "0.03"], "0.025 is rounded half up on the statement"
+    months = {datetime.now(UTC).strftime("%Y-%m"), datetime.now(UTC).astimezone().strftime("%Y-%m")}
+    costs = set()
+    for month in months:
+        total = (await client.get(f"/api/figures/{month}", headers=boss)).json()["total"]
+        if total["jobs_completed"]:
+            costs.add(total["parts_cost_chargeable"])
+    assert costs == {"0.06"}, "the month's figure is what the statements charged"

@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -55,6 +55,7 @@ REVIEW_STATUSES = (JobStatus.WORK_DONE, JobStatus.SIGNED)
 """Completed on site: waiting for the customer's signature or for the supervisor."""
 REPEAT_WINDOW = timedelta(days=30)
 """Another fault on the same asset within this long after a fix is a repeat visit."""
+CENT = Decimal("0.01")
 
 
 # ---- the review queue (主管审核) -------------------------------------------------------------
@@ -414,8 +415,14 @@ async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Mon
     )
     completed_ids = [j.id for j in month.completed]
     if completed_ids:
+        # Each line's amount as the settlement bills it (half up to the fen), so the month
+        # adds up to what the statements show.
         month.parts = [
-            (engineer, billing, Decimal(quantity) * Decimal(price))
+            (
+                engineer,
+                billing,
+                (Decimal(quantity) * Decimal(price)).quantize(CENT, rounding=ROUND_HALF_UP),
+            )
             for engineer, billing, quantity, price in (
                 await session.execute(
                     select(
@@ -464,8 +471,8 @@ def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyon
         satisfaction_on_site=_mean(scores[SatisfactionSource.ON_SITE]),
         satisfaction_callback=_mean(scores[SatisfactionSource.CALLBACK]),
         complaints=sum(1 for owner in month.complaints if mine(owner)),
-        parts_cost_warranty=str(costs[Billing.WARRANTY].quantize(Decimal("0.01"))),
-        parts_cost_chargeable=str(costs[Billing.CHARGEABLE].quantize(Decimal("0.01"))),
+        parts_cost_warranty=str(costs[Billing.WARRANTY].quantize(CENT)),
+        parts_cost_chargeable=str(costs[Billing.CHARGEABLE].quantize(CENT)),
     )
 
 
