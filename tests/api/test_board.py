@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.visits import dispatched_job, phone_of, visit
 from tests.helpers import (
     PASSWORD,
     World,
@@ -61,6 +62,26 @@ async def test_the_board_lists_jobs_to_assign_and_engineers_with_their_load(
     engineer = await login(client, "wang")
     assert (await client.get("/api/board", headers=engineer)).status_code == 403
     assert (await client.get("/api/board/events", headers=engineer)).status_code == 403
+
+
+async def test_a_reopened_job_that_names_its_engineer_is_not_listed_as_unassigned(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    desk, boss = await login(client, "desk"), await login(client, "boss")
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, after_photo=True)
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    unhappy = await client.post(
+        f"/api/jobs/{job_id}/follow-up", json={"score": 2, "satisfied": False}, headers=desk
+    )
+    assert unhappy.json()["job"]["status"] == "reopened"
+    assert unhappy.json()["job"]["assigned_engineer_id"] == str(world.engineer.id)
+    waiting = await _fault(client, world, desk)
+    board = (await client.get("/api/board", headers=desk)).json()
+    # The console lists reopened jobs with an engineer on their own (GET /api/jobs?status=
+    # reopened); the board's unassigned list holds jobs without one, or the job shows twice.
+    assert [j["id"] for j in board["unassigned"]] == [waiting]
 
 
 # ---- live, against real server processes -------------------------------------------------

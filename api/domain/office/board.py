@@ -35,6 +35,8 @@ def keepalive_seconds() -> float:
 
 BOARD_ROWS = 200
 """At most this many jobs per list on the board."""
+WAITING = (JobStatus.REPORTED, JobStatus.ACCEPTED, JobStatus.REOPENED)
+"""Statuses of jobs that wait for a dispatcher."""
 
 
 class EngineerLoad(Out):
@@ -86,11 +88,9 @@ class BoardController(Controller):
             return list(await session.scalars(query.order_by(Job.reported_at).limit(BOARD_ROWS)))
 
         async with db.read() as session:
-            waiting = await listed(
-                JobFilter(status=[JobStatus.REPORTED, JobStatus.ACCEPTED], unassigned=True)
-            )
-            # A reopened job still names its last engineer, yet waits for a new dispatch.
-            waiting += await listed(JobFilter(status=[JobStatus.REOPENED]))
+            # A reopened job that still names its last engineer is not listed here: the
+            # console shows those on their own (docs/office.md), else it would show them twice.
+            waiting = await listed(JobFilter(status=list(WAITING), unassigned=True))
             risky = await listed(JobFilter(sla=SlaState.AT_RISK))
             risky += await listed(JobFilter(sla=SlaState.BREACHED))
             unassigned = await jobs.summaries(session, waiting, now=now, cal=cal)
