@@ -188,3 +188,30 @@ async def test_a_warranty_running_past_the_calendar_is_a_400(
         headers=desk,
     )
     assert with_end.status_code == 201, "an explicit contract end date needs no sum"
+
+
+async def test_paging_customers_and_sites_of_one_name_shows_each_once(
+    client: Client, world: World, desk: dict[str, str]
+) -> None:
+    # Names repeat (every customer has its 1号楼): the pages need an order without ties, or
+    # PostgreSQL's top-N sort hands out some rows twice and others never.
+    made: dict[str, set[str]] = {"customers": set(), "sites": set()}
+    for i in range(40):
+        customer = await client.post("/api/customers", json={"name": "中建三局"}, headers=desk)
+        made["customers"].add(customer.json()["id"])
+        site = await client.post(
+            "/api/sites",
+            json={"customer_id": str(world.customer.id), "name": "1号楼", "address": str(i)},
+            headers=desk,
+        )
+        made["sites"].add(site.json()["id"])
+    for path, q in (("customers", "中建三局"), ("sites", "1号楼")):
+        seen: list[str] = []
+        for offset in range(0, 40, 7):
+            page = await client.get(
+                f"/api/{path}", params={"q": q, "limit": 7, "offset": offset}, headers=desk
+            )
+            assert page.json()["total"] == 40
+            seen += [row["id"] for row in page.json()["items"]]
+        assert len(seen) == 40, path
+        assert set(seen) == made[path], path

@@ -60,7 +60,7 @@ class CustomerController(Controller):
             total = await count_rows(session, query)
             rows = await session.scalars(
                 query.options(selectinload(Customer.contacts))
-                .order_by(Customer.name)
+                .order_by(Customer.name, Customer.id)
                 .offset(offset)
                 .limit(limit)
             )
@@ -155,7 +155,9 @@ class SiteController(Controller):
             query = query.where(or_(Site.name.ilike(like), Site.address.ilike(like)))
         async with db.read() as session:
             total = await count_rows(session, query)
-            rows = await session.scalars(query.order_by(Site.name).offset(offset).limit(limit))
+            rows = await session.scalars(
+                query.order_by(Site.name, Site.id).offset(offset).limit(limit)
+            )
             return Page(
                 items=[services.site_out(s) for s in rows], total=total, offset=offset, limit=limit
             )
