@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 
+from api.db import Database
+from api.domain.jobs.services import start_callback_clock
+from api.models import Job
+from api.settings import Settings
+from sync.rules.lifecycle import JobStatus
 from tests.api.visits import dispatched_job, phone_of, visit
 from tests.helpers import World, login
 
@@ -163,6 +168,46 @@ async def test_an_unsatisfied_customer_reopens_the_job_for_a_new_visit(
     )
     assert again.status_code == 200, again.text
     assert again.json()["job"]["status"] == "assigned"
+
+
+async def test_an_unsatisfied_call_back_stops_the_call_back_clock(
+    client: httpx.AsyncClient,
+    world: World,
+    desk: Headers,
+    boss: Headers,
+    db: Database,
+    settings: Settings,
+) -> None:
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, after_photo=True)
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    # Settled ten days ago: the call-back comes late, but it comes.
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        job.settled_at = datetime.now(UTC) - timedelta(days=10)
+        start_callback_clock(job, settings.calendar.calendar)
+    unhappy = await client.post(
+        f"/api/jobs/{job_id}/follow-up", json={"score": 2, "satisfied": False}, headers=desk
+    )
+    assert unhappy.json()["job"]["status"] == "reopened"
+    assert unhappy.json()["job"]["sla"]["callback"] == "missed", "called back, late"
+    breached = await client.get("/api/jobs", params={"sla": "breached"}, headers=desk)
+    assert breached.json()["items"] == [], "no call-back is overdue: it was made"
+    board = (await client.get("/api/board", headers=desk)).json()
+    assert board["at_risk"] == []
+    # Settled again after the new visit: a new call-back is owed, and its clock runs.
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        job.status = JobStatus.REVIEWED
+    again = await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    assert again.status_code == 200, again.text
+    assert again.json()["job"]["sla"]["callback"] == "ok"
+    assert [c["id"] for c in (await client.get("/api/queues/calls", headers=desk)).json()] == [
+        job_id
+    ]
 
 
 async def test_complaints_are_owned_escalated_and_resolved_with_a_resolution(

@@ -306,6 +306,8 @@ async def settle(
         raise Conflict(f"only a reviewed job can be settled; this one is {job.status}")
     move(job, JobStatus.SETTLED, me)
     job.settled_at = now
+    # Settled again after a reopened visit: a new call-back is owed.
+    job.followed_up_at = None
     start_callback_clock(job, cal)
     await freeze_settlement(session, job, rates=rates, tz=cal.tz, now=now)
 
@@ -337,8 +339,8 @@ def follow_up(
             at=now,
         )
     )
-    if satisfied:
-        job.followed_up_at = now
+    # Satisfied or not, the call-back was made: its clock stops.
+    job.followed_up_at = now
 
 
 async def close(session: AsyncSession, job: Job, *, me: Principal, now: datetime) -> None:
