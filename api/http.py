@@ -200,12 +200,32 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _problem(500, "internal server error; the request id names it in the server log")
 
 
+BaseVersion = Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType
+"""The ``version`` of a PATCH body: the record's version the edit was made on, if the client
+sends it; a record changed since is refused (409) rather than silently overwritten."""
+
+
+def check_version(row: Any, patch: msgspec.Struct) -> None:
+    """409 when ``patch`` names the version it was based on and ``row`` has moved on since
+    (someone else saved meanwhile): writing it would undo their change unseen.
+
+    Call it with the row locked for update, so that nobody saves between check and write.
+    """
+    expected = getattr(patch, "version", msgspec.UNSET)
+    if isinstance(expected, int) and expected != row.version:
+        raise Conflict(
+            f"someone else changed this record since you opened it (your version {expected}, "
+            f"now {row.version}); reload it and make your change again"
+        )
+
+
 def patch_fields(patch: msgspec.Struct) -> dict[str, Any]:
-    """The fields a PATCH body actually carries (``msgspec.UNSET`` means absent)."""
+    """The fields a PATCH body actually carries (``msgspec.UNSET`` means absent); its
+    ``version`` is a precondition, not a field to set."""
     return {
         name: value
         for name in patch.__struct_fields__
-        if (value := getattr(patch, name)) is not msgspec.UNSET
+        if name != "version" and (value := getattr(patch, name)) is not msgspec.UNSET
     }
 
 

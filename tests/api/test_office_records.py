@@ -215,3 +215,84 @@ async def test_paging_customers_and_sites_of_one_name_shows_each_once(
             seen += [row["id"] for row in page.json()["items"]]
         assert len(seen) == 40, path
         assert set(seen) == made[path], path
+
+
+async def test_an_edit_based_on_an_old_version_is_refused_not_lost(
+    client: Client, world: World, desk: dict[str, str]
+) -> None:
+    boss = await login(client, "boss")
+    url = f"/api/customers/{world.customer.id}"
+    opened = (await client.get(url, headers=desk)).json()
+    contacts = [{"name": c["name"], "phone": c["phone"]} for c in opened["contacts"]]
+    # Two desks open the customer; the first adds a contact, the second corrects a phone.
+    added = await client.patch(
+        url,
+        json={
+            "contacts": [*contacts, {"name": "王工", "phone": "137"}],
+            "version": opened["version"],
+        },
+        headers=desk,
+    )
+    assert added.status_code == 200, added.text
+    assert added.json()["version"] > opened["version"], "a new contact list is a new version"
+    stale = await client.patch(
+        url,
+        json={"contacts": [{**contacts[0], "phone": "138"}], "version": opened["version"]},
+        headers=boss,
+    )
+    assert stale.status_code == 409, stale.text
+    assert "reload" in stale.json()["detail"]
+    kept = (await client.get(url, headers=desk)).json()
+    assert sorted(c["name"] for c in kept["contacts"]) == ["王工", "赵经理"]
+    fresh = await client.patch(
+        url,
+        json={"contacts": [{**contacts[0], "phone": "138"}], "version": kept["version"]},
+        headers=boss,
+    )
+    assert fresh.status_code == 200, fresh.text
+    assert (
+        await client.patch(url, json={"notes": "no version: as before"}, headers=desk)
+    ).is_success
+
+    job = await client.post(
+        "/api/jobs",
+        json={
+            "customer_id": str(world.customer.id),
+            "channel": "phone",
+            "fault_description": "漏水",
+        },
+        headers=desk,
+    )
+    job_url = f"/api/jobs/{job.json()['job']['id']}"
+    version = job.json()["job"]["version"]
+    first = await client.patch(
+        job_url, json={"office_notes": "客户下午在", "version": version}, headers=desk
+    )
+    assert first.status_code == 200, first.text
+    second = await client.patch(
+        job_url, json={"office_notes": "客户上午在", "version": version}, headers=boss
+    )
+    assert second.status_code == 409, second.text
+    assert (await client.get(job_url, headers=desk)).json()["office_notes"] == "客户下午在"
+    for path, row_id in (("sites", world.site.id), ("assets", world.asset.id)):
+        current = (await client.get(f"/api/{path}/{row_id}", headers=desk)).json()["version"]
+        ok = await client.patch(
+            f"/api/{path}/{row_id}", json={"name": "A", "version": current}, headers=desk
+        )
+        assert ok.status_code == 200, ok.text
+        late = await client.patch(
+            f"/api/{path}/{row_id}", json={"name": "B", "version": current}, headers=boss
+        )
+        assert late.status_code == 409, (path, late.text)
+    complaint = await client.post(
+        "/api/complaints",
+        json={"customer_id": str(world.customer.id), "severity": "minor", "description": "慢"},
+        headers=desk,
+    )
+    c_url = f"/api/complaints/{complaint.json()['id']}"
+    c_version = complaint.json()["version"]
+    assert (
+        await client.patch(c_url, json={"severity": "major", "version": c_version}, headers=desk)
+    ).status_code == 200
+    late = await client.patch(c_url, json={"severity": "minor", "version": c_version}, headers=boss)
+    assert late.status_code == 409, late.text

@@ -26,8 +26,16 @@ from api.domain.customers.schemas import (
     SitePatch,
 )
 from api.guards import OFFICE, STAFF, allow
-from api.http import DomainError, Offset, Page, SearchText, apply_patch, not_found
-from api.models import Asset, Customer, Site
+from api.http import (
+    DomainError,
+    Offset,
+    Page,
+    SearchText,
+    apply_patch,
+    check_version,
+    not_found,
+)
+from api.models import Asset, Customer, Site, utcnow
 from api.security import Principal
 
 Limit = Annotated[int, Parameter(ge=1, le=200)]
@@ -123,12 +131,20 @@ class CustomerController(Controller):
             )
             if customer is None:
                 raise not_found("customer")
+            check_version(customer, data)
+            before = customer.version
             contacts = data.contacts
             data.contacts = CustomerPatch().contacts
             apply_patch(customer, data)
             if isinstance(contacts, list):
                 customer.contacts = services.contacts_from(contacts)
             await session.flush()
+            if isinstance(contacts, list) and customer.version == before:
+                # Contacts are rows of their own, unseen by the customer's version: a new list
+                # is a change of the customer all the same.
+                customer.version += 1
+                customer.updated_at = utcnow()
+                await session.flush()
             return services.customer_out(customer)
 
 
@@ -214,6 +230,7 @@ class SiteController(Controller):
             site = await session.get(Site, site_id, with_for_update=True)
             if site is None:
                 raise not_found("site")
+            check_version(site, data)
             apply_patch(site, data)
             await session.flush()
             return services.site_out(site)
@@ -322,6 +339,7 @@ class AssetController(Controller):
             asset = await session.get(Asset, asset_id, with_for_update=True)
             if asset is None:
                 raise not_found("asset")
+            check_version(asset, data)
             changed = apply_patch(asset, data)
             if "site_id" in changed:
                 site = await session.get(Site, asset.site_id)

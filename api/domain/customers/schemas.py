@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.http import Out, Schema
+from api.http import BaseVersion, Out, Schema
 from sync.rules.warranty import WarrantyStatus
 
 Text100 = Annotated[str, msgspec.Meta(max_length=100)]
@@ -66,6 +66,8 @@ class CustomerPatch(Schema):
     contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=50)] | msgspec.UnsetType = (
         msgspec.UNSET
     )
+    version: BaseVersion = msgspec.UNSET
+    """The version the edit was made on (optional): 409 if the record changed since."""
 
 
 class CustomerOut(Out):
@@ -105,6 +107,8 @@ class SitePatch(Schema):
     latitude: Latitude | msgspec.UnsetType | None = msgspec.UNSET
     longitude: Longitude | msgspec.UnsetType | None = msgspec.UNSET
     remote: bool | msgspec.UnsetType = msgspec.UNSET
+    version: BaseVersion = msgspec.UNSET
+    """The version the edit was made on (optional): 409 if the record changed since."""
 
 
 class SiteOut(Out):
@@ -150,6 +154,8 @@ class AssetPatch(Schema):
     warranty_months: Months | msgspec.UnsetType | None = msgspec.UNSET
     warranty_end: date | msgspec.UnsetType | None = msgspec.UNSET
     contract_ref: Text100 | msgspec.UnsetType = msgspec.UNSET
+    version: BaseVersion = msgspec.UNSET
+    """The version the edit was made on (optional): 409 if the record changed since."""
 
 
 class AssetOut(Out):

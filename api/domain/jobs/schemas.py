@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from api.domain.customers.schemas import AssetOut, CustomerOut, SiteOut
-from api.http import AwareDatetime, Out, Schema
+from api.http import AwareDatetime, BaseVersion, Out, Schema
 from api.models import Billing, Channel, PartSource, TripKind, Urgency
 from sync.rules.lifecycle import JobStatus
 from sync.rules.sla import SlaState
@@ -49,6 +49,8 @@ class JobPatch(Schema):
     handling_plan: LongText | msgspec.UnsetType = msgspec.UNSET
     site_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     asset_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    version: BaseVersion = msgspec.UNSET
+    """The version the edit was made on (optional): 409 if the record changed since."""
 
 
 class AcceptIn(Schema):

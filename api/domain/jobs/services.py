@@ -28,7 +28,14 @@ from api.domain.jobs.schemas import (
     VisitOut,
 )
 from api.domain.settlement.services import freeze as freeze_settlement
-from api.http import Conflict, DomainError, apply_patch, not_found, patch_fields
+from api.http import (
+    Conflict,
+    DomainError,
+    apply_patch,
+    check_version,
+    not_found,
+    patch_fields,
+)
 from api.models import (
     Asset,
     Assignment,
@@ -176,6 +183,7 @@ def start_callback_clock(job: Job, cal: sla.WorkCalendar) -> None:
 async def update_job(session: AsyncSession, job: Job, patch: JobPatch) -> None:
     """Change the office's fields of a job. Once the customer has signed, the fault, site and
     asset that the report shows stay as signed; notes, contact and urgency may still change."""
+    check_version(job, patch)
     if job.status in STOPPED:
         raise Conflict(f"a {job.status} job cannot be changed")
     fields = patch_fields(patch)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.http import AwareDatetime, Out, Schema
+from api.http import AwareDatetime, BaseVersion, Out, Schema
 from api.models import ComplaintSeverity, ComplaintStatus
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -76,6 +76,8 @@ class ComplaintPatch(Schema):
     deadline: AwareDatetime | msgspec.UnsetType | None = msgspec.UNSET
     status: ComplaintStatus | msgspec.UnsetType = msgspec.UNSET
     resolution: Text | msgspec.UnsetType = msgspec.UNSET
+    version: BaseVersion = msgspec.UNSET
+    """The version the edit was made on (optional): 409 if the record changed since."""
 
 
 class ComplaintOut(Out):

@@ -24,7 +24,7 @@ from api.domain.office.schemas import (
     ReviewFlags,
     ReviewItem,
 )
-from api.http import DomainError, apply_patch, not_found
+from api.http import DomainError, apply_patch, check_version, not_found
 from api.models import (
     Billing,
     Complaint,
@@ -248,6 +248,7 @@ async def update_complaint(
     session: AsyncSession, complaint: Complaint, patch: ComplaintPatch, *, now: datetime
 ) -> None:
     """Change a complaint's handling; resolving needs a resolution, raising to serious escalates."""
+    check_version(complaint, patch)
     if isinstance(patch.owner_id, uuid.UUID):
         await _check_refs(session, owner_id=patch.owner_id)
     apply_patch(complaint, patch)
