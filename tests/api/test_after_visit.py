@@ -386,3 +386,48 @@ async def test_parts_cost_adds_the_settlements_amounts_rounded_half_up_to_the_fe
         if total["jobs_completed"]:
             costs.add(total["parts_cost_chargeable"])
     assert costs == {"0.06"}, "the month's figure is what the statements charged"
+
+
+async def test_an_engineers_call_back_ratings_and_complaints_count_in_a_month_without_jobs(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers, db: Database
+) -> None:
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, after_photo=True)
+    # The work was done last month; the call-back and the complaint come this month.
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        for name in ("reported_at", "plan_given_at", "assigned_at", "arrived_at", "completed_at"):
+            setattr(job, name, getattr(job, name) - timedelta(days=45))
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    called = await client.post(
+        f"/api/jobs/{job_id}/follow-up", json={"score": 2, "satisfied": True}, headers=desk
+    )
+    assert called.status_code == 200, called.text
+    complaint = await client.post(
+        "/api/complaints",
+        json={
+            "customer_id": str(world.customer.id),
+            "job_id": job_id,
+            "severity": "minor",
+            "description": "修完又坏",
+        },
+        headers=desk,
+    )
+    assert complaint.status_code == 201, complaint.text
+    figures: dict[str, Any] = {}
+    for month in {
+        datetime.now(UTC).strftime("%Y-%m"),
+        datetime.now(UTC).astimezone().strftime("%Y-%m"),
+    }:
+        answer = (await client.get(f"/api/figures/{month}", headers=boss)).json()
+        if answer["total"]["complaints"]:
+            figures = answer
+    assert (figures["total"]["satisfaction_callback"], figures["total"]["complaints"]) == (2.0, 1)
+    # The department's figure is the sum of its engineers': Wang's rating and complaint are his.
+    rows = [
+        (e["engineer_name"], e["satisfaction_callback"], e["complaints"])
+        for e in figures["engineers"]
+    ]
+    assert rows == [("Wang", 2.0, 1)]

@@ -481,11 +481,15 @@ async def month_figures(session: AsyncSession, *, month: str, tz: str) -> MonthF
     """The month's figures for the department and for each engineer who had work in it."""
     start, end = month_bounds(month, tz)
     rows = await _gather(session, start, end)
-    engineers = {
-        j.assigned_engineer_id
-        for j in (*rows.reported, *rows.completed)
-        if j.assigned_engineer_id is not None
-    }
+    # Whoever a figure of the month counts gets a row: a call-back rating or a complaint about
+    # last month's job is this month's, and the engineer's, even without a job this month.
+    asked = (SatisfactionSource.ON_SITE, SatisfactionSource.CALLBACK)
+    owners = [
+        *(j.assigned_engineer_id for j in (*rows.reported, *rows.completed)),
+        *(owner for owner, source, _ in rows.ratings if source in asked),
+        *rows.complaints,
+    ]
+    engineers = {owner for owner in owners if owner is not None}
     named = await session.execute(select(User.id, User.display_name).where(User.id.in_(engineers)))
     names: dict[uuid.UUID, str] = {ident: name for ident, name in named}
     per = [
