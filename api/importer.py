@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit as _audit  # noqa: F401  (imported rows are audited like any other write)
 from api.db import Database
-from api.domain.customers.services import derive_warranty_end
+from api.domain.customers.services import derive_warranty_end, warranty_end_given
 from api.http import DomainError
 from api.models import Asset, Base, Contact, Customer, Part, Site
 from sync.ids import uuid7
@@ -558,7 +558,7 @@ def _warranty_end_after(asset: Asset, r: _AssetRow) -> date | None:
     if r.warranty_end is not None:
         return r.warranty_end
     stored = asset.warranty_end
-    if stored is not None and stored != _derived_end(asset.acceptance_date, asset.warranty_months):
+    if warranty_end_given(asset):
         return stored
     acceptance = r.acceptance_date or asset.acceptance_date
     months = asset.warranty_months if r.warranty_months is None else r.warranty_months

@@ -296,3 +296,40 @@ async def test_an_edit_based_on_an_old_version_is_refused_not_lost(
     ).status_code == 200
     late = await client.patch(c_url, json={"severity": "minor", "version": c_version}, headers=boss)
     assert late.status_code == 409, late.text
+
+
+async def test_a_contracts_warranty_end_survives_a_corrected_acceptance_date(
+    client: Client, world: World, desk: dict[str, str]
+) -> None:
+    body = {"site_id": str(world.site.id), "model": "CH-500", "acceptance_date": "2025-01-10"}
+    contract = await client.post(
+        "/api/assets",
+        json={**body, "serial": "SN-C", "warranty_end": "2030-12-31", "contract_ref": "HT-9"},
+        headers=desk,
+    )
+    usual = await client.post("/api/assets", json={**body, "serial": "SN-U"}, headers=desk)
+    assert (contract.json()["warranty_end"], usual.json()["warranty_end"]) == (
+        "2030-12-31",
+        "2027-01-09",
+    )
+    for changes in ({"acceptance_date": "2025-01-12"}, {"warranty_months": 36}):
+        kept = await client.patch(
+            f"/api/assets/{contract.json()['id']}", json=changes, headers=desk
+        )
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["warranty_end"] == "2030-12-31", changes
+    # A worked-out end is worked out again, as before.
+    moved = await client.patch(
+        f"/api/assets/{usual.json()['id']}", json={"acceptance_date": "2025-01-12"}, headers=desk
+    )
+    assert moved.json()["warranty_end"] == "2027-01-11"
+    longer = await client.patch(
+        f"/api/assets/{usual.json()['id']}", json={"warranty_months": 36}, headers=desk
+    )
+    assert longer.json()["warranty_end"] == "2028-01-11"
+    given = await client.patch(
+        f"/api/assets/{contract.json()['id']}",
+        json={"acceptance_date": "2025-02-01", "warranty_end": None},
+        headers=desk,
+    )
+    assert given.json()["warranty_end"] is None, "an end given in the PATCH wins"

@@ -340,16 +340,19 @@ class AssetController(Controller):
             if asset is None:
                 raise not_found("asset")
             check_version(asset, data)
+            given = services.warranty_end_given(asset)
             changed = apply_patch(asset, data)
             if "site_id" in changed:
                 site = await session.get(Site, asset.site_id)
                 if site is None:
                     raise DomainError("site not found")
                 asset.customer_id = site.customer_id
-            if "warranty_end" not in changed and changed.keys() & {
-                "acceptance_date",
-                "warranty_months",
-            }:
+            # A contract's end date stays when the acceptance date or months are corrected.
+            if (
+                not given
+                and "warranty_end" not in changed
+                and changed.keys() & {"acceptance_date", "warranty_months"}
+            ):
                 asset.warranty_end = services.derive_warranty_end(
                     asset.acceptance_date, asset.warranty_months, None
                 )

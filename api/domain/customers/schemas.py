@@ -140,7 +140,9 @@ class AssetIn(Schema):
 
 
 class AssetPatch(Schema):
-    """Changes to an asset; the warranty end is derived again unless given."""
+    """Changes to an asset. A warranty end worked out from the acceptance date and months is
+    worked out again when they change; one given (a contract's date) stays unless the patch
+    gives another."""
 
     site_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
     model: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = (

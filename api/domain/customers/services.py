@@ -105,3 +105,15 @@ def derive_warranty_end(
             f"acceptance_date {acceptance.isoformat()} plus {months or 'the usual'} months of "
             "warranty falls outside the calendar; check the date"
         ) from None
+
+
+def warranty_end_given(asset: Asset) -> bool:
+    """Whether the asset's warranty end was given (a contract's date) rather than worked out
+    from its acceptance date and months: a given end stays when those change."""
+    if asset.warranty_end is None:
+        return False
+    try:
+        derived = derive_warranty_end(asset.acceptance_date, asset.warranty_months, None)
+    except DomainError:
+        return True
+    return asset.warranty_end != derived
