@@ -127,3 +127,21 @@ async def test_the_report_page_is_public_and_locked_down(client: httpx.AsyncClie
     assert "default-src 'none'" in policy
     nonce = policy.split("'nonce-")[1].split("'")[0]
     assert f'nonce="{nonce}"' in page.text
+
+
+async def test_a_report_of_blanks_is_refused_with_a_reason(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    token = _resign(int(time.time()) - 10)
+    body = {**REPORT, "contact_phone": "021-8888-7777", "token": token}
+    for blank, reason in (
+        ({"description": "      "}, "what is wrong"),
+        ({"contact_name": "   ", "company": ""}, "your name"),
+    ):
+        sent = await client.post("/api/public/fault-reports", json={**body, **blank})
+        assert sent.status_code == 400, sent.text
+        assert reason in sent.json()["detail"]
+    desk = await login(client, "desk")
+    assert (await client.get("/api/jobs", headers=desk)).json()["total"] == 0, "none stored"
+    assert (await client.get("/api/customers?q=8888", headers=desk)).json()["total"] == 0

@@ -31,6 +31,8 @@ MIN_SECONDS = 3
 """A form sent sooner than this after it was opened was not filled in by a person."""
 MAX_AGE_SECONDS = 24 * 3600
 """A form token older than this has expired; the page fetches a new one."""
+MIN_DESCRIPTION = 5
+"""Fewest characters of a fault description, blanks aside."""
 _DIGITS = re.compile(r"\D")
 
 
@@ -100,6 +102,11 @@ async def report(
         raise DomainError("the report could not be accepted")
     if len(phone_digits(data.contact_phone)) < 5:
         raise DomainError("give a phone number we can call back")
+    # The schema's lengths count blanks; the job and the customer keep the text stripped.
+    if len(data.description.strip()) < MIN_DESCRIPTION:
+        raise DomainError("say what is wrong (at least 5 characters)")
+    if not data.contact_name.strip():
+        raise DomainError("give your name")
     customer = await _customer(session, data)
     where = "; ".join(
         f"{label}: {value.strip()}"
