@@ -10,11 +10,15 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from api.db import Database
+from api.models import Job
+from sync.rules.sla import at_risk_from
 from tests.api.visits import dispatched_job, phone_of, visit
 from tests.helpers import (
     PASSWORD,
@@ -191,3 +195,41 @@ def test_the_board_hears_of_a_change_made_through_another_process(
 ) -> None:
     a, b = two_processes
     asyncio.run(_sees_the_change(a, b))
+
+
+async def test_at_risk_jobs_come_nearest_deadline_first_call_backs_too(
+    client: httpx.AsyncClient, world: World, db: Database
+) -> None:
+    desk, boss = await login(client, "desk"), await login(client, "boss")
+    now = datetime.now(UTC)
+    # A settled job whose call-back is due in 3 hours (its on-site clock long met)...
+    call = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), call, after_photo=True)
+    await client.post(f"/api/jobs/{call}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{call}/settle", headers=desk)
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(call))
+        assert job is not None
+        job.reported_at = now - timedelta(days=6)
+        job.plan_due_at = now - timedelta(days=5)
+        job.on_site_due_at = now - timedelta(days=1)
+        job.settled_at = now - timedelta(days=2)
+        job.callback_due_at = now + timedelta(hours=3)
+        job.callback_at_risk_at = at_risk_from(job.settled_at, job.callback_due_at)
+    # ...and a report 23 hours old without a plan: due in 1 hour.
+    plan = await client.post(
+        "/api/jobs",
+        json={
+            "customer_id": str(world.customer.id),
+            "channel": "phone",
+            "fault_description": "电梯困人",
+            "reported_at": (now - timedelta(hours=23)).isoformat(),
+        },
+        headers=desk,
+    )
+    assert plan.status_code == 201, plan.text
+    answer = await client.get("/api/board", headers=desk)
+    assert answer.status_code == 200, answer.text
+    at_risk = answer.json()["at_risk"]
+    assert [j["sla"]["callback"] for j in at_risk] == [None, "at_risk"]
+    assert [j["id"] for j in at_risk] == [plan.json()["job"]["id"], call], "1 hour before 3"

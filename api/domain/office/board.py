@@ -59,11 +59,16 @@ class Board(Out):
 
 
 def _next_due(job: JobSummary) -> datetime:
-    """The deadline of the job's most pressing running clock."""
+    """The deadline of the job's most pressing running clock (the call-back's too)."""
+    clocks = (
+        (job.sla.plan_due, job.sla.plan),
+        (job.sla.on_site_due, job.sla.on_site),
+        (job.sla.callback_due, job.sla.callback),
+    )
     running = [
         due
-        for due, state in ((job.sla.plan_due, job.sla.plan), (job.sla.on_site_due, job.sla.on_site))
-        if state in (SlaState.OK, SlaState.AT_RISK, SlaState.BREACHED)
+        for due, state in clocks
+        if due is not None and state in (SlaState.OK, SlaState.AT_RISK, SlaState.BREACHED)
     ]
     return min(running, default=job.sla.on_site_due)
 
