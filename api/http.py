@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
@@ -38,6 +38,7 @@ class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of office REST request bodies: snake_case, unknown fields refused with a reason.
 
     Text may not hold NUL characters: PostgreSQL cannot store them, and no form needs them.
+    An instant must stay within the calendar once converted to UTC, where it is stored.
     """
 
     def __post_init__(self) -> None:
@@ -45,6 +46,13 @@ class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             value = getattr(self, name)
             if isinstance(value, str) and "\x00" in value:
                 raise ValueError(f"`{name}` contains a NUL character")
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                try:
+                    value.astimezone(UTC)
+                except OverflowError:
+                    raise ValueError(
+                        f"`{name}` falls outside the years 1 to 9999 in UTC; check the year"
+                    ) from None
 
 
 class Out(msgspec.Struct, kw_only=True):

@@ -356,3 +356,34 @@ async def test_naive_visit_times_are_refused_not_a_server_error(
         f"/api/jobs/{job_id}/schedule", json={"scheduled_at": naive + "+08:00"}, headers=desk
     )
     assert aware.status_code == 200
+
+
+async def test_times_at_the_ends_of_the_calendar_are_refused_not_a_server_error(
+    client: Client, world: World
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    # Both are valid where written, but fall outside years 1 to 9999 in UTC.
+    for edge in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"):
+        for path, body in (
+            ("schedule", {"scheduled_at": edge}),
+            ("assign", {"engineer_id": str(world.engineer.id), "scheduled_at": edge}),
+        ):
+            response = await client.post(f"/api/jobs/{job_id}/{path}", json=body, headers=desk)
+            assert response.status_code == 400, (path, edge, response.text)
+            assert "scheduled_at" in response.text
+        complaint = await client.post(
+            "/api/complaints",
+            json={
+                "customer_id": str(world.customer.id),
+                "severity": "minor",
+                "description": "x",
+                "deadline": edge,
+            },
+            headers=desk,
+        )
+        assert complaint.status_code == 400, (edge, complaint.text)
+        assert "deadline" in complaint.text
+    assert (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["job"][
+        "scheduled_at"
+    ] is None
