@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import Parameter
+from sqlalchemy import ColumnElement, SQLColumnExpression, or_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sync.rules.lifecycle import TransitionError
@@ -28,6 +29,12 @@ SearchText = Annotated[
     Parameter(max_length=100, pattern=r"^[^\x00]*$", description="Text to search for"),
 ]
 """The ``q`` query parameter of searchable lists."""
+
+
+def text_search(q: str, *columns: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """Rows where any of ``columns`` holds ``q``, any case. ``%`` and ``_`` are taken as
+    written, not as patterns: "100%" finds "100%", not every "1000"."""
+    return or_(*(column.icontains(q, autoescape=True) for column in columns))
 
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]

@@ -387,3 +387,23 @@ async def test_times_at_the_ends_of_the_calendar_are_refused_not_a_server_error(
     assert (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["job"][
         "scheduled_at"
     ] is None
+
+
+async def test_search_text_is_taken_literally_not_as_a_pattern(
+    client: Client, world: World
+) -> None:
+    desk = await login(client, "desk")
+    percent = await register(client, desk, world, fault_description="湿度100%时报警 E7")
+    await register(client, desk, world, fault_description="运行1000小时后异响")
+    await register(client, desk, world, fault_description="A1B 风机不转")
+    for q, found in (("100%", percent), ("%", percent), ("_", None)):
+        listed = await client.get("/api/jobs", params={"q": q}, headers=desk)
+        assert listed.status_code == 200
+        ids = [j["id"] for j in listed.json()["items"]]
+        assert ids == ([found["job"]["id"]] if found else []), q
+    customers = await client.get("/api/customers", params={"q": "_"}, headers=desk)
+    assert customers.json()["total"] == 0
+    sites = await client.get("/api/sites", params={"q": "%"}, headers=desk)
+    assert sites.json()["total"] == 0
+    assets = await client.get("/api/assets", params={"q": "_"}, headers=desk)
+    assert assets.json()["total"] == 0

@@ -9,7 +9,7 @@ from typing import Annotated
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.db import Database, count_rows
@@ -34,6 +34,7 @@ from api.http import (
     apply_patch,
     check_version,
     not_found,
+    text_search,
 )
 from api.models import Asset, Customer, Site, utcnow
 from api.security import Principal
@@ -58,12 +59,7 @@ class CustomerController(Controller):
     ) -> Page[CustomerOut]:
         query = select(Customer)
         if q:
-            like = f"%{q}%"
-            query = query.where(
-                or_(
-                    Customer.name.ilike(like), Customer.code.ilike(like), Customer.phone.ilike(like)
-                )
-            )
+            query = query.where(text_search(q, Customer.name, Customer.code, Customer.phone))
         async with db.read() as session:
             total = await count_rows(session, query)
             rows = await session.scalars(
@@ -167,8 +163,7 @@ class SiteController(Controller):
         if customer_id is not None:
             query = query.where(Site.customer_id == customer_id)
         if q:
-            like = f"%{q}%"
-            query = query.where(or_(Site.name.ilike(like), Site.address.ilike(like)))
+            query = query.where(text_search(q, Site.name, Site.address))
         async with db.read() as session:
             total = await count_rows(session, query)
             rows = await session.scalars(
@@ -264,10 +259,7 @@ class AssetController(Controller):
         if site_id is not None:
             query = query.where(Asset.site_id == site_id)
         if q:
-            like = f"%{q}%"
-            query = query.where(
-                or_(Asset.serial.ilike(like), Asset.model.ilike(like), Asset.name.ilike(like))
-            )
+            query = query.where(text_search(q, Asset.serial, Asset.model, Asset.name))
         async with db.read() as session:
             total = await count_rows(session, query)
             rows = await session.scalars(

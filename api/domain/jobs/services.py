@@ -35,6 +35,7 @@ from api.http import (
     check_version,
     not_found,
     patch_fields,
+    text_search,
 )
 from api.models import (
     Asset,
@@ -414,14 +415,8 @@ def filtered_jobs(
     if f.reported_to is not None and (end := _day_start(f.reported_to, 1, cal)):
         query = query.where(Job.reported_at < end)
     if f.q:
-        like = f"%{f.q}%"
         query = query.join(Customer, Customer.id == Job.customer_id).where(
-            or_(
-                Job.number.ilike(like),
-                Job.fault_description.ilike(like),
-                Customer.name.ilike(like),
-                Job.contact_phone.ilike(like),
-            )
+            text_search(f.q, Job.number, Job.fault_description, Customer.name, Job.contact_phone)
         )
     if f.sla is not None:
         breached, at_risk = _sla_conditions(now)
