@@ -275,3 +275,38 @@ async def test_text_a_customer_typed_is_text_in_the_statement_workbook_not_a_for
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == company]
     assert cell.data_type == "s", "Excel would run it as a formula"
+
+
+async def test_an_engineer_reads_neither_billing_nor_complaints_through_the_jobs_history(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    wang = await login(client, "wang")
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id)
+    url = f"/api/jobs/{job_id}/settlement"
+    reason = {"billing": "chargeable", "reason": "客户要求加急"}
+    assert (
+        await client.post(f"{url}/lines/callout/reclassify", json=reason, headers=boss)
+    ).is_success
+    assert (await client.patch(url, json={"labour_hours": "7"}, headers=desk)).is_success
+    complaint = await client.post(
+        "/api/complaints",
+        json={
+            "customer_id": str(world.customer.id),
+            "job_id": job_id,
+            "severity": "minor",
+            "description": "工程师态度差",
+        },
+        headers=desk,
+    )
+    assert complaint.status_code == 201, complaint.text
+    # The routes themselves are the office's...
+    assert (await client.get(url, headers=wang)).status_code == 403
+    assert (await client.get("/api/complaints", headers=wang)).status_code == 403
+    # ...and so is their history on the job.
+    hidden = {"settlements", "settlement_lines", "complaints"}
+    mine = (await client.get(f"/api/jobs/{job_id}", headers=wang)).json()
+    assert {h["entity"] for h in mine["history"]} & hidden == set()
+    assert "jobs" in {h["entity"] for h in mine["history"]}
+    office = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert {h["entity"] for h in office["history"]} >= hidden

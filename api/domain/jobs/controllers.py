@@ -126,7 +126,13 @@ class JobController(Controller):
     ) -> JobDetail:
         async with db.read() as session:
             job = await services.get_visible_job(session, job_id, me)
-            return await services.detail(session, job, now=now, cal=settings.calendar.calendar)
+            return await services.detail(
+                session,
+                job,
+                now=now,
+                cal=settings.calendar.calendar,
+                for_engineer=me.role == Role.ENGINEER,
+            )
 
     @patch(
         "/{job_id:uuid}",

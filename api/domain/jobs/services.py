@@ -84,6 +84,10 @@ FROZEN_BY_SIGNATURE = ("fault_description", "site_id", "asset_id")
 EARLIEST_REPORT = datetime(2000, 1, 1, tzinfo=UTC)
 """No fault report is older than this; an earlier ``reported_at`` is a typing slip."""
 
+OFFICE_HISTORY = ("settlements", "settlement_lines", "complaints")
+"""Records only the office reads (their routes are staff only): their changes stay out of
+the history an engineer sees with the job."""
+
 
 def move(job: Job, target: JobStatus, me: Principal) -> None:
     """Move a job's status through the state machine, or raise ``TransitionError``."""
@@ -547,9 +551,15 @@ async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
 
 
 async def detail(
-    session: AsyncSession, job: Job, *, now: datetime, cal: sla.WorkCalendar
+    session: AsyncSession,
+    job: Job,
+    *,
+    now: datetime,
+    cal: sla.WorkCalendar,
+    for_engineer: bool = False,
 ) -> JobDetail:
-    """Everything about a job, with its full change history."""
+    """Everything about a job, with its change history (for an engineer, without the
+    office's records: the settlement and complaints)."""
     (summary,) = await summaries(session, [job], now=now, cal=cal)
     customer = await session.get(
         Customer, job.customer_id, options=[selectinload(Customer.contacts)]
@@ -566,12 +576,14 @@ async def detail(
         .order_by(PartLine.created_at)
     )
     actor = aliased(User)
-    history = await session.execute(
+    changes = (
         select(AuditLog, actor.display_name)
         .outerjoin(actor, actor.id == AuditLog.actor_id)
         .where(AuditLog.job_id == job.id)
-        .order_by(AuditLog.at, AuditLog.id)
     )
+    if for_engineer:
+        changes = changes.where(AuditLog.entity.not_in(OFFICE_HISTORY))
+    history = await session.execute(changes.order_by(AuditLog.at, AuditLog.id))
     earlier: list[Job] = []
     if job.asset_id is not None:
         earlier = list(
