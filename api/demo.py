@@ -1209,7 +1209,7 @@ class _Builder:
             signed_at=at("signed"),
             reviewed_at=at("reviewed"),
             settled_at=at("settled"),
-            followed_up_at=at("called") if status is not S.REOPENED else None,
+            followed_up_at=at("called"),  # a reopening call-back was made too
             closed_at=at("closed"),
             cancelled_at=at("cancelled"),
             scheduled_at=scheduled,
@@ -1352,7 +1352,7 @@ class _Builder:
                     score=self.rng.choice((1, 2)),
                     remarks=self.pick(_UNHAPPY, english),
                     recorded_by=dispatcher.id,
-                    at=job.updated_at,
+                    at=job.followed_up_at or job.updated_at,
                 )
             )
 
