@@ -189,6 +189,11 @@ class Office:
         assert response.status_code == expect, response.text
         return response.json()
 
+    def patch(self, path: str, body: dict[str, Any], expect: int = 200) -> Any:
+        response = httpx.patch(f"{self.base}{path}", json=body, headers=self.headers, timeout=30)
+        assert response.status_code == expect, response.text
+        return response.json()
+
     def engineer_id(self, username: str) -> str:
         users = self.get("/api/users?role=engineer&limit=100")["items"]
         return str(next(u["id"] for u in users if u["username"] == username))

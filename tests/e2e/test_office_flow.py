@@ -284,6 +284,16 @@ def test_a_serious_complaint_is_escalated_at_once_and_resolved_with_its_resoluti
     page.click("[data-testid=complaint-save]")
     row = page.locator("[data-testid=complaints] .el-table__row", has_text=text)
     row.locator("[data-testid=escalated]").wait_for()
+    made = next(c for c in office.get("/api/complaints?limit=200") if c["description"] == text)
+    row.locator("[data-testid=complaint-edit]").click()
+    # A colleague saves the complaint while this form is open: saving the form would undo
+    # their change unseen, so it is refused and the list shows theirs.
+    office.patch(f"/api/complaints/{made['id']}", {"resolution": "已电话安抚客户"})
+    page.click("[data-testid=complaint-status] >> text=Resolved")
+    page.locator("[data-testid=complaint-resolution]").fill("更换密封件,客户确认")
+    page.click("[data-testid=complaint-update]")
+    page.locator(".el-message--error", has_text="someone else changed").wait_for()
+    assert office.get(f"/api/complaints/{made['id']}")["resolution"] == "已电话安抚客户"
     row.locator("[data-testid=complaint-edit]").click()
     page.click("[data-testid=complaint-status] >> text=Resolved")
     page.locator("[data-testid=complaint-resolution]").fill("更换密封件,客户确认")

@@ -191,6 +191,7 @@ export interface Complaint {
   resolved_at: string | null
   resolution: string
   created_at: string
+  version: number
 }
 
 export interface Figures {
