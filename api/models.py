@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -504,7 +505,11 @@ class Photo(Audited, Base):
 
 
 class Signature(Base):
-    """A signature drawn on the phone; write-once, bound to the report content hash."""
+    """A signature drawn on the phone; write-once per visit, bound to the report content hash.
+
+    When an unsatisfied call-back reopens the job (重新派修), its signatures are superseded:
+    kept, with the time, and no longer current, so the new visit is signed afresh.
+    """
 
     __tablename__ = "signatures"
     id: Mapped[uuid.UUID] = _pk()
@@ -519,7 +524,19 @@ class Signature(Base):
     server_time: Mapped[datetime] = mapped_column(default=utcnow)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    __table_args__ = (UniqueConstraint("job_id", "signer_role"),)
+    superseded_at: Mapped[datetime | None]
+    """When a reopening of the job set this signature aside (None: current)."""
+    __table_args__ = (
+        # One current signature per role; superseded ones stay beside it.
+        Index(
+            "uq_signatures_current",
+            "job_id",
+            "signer_role",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
 
 
 class RepairReceipt(Audited, Base):

@@ -34,7 +34,7 @@ class ReportInfo(msgspec.Struct, frozen=True):
     qr: str
     """Resource key of the QR code of ``verify_url`` (drawn by the renderer)."""
     supersedes: str = ""
-    """"RP-2026-000001 rev 1" when this revision corrects an earlier one."""
+    """"RP-2026-000001 rev 1" when this revision corrects or replaces an earlier one."""
     correction_reason: str = ""
 
 

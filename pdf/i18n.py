@@ -79,6 +79,8 @@ LABELS: dict[str, dict[str, str]] = {
         "digital_signature": "本报告带有公司数字签名（PAdES），任何修改都会使签名失效。",
         "correction": "更正",
         "supersedes": "本版本更正",
+        "revisit": "再次上门服务",
+        "replaces": "客户回访不满意后重新派修，并对本次服务签字确认；本版本取代",
         "reason": "更正原因",
         "changed_after_signing": "注意：本版本内容与客户签字时确认的内容不同，"
         "客户签字仅对应下方所示的原内容哈希。",
@@ -163,6 +165,9 @@ LABELS: dict[str, dict[str, str]] = {
         "any change to the file breaks it.",
         "correction": "Correction",
         "supersedes": "This revision corrects",
+        "revisit": "Further visit",
+        "replaces": "The job was reopened after an unsatisfied call-back and the customer signed "
+        "for the new visit; this revision replaces",
         "reason": "Reason",
         "changed_after_signing": "Note: this revision differs from the content the customer "
         "signed; the customer's signature covers only the content whose hash is shown above.",

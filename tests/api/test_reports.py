@@ -459,6 +459,69 @@ async def test_a_first_report_issued_as_a_correction_prints_its_reason(
     assert "签字后补充了注意事项" in pdf_text(data, tmp_path).replace("\n", "")
 
 
+async def test_a_job_reopened_after_an_unhappy_call_back_is_signed_again_and_reported_anew(
+    app: Litestar, client: httpx.AsyncClient, world: World, signed: Signed, tmp_path: Path
+) -> None:
+    # 重新派修 "until satisfied": a job held one signature per role for good, so the new
+    # visit could never be signed, and the job stuck at work_done, never reviewed again.
+    job_id, phone, desk = signed.job_id, signed.phone, signed.desk
+    boss = await login(client, "boss")
+
+    async def office(action: str, body: dict[str, Any], status: str) -> None:
+        answer = await client.post(f"/api/jobs/{job_id}/{action}", json=body, headers=boss)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["job"]["status"] == status
+
+    await office("review", {"decision": "approve"}, "reviewed")
+    await office("settle", {}, "settled")
+    await office("follow-up", {"score": 2, "satisfied": False, "remarks": "仍漏水"}, "reopened")
+    await office("assign", {"engineer_id": str(world.engineer.id)}, "assigned")
+    await phone.pull()
+    set_aside = [s for s in phone.replica.values() if s.get("signer_role")]
+    assert len(set_aside) == 2
+    assert all(s["superseded_at"] for s in set_aside), "the phone hears they were set aside"
+
+    phone.mutate("job.status", job_id=job_id, to="en_route")
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.record", job_id=job_id, fields={"work_done": "复查：更换膨胀阀"})
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    second = content_sha256(device_content(phone, job_id))
+    phone.mutate(
+        "signature.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        signer_role="customer",
+        signer_name="赵经理",
+        strokes=strokes(3),
+        content_sha256=second,
+    )
+    await phone.sync()
+    assert not phone.failed, [f.reason for f in phone.failed]
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "signed"
+    customer = [s for s in detail["signatures"] if s["signer_role"] == "customer"]
+    assert [(s["content_sha256"] == second, bool(s["superseded_at"])) for s in customer] == [
+        (False, True),
+        (True, False),
+    ]
+    await reports_service(app).drain()
+    reports = (await client.get(f"/api/jobs/{job_id}/reports", headers=desk)).json()
+    assert [(r["revision"], r["status"]) for r in reports] == [(1, "issued"), (2, "issued")]
+    assert reports[1]["signed_content_sha256"] == second == reports[1]["content_sha256"]
+    assert reports[1]["supersedes_id"] == reports[0]["id"]
+    assert reports[1]["correction_reason"] == ""
+    text = pdf_text(
+        (await client.get(reports[1]["pdf_url"], headers=desk)).content, tmp_path
+    ).replace("\n", "")
+    assert "再次上门服务" in text
+    assert "更正原因" not in text, "a new visit's report is no correction"
+
+    await office("review", {"decision": "approve"}, "reviewed")
+    await office("settle", {}, "settled")
+    await office("follow-up", {"score": 5, "satisfied": True}, "followed_up")
+    await office("close", {}, "closed")
+
+
 async def test_a_stored_image_that_cannot_be_read_fails_the_report_instead_of_dropping_it(
     app: Litestar, client: httpx.AsyncClient, signed: Signed
 ) -> None:

@@ -319,7 +319,7 @@ class JobController(Controller):
         settings: Settings,
     ) -> JobDetail:
         async def change(session: AsyncSession, job: Job) -> None:
-            services.follow_up(
+            await services.follow_up(
                 session,
                 job,
                 score=data.score,

@@ -211,6 +211,8 @@ class SignatureOut(Out):
     server_time: datetime
     latitude: float | None
     longitude: float | None
+    superseded_at: datetime | None = None
+    """Set aside when the job was reopened for a new visit (None: the current signature)."""
 
 
 class ReceiptOut(Out):

@@ -325,7 +325,7 @@ async def settle(
     await freeze_settlement(session, job, rates=rates, tz=cal.tz, now=now)
 
 
-def follow_up(
+async def follow_up(
     session: AsyncSession,
     job: Job,
     *,
@@ -354,6 +354,14 @@ def follow_up(
     )
     # Satisfied or not, the call-back was made: its clock stops.
     job.followed_up_at = now
+    if not satisfied:
+        # The new visit is signed afresh: the last visit's signatures are set aside (kept,
+        # with their report, and shown as superseded), and the phone hears of it.
+        current = await session.scalars(
+            select(Signature).where(Signature.job_id == job.id, Signature.superseded_at.is_(None))
+        )
+        for signature in current:
+            signature.superseded_at = now
 
 
 async def close(session: AsyncSession, job: Job, *, me: Principal, now: datetime) -> None:
@@ -680,6 +688,7 @@ async def detail(
                 server_time=g.server_time,
                 latitude=g.latitude,
                 longitude=g.longitude,
+                superseded_at=g.superseded_at,
             )
             for g in await session.scalars(
                 select(Signature).where(Signature.job_id == job.id).order_by(Signature.server_time)

@@ -78,7 +78,9 @@ async def review_queue(session: AsyncSession) -> list[ReviewItem]:
     signed = set(
         await session.scalars(
             select(Signature.job_id).where(
-                Signature.job_id.in_(ids), Signature.signer_role == SignerRole.CUSTOMER
+                Signature.job_id.in_(ids),
+                Signature.signer_role == SignerRole.CUSTOMER,
+                Signature.superseded_at.is_(None),
             )
         )
     )

@@ -172,7 +172,9 @@ async def build_context(
     )
     signatures = {
         s.signer_role: s
-        for s in await session.scalars(select(Signature).where(Signature.job_id == job.id))
+        for s in await session.scalars(
+            select(Signature).where(Signature.job_id == job.id, Signature.superseded_at.is_(None))
+        )
     }
 
     async def signature_row(role: SignerRole) -> c.SignatureRow | None:

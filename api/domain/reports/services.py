@@ -230,7 +230,9 @@ class Reports:
             current = content_sha256(await content_input(session, job))
             signature = await session.scalar(
                 select(Signature).where(
-                    Signature.job_id == job.id, Signature.signer_role == SignerRole.CUSTOMER
+                    Signature.job_id == job.id,
+                    Signature.signer_role == SignerRole.CUSTOMER,
+                    Signature.superseded_at.is_(None),
                 )
             )
             signed = signature.content_sha256 if signature else ""
@@ -240,9 +242,19 @@ class Reports:
                     "the customer has not signed this job yet: a report is issued only for "
                     "content the customer signed"
                 )
+            # A reopened job's new visit, signed by the customer: its report is a new
+            # revision that replaces the last visit's, not a correction.
+            signed_anew = (
+                signature is not None
+                and signed == current
+                and latest is not None
+                and latest.signed_content_sha256 != signed
+            )
             if reason:
                 if me is not None and me.role not in (Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
                     raise DomainError("only the office may issue a correction", status_code=403)
+            elif signed_anew:
+                pass
             elif latest is not None:
                 if latest.content_sha256 == current:
                     return latest, "", False
@@ -348,12 +360,24 @@ class Reports:
             job = await session.get(Job, job_id)
             if job is None or job.status not in SIGNED_OR_LATER:
                 return
+            signed = await session.scalar(
+                select(Signature.content_sha256).where(
+                    Signature.job_id == job_id,
+                    Signature.signer_role == SignerRole.CUSTOMER,
+                    Signature.superseded_at.is_(None),
+                )
+            )
+            # Issued once per signing: a reopened job's new visit, signed, gets its own.
             done = await session.scalar(
                 select(func.count())
                 .select_from(Report)
-                .where(Report.job_id == job_id, Report.status == ReportStatus.ISSUED)
+                .where(
+                    Report.job_id == job_id,
+                    Report.status == ReportStatus.ISSUED,
+                    Report.signed_content_sha256 == signed,
+                )
             )
-        if done:
+        if signed is None or done:
             return
         try:
             # In the background: the photos may take their time.

@@ -798,7 +798,7 @@ async def store_signature_png(
 
 
 async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
-    """A signature: written once per role; a second one is kept as a conflict."""
+    """A signature: written once per role and visit; a second one is kept as a conflict."""
     job, held = await job_for(ctx, args.job_id)
     role = SignerRole(args.signer_role)
     try:
@@ -806,7 +806,11 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
     except SignatureRefused as exc:
         raise Rejected(str(exc)) from None
     existing = await ctx.session.scalar(
-        select(Signature).where(Signature.job_id == job.id, Signature.signer_role == role)
+        select(Signature).where(
+            Signature.job_id == job.id,
+            Signature.signer_role == role,
+            Signature.superseded_at.is_(None),
+        )
     )
     incoming = {
         "id": str(args.id),
