@@ -268,3 +268,15 @@ export function jobOf(view: View, name: string, args: Args): string | null {
   }
   return null
 }
+
+/** The current visit of a job, from its signatures and ratings. Reopening the job for a new
+ * visit (重新派修) sets its signatures aside (`superseded_at`): the new visit is signed, and
+ * rated on site, afresh. Call-back ratings are the office's and are left out. */
+export function currentVisit(signatures: Rec[], ratings: Rec[]): { signed: Rec[]; ratings: Rec[] } {
+  const times = signatures.map((s) => s.superseded_at).filter((t): t is string => typeof t === 'string' && t !== '')
+  const setAside = times.sort().at(-1) ?? ''
+  return {
+    signed: signatures.filter((s) => !s.superseded_at),
+    ratings: ratings.filter((r) => r.source !== 'callback' && (!setAside || r.pending === true || String(r.at ?? '') > setAside)),
+  }
+}

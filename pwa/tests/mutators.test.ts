@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  applyLocally, evict, InvalidMutation, jobOf, signatureProblem, validate, withBase, type View,
+  applyLocally, currentVisit, evict, InvalidMutation, jobOf, signatureProblem, validate, withBase, type View,
 } from '../src/mutators'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
@@ -100,5 +100,29 @@ describe('validation when queued (protocol 4.8)', () => {
     expect(signatureProblem(sig(20, 1))).toMatch(/too short/)
     expect(signatureProblem({ strokes: [] })).toMatch(/empty/)
     expect(signatureProblem(sig(8, 10))).toBeNull()
+  })
+})
+
+describe('the current visit (a job reopened for a new visit, 重新派修)', () => {
+  const sig = (id: string, role: string, superseded_at: string | null) => ({ id, job_id: JOB, signer_role: role, superseded_at })
+  const rating = (id: string, source: string, at: string, pending = false) => ({ id, job_id: JOB, source, at, score: 4, pending })
+
+  it('is signed and rated afresh once the last visit was set aside', () => {
+    const first = '2026-11-20T08:00:00+00:00'
+    const reopened = '2026-11-25T08:00:00+00:00'
+    const signatures = [sig('a', 'customer', reopened), sig('b', 'engineer', reopened)]
+    const ratings = [rating('r1', 'on_site', first), rating('r2', 'callback', '2026-11-24T08:00:00+00:00')]
+    expect(currentVisit(signatures, ratings)).toEqual({ signed: [], ratings: [] })
+    const signedAgain = [...signatures, sig('c', 'customer', null)]
+    const rated = [...ratings, rating('r3', 'on_site', '2026-11-26T08:00:00+00:00'), { id: 'r4', job_id: JOB, score: 5, pending: true }]
+    const visit = currentVisit(signedAgain, rated)
+    expect(visit.signed.map((s) => s.id)).toEqual(['c'])
+    expect(visit.ratings.map((r) => r.id)).toEqual(['r3', 'r4'])
+  })
+
+  it('of a job never reopened is all of its signatures and on-site ratings', () => {
+    const visit = currentVisit([sig('a', 'customer', null)], [rating('r1', 'on_site', '2026-11-20T08:00:00+00:00'), rating('r2', 'callback', '2026-11-24T08:00:00+00:00')])
+    expect(visit.signed.map((s) => s.id)).toEqual(['a'])
+    expect(visit.ratings.map((r) => r.id)).toEqual(['r1'])
   })
 })
