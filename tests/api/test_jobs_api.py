@@ -15,8 +15,9 @@ from api.db import Database
 from api.domain.jobs.services import start_callback_clock
 from api.models import Job
 from api.settings import CalendarSettings, Settings
+from sync.client import SyncClient
 from sync.rules.lifecycle import JobStatus
-from tests.helpers import World, login
+from tests.helpers import PASSWORD, World, login
 
 Client = httpx.AsyncClient
 
@@ -289,6 +290,67 @@ async def test_accept_does_not_undo_a_cancellation_but_uncancel_does(
     assert (body["cancelled_at"], body["cancel_reason"]) == (None, "")
     twice = await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)
     assert twice.status_code == 409
+
+
+async def test_a_job_taken_up_again_waits_on_the_board_and_leaves_the_phone_until_dispatched(
+    client: Client, world: World
+) -> None:
+    # It went back to "accepted" still naming its engineer: in no board list (they list jobs
+    # without one), on the engineer's phone, and never dispatched again.
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    engineer = {"engineer_id": str(world.engineer.id)}
+    await client.post(f"/api/jobs/{job_id}/assign", json=engineer, headers=desk)
+    phone = SyncClient(http=client, username="wang", password=PASSWORD)
+    await phone.sync()
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "误取消"}, headers=desk)
+    await phone.pull()
+    assert phone.get("jobs", job_id)["status"] == "cancelled"  # type: ignore[index]
+    undone = (await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)).json()
+    assert (undone["job"]["status"], undone["job"]["assigned_engineer_id"]) == ("accepted", None)
+    board = (await client.get("/api/board", headers=desk)).json()
+    assert job_id in [j["id"] for j in board["unassigned"]]
+    await phone.pull()
+    assert phone.get("jobs", job_id) is None
+    again = await client.post(f"/api/jobs/{job_id}/assign", json=engineer, headers=desk)
+    assert again.json()["job"]["status"] == "assigned"
+    await phone.pull()
+    assert phone.get("jobs", job_id)["status"] == "assigned"  # type: ignore[index]
+
+
+async def test_the_engineer_on_the_way_or_on_site_is_not_assigned_the_job_again(
+    client: Client, world: World
+) -> None:
+    # It moved the job back to "assigned" under their feet; their "work done" then clashed.
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    wang, li = {"engineer_id": str(world.engineer.id)}, {"engineer_id": str(world.engineer2.id)}
+    await client.post(f"/api/jobs/{job_id}/assign", json=wang, headers=desk)
+    assert (await client.post(f"/api/jobs/{job_id}/assign", json=wang, headers=desk)).is_success
+    phone = SyncClient(http=client, username="wang", password=PASSWORD)
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    await phone.sync()
+    same = await client.post(f"/api/jobs/{job_id}/assign", json=wang, headers=desk)
+    assert same.status_code == 409
+    assert "on_site with this engineer already" in same.json()["detail"]
+    other = await client.post(f"/api/jobs/{job_id}/assign", json=li, headers=desk)
+    assert other.json()["job"]["status"] == "assigned"
+
+
+async def test_the_unassigned_filter_works_both_ways(client: Client, world: World) -> None:
+    desk = await login(client, "desk")
+    free = (await register(client, desk, world))["job"]["id"]
+    held = (await register(client, desk, world))["job"]["id"]
+    engineer = {"engineer_id": str(world.engineer.id)}
+    await client.post(f"/api/jobs/{held}/assign", json=engineer, headers=desk)
+
+    async def listed(flag: str) -> list[str]:
+        page = await client.get("/api/jobs", params={"unassigned": flag}, headers=desk)
+        return [j["id"] for j in page.json()["items"]]
+
+    assert await listed("true") == [free]
+    assert await listed("false") == [held]
 
 
 async def test_a_signed_job_keeps_the_fault_site_and_asset_the_customer_signed_for(

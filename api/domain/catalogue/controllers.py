@@ -405,7 +405,9 @@ class StockController(Controller):
         async with db.read() as session:
             total = await count_rows(session, query)
             rows = await session.scalars(
-                query.order_by(StockMovement.created_at.desc()).offset(offset).limit(limit)
+                query.order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
+                .offset(offset)
+                .limit(limit)
             )
             return Page(
                 items=[movement_out(m) for m in rows], total=total, offset=offset, limit=limit

@@ -358,8 +358,8 @@ class JobController(Controller):
     async def uncancel(
         self, job_id: uuid.UUID, db: Database, me: Principal, now: datetime, settings: Settings
     ) -> JobDetail:
-        async def change(_: AsyncSession, job: Job) -> None:
-            services.uncancel(job, me=me)
+        async def change(session: AsyncSession, job: Job) -> None:
+            await services.uncancel(session, job, me=me, now=now)
 
         return await _change_job(db, job_id, change, me=me, now=now, settings=settings)
 

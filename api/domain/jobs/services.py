@@ -225,6 +225,16 @@ async def assign(
     engineer = await session.get(User, engineer_id)
     if engineer is None or engineer.role != Role.ENGINEER or not engineer.active:
         raise DomainError("engineer_id does not name an active engineer")
+    if job.assigned_engineer_id == engineer_id and job.status in (
+        JobStatus.EN_ROUTE,
+        JobStatus.ON_SITE,
+    ):
+        # Back to "assigned" under the engineer's feet: their phone's next move (work done)
+        # would clash with it. Nothing is to be dispatched; the visit is theirs already.
+        raise Conflict(
+            f"the job is {job.status} with this engineer already; to move the visit, "
+            "change its schedule, or assign another engineer"
+        )
     # Reassigning an assigned job keeps its status; every other start goes through the machine.
     if job.status != JobStatus.ASSIGNED:
         move(job, JobStatus.ASSIGNED, me)
@@ -272,13 +282,20 @@ def cancel(job: Job, *, reason: str, me: Principal, now: datetime) -> None:
     job.cancel_reason = reason
 
 
-def uncancel(job: Job, *, me: Principal) -> None:
-    """Undo a cancellation made in error: the job goes back to the desk as accepted."""
+async def uncancel(session: AsyncSession, job: Job, *, me: Principal, now: datetime) -> None:
+    """Undo a cancellation made in error: the job goes back to the desk as accepted, to be
+    dispatched again (to the same engineer or another); until then it is nobody's, so it
+    waits on the board and leaves the phone of the engineer who had it."""
     if job.status != JobStatus.CANCELLED:
         raise Conflict(f"only a cancelled job can be taken up again; this one is {job.status}")
     move(job, JobStatus.ACCEPTED, me)
     job.cancelled_at = None
     job.cancel_reason = ""
+    if job.assigned_engineer_id is not None:
+        await end_assignment(session, job, now=now)
+        job.assigned_engineer_id = None
+        job.assigned_at = None
+        job.acknowledged_at = None
 
 
 # ---- after the visit: review, settlement, follow-up ---------------------------------------
@@ -418,8 +435,9 @@ def filtered_jobs(
         query = query.where(Job.status.in_(f.status))
     if f.engineer_id is not None:
         query = query.where(Job.assigned_engineer_id == f.engineer_id)
-    if f.unassigned:
-        query = query.where(Job.assigned_engineer_id.is_(None))
+    if f.unassigned is not None:
+        held = Job.assigned_engineer_id
+        query = query.where(held.is_(None) if f.unassigned else held.is_not(None))
     if f.customer_id is not None:
         query = query.where(Job.customer_id == f.customer_id)
     if f.reported_from is not None and (start := _day_start(f.reported_from, 0, cal)):
