@@ -78,6 +78,30 @@ async def test_an_unknown_caller_becomes_a_new_customer_to_verify(
     assert "verify" in found[0]["notes"]
 
 
+async def test_a_number_without_its_area_code_is_no_other_citys_customer(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    desk = await login(client, "desk")
+    await client.patch(
+        f"/api/customers/{world.customer.id}", json={"phone": "010-8888-7777"}, headers=desk
+    )
+    body = {**REPORT, "contact_phone": "8888 7777", "company": "杭州某厂", "token": ""}
+    body["token"] = _resign(int(time.time()) - 10)
+    sent = await client.post("/api/public/fault-reports", json=body)
+    assert sent.status_code == 201, sent.text
+    jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
+    (job,) = [j for j in jobs if j["number"] == sent.json()["number"]]
+    assert job["customer_id"] != str(world.customer.id)
+    # With its area code it is theirs.
+    body["token"] = _resign(int(time.time()) - 10)
+    body["contact_phone"] = "(010) 8888-7777"
+    again = await client.post("/api/public/fault-reports", json=body)
+    jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
+    (job,) = [j for j in jobs if j["number"] == again.json()["number"]]
+    assert job["customer_id"] == str(world.customer.id)
+
+
 async def test_robots_and_floods_get_a_reason(
     client: httpx.AsyncClient, world: World, app: object
 ) -> None:

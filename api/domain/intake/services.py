@@ -77,9 +77,18 @@ async def _customer(session: AsyncSession, data: PublicFaultIn) -> Customer:
         .options(selectinload(Customer.contacts))
         .order_by(Customer.created_at)
     )
+
+    def same(stored: str) -> bool:
+        theirs = phone_digits(stored)
+        # A full number (a mobile, or a landline with its area code: 11 digits) is matched by
+        # its last 11 digits, whatever country prefix either side wrote. A shorter one only by
+        # the very same digits: 8888-7777 without its area code is a number in every city,
+        # and a report must not land on another city's customer (and send the engineer there).
+        return theirs.endswith(tail) if len(tail) == 11 else theirs == digits
+
     for customer in candidates:
         phones = [customer.phone, *(c.phone for c in customer.contacts)]
-        if any(phone_digits(p).endswith(tail) for p in phones if p):
+        if any(same(p) for p in phones if p):
             return customer
     customer = Customer(
         code=await new_customer_code(session),
