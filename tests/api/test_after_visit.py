@@ -293,6 +293,27 @@ async def test_a_complaint_deadline_without_a_zone_is_refused_not_a_server_error
     assert kept.json()["deadline"] == "2026-12-01T02:00:00Z"
 
 
+async def test_a_cancelled_report_on_a_fixed_asset_is_no_repeat_visit(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    fixed = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), fixed, after_photo=True)
+    duplicate = await dispatched_job(client, world, desk)  # the same fault, called in twice
+    cancel = {"reason": "重复报修"}
+    assert (
+        await client.post(f"/api/jobs/{duplicate}/cancel", json=cancel, headers=desk)
+    ).is_success
+    rates = set()
+    for month in {
+        datetime.now(UTC).astimezone().strftime("%Y-%m"),
+        datetime.now(UTC).strftime("%Y-%m"),
+    }:
+        total = (await client.get(f"/api/figures/{month}", headers=boss)).json()["total"]
+        if total["jobs_completed"]:
+            rates.add(total["first_time_fix_rate"])
+    assert rates == {1.0}
+
+
 async def test_the_months_figures_count_the_work_and_export_to_excel(
     client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
 ) -> None:

@@ -373,7 +373,8 @@ async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Mon
     month.completed = list(
         await session.scalars(select(Job).where(Job.completed_at >= start, Job.completed_at < end))
     )
-    # A repeat: another job on the same asset reported within 30 days after the fix.
+    # A repeat: another job on the same asset reported within 30 days after the fix. A
+    # cancelled one (a duplicate report, a call withdrawn) was no visit, and repeats nothing.
     fixed = [
         (j.id, j.asset_id, j.completed_at)
         for j in month.completed
@@ -384,6 +385,7 @@ async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Mon
             select(Job.id, Job.asset_id, Job.reported_at).where(
                 Job.asset_id.in_({asset for _, asset, _ in fixed}),
                 Job.reported_at > min(done for _, _, done in fixed),
+                Job.status != JobStatus.CANCELLED,
             )
         )
         by_asset: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = defaultdict(list)
