@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import statistics
 import uuid
 from collections import defaultdict
@@ -49,6 +48,7 @@ from api.models import (
     SyncConflict,
     User,
 )
+from api.sheets import as_data
 from sync.rules.lifecycle import JobStatus
 
 REVIEW_STATUSES = (JobStatus.WORK_DONE, JobStatus.SIGNED)
@@ -540,6 +540,4 @@ def figures_xlsx(figures: MonthFigures) -> bytes:
         if row is figures.total:
             values[0] = "Total 合计"
         sheet.append(values)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return as_data(book)

@@ -6,7 +6,6 @@ its WeasyPrint call with a fetcher that serves nothing: the statement needs no i
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -19,6 +18,7 @@ from markupsafe import Markup
 from api.domain.settlement.schemas import SettlementOut
 from api.models import Billing
 from api.settings import CompanySettings
+from api.sheets import as_data
 from pdf.render import ResourceFetcher, css_string, html_to_pdf
 
 BILLING_TEXT = {Billing.WARRANTY: "保修 Warranty", Billing.CHARGEABLE: "收费 Chargeable"}
@@ -134,12 +134,4 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
         sheet.cell(row=sheet.max_row, column=1).font = bold
     sheet.column_dimensions["A"].width = 36
     sheet.column_dimensions["B"].width = 18
-    # openpyxl writes any text starting with "=" as a formula; a customer's name comes from the
-    # public form, typed by anyone. The statement has no formulas: every such cell is text.
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return as_data(book)
