@@ -582,11 +582,20 @@ async def test_issuing_a_report_waits_for_its_photos_copies(
 async def test_a_report_is_not_rendered_while_a_photo_is_still_processing(
     app: Litestar, db: Database, signed: Signed
 ) -> None:
+    from litestar.exceptions import NotFoundException
+
     from api.media.pipeline import StillProcessing
+    from api.security import Principal
 
     digest = await _unprocessed(db, signed.job_id)
     with pytest.raises(StillProcessing, match="still being processed"):
         await reports_service(app).issue(uuid.UUID(signed.job_id), me=None, photo_wait=0)
+    # Someone who may not see the job is told so at once, not after the wait for photos.
+    stranger = Principal(
+        user_id=uuid.uuid4(), username="nobody", role="engineer", device_id=uuid.uuid4()
+    )
+    with pytest.raises(NotFoundException):
+        await reports_service(app).issue(uuid.UUID(signed.job_id), me=stranger, photo_wait=0)
     await asyncio.wait_for(app.state.pipeline.queue(digest), 30)
 
 

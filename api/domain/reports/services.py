@@ -127,6 +127,10 @@ class Reports:
         photos are still being processed after ``photo_wait`` seconds.
         """
         now = now or utcnow()
+        if me is not None:
+            # Before any waiting: whoever may not see the job learns so at once (404).
+            async with self.db.read() as session:
+                await get_visible_job(session, job_id, me)
         await self._photos_ready(job_id, photo_wait)
         report, supersedes, fresh = await self._prepare(
             job_id, me=me, language=language, reason=correction_reason, now=now
