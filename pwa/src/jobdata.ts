@@ -20,11 +20,28 @@ export function childrenOf(entity: string, jobId: string): Rec[] {
   return entities(entity).filter((r) => r.job_id === jobId)
 }
 
+/** The department's time zone (FIELDSYNC_TIMEZONE's default): its dates are the days the
+ * warranty counts (sync/rules/warranty.py). */
+export const DEPARTMENT_TIME_ZONE = 'Asia/Shanghai'
+
+/** YYYY-MM-DD of `on` in the department's time zone (not UTC: 00:00–08:00 there is the day
+ * before in UTC). */
+export function departmentDate(on: Date): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: DEPARTMENT_TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(on)
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
+  return `${part('year')}-${part('month')}-${part('day')}`
+}
+
 /** In or out of warranty on `on` (YYYY-MM-DD of the asset's warranty_end). */
 export function inWarranty(asset: Rec | undefined, on: Date = new Date()): boolean | null {
   const end = asset?.warranty_end
   if (typeof end !== 'string' || !end) return null
-  return on.toISOString().slice(0, 10) <= end
+  return departmentDate(on) <= end
 }
 
 export function useJob(id: Ref<string>) {
