@@ -44,6 +44,13 @@ export function inWarranty(asset: Rec | undefined, on: Date = new Date()): boole
   return departmentDate(on) <= end
 }
 
+/** The billing a new part line starts with: warranty only while the asset is known to be in
+ * warranty. An unknown warranty end (no acceptance date on record) is chargeable until someone
+ * records it, as sync/rules/warranty.py rules. */
+export function defaultBilling(asset: Rec | undefined, on: Date = new Date()): 'warranty' | 'chargeable' {
+  return inWarranty(asset, on) === true ? 'warranty' : 'chargeable'
+}
+
 export function useJob(id: Ref<string>) {
   const job = computed(() => get('jobs', id.value))
   const customer = computed(() => get('customers', job.value?.customer_id))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { inWarranty } from '../src/jobdata'
+import { defaultBilling, inWarranty } from '../src/jobdata'
 
 describe('warranty on the phone', () => {
   it('counts the day in the department’s time zone (Asia/Shanghai), not in UTC', () => {
@@ -9,5 +9,14 @@ describe('warranty on the phone', () => {
     // 2026-03-14 23:59 in Shanghai: still covered.
     expect(inWarranty(asset, new Date('2026-03-14T15:59:00Z'))).toBe(true)
     expect(inWarranty({}, new Date('2026-03-14T15:59:00Z'))).toBeNull()
+  })
+
+  it('defaults a new part line to chargeable unless the asset is known to be in warranty', () => {
+    const on = new Date('2026-03-14T04:00:00Z')
+    expect(defaultBilling({ warranty_end: '2026-03-14' }, on)).toBe('warranty')
+    expect(defaultBilling({ warranty_end: '2026-03-13' }, on)).toBe('chargeable')
+    // No acceptance date on record: chargeable until someone records it (sync/rules/warranty.py).
+    expect(defaultBilling({ warranty_end: null }, on)).toBe('chargeable')
+    expect(defaultBilling(undefined, on)).toBe('chargeable')
   })
 })
