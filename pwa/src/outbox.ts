@@ -14,13 +14,15 @@ export interface PushResult {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+const NUL = /\u0000/g
 
 /** ``value`` with every half of a UTF-16 surrogate pair that lost its other half (a text cut
  * in the middle of an emoji) replaced by U+FFFD. JSON.stringify writes such a half as an
  * escape the server cannot decode, and it would refuse the whole push each time it is sent:
- * one caption would block the outbox for good. */
+ * one caption would block the outbox for good. NUL characters (pasted text) become U+FFFD
+ * too, as the server's ``scrub`` stores them: it refuses a mutation whose args hold one. */
 export function wellFormed<T extends Json>(value: T): T {
-  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\uFFFD') as T
+  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\uFFFD').replace(NUL, '\uFFFD') as T
   if (Array.isArray(value)) return value.map((v) => wellFormed(v)) as T
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormed(v)])) as T

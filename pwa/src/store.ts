@@ -246,7 +246,7 @@ export async function mutate(name: string, args: Args): Promise<string> {
   const full = withBase(view.value, name, args)
   validate(name, full)
   const entry = await enqueue(device, name, full, jobOf(view.value, name, full))
-  applyLocally(view.value, name, full, entry.at)
+  applyLocally(view.value, name, entry.args, entry.at) // as queued (text cleaned), as it will be sent
   triggerRef(view)
   state.pending += 1
   if (entry.jobId) state.pendingByJob = { ...state.pendingByJob, [entry.jobId]: (state.pendingByJob[entry.jobId] ?? 0) + 1 }

@@ -50,6 +50,16 @@ describe('the outbox', () => {
     expect((await db.outbox.get(entry.seq))!.args.body).toBe('更换完成\uFFFD')
   })
 
+  it('queues text holding a NUL with it replaced, since the server refuses any NUL in args', async () => {
+    // Pasted from a scanner or another app: invisible on screen, and the server answers
+    // "text may not contain NUL characters" (sync/wire.py decode_args), so the note is lost.
+    const pasted = 'SN-2231\u0000'
+    const entry = await enqueue(db, 'note.add', { id: 'n1', job_id: JOB, body: pasted, extra: { ['k\u0000']: [pasted] } }, JOB)
+    expect(JSON.stringify(entry.args)).not.toMatch(/\\u0000/)
+    expect(entry.args.body).toBe('SN-2231\uFFFD')
+    expect((await db.outbox.get(entry.seq))!.args.body).toBe('SN-2231\uFFFD')
+  })
+
   it('an entry queued by an older version with a cut emoji is sent cleaned, not refused for ever', async () => {
     const cut = '更换完成👍'.slice(0, 5)
     await db.outbox.put({ seq: 1, id: 'm1', name: 'note.add', at: new Date().toISOString(), args: { id: 'n1', job_id: JOB, body: cut }, jobId: JOB, attempts: 0, lastError: '' })

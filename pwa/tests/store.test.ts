@@ -83,3 +83,33 @@ it('keeps its device id across sign-ins, and takes a new one when its database h
   expect(await store.logout()).toBe(true)
   store.stopTimers()
 })
+
+it('shows a change as it was queued: text the outbox cleaned is cleaned on screen too', async () => {
+  vi.stubGlobal('window', { addEventListener: () => {} })
+  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', storage: { persisted: async () => true } })
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string) => {
+      if (url === '/api/auth/login') {
+        return json(200, {
+          access_token: 'a',
+          refresh_token: 'r',
+          refresh_expires_at: '',
+          user: { id: 'u3', username: 'zhao', display_name: 'Z', role: 'engineer', locale: 'zh-CN' },
+        })
+      }
+      return json(200, {})
+    }),
+  )
+  const store = await import('../src/store')
+  await store.login('zhao', 'pw')
+  const job = '01a21961-6594-728d-a6fe-61e3a96f3413'
+  const note = '01a21961-6594-728d-a6fe-61e3a96f3414'
+  await store.mutate('note.add', { id: note, job_id: job, body: 'SN\u0000' })
+  // The signed report's hash is taken from this view: it must hold what the server will store.
+  expect(store.view.value.get(`notes:${note}`)?.body).toBe('SN\uFFFD')
+  const queued = await store.deviceDb().outbox.toArray()
+  expect(queued.map((e) => e.args.body)).toEqual(['SN\uFFFD'])
+  expect(await store.logout(true)).toBe(true)
+  store.stopTimers()
+})
