@@ -78,7 +78,12 @@ const MUTATORS: Record<MutationName, (view: View, args: Args, at?: string) => vo
       const id = `local-${String(j.id)}-${kind}-${at ?? ''}`
       view.set(key('trip_events', id), { id, job_id: j.id, kind, device_time: at ?? null, pending: true })
     }
-    view.set(key('jobs', String(j.id)), { ...j, status: args.to })
+    // The time stamps the server sets with an applied move (handlers.apply_status): without
+    // them the on-site SLA clock would run on, shown overdue while the engineer is on site.
+    const stamps: Rec = {}
+    if ((args.to === 'on_site' || args.to === 'work_done') && !j.arrived_at) stamps.arrived_at = at ?? 'pending'
+    if (args.to === 'work_done') stamps.completed_at = at ?? 'pending'
+    view.set(key('jobs', String(j.id)), { ...j, status: args.to, ...stamps })
   },
   'job.record': (view, args) => {
     const j = job(view, args)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   applyLocally, currentVisit, evict, InvalidMutation, jobOf, signatureProblem, validate, withBase, type View,
 } from '../src/mutators'
+import { slaOf } from '../src/sla'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
 const PART = '01a21961-6563-7437-b13d-5306c19bb478'
@@ -28,6 +29,22 @@ describe('mutators apply the change on the device at once', () => {
     expect(view.get(`jobs:${JOB}`)!.status).toBe('on_site')
     const trips = [...view.values()].filter((r) => r.kind === 'arrived')
     expect(trips).toHaveLength(1)
+  })
+
+  it('job.status stamps the arrival as the server will, so the on-site clock stops offline', () => {
+    const view = replica()
+    const due = { on_site_due_at: '2026-11-26T09:00:00Z', on_site_at_risk_at: '2026-11-26T05:00:00Z', plan_given_at: '2026-11-25T09:00:00Z' }
+    view.set(`jobs:${JOB}`, { ...view.get(`jobs:${JOB}`)!, ...due, arrived_at: null, completed_at: null })
+    const now = new Date('2026-11-26T10:00:00Z')
+    applyLocally(view, 'job.status', { job_id: JOB, to: 'on_site', base_status: 'assigned' }, '2026-11-26T08:30:00Z')
+    const job = view.get(`jobs:${JOB}`)!
+    // handlers.apply_status: on_site sets arrived_at if it is empty.
+    expect(job.arrived_at).toBe('2026-11-26T08:30:00Z')
+    expect(slaOf(job, now).state).not.toBe('overdue')
+    applyLocally(view, 'job.status', { job_id: JOB, to: 'waiting_parts', base_status: 'on_site' }, '2026-11-26T09:00:00Z')
+    applyLocally(view, 'job.status', { job_id: JOB, to: 'work_done', base_status: 'waiting_parts' }, '2026-11-26T11:00:00Z')
+    // The first arrival stays; work_done stamps completed_at.
+    expect(view.get(`jobs:${JOB}`)).toMatchObject({ arrived_at: '2026-11-26T08:30:00Z', completed_at: '2026-11-26T11:00:00Z' })
   })
 
   it('job.record sets the fields; job.accept stamps the acknowledgement once', () => {
