@@ -7,6 +7,8 @@ import { ack, envelope, noteAttempt, peek, type PushResult } from './outbox'
 export const APP_VERSION = 'pwa/0.1.0'
 export const PUSH_BATCH = 200
 const CHUNK = 1024 * 1024
+/** Hashes per POST /api/uploads/missing: the server takes at most 1000 (docs/media.md). */
+const MISSING_BATCH = 1000
 
 export class HttpError extends Error {
   constructor(
@@ -279,9 +281,13 @@ export class SyncEngine {
     const recordQueued = new Set(queued.filter((e) => e.name === 'photo.add').map((e) => String(e.args.blob_sha256)))
     const ready = waiting.filter((b) => !recordQueued.has(b.sha256))
     if (ready.length === 0) return 0
-    const missingResponse = await this.call('POST', '/api/uploads/missing', { hashes: ready.map((b) => b.sha256) })
-    if (!missingResponse.ok) throw await errorOf(missingResponse)
-    const missing = new Set(((await missingResponse.json()) as { missing: string[] }).missing)
+    const missing = new Set<string>()
+    for (let i = 0; i < ready.length; i += MISSING_BATCH) {
+      const hashes = ready.slice(i, i + MISSING_BATCH).map((b) => b.sha256)
+      const missingResponse = await this.call('POST', '/api/uploads/missing', { hashes })
+      if (!missingResponse.ok) throw await errorOf(missingResponse)
+      for (const sha of ((await missingResponse.json()) as { missing: string[] }).missing) missing.add(sha)
+    }
     let done = 0
     for (const blob of ready) {
       if (!missing.has(blob.sha256)) {

@@ -335,4 +335,28 @@ describe('photo bytes', () => {
     expect(calls.at(-1)).toBe('POST /api/uploads/u1/complete')
     expect((await db.blobs.get(sha))!.uploaded).toBe(1)
   })
+
+  it('ask which bytes the server lacks at most 1000 hashes at a time, so a long offline week still syncs', async () => {
+    // POST /api/uploads/missing takes at most 1000 hashes (api/media/controllers.py MissingIn):
+    // more in one request got 400 at every sync, which also stopped every pull after it.
+    const hashes = Array.from({ length: 1001 }, (_, i) => i.toString(16).padStart(64, '0'))
+    await db.blobs.bulkPut(hashes.map((sha256) => ({ sha256, bytes: new Blob(['x']), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })))
+    const asked: number[] = []
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/uploads/missing')) {
+        const n = (JSON.parse(String(init?.body)) as { hashes: string[] }).hashes.length
+        asked.push(n)
+        if (n > 1000) return json(400, { detail: 'Expected `array` of length <= 1000 - at `$.hashes`' })
+        return json(200, { missing: [] }) // the server holds them all already
+      }
+      if (url.includes('/api/sync/pull')) return json(200, emptyPull)
+      return json(404, { detail: 'no' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    const report = await engine.sync()
+    expect(Math.max(...asked)).toBeLessThanOrEqual(1000)
+    expect(asked.reduce((a, b) => a + b, 0)).toBe(1001)
+    expect(report.uploaded).toBe(1001)
+    expect(await getMeta(db, 'cursor', '')).toBe('c1') // the pull ran
+  })
 })
