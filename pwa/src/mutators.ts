@@ -81,8 +81,8 @@ const MUTATORS: Record<MutationName, (view: View, args: Args, at?: string) => vo
     // The time stamps the server sets with an applied move (handlers.apply_status): without
     // them the on-site SLA clock would run on, shown overdue while the engineer is on site.
     const stamps: Rec = {}
-    if ((args.to === 'on_site' || args.to === 'work_done') && !j.arrived_at) stamps.arrived_at = at ?? 'pending'
-    if (args.to === 'work_done') stamps.completed_at = at ?? 'pending'
+    if ((args.to === 'on_site' || args.to === 'work_done') && !j.arrived_at) stamps.arrived_at = at ?? new Date().toISOString()
+    if (args.to === 'work_done') stamps.completed_at = at ?? new Date().toISOString()
     view.set(key('jobs', String(j.id)), { ...j, status: args.to, ...stamps })
   },
   'job.record': (view, args) => {
