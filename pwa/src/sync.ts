@@ -148,9 +148,17 @@ export class SyncEngine {
     const report: SyncReport = { pushed: 0, rejected: 0, conflicts: 0, pulled: 0, uploaded: 0 }
     try {
       await this.pushAll(report)
-      report.uploaded = await this.uploadBlobs()
+      let uploadError: unknown = null
+      try {
+        report.uploaded = await this.uploadBlobs()
+      } catch (error) {
+        // The photos wait for the next sync; the office's changes need not wait with them.
+        if (error instanceof LoginRequired) throw error
+        uploadError = error
+      }
       report.pulled = await this.pull()
       await setMeta(this.db, 'lastSyncAt', new Date().toISOString())
+      if (uploadError !== null) throw uploadError // shown as the sync's error, after the pull
       await setMeta(this.db, 'lastError', '')
       return report
     } catch (error) {

@@ -359,4 +359,19 @@ describe('photo bytes', () => {
     expect(report.uploaded).toBe(1001)
     expect(await getMeta(db, 'cursor', '')).toBe('c1') // the pull ran
   })
+
+  it('that cannot upload now do not keep the changes of the office from the phone', async () => {
+    const sha = 'cd'.repeat(32)
+    await db.blobs.put({ sha256: sha, bytes: new Blob(['x']), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })
+    const fetch = vi.fn(async (url: string) => {
+      if (url.includes('/api/uploads/missing')) return json(503, { detail: 'the blob store is busy' })
+      if (url.includes('/api/sync/pull')) return json(200, { ...emptyPull, items: [{ entity: 'jobs', id: JOB, op: 'upsert', data: { id: JOB, status: 'cancelled' } }] })
+      return json(404, { detail: 'no' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    await expect(engine.sync()).rejects.toThrow('busy')
+    expect((await db.records.get(['jobs', JOB]))?.data.status).toBe('cancelled') // pulled all the same
+    expect(await getMeta(db, 'lastError', '')).toContain('busy') // and the engineer is told
+    expect((await db.blobs.get(sha))?.uploaded).toBe(0) // the bytes wait for the next sync
+  })
 })
