@@ -68,6 +68,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+async def customer_signed(session: AsyncSession, job_id: uuid.UUID) -> str | None:
+    """The content hash the customer's current signature covers (None: not signed, or the
+    signature was set aside when the job was reopened for a new visit)."""
+    signed: str | None = await session.scalar(
+        select(Signature.content_sha256).where(
+            Signature.job_id == job_id,
+            Signature.signer_role == SignerRole.CUSTOMER,
+            Signature.superseded_at.is_(None),
+        )
+    )
+    return signed
+
+
 @dataclass
 class Reports:
     """The report service of one app."""
@@ -232,15 +245,8 @@ class Reports:
             issued = [r for r in reports if r.status == ReportStatus.ISSUED]
             latest = issued[-1] if issued else None
             current = content_sha256(await content_input(session, job))
-            signature = await session.scalar(
-                select(Signature).where(
-                    Signature.job_id == job.id,
-                    Signature.signer_role == SignerRole.CUSTOMER,
-                    Signature.superseded_at.is_(None),
-                )
-            )
-            signed = signature.content_sha256 if signature else ""
-            if signature is None and latest is None:
+            signed = await customer_signed(session, job.id) or ""
+            if not signed and latest is None:
                 # A correction amends what the customer signed; it cannot stand in for it.
                 raise Conflict(
                     "the customer has not signed this job yet: a report is issued only for "
@@ -249,17 +255,12 @@ class Reports:
             # A reopened job's new visit, signed by the customer: its report is a new
             # revision that replaces the last visit's, not a correction.
             signed_anew = (
-                signature is not None
-                and signed == current
-                and latest is not None
-                and latest.signed_content_sha256 != signed
+                signed == current and latest is not None and latest.signed_content_sha256 != signed
             )
             if reason:
                 if me is not None and me.role not in (Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
                     raise DomainError("only the office may issue a correction", status_code=403)
-            elif signed_anew:
-                pass
-            elif latest is not None:
+            elif latest is not None and not signed_anew:
                 if latest.content_sha256 == current:
                     return latest, "", False
                 raise Conflict(
@@ -364,13 +365,7 @@ class Reports:
             job = await session.get(Job, job_id)
             if job is None or job.status not in SIGNED_OR_LATER:
                 return
-            signed = await session.scalar(
-                select(Signature.content_sha256).where(
-                    Signature.job_id == job_id,
-                    Signature.signer_role == SignerRole.CUSTOMER,
-                    Signature.superseded_at.is_(None),
-                )
-            )
+            signed = await customer_signed(session, job_id)
             # Issued once per signing: a reopened job's new visit, signed, gets its own.
             done = await session.scalar(
                 select(func.count())
