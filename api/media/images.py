@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import io
 import math
+import multiprocessing
 import os
 import signal
 import warnings
@@ -249,7 +250,7 @@ def ingest(path: str) -> Ingested:
 def _background() -> None:
     """Worker start-up: copies are background work, so requests come first on the CPU."""
     os.nice(10)
-    # A forked worker inherits the server's signal handlers; it must stop when told to.
+    # A worker must stop when told to, whatever handlers its parent had.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     # A forked worker inherits the parent's Pillow settings, and WeasyPrint turns this on
@@ -268,7 +269,14 @@ class IngestPool:
     async def ingest(self, path: Path) -> Ingested:
         """Run :func:`ingest` in a worker process."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_background)
+            # forkserver, not fork: a worker forked from the app would inherit every file the
+            # app has open at that moment, and with it any flock held on one (an upload being
+            # completed), keeping that lock for the worker's whole life.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_background,
+            )
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, ingest, str(path))

@@ -519,6 +519,34 @@ async def test_processing_the_same_photo_twice_at_once_records_one_set_of_copies
     assert [kind for kind, _ in copies] == ["screen", "thumb"]
 
 
+async def test_the_image_workers_never_keep_a_lock_the_app_held_when_they_started(
+    tmp_path: Path,
+) -> None:
+    """A complete holds an flock on the upload's part file; image workers starting meanwhile
+    must not inherit it, or the next complete of that upload waits for ever."""
+    import fcntl
+
+    from api.media.images import IngestPool
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg(900, 600))
+    part = tmp_path / "upload.part"
+    part.write_bytes(b"bytes")
+    pool = IngestPool(workers=1)
+    try:
+        with part.open("rb") as held:
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+            made = await asyncio.wait_for(pool.ingest(photo), 60)  # the workers start here
+        assert made.width == 900
+        with part.open("rb") as again:
+            try:
+                fcntl.flock(again.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pytest.fail("an image worker still holds the lock its parent released")
+    finally:
+        pool.shutdown()
+
+
 async def test_the_running_digest_survives_overlaps_and_gives_way_after_a_restart(
     tmp_path: Path,
 ) -> None:
