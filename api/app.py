@@ -52,6 +52,7 @@ from api.domain.sync.controllers import (
 )
 from api.domain.users.controllers import DirectoryController, UserController
 from api.guards import PUBLIC, PUBLIC_MARK, ROLES_KEY, role_guard
+from api.housekeeping import Housekeeping
 from api.http import (
     Conflict,
     DomainError,
@@ -188,11 +189,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     watch_signatures(database.write_engine.sync_engine, reports)
     channels = channels_plugin(settings.redis_url)
     database.on_jobs_changed = Announcer(channels)
+    housekeeping = Housekeeping(database)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Photos whose copies a stopped process did not finish: made again (idempotent).
         await pipeline.requeue()
+        housekeeping.start()
         if own_db:
             # A served process: what start-up made (the app, its routes, the ORM's mappers and
             # caches) lives as long as the process. Frozen, the garbage collector no longer
@@ -201,6 +204,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         try:
             yield
         finally:
+            await housekeeping.stop()
             await reports.drain()
             await pipeline.close()
             media.pool.shutdown()

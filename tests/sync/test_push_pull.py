@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
 
 from api.db import Database
-from api.models import Change
+from api.domain.jobs.services import CANCELLED_STAYS, retire_cancelled
+from api.housekeeping import Housekeeping
+from api.models import Assignment, Change, Job, utcnow
 from sync.client import SyncClient
 from tests.helpers import World
 from tests.sync.conftest import Register
@@ -186,6 +190,104 @@ async def test_a_job_taken_away_is_evicted_and_a_new_one_arrives_whole(
     other = device("li")
     await other.pull()
     assert other.get("jobs", job_id) is not None
+
+
+async def test_a_cancelled_job_stays_on_the_phone_for_a_while_then_leaves(
+    client: httpx.AsyncClient,
+    db: Database,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    kept = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="已到现场")  # not yet pushed
+    cancelled = await client.post(
+        f"/api/jobs/{job_id}/cancel", json={"reason": "客户撤销"}, headers=desk
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await phone.pull()
+    assert phone.get("jobs", job_id)["status"] == "cancelled", "the engineer sees it called off"
+
+    async def retire(days: float) -> int:
+        async with db.write() as session:
+            return await retire_cancelled(session, now=utcnow() + timedelta(days=days))
+
+    assert await retire(CANCELLED_STAYS.days - 1) == 0
+    await phone.pull()
+    assert phone.get("jobs", job_id) is not None
+    assert await retire(CANCELLED_STAYS.days + 1) == 1
+    assert await retire(CANCELLED_STAYS.days + 1) == 0, "once"
+    await phone.pull()
+    assert phone.get("jobs", job_id) is None, "evicted"
+    assert phone.get("jobs", kept)["status"] == "assigned"
+    # The note written before the phone heard still arrives, kept on the job.
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status.value in {"applied", "conflict"}, answer.results[0]
+    notes = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["notes"]
+    assert [n["body"] for n in notes] == ["已到现场"]
+    # Taken up again, it waits for a new dispatch.
+    again = await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)
+    assert again.status_code == 200, again.text
+    assert again.json()["job"]["status"] == "accepted"
+    assert again.json()["job"]["assigned_engineer_id"] is None
+
+
+async def test_every_app_process_retires_long_cancelled_jobs_while_it_serves(
+    app: object,
+    db: Database,
+    client: httpx.AsyncClient,
+    new_job: Register,
+    desk: dict[str, str],
+) -> None:
+    from litestar import Litestar
+
+    assert isinstance(app, Litestar)
+
+    async def backdate(job_id: str) -> None:
+        async with db.write() as session:
+            job = await session.get(Job, uuid.UUID(job_id))
+            assert job is not None
+            assert job.cancelled_at is not None
+            job.cancelled_at -= CANCELLED_STAYS + timedelta(minutes=1)
+
+    async def open_assignments(job_id: str) -> int:
+        async with db.read() as session:
+            found = await session.scalars(
+                select(Assignment).where(
+                    Assignment.job_id == uuid.UUID(job_id), Assignment.ended_at.is_(None)
+                )
+            )
+            return len(found.all())
+
+    async def until_none_open(job_id: str) -> None:
+        for _ in range(200):
+            if await open_assignments(job_id) == 0:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"job {job_id} still assigned after 10 s")
+
+    job_id = await new_job()
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "重复报修"}, headers=desk)
+    await backdate(job_id)
+    assert await open_assignments(job_id) == 1
+    async with app.lifespan():  # start-up runs the chores at once
+        await until_none_open(job_id)
+    # And again and again while serving: a job whose time comes later leaves then.
+    later = await new_job()
+    await client.post(f"/api/jobs/{later}/cancel", json={"reason": "重复报修"}, headers=desk)
+    chores = Housekeeping(db, every=timedelta(milliseconds=20))
+    chores.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert await open_assignments(later) == 1, "not yet: cancelled just now"
+        await backdate(later)
+        await until_none_open(later)
+    finally:
+        await chores.stop()
 
 
 async def test_empty_pull_after_priming_is_empty(

@@ -282,6 +282,44 @@ def cancel(job: Job, *, reason: str, me: Principal, now: datetime) -> None:
     job.cancel_reason = reason
 
 
+CANCELLED_STAYS = timedelta(days=3)
+"""How long a cancelled job stays on its engineer's phone: long enough for them to see that
+the office called it off (a weekend away included), after which it only takes up room."""
+
+RETIRE_BATCH = 500
+"""Assignments ended per transaction by :func:`retire_cancelled`."""
+
+
+async def retire_cancelled(
+    session: AsyncSession, *, now: datetime, keep: timedelta = CANCELLED_STAYS
+) -> int:
+    """End the open assignments of jobs cancelled more than ``keep`` ago (at most
+    :data:`RETIRE_BATCH`); returns how many. Each leaves its engineer's phone at the next sync,
+    as a closed job does. The job still names its engineer, so work queued for it on the phone
+    arrives as before (kept, with a conflict), and :func:`uncancel` still takes it up again.
+
+    Run by every app process (:class:`Housekeeping`); on PostgreSQL an assignment another
+    process is ending is skipped, not waited for.
+    """
+    query = (
+        select(Assignment)
+        .join(Job, Job.id == Assignment.job_id)
+        .where(
+            Assignment.ended_at.is_(None),
+            Job.status == JobStatus.CANCELLED,
+            Job.cancelled_at <= now - keep,
+        )
+        .order_by(Assignment.id)
+        .limit(RETIRE_BATCH)
+        .with_for_update(of=Assignment, skip_locked=True)
+    )
+    retired = (await session.scalars(query)).all()
+    for assignment in retired:
+        assignment.ended_at = now
+    await session.flush()
+    return len(retired)
+
+
 async def uncancel(session: AsyncSession, job: Job, *, me: Principal, now: datetime) -> None:
     """Undo a cancellation made in error: the job goes back to the desk as accepted, to be
     dispatched again (to the same engineer or another); until then it is nobody's, so it
