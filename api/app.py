@@ -57,6 +57,7 @@ from api.http import (
     Conflict,
     DomainError,
     Out,
+    blob_error_handler,
     data_error_handler,
     database_busy_handler,
     dbapi_error_handler,
@@ -71,6 +72,7 @@ from api.live import NO_COMPRESSION, Announcer, channels_plugin
 from api.logs import configure_logging, request_id_middleware
 from api.media.controllers import BlobController, UploadController
 from api.media.pipeline import Pipeline
+from api.media.store import BlobError
 from api.media.wiring import make_media
 from api.ratelimit import LoginThrottle
 from api.settings import Settings, load_settings
@@ -257,6 +259,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             DBAPIError: dbapi_error_handler,
             PoolTimeout: database_busy_handler,
             OverflowError: data_error_handler,
+            BlobError: blob_error_handler,
             Exception: internal_error_handler,
         },
         openapi_config=openapi,

@@ -209,6 +209,17 @@ def unicode_error_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) ->
     return _problem(400, f"the request is not valid UTF-8 (byte {exc.start})")
 
 
+def blob_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """A file the database names is missing from the blob store (lost, or restored from an
+    older backup): 404 saying so, rather than an anonymous 500; logged for the operator."""
+    log.error("blob store: %s, on %s %s", exc, request.method, request.url.path)
+    return _problem(
+        404,
+        "the stored file is missing from the server's blob store; "
+        "an administrator can restore it from a backup",
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """Anything unexpected: logged with its traceback, answered without internals."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

@@ -406,6 +406,9 @@ class BlobController(Controller):
         if request.headers.get("if-none-match") == etag:
             return Response(b"", status_code=304, headers=headers)
         store: BlobStore = request.app.state.blobs
+        # A file missing from the store is answered 404 (blob_error_handler), not with a 200
+        # whose body stops short.
+        await store.size(served.sha256)
         media_type = "image/png" if served.kind == "signature" else "image/jpeg"
         size = served.size
         wanted = request.headers.get("range")

@@ -10,6 +10,7 @@ import struct
 import uuid
 import zlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -294,7 +295,7 @@ async def test_served_copies_have_no_exif_and_are_upright(
 
 
 async def test_blobs_serve_with_etag_immutable_caching_and_ranges(
-    client: httpx.AsyncClient, wang: dict[str, str], world: World
+    app: Any, client: httpx.AsyncClient, wang: dict[str, str], world: World
 ) -> None:
     data = jpeg(1600, 1200)
     done = await upload(client, wang, data)
@@ -317,6 +318,11 @@ async def test_blobs_serve_with_etag_immutable_caching_and_ranges(
     assert bad.status_code == 416
     cached = await client.get(url, headers={**desk, "If-None-Match": f'"{screen}"'})
     assert cached.status_code == 304
+    # A file lost from the store is said to be lost, not served as a short 200.
+    app.state.blobs.path(screen).unlink()
+    lost = await client.get(url, headers=desk)
+    assert lost.status_code == 404, lost.text
+    assert "missing from the server's blob store" in lost.json()["detail"]
 
 
 async def test_engineers_reach_only_images_of_their_jobs(

@@ -667,6 +667,12 @@ async def test_a_customer_link_shows_the_report_reaches_only_its_job_and_can_be_
         assert (await client.get(f"/r/{token}/images/{sha}")).status_code == 404
     assert (await client.get(f"/r/{token}/images/not-a-hash")).status_code == 404
     assert (await client.get(f"/r/{'x' * 32}")).status_code == 404
+    # An image whose file the store lost: said so, and the page itself still answers.
+    app.state.blobs.path(signed.photo_screen).unlink()
+    lost = await client.get(f"/r/{token}/images/{signed.photo_screen}")
+    assert lost.status_code == 404, lost.text
+    assert "missing from the server's blob store" in lost.json()["detail"]
+    assert (await client.get(f"/r/{token}")).status_code == 200
 
     revoked = await client.post(
         f"/api/report-links/{link['id']}/revoke", json={}, headers=signed.desk
