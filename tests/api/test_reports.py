@@ -767,6 +767,22 @@ async def test_public_verification_is_limited_per_address(client: httpx.AsyncCli
     assert int(answers[30].headers["retry-after"]) > 0
 
 
+async def test_ratings_sent_at_once_from_a_report_page_keep_one(
+    client: httpx.AsyncClient, signed: Signed
+) -> None:
+    made = await client.post(
+        f"/api/jobs/{signed.job_id}/report-links", json={"days": 7}, headers=signed.desk
+    )
+    token = made.json()["token"]
+    # A double tap, or the page open in two tabs.
+    answers = await asyncio.gather(
+        *[client.post(f"/r/{token}/rating", json={"score": 4 + i % 2}) for i in range(4)]
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    detail = (await client.get(f"/api/jobs/{signed.job_id}", headers=signed.desk)).json()
+    assert [s["source"] for s in detail["satisfaction"]].count("link") == 1
+
+
 async def test_the_customer_rates_and_complains_from_the_report_page(
     client: httpx.AsyncClient, signed: Signed
 ) -> None:

@@ -264,6 +264,9 @@ class CustomerReportController(Controller):
         link = await _link(db, token, now)
         _spend(request, token)
         async with db.write() as session:
+            # The job's row is the lock: two ratings sent at once (a double tap, two tabs)
+            # are taken one after the other, and the second finds the first.
+            await session.execute(select(Job.id).where(Job.id == link.job_id).with_for_update())
             rated = await session.scalar(
                 select(Satisfaction.id).where(
                     Satisfaction.job_id == link.job_id,
