@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from api.domain.intake import services
 from tests.helpers import World, login
@@ -100,6 +101,35 @@ async def test_a_number_without_its_area_code_is_no_other_citys_customer(
     jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
     (job,) = [j for j in jobs if j["number"] == again.json()["number"]]
     assert job["customer_id"] == str(world.customer.id)
+    # And written as from abroad, without the trunk 0.
+    body["token"] = _resign(int(time.time()) - 10)
+    body["contact_phone"] = "+86 10 8888 7777"
+    abroad = await client.post("/api/public/fault-reports", json=body)
+    jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
+    (job,) = [j for j in jobs if j["number"] == abroad.json()["number"]]
+    assert job["customer_id"] == str(world.customer.id)
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("139-1234-5678", "13912345678"),
+        ("+86 139 1234 5678", "13912345678"),
+        ("0086 13912345678", "13912345678"),
+        ("86-139-1234-5678", "13912345678"),
+        ("(010) 8888-7777", "1088887777"),
+        ("+86 10 8888 7777", "1088887777"),
+        ("0086-10-88887777", "1088887777"),
+        ("0755-8888 7777", "75588887777"),
+        ("+86 755 88887777", "75588887777"),
+        ("8888 7777", "88887777"),
+        ("8688 7777", "86887777"),
+    ],
+)
+def test_a_phone_number_is_read_as_dialled_at_home(written: str, number: str) -> None:
+    from api.domain.intake.services import national_number
+
+    assert national_number(written) == number
 
 
 async def test_robots_and_floods_get_a_reason(

@@ -63,13 +63,34 @@ def phone_digits(phone: str) -> str:
     return _DIGITS.sub("", phone)
 
 
+FULL_NUMBER = 10
+"""Digits of a Chinese number with its area code, as dialled at home without the trunk 0:
+a mobile has 11, a landline 10 or 11 (010-8888-7777 is 10 8888 7777). A shorter one is a
+local number, the same in every city."""
+
+
+def national_number(phone: str) -> str:
+    """A Chinese number as one writes it after +86: no country code, no trunk 0.
+
+    "+86 10 8888 7777", "0086-10-88887777" and "(010) 8888-7777" all give 1088887777;
+    "+86 139-1234-5678" and "13912345678" give 13912345678. No number at home starts with
+    86 and has 12 digits or more, so those two digits are taken as the country code then.
+    """
+    digits = phone_digits(phone)
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) >= FULL_NUMBER + 2:
+        digits = digits[2:]
+    return digits[1:] if digits.startswith("0") else digits
+
+
 async def _customer(session: AsyncSession, data: PublicFaultIn) -> Customer:
     """The customer with this phone number (theirs or a contact's), else a new one."""
     digits = phone_digits(data.contact_phone)
-    tail = digits[-11:]
+    number = national_number(data.contact_phone)
     # Phones are typed every which way (+86, dashes, spaces): narrow by the last 4 digits in
-    # SQL, then compare the digits here.
-    hint = tail[-4:]
+    # SQL, then compare the numbers here.
+    hint = digits[-4:]
     by_contact = select(Contact.customer_id).where(Contact.phone.contains(hint))
     candidates = await session.scalars(
         select(Customer)
@@ -79,12 +100,13 @@ async def _customer(session: AsyncSession, data: PublicFaultIn) -> Customer:
     )
 
     def same(stored: str) -> bool:
-        theirs = phone_digits(stored)
-        # A full number (a mobile, or a landline with its area code: 11 digits) is matched by
-        # its last 11 digits, whatever country prefix either side wrote. A shorter one only by
-        # the very same digits: 8888-7777 without its area code is a number in every city,
-        # and a report must not land on another city's customer (and send the engineer there).
-        return theirs.endswith(tail) if len(tail) == 11 else theirs == digits
+        # A full number (a mobile, or a landline with its area code) is matched whatever
+        # country code or trunk 0 either side wrote. A shorter one only by the very same
+        # digits: 8888-7777 without its area code is a number in every city, and a report
+        # must not land on another city's customer (and send the engineer there).
+        if len(number) >= FULL_NUMBER:
+            return national_number(stored) == number
+        return phone_digits(stored) == digits
 
     for customer in candidates:
         phones = [customer.phone, *(c.phone for c in customer.contacts)]
