@@ -12,6 +12,8 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from api.db import Database
 from api.domain.jobs.services import RETIRE_BATCH, retire_cancelled
 from api.models import utcnow
@@ -60,6 +62,8 @@ class Housekeeping:
         while True:
             try:
                 await self.run_once()
-            except Exception:  # a busy or unreachable database: next time, then
+            except DBAPIError as exc:  # busy, unreachable, not migrated yet: next time, then
+                log.warning("housekeeping skipped (%s); it runs again in %s", exc.orig, self.every)
+            except Exception:
                 log.exception("housekeeping failed; it runs again in %s", self.every)
             await asyncio.sleep(self.every.total_seconds())

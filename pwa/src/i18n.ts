@@ -10,7 +10,7 @@ const en = {
   },
   nav: { today: 'Today', jobs: 'Jobs', sync: 'Sync' },
   jobs: { today: "Today's jobs", all: 'All jobs', empty: 'No jobs', search: 'Search number, customer, fault' },
-  sla: { ok: 'On time', at_risk: 'At risk', overdue: 'Overdue', met: 'Done', none: '—', due: 'Due {time}' },
+  sla: { ok: 'On time', at_risk: 'At risk', overdue: 'Overdue', met: 'Done', cancelled: 'Cancelled', none: '—', due: 'Due {time}' },
   status: {
     reported: 'Reported', accepted: 'Accepted', assigned: 'Assigned', en_route: 'On the way', on_site: 'On site',
     waiting_parts: 'Waiting for parts', work_done: 'Work done', signed: 'Signed', reviewed: 'Reviewed',
@@ -20,7 +20,8 @@ const en = {
   job: {
     customer: 'Customer', site: 'Site', asset: 'Equipment', contact: 'Contact', fault: 'Fault',
     plan: 'Handling plan', officeNotes: 'Office notes',
-    sentBack: 'Sent back by the supervisor: {note}', visits: 'Earlier visits', noVisits: 'No earlier visits',
+    sentBack: 'Sent back by the supervisor: {note}',
+    cancelled: 'Cancelled by the office ({reason}). No visit is needed; it leaves this phone 3 days after the cancellation.', visits: 'Earlier visits', noVisits: 'No earlier visits',
     warranty: 'Warranty until {date}', outOfWarranty: 'Out of warranty (ended {date})', noWarranty: 'Warranty unknown',
     accept: 'Accept', depart: 'Depart', arrive: 'Arrive', waitParts: 'Waiting for parts', workDone: 'Work done',
     leave: 'Leave site', accepted: 'Accepted', trip: 'Trip log', record: 'Service record', parts: 'Parts',
@@ -75,7 +76,7 @@ const zh: Messages = {
   },
   nav: { today: '今日', jobs: '工单', sync: '同步' },
   jobs: { today: '今日工单', all: '全部工单', empty: '暂无工单', search: '搜索单号、客户、故障' },
-  sla: { ok: '正常', at_risk: '即将超时', overdue: '已超时', met: '已完成', none: '—', due: '截止 {time}' },
+  sla: { ok: '正常', at_risk: '即将超时', overdue: '已超时', met: '已完成', cancelled: '已取消', none: '—', due: '截止 {time}' },
   status: {
     reported: '已报修', accepted: '已受理', assigned: '已派工', en_route: '在途', on_site: '已到场',
     waiting_parts: '待料', work_done: '已完工', signed: '已签字', reviewed: '已审核',
@@ -85,7 +86,8 @@ const zh: Messages = {
   job: {
     customer: '客户', site: '现场', asset: '设备', contact: '联系人', fault: '故障描述',
     plan: '处理方案', officeNotes: '客服备注',
-    sentBack: '主管退回：{note}', visits: '历史维修', noVisits: '无历史维修',
+    sentBack: '主管退回：{note}',
+    cancelled: '办公室已取消此工单（{reason}），无需上门；取消 3 天后将从本机移除。', visits: '历史维修', noVisits: '无历史维修',
     warranty: '保修至 {date}', outOfWarranty: '已过保（{date} 到期）', noWarranty: '保修期未知',
     accept: '接单', depart: '出发', arrive: '到达', waitParts: '待料', workDone: '完工',
     leave: '离场', accepted: '已接单', trip: '外出工地登记', record: '服务记录', parts: '备件',

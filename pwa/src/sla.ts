@@ -1,7 +1,7 @@
 // SLA badges from the job's clocks (docs/sla.md): the next due time that is still open.
 import type { Rec } from './mutators'
 
-export type SlaState = 'ok' | 'at_risk' | 'overdue' | 'met' | 'none'
+export type SlaState = 'ok' | 'at_risk' | 'overdue' | 'met' | 'cancelled' | 'none'
 
 export interface Sla {
   state: SlaState
@@ -9,9 +9,11 @@ export interface Sla {
   clock: 'plan' | 'on_site' | null
 }
 
-const CLOSED = new Set(['work_done', 'signed', 'reviewed', 'settled', 'closed', 'cancelled'])
+const CLOSED = new Set(['work_done', 'signed', 'reviewed', 'settled', 'closed'])
 
 export function slaOf(job: Rec, now: Date = new Date()): Sla {
+  // Called off by the office: no clock runs, and it was not done either.
+  if (job.status === 'cancelled') return { state: 'cancelled', due: null, clock: null }
   if (CLOSED.has(String(job.status))) return { state: 'met', due: null, clock: null }
   const clocks: ['plan' | 'on_site', string, string, unknown][] = [
     ['plan', 'plan_due_at', 'plan_at_risk_at', job.plan_given_at],
@@ -34,5 +36,5 @@ export function isToday(job: Rec, now: Date = new Date()): boolean {
   const sameDay = (iso: unknown) => typeof iso === 'string' && new Date(iso).toDateString() === now.toDateString()
   if (sameDay(job.scheduled_at)) return true
   const sla = slaOf(job, now)
-  return sla.due !== null && new Date(sla.due) <= new Date(now.getTime() + 24 * 3600 * 1000) && sla.state !== 'met'
+  return sla.due !== null && new Date(sla.due) <= new Date(now.getTime() + 24 * 3600 * 1000)
 }

@@ -31,6 +31,13 @@ describe('SLA badges', () => {
     expect(isToday(job({}), NOW)).toBe(true)
     expect(isToday(job({ status: 'signed' }), NOW)).toBe(false)
   })
+
+  it('says a cancelled job is cancelled, not done, and keeps it off today’s list by its clock', () => {
+    expect(slaOf(job({ status: 'cancelled' }), NOW)).toMatchObject({ state: 'cancelled', due: null })
+    expect(isToday(job({ status: 'cancelled' }), NOW)).toBe(false)
+    // Scheduled for today, it stays in sight, so the engineer sees that it was called off.
+    expect(isToday(job({ status: 'cancelled', scheduled_at: '2026-11-26T11:00:00Z' }), NOW)).toBe(true)
+  })
 })
 
 describe('photo size on the device', () => {

@@ -58,3 +58,20 @@ def test_a_record_sent_back_shows_its_reason_on_the_phone(browser: Any, server: 
     notice = page.wait_for_selector("[data-testid=sent-back]", timeout=30_000)
     assert "请补拍完工照片" in notice.inner_text()
     context.close()
+
+
+def test_a_cancelled_job_says_so_on_the_phone_with_the_reason(browser: Any, server: Server) -> None:
+    office = Office(server.base)
+    job = office.new_job("engineer6", "冷却塔漏水")
+    office.post(f"/api/jobs/{job['id']}/cancel", {"reason": "客户已自行修复"})
+
+    context, page = open_app(browser, server.base)
+    log_in(page, "engineer6")
+    open_job(page, job["number"])
+    notice = page.wait_for_selector("[data-testid=cancelled]", timeout=30_000)
+    assert "客户已自行修复" in notice.inner_text()
+    status = page.inner_text("[data-testid=job-status]")
+    assert "已取消" in status or "Cancelled" in status, status
+    assert "已完成" not in status, "a cancelled job is not done"
+    assert "Done" not in status, "a cancelled job is not done"
+    context.close()
