@@ -767,13 +767,19 @@ async def test_public_verification_is_limited_per_address(client: httpx.AsyncCli
     assert int(answers[30].headers["retry-after"]) > 0
 
 
-async def test_ratings_sent_at_once_from_a_report_page_keep_one(
-    client: httpx.AsyncClient, signed: Signed
-) -> None:
+async def _link_token(client: httpx.AsyncClient, signed: Signed) -> str:
+    """A fresh customer link to the signed job's report, as the desk makes it."""
     made = await client.post(
         f"/api/jobs/{signed.job_id}/report-links", json={"days": 7}, headers=signed.desk
     )
-    token = made.json()["token"]
+    assert made.status_code == 201, made.text
+    return str(made.json()["token"])
+
+
+async def test_ratings_sent_at_once_from_a_report_page_keep_one(
+    client: httpx.AsyncClient, signed: Signed
+) -> None:
+    token = await _link_token(client, signed)
     # A double tap, or the page open in two tabs.
     answers = await asyncio.gather(
         *[client.post(f"/r/{token}/rating", json={"score": 4 + i % 2}) for i in range(4)]
@@ -786,10 +792,7 @@ async def test_ratings_sent_at_once_from_a_report_page_keep_one(
 async def test_the_customer_rates_and_complains_from_the_report_page(
     client: httpx.AsyncClient, signed: Signed
 ) -> None:
-    made = await client.post(
-        f"/api/jobs/{signed.job_id}/report-links", json={"days": 7}, headers=signed.desk
-    )
-    token = made.json()["token"]
+    token = await _link_token(client, signed)
     page = await client.get(f"/r/{token}")
     assert 'id="rate"' in page.text
     assert 'id="complain"' in page.text
