@@ -37,6 +37,26 @@ export function departmentDate(on: Date): string {
   return `${part('year')}-${part('month')}-${part('day')}`
 }
 
+/** The instant of `time` (HH:MM) on `day` (YYYY-MM-DD) in the department's time zone, whatever
+ * zone the phone is set to. */
+export function departmentInstant(day: string, time = '17:00'): Date {
+  const [y, m, d] = day.split('-').map(Number)
+  const [hh, mm] = time.split(':').map(Number)
+  const asUtc = Date.UTC(y, m - 1, d, hh, mm)
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: DEPARTMENT_TIME_ZONE,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).formatToParts(new Date(asUtc))
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value)
+  const shown = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'))
+  return new Date(asUtc - (shown - asUtc))
+}
+
 /** In or out of warranty on `on` (YYYY-MM-DD of the asset's warranty_end). */
 export function inWarranty(asset: Rec | undefined, on: Date = new Date()): boolean | null {
   const end = asset?.warranty_end

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultBilling, inWarranty } from '../src/jobdata'
+import { defaultBilling, departmentInstant, inWarranty } from '../src/jobdata'
 
 describe('warranty on the phone', () => {
   it('counts the day in the department’s time zone (Asia/Shanghai), not in UTC', () => {
@@ -18,5 +18,13 @@ describe('warranty on the phone', () => {
     // No acceptance date on record: chargeable until someone records it (sync/rules/warranty.py).
     expect(defaultBilling({ warranty_end: null }, on)).toBe('chargeable')
     expect(defaultBilling(undefined, on)).toBe('chargeable')
+  })
+})
+
+describe('department time on the phone', () => {
+  it('reads a promised day at 17:00 in Shanghai, not in the phone\'s own zone', () => {
+    expect(departmentInstant('2026-11-26', '17:00').toISOString()).toBe('2026-11-26T09:00:00.000Z')
+    expect(departmentInstant('2026-12-31', '17:00').toISOString()).toBe('2026-12-31T09:00:00.000Z')
+    expect(departmentInstant('2027-01-01', '00:30').toISOString()).toBe('2026-12-31T16:30:00.000Z')
   })
 })
