@@ -49,6 +49,7 @@ const en = {
   },
   review: {
     title: 'Customer review', intro: 'Please check the work below, then sign.', hash: 'Content hash',
+    unsyncedConflict: 'The office changed this job while you worked, and this phone has not yet received their version. Sync before the customer signs, or the signature may be refused and need doing again.',
     customerName: "Customer's name", engineerName: "Engineer's name", customerSign: 'Customer signature',
     engineerSign: 'Engineer signature', clear: 'Clear', confirm: 'Confirm signature', signed: 'Signed by {name}',
     rating: 'How satisfied are you?', remarks: 'Remarks', rate: 'Submit rating', rated: 'Rated {n} / 5',
@@ -115,6 +116,7 @@ const zh: Messages = {
   },
   review: {
     title: '客户确认', intro: '请核对以下服务内容后签字。', hash: '内容摘要',
+    unsyncedConflict: '您工作期间办公室修改了此工单，本机尚未收到其版本。请先同步再请客户签字，否则签字可能被拒收而需重签。',
     customerName: '客户姓名', engineerName: '工程师姓名', customerSign: '客户签字',
     engineerSign: '工程师签字', clear: '重签', confirm: '确认签字', signed: '{name} 已签字',
     rating: '您对本次服务满意吗？', remarks: '意见', rate: '提交评价', rated: '评分 {n} / 5',

@@ -24,6 +24,9 @@ export const state = reactive({
   syncing: false,
   pending: 0,
   pendingByJob: {} as Record<string, number>,
+  /** Mutations per job the server answered `conflict` that no pull has followed yet: until one
+   * does, the phone shows the engineer's values where the server may have kept the office's. */
+  conflictedByJob: {} as Record<string, number>,
   failed: [] as FailedEntry[],
   lastSyncAt: '',
   lastError: '',
@@ -57,6 +60,11 @@ export async function refresh(): Promise<void> {
   const byJob: Record<string, number> = {}
   for (const e of queued) if (e.jobId) byJob[e.jobId] = (byJob[e.jobId] ?? 0) + 1
   state.pendingByJob = byJob
+  const conflicted: Record<string, number> = {}
+  for (const e of await db.acked.toArray()) {
+    if (e.status === 'conflict' && e.jobId) conflicted[e.jobId] = (conflicted[e.jobId] ?? 0) + 1
+  }
+  state.conflictedByJob = conflicted
   state.failed = await db.failed.orderBy('seq').reverse().toArray()
   state.lastSyncAt = await getMeta(db, 'lastSyncAt', '')
   state.lastError = await getMeta(db, 'lastError', '')

@@ -113,3 +113,37 @@ it('shows a change as it was queued: text the outbox cleaned is cleaned on scree
   expect(await store.logout(true)).toBe(true)
   store.stopTimers()
 })
+
+it('counts per job the answered conflicts no pull has followed yet', async () => {
+  vi.stubGlobal('window', { addEventListener: () => {} })
+  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', storage: { persisted: async () => true } })
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string) => {
+      if (url === '/api/auth/login') {
+        return json(200, {
+          access_token: 'a',
+          refresh_token: 'r',
+          refresh_expires_at: '',
+          user: { id: 'u4', username: 'sun', display_name: 'S', role: 'engineer', locale: 'zh-CN' },
+        })
+      }
+      return json(200, {})
+    }),
+  )
+  const store = await import('../src/store')
+  await store.login('sun', 'pw')
+  const job = '01a21961-6594-728d-a6fe-61e3a96f3420'
+  const answered = { name: 'job.record', at: '2026-11-26T10:00:00Z', args: { job_id: job, fields: { diagnosis: 'x' } } }
+  await store.deviceDb().acked.bulkPut([
+    { ...answered, seq: 1, id: '01a21961-6594-728d-a6fe-61e3a96f3421', jobId: job, status: 'conflict', conflicts: ['c1'], answeredAt: '' },
+    { ...answered, seq: 2, id: '01a21961-6594-728d-a6fe-61e3a96f3422', jobId: job, status: 'applied', conflicts: [], answeredAt: '' },
+  ])
+  await store.refresh()
+  expect(store.state.conflictedByJob).toEqual({ [job]: 1 })
+  await store.deviceDb().acked.clear() // a pull followed
+  await store.refresh()
+  expect(store.state.conflictedByJob).toEqual({})
+  expect(await store.logout(true)).toBe(true)
+  store.stopTimers()
+})
