@@ -110,6 +110,24 @@ async def test_a_number_without_its_area_code_is_no_other_citys_customer(
     assert job["customer_id"] == str(world.customer.id)
 
 
+async def test_a_number_abroad_is_found_written_with_plus_or_with_00(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    """00 is the international prefix, not a trunk 0: "00852 ..." is the "+852 ..." on file."""
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    desk = await login(client, "desk")
+    await client.patch(
+        f"/api/customers/{world.customer.id}", json={"phone": "+852 9123 4567"}, headers=desk
+    )
+    body = {**REPORT, "contact_phone": "00852-9123-4567", "company": "香港分公司"}
+    body["token"] = _resign(int(time.time()) - 10)
+    sent = await client.post("/api/public/fault-reports", json=body)
+    assert sent.status_code == 201, sent.text
+    jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
+    (job,) = [j for j in jobs if j["number"] == sent.json()["number"]]
+    assert job["customer_id"] == str(world.customer.id)
+
+
 @pytest.mark.parametrize(
     ("written", "number"),
     [
@@ -124,6 +142,9 @@ async def test_a_number_without_its_area_code_is_no_other_citys_customer(
         ("+86 755 88887777", "75588887777"),
         ("8888 7777", "88887777"),
         ("8688 7777", "86887777"),
+        ("+852 9123 4567", "85291234567"),
+        ("00852 9123 4567", "85291234567"),
+        ("0044 20 7946 0000", "442079460000"),
     ],
 )
 def test_a_phone_number_is_read_as_dialled_at_home(written: str, number: str) -> None:

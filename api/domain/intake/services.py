@@ -75,10 +75,15 @@ def national_number(phone: str) -> str:
     "+86 10 8888 7777", "0086-10-88887777" and "(010) 8888-7777" all give 1088887777;
     "+86 139-1234-5678" and "13912345678" give 13912345678. No number at home starts with
     86 and has 12 digits or more, so those two digits are taken as the country code then.
+    A leading 00 is the international prefix, never a trunk 0: a number abroad is kept as
+    written after its "+" ("00852 9123 4567" and "+852 9123 4567" give 85291234567).
     """
     digits = phone_digits(phone)
-    if digits.startswith("0086"):
-        digits = digits[4:]
+    if digits.startswith("00"):
+        digits = digits[2:]
+        if not digits.startswith("86"):
+            return digits  # abroad: its country code stays, and it has no trunk 0 to drop
+        digits = digits[2:]
     elif digits.startswith("86") and len(digits) >= FULL_NUMBER + 2:
         digits = digits[2:]
     return digits[1:] if digits.startswith("0") else digits
