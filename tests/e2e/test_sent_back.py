@@ -74,4 +74,6 @@ def test_a_cancelled_job_says_so_on_the_phone_with_the_reason(browser: Any, serv
     assert "已取消" in status or "Cancelled" in status, status
     assert "已完成" not in status, "a cancelled job is not done"
     assert "Done" not in status, "a cancelled job is not done"
+    offered = page.query_selector("button:has-text('Accept'), button:has-text('接单')")
+    assert offered is None, "nothing left to accept"
     context.close()
