@@ -1,8 +1,9 @@
 """Upkeep every app process does on its own, now and then, while it serves.
 
-Today one chore: jobs cancelled a while ago leave their engineer's phone
-(:func:`api.domain.jobs.services.retire_cancelled`). The chores are idempotent, so several
-app processes sharing a database may all run them.
+The chores: jobs cancelled a while ago leave their engineer's phone
+(:func:`api.domain.jobs.services.retire_cancelled`), and uploads abandoned unfinished are
+removed (:meth:`api.media.uploads.Uploads.expire`, what ``fieldsync blobs gc`` does). They are
+idempotent, so several app processes sharing a database may all run them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.db import Database
 from api.domain.jobs.services import RETIRE_BATCH, retire_cancelled
+from api.media.uploads import Uploads
 from api.models import utcnow
 
 log = logging.getLogger("fieldsync.housekeeping")
@@ -27,8 +30,11 @@ EVERY = timedelta(hours=1)
 class Housekeeping:
     """Runs the chores at start-up and every :data:`EVERY` until stopped."""
 
-    def __init__(self, db: Database, every: timedelta = EVERY) -> None:
+    def __init__(
+        self, db: Database, uploads: Uploads | None = None, every: timedelta = EVERY
+    ) -> None:
         self.db = db
+        self.uploads = uploads
         self.every = every
         self._task: asyncio.Task[None] | None = None
 
@@ -43,6 +49,11 @@ class Housekeeping:
                 break
         if total:
             log.info("%d cancelled job(s) left their engineers' phones", total)
+        if self.uploads is not None:
+            async with self.db.write() as session:
+                expired = await self.uploads.expire(session, now=utcnow())
+            if expired:
+                log.info("%d upload(s) abandoned unfinished were removed", expired)
         return total
 
     def start(self) -> None:
@@ -64,6 +75,8 @@ class Housekeeping:
                 await self.run_once()
             except DBAPIError as exc:  # busy, unreachable, not migrated yet: next time, then
                 log.warning("housekeeping skipped (%s); it runs again in %s", exc.orig, self.every)
+            except (OSError, PoolTimeout) as exc:
+                log.warning("housekeeping skipped (%s); it runs again in %s", exc, self.every)
             except Exception:
                 log.exception("housekeeping failed; it runs again in %s", self.every)
             await asyncio.sleep(self.every.total_seconds())

@@ -361,6 +361,37 @@ async def test_unfinished_uploads_expire_after_seven_untouched_days(
     assert (await client.get(f"/api/uploads/{fresh['id']}", headers=wang)).status_code == 200
 
 
+async def test_the_app_removes_everyones_abandoned_uploads_while_it_serves(
+    client: httpx.AsyncClient, wang: dict[str, str], app: object, db: object
+) -> None:
+    import os
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from api.db import Database
+    from api.housekeeping import Housekeeping
+    from api.models import Upload, utcnow
+
+    assert isinstance(db, Database)
+    uploads = app.state.uploads  # type: ignore[attr-defined]
+    abandoned = await start(client, wang, b"c" * 10, purpose="file")
+    kept = await start(client, wang, b"d" * 10, purpose="file")
+    long_ago = utcnow() - timedelta(days=8)
+    async with db.write() as session:
+        await session.execute(
+            update(Upload)
+            .where(Upload.id == uuid.UUID(abandoned["id"]))
+            .values(created_at=long_ago)
+        )
+    part = uploads.part(uuid.UUID(abandoned["id"]))
+    os.utime(part, (long_ago.timestamp(), long_ago.timestamp()))
+    await Housekeeping(db, uploads).run_once()
+    assert (await client.get(f"/api/uploads/{abandoned['id']}", headers=wang)).status_code == 404
+    assert not part.exists()
+    assert (await client.get(f"/api/uploads/{kept['id']}", headers=wang)).status_code == 200
+
+
 def _heic(width: int = 800, height: int = 600) -> bytes:
     import pillow_heif
 
