@@ -1,8 +1,16 @@
 // Small display helpers shared by the screens.
 
+/** The department's time zone (FIELDSYNC_TIMEZONE's default, as src/jobdata.ts has it for the
+ * engineer app; not imported from there, which would pull the app's replica store into the
+ * console's bundle). */
+export const DEPARTMENT_TIME_ZONE = 'Asia/Shanghai'
+
+/** An instant as the department's wall clock (Asia/Shanghai), whatever zone the desk's PC is
+ * set to: a visit booked for 09:00 there reads 09:00, as the engineer and the customer see it. */
 export function dateTime(iso: string | null | undefined, locale: string): string {
   if (!iso) return '—'
   return new Date(iso).toLocaleString(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', {
+    timeZone: DEPARTMENT_TIME_ZONE,
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
   })
 }
@@ -13,8 +21,13 @@ export function shown(value: unknown): string {
   return JSON.stringify(value)
 }
 
+/** YYYY-MM of `now` in the department's time zone: the server counts the month's figures and
+ * van stock there (month_bounds), so on the 1st before 08:00 it is already the new month. */
 export function currentMonth(now: Date = new Date()): string {
-  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: DEPARTMENT_TIME_ZONE, year: 'numeric', month: '2-digit' })
+    .formatToParts(now)
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
+  return `${part('year')}-${part('month')}`
 }
 
 export function rate(value: number | null): string {

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { currentMonth, dateTime } from '../src/office/format'
+
+// The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
+// console shows the department's wall clock, as the server counts it.
+process.env.TZ = 'America/New_York'
+
+describe('department time', () => {
+  it('shows an instant as the wall clock in Asia/Shanghai, not the PC zone', () => {
+    // 01:30 on the 27th in Shanghai is 12:30 on the 26th in New York.
+    expect(dateTime('2026-11-26T17:30:00Z', 'en')).toBe('27/11/2026, 01:30')
+    expect(dateTime('2026-11-26T17:30:00Z', 'zh-CN')).toBe('2026/11/27 01:30')
+    expect(dateTime(null, 'en')).toBe('—')
+  })
+  it('takes the current month in the department: the 1st before 08:00 there is the new month', () => {
+    expect(currentMonth(new Date('2026-11-30T17:00:00Z'))).toBe('2026-12')
+    expect(currentMonth(new Date('2026-11-30T15:59:59Z'))).toBe('2026-11')
+  })
+})
