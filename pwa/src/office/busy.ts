@@ -1,0 +1,22 @@
+// One action at a time per button: a double click (or Enter pressed twice) while the first
+// request is under way must not send the action twice.
+import { ref, type Ref } from 'vue'
+
+/** `fn` wrapped so that a call while an earlier one is still running does nothing; `busy` is
+ * true meanwhile (for the button's `loading`). */
+export function singleFlight<A extends unknown[]>(fn: (...args: A) => Promise<void>): {
+  run: (...args: A) => Promise<void>
+  busy: Ref<boolean>
+} {
+  const busy = ref(false)
+  const run = async (...args: A) => {
+    if (busy.value) return
+    busy.value = true
+    try {
+      await fn(...args)
+    } finally {
+      busy.value = false
+    }
+  }
+  return { run, busy }
+}

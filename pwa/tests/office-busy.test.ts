@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { singleFlight } from '../src/office/busy'
+
+describe('singleFlight', () => {
+  it('sends an action once however often it is clicked while under way, and again after', async () => {
+    let calls = 0
+    let finish: () => void = () => undefined
+    const { run, busy } = singleFlight(async () => {
+      calls += 1
+      await new Promise<void>((resolve) => (finish = resolve))
+    })
+    const first = run()
+    void run() // the double click
+    expect(busy.value).toBe(true)
+    finish()
+    await first
+    expect([calls, busy.value]).toEqual([1, false])
+    const again = run()
+    finish()
+    await again
+    expect(calls).toBe(2)
+  })
+
+  it('frees the button when the action fails', async () => {
+    const { run, busy } = singleFlight(async () => {
+      throw new Error('refused')
+    })
+    await expect(run()).rejects.toThrow('refused')
+    expect(busy.value).toBe(false)
+  })
+})
