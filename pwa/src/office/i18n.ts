@@ -24,7 +24,7 @@ const en = {
     save: 'Save', cancel: 'Cancel', confirm: 'Confirm', refresh: 'Refresh', none: 'None', number: 'No.', customer: 'Customer',
     engineer: 'Engineer', status: 'Status', actions: 'Actions', reason: 'Reason', open: 'Open', close: 'Close',
     loading: 'Loading…', notAvailable: 'Not available on this server yet', done: 'Done', search: 'Search', all: 'All',
-    noJob: 'No job numbered {number}',
+    noJob: 'No job numbered {number}', code: 'Code',
   },
   intake: {
     title: 'Register a fault (报修)', customer: 'Customer', search: 'Search name, code or phone', newCustomer: 'New customer',
@@ -47,12 +47,15 @@ const en = {
     pdf: 'Report PDF', noPdf: 'No report issued yet', approved: 'Approved', sentBack: 'Sent back', empty: 'Nothing to review',
     completed: 'Completed', quantity: 'Qty', billing: 'Billing', price: 'Unit price',
     photo_uploading: 'Uploading', photo_processing: 'Processing', photo_failed: 'Not usable: {reason}',
+    revision: 'rev. {n}', category_before: 'Before', category_during: 'During', category_after: 'After',
+    category_defect: 'Defect', category_nameplate: 'Nameplate', signer_customer: 'Customer', signer_engineer: 'Engineer',
   },
   conflicts: {
     open: 'Open', resolved: 'Resolved', field: 'Field', base: 'Base', server: 'Server value', client: 'Device value',
     who: 'Who', when: 'When', useServer: 'Keep server', useClient: 'Take device', edit: 'Edit value', resolveSelected: 'Resolve selected',
     choice: 'Decision', value: 'Value', resolvedBy: 'Resolved by', oneField: 'Select conflicts of one field', empty: 'No conflicts',
-    job: 'Job', reason: 'Why',
+    job: 'Job', reason: 'Why', choice_server: 'Server value kept', choice_client: 'Device value taken',
+    choice_value: 'Value entered',
   },
   settlement: {
     job: 'Job number', find: 'Load', lines: 'Lines', kind: 'Kind', description: 'Description', quantity: 'Qty', unitPrice: 'Unit price',
@@ -107,7 +110,7 @@ const zh: Messages = {
     save: '保存', cancel: '取消', confirm: '确定', refresh: '刷新', none: '无', number: '单号', customer: '客户',
     engineer: '工程师', status: '状态', actions: '操作', reason: '原因', open: '打开', close: '关闭',
     loading: '加载中…', notAvailable: '服务器暂不提供此功能', done: '完成', search: '搜索', all: '全部',
-    noJob: '没有单号为 {number} 的工单',
+    noJob: '没有单号为 {number} 的工单', code: '编码',
   },
   intake: {
     title: '报修登记', customer: '客户', search: '搜索名称、编号或电话', newCustomer: '新建客户',
@@ -130,12 +133,15 @@ const zh: Messages = {
     pdf: '服务报告 PDF', noPdf: '尚未出具报告', approved: '已审核通过', sentBack: '已退回', empty: '没有待审核的工单',
     completed: '完工时间', quantity: '数量', billing: '计费', price: '单价',
     photo_uploading: '上传中', photo_processing: '处理中', photo_failed: '无法使用:{reason}',
+    revision: '第 {n} 版', category_before: '维修前', category_during: '维修中', category_after: '维修后',
+    category_defect: '故障部位', category_nameplate: '铭牌', signer_customer: '客户', signer_engineer: '工程师',
   },
   conflicts: {
     open: '待处理', resolved: '已处理', field: '字段', base: '原值', server: '服务器值', client: '设备值',
     who: '提交人', when: '时间', useServer: '保留服务器值', useClient: '采用设备值', edit: '修改取值', resolveSelected: '批量处理所选',
     choice: '决定', value: '取值', resolvedBy: '处理人', oneField: '请选择同一字段的冲突', empty: '没有冲突',
-    job: '工单', reason: '原因',
+    job: '工单', reason: '原因', choice_server: '保留服务器值', choice_client: '采用设备值',
+    choice_value: '手工取值',
   },
   settlement: {
     job: '工单号', find: '载入', lines: '结算明细', kind: '类别', description: '说明', quantity: '数量', unitPrice: '单价',
@@ -173,11 +179,14 @@ function initial(): 'zh-CN' | 'en' {
   return navigator.languages.some((l) => l.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en'
 }
 
+/** Both languages' texts (exported for the test that both name every code the server sends). */
+export const messages = { en, 'zh-CN': zh }
+
 export const i18n = createI18n({
   legacy: false,
   locale: initial(),
   fallbackLocale: 'en',
-  messages: { en, 'zh-CN': zh },
+  messages,
 })
 
 export function setLocale(locale: 'zh-CN' | 'en'): void {

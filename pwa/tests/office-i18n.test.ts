@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
+
+vi.stubGlobal('localStorage', { getItem: () => null, setItem: () => undefined })
+vi.stubGlobal('navigator', { languages: ['zh-CN'] })
+const { messages } = await import('../src/office/i18n')
+
+// Codes the server sends that the console shows (api/models.py, api/domain/sync/conflicts.py).
+const SHOWN_CODES = [
+  ...['before', 'during', 'after', 'defect', 'nameplate'].map((c) => `review.category_${c}`),
+  ...['customer', 'engineer'].map((r) => `review.signer_${r}`),
+  ...['server', 'client', 'value'].map((c) => `conflicts.choice_${c}`),
+  'review.revision',
+  'common.code',
+]
+
+function lookup(tree: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], tree)
+}
+
+describe('console texts', () => {
+  it('names every code it shows in both languages, not as the raw code', () => {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const missing = SHOWN_CODES.filter((key) => typeof lookup(messages[locale], key) !== 'string')
+      expect([locale, missing]).toEqual([locale, []])
+    }
+  })
+
+  it('has no column header written in one language only', () => {
+    const dir = join(__dirname, '../src/office/views')
+    const fixed = readdirSync(dir).flatMap((file) =>
+      [...readFileSync(join(dir, file), 'utf8').matchAll(/<el-table-column[^>]*\slabel="([^"]*)"/g)].map((m) => `${file}: ${m[1]}`),
+    )
+    expect(fixed).toEqual([])
+  })
+})
