@@ -4,7 +4,7 @@ conflict from two phones resolved at the desk and shown on the phones."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,12 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     console_login(desk, "dispatcher1")
     # Intake: search the customer, its site and asset (warranty shown), channel, urgency.
     desk.wait_for_url("**/office/intake")
+    desk.locator("[data-testid=customer-search]").fill(customer["name"][:6])
+    desk.locator(".el-autocomplete-suggestion li", has_text=customer["name"]).first.click()
+    desk.wait_for_selector("[data-testid=site-select]")
+    # Typing over the picked name lets go of that customer; picking it again takes it back.
+    desk.locator("[data-testid=customer-search]").fill("另一家公司")
+    desk.wait_for_selector("[data-testid=site-select]", state="detached")
     desk.locator("[data-testid=customer-search]").fill(customer["name"][:6])
     desk.locator(".el-autocomplete-suggestion li", has_text=customer["name"]).first.click()
     site = office.get(f"/api/sites/{asset['site_id']}")
@@ -142,9 +148,18 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     boss.wait_for_selector(f"[data-testid=billing-callout][data-billing={flipped}]")
     go(desk, "settlement")
     desk.click(f"[data-testid=settle-{number}]")
+    basis = office.get(f"/api/jobs/{job['id']}/settlement")
+    rate, default = Decimal(basis["labour_rate"]), Decimal(basis["labour_hours"])
+    # Hours typed, then the field emptied: back to the default hours.
+    desk.locator("[data-testid=labour-hours]").fill("7")
+    desk.click("[data-testid=labour-save]")
+    desk.wait_for_selector(f"[data-testid=amount-labour]:text-is('{rate * 7:.2f}')")
+    desk.locator("[data-testid=labour-hours]").fill("")
+    desk.click("[data-testid=labour-save]")
+    cents = (rate * default).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    desk.wait_for_selector(f"[data-testid=amount-labour]:text-is('{cents}')")
     desk.locator("[data-testid=labour-hours]").fill("2.5")
     desk.click("[data-testid=labour-save]")
-    rate = Decimal(office.get(f"/api/jobs/{job['id']}/settlement")["labour_rate"])
     desk.wait_for_selector(f"[data-testid=amount-labour]:text-is('{rate * Decimal('2.5'):.2f}')")
     desk.click("[data-testid=settle]")
     desk.wait_for_selector("[data-testid=settlement-status]:has-text('Settled')")
