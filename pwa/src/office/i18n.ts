@@ -73,7 +73,7 @@ const en = {
   },
   complaints: {
     new: 'New complaint', severity: 'Severity', minor: 'Minor', major: 'Major', serious: 'Serious', description: 'Description',
-    owner: 'Owner', deadline: 'Deadline', resolution: 'Resolution', escalate: 'Escalate', escalated: 'Escalated',
+    owner: 'Owner', deadline: 'Deadline', resolution: 'Resolution', escalate: 'Escalate', escalated: 'Escalated', notEscalated: 'Not escalated',
     in_progress: 'In progress', open: 'Open', resolved: 'Resolved', edit: 'Edit', jobNumber: 'Job (optional)', created: 'Created',
   },
   figures: {
@@ -159,7 +159,7 @@ const zh: Messages = {
   },
   complaints: {
     new: '新建投诉', severity: '严重程度', minor: '一般', major: '较重', serious: '严重', description: '投诉内容',
-    owner: '负责人', deadline: '期限', resolution: '处理结果', escalate: '上报总监', escalated: '已上报',
+    owner: '负责人', deadline: '期限', resolution: '处理结果', escalate: '上报总监', escalated: '已上报', notEscalated: '未上报',
     in_progress: '处理中', open: '待处理', resolved: '已解决', edit: '编辑', jobNumber: '工单(可选)', created: '登记时间',
   },
   figures: {
