@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { currentMonth, dateTime } from '../src/office/format'
+import { currentMonth, dateTime, fromPicker, toPicker } from '../src/office/format'
 
 // The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
 // console shows the department's wall clock, as the server counts it.
@@ -15,5 +15,15 @@ describe('department time', () => {
   it('takes the current month in the department: the 1st before 08:00 there is the new month', () => {
     expect(currentMonth(new Date('2026-11-30T17:00:00Z'))).toBe('2026-12')
     expect(currentMonth(new Date('2026-11-30T15:59:59Z'))).toBe('2026-11')
+  })
+  it('gives date pickers the department wall clock and reads theirs back there', () => {
+    // The picker shows 09:00 on the 27th (Shanghai's wall clock) on this New York PC...
+    const shown = toPicker('2026-11-27T01:00:00Z')
+    expect([shown?.getDate(), shown?.getHours(), shown?.getMinutes()]).toEqual([27, 9, 0])
+    // ...and 09:00 picked on it books 09:00 in Shanghai, whatever the PC's zone.
+    expect(fromPicker(new Date(2026, 10, 27, 9, 0))).toBe('2026-11-27T01:00:00.000Z')
+    expect(fromPicker(shown)).toBe('2026-11-27T01:00:00.000Z')
+    expect(toPicker(null)).toBeNull()
+    expect(fromPicker(null)).toBeNull()
   })
 })

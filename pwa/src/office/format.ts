@@ -30,6 +30,34 @@ export function currentMonth(now: Date = new Date()): string {
   return `${part('year')}-${part('month')}`
 }
 
+function departmentParts(instant: Date): number[] {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: DEPARTMENT_TIME_ZONE, hourCycle: 'h23',
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(instant)
+  return ['year', 'month', 'day', 'hour', 'minute', 'second'].map((t) => Number(parts.find((p) => p.type === t)?.value))
+}
+
+/** What a date picker should show for `iso`: a Date whose wall clock on this PC reads the
+ * department's wall clock at that instant (pickers show the PC's own zone). */
+export function toPicker(iso: string | null | undefined): Date | null {
+  if (!iso) return null
+  const [y, mo, d, h, mi, s] = departmentParts(new Date(iso))
+  return new Date(y, mo - 1, d, h, mi, s)
+}
+
+/** The instant a date picker's value means: its wall clock read in the department's zone, so
+ * 09:00 picked on a PC set to any zone books 09:00 in Shanghai. */
+export function fromPicker(picked: Date | null | undefined): string | null {
+  if (!picked) return null
+  const wall = Date.UTC(
+    picked.getFullYear(), picked.getMonth(), picked.getDate(), picked.getHours(), picked.getMinutes(), picked.getSeconds(),
+  )
+  const [y, mo, d, h, mi, s] = departmentParts(new Date(wall))
+  const shown = Date.UTC(y, mo - 1, d, h, mi, s)
+  return new Date(wall - (shown - wall)).toISOString()
+}
+
 export function rate(value: number | null): string {
   return value === null ? '—' : `${Math.round(value * 1000) / 10}%`
 }
