@@ -8,7 +8,7 @@ vi.stubGlobal('sessionStorage', {
   removeItem: (k: string) => void store.delete(k),
 })
 
-const { authFetch, session } = await import('../src/office/api')
+const { authFetch, getAll, session } = await import('../src/office/api')
 
 const USER = { id: 'u1', username: 'dispatcher1', display_name: '王芳', role: 'dispatcher' }
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status })
@@ -40,5 +40,30 @@ describe('authFetch', () => {
     expect(response.status).toBe(401)
     expect(session.tokens).toBeNull()
     expect(store.has('fieldsync-office-session')).toBe(false)
+  })
+})
+
+describe('getAll', () => {
+  beforeEach(() => {
+    session.tokens = { access_token: 'a', refresh_token: 'r1', device_id: 'd1', user: USER }
+  })
+
+  it('reads every page of a long work list, not only the first', async () => {
+    const all = Array.from({ length: 450 }, (_, i) => ({ id: i }))
+    const asked: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => {
+      asked.push(url)
+      const q = new URL(url, 'http://x').searchParams
+      const offset = Number(q.get('offset'))
+      const limit = Number(q.get('limit'))
+      return json(200, { items: all.slice(offset, offset + limit), total: all.length, offset, limit })
+    })
+    const items = await getAll<{ id: number }>('/api/jobs?status=reviewed')
+    expect(items.map((i) => i.id)).toEqual(all.map((i) => i.id))
+    expect(asked).toEqual([
+      '/api/jobs?status=reviewed&limit=200&offset=0',
+      '/api/jobs?status=reviewed&limit=200&offset=200',
+      '/api/jobs?status=reviewed&limit=200&offset=400',
+    ])
   })
 })

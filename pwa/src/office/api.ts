@@ -137,6 +137,21 @@ export const get = <T>(path: string) => api<T>('GET', path)
 export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body)
 export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body)
 
+/** The largest page the list endpoints give. */
+export const PAGE_LIMIT = 200
+
+/** Every item of a paged list (`{items, total}`), page after page: a work list that showed only
+ * its first page would hide the jobs after it from the desk without a word. */
+export async function getAll<T>(path: string): Promise<T[]> {
+  const sep = path.includes('?') ? '&' : '?'
+  const items: T[] = []
+  for (;;) {
+    const page = await get<{ items: T[]; total: number }>(`${path}${sep}limit=${PAGE_LIMIT}&offset=${items.length}`)
+    items.push(...page.items)
+    if (page.items.length < PAGE_LIMIT || items.length >= page.total) return items
+  }
+}
+
 /** An object URL for a protected file (photos, PDFs); the caller revokes it. */
 export async function blobUrl(path: string): Promise<string> {
   const response = await authFetch(path)
