@@ -331,6 +331,10 @@ async def test_keeping_the_second_signature_keeps_its_image_too(
     stored = await client.get(f"/api/blobs/{kept['png_sha256']}", headers=desk)
     assert stored.status_code == 200, "the kept image is in the blob store"
     assert stored.content == image
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    (first,) = [h["value"] for h in history if h["reason"].startswith("conflict resolved")]
+    assert first["signer_name"] == "signer 0"
+    assert first["strokes"] == signature(0), "the replaced signature's strokes are kept"
 
 
 async def test_a_quantity_the_office_enters_is_checked_as_a_phones_is(
@@ -354,3 +358,33 @@ async def test_a_quantity_the_office_enters_is_checked_as_a_phones_is(
     assert good.status_code == 200, good.text
     lines = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["part_lines"]
     assert [Decimal(x["quantity"]) for x in lines] == [Decimal("2.5")]
+
+
+async def test_a_decision_keeps_in_the_history_the_value_it_replaces_not_the_one_clashed_with(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    # The field moved on after the clash (the phone edited it again): deciding for the tablet
+    # replaces that newer value, which must not vanish without a trace.
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳"})
+    tablet.mutate("job.record", job_id=job_id, fields={"cause": "缺少润滑"})
+    await phone.sync()
+    await tablet.push()
+    (clash,) = await conflicts(client, desk, job_id=job_id, field="cause")
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳,线路老化"})
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied"
+
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert decided.status_code == 200, decided.text
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["cause"] == "缺少润滑"
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    dropped = [h["value"] for h in history if h["reason"].startswith("conflict resolved")]
+    assert dropped == ["电压不稳,线路老化"]

@@ -75,14 +75,18 @@ async def resolve(
     job = await session.get(Job, conflict.job_id, with_for_update=True)
     if job is None:  # foreign key: cannot happen; keeps the type checker honest
         raise DomainError("the conflict's job is gone")
-    if choice is not Choice.SERVER:
+    if choice is Choice.SERVER:
+        dropped = conflict.client_value
+    else:
+        # What the record holds now, not the server_value of the clash: the field may have
+        # moved on since (a later edit), and that value is the one this decision replaces.
+        dropped = await _current(session, conflict, job)
         await _apply(session, conflict, job, kept, choice=choice, me=me, now=now, blobs=blobs)
     conflict.status = ConflictStatus.RESOLVED
     conflict.resolution = choice.value
     conflict.resolved_value = plain(kept)
     conflict.resolved_by = me.user_id
     conflict.resolved_at = now
-    dropped = conflict.client_value if choice is Choice.SERVER else conflict.server_value
     session.add(
         FieldHistory(
             job_id=job.id,
@@ -95,6 +99,33 @@ async def resolve(
             written_by=me.user_id,
         )
     )
+
+
+async def _current(session: AsyncSession, conflict: SyncConflict, job: Job) -> Any:
+    """The value that deciding for the device (or for the office's own value) replaces, as
+    the record holds it now; the clash's ``server_value`` if the record is gone."""
+    entity, field = conflict.entity, conflict.field
+    if entity == "jobs" and hasattr(job, field):
+        return plain(getattr(job, field))
+    if entity == "part_lines":
+        line = await session.get(PartLine, uuid.UUID(conflict.entity_id), with_for_update=True)
+        if line is not None and hasattr(line, field):
+            return plain(getattr(line, field))
+    if entity == "signatures":
+        # The whole signature: keeping the second one overwrites the strokes of the first.
+        signature = await session.get(Signature, uuid.UUID(conflict.entity_id))
+        if signature is not None:
+            return {
+                "id": str(signature.id),
+                "signer_name": signature.signer_name,
+                "strokes": signature.strokes,
+                "content_sha256": signature.content_sha256,
+                "png_sha256": signature.png_sha256,
+                "device_time": plain(signature.device_time),
+                "latitude": signature.latitude,
+                "longitude": signature.longitude,
+            }
+    return conflict.server_value
 
 
 async def _apply(
