@@ -388,3 +388,50 @@ async def test_a_decision_keeps_in_the_history_the_value_it_replaces_not_the_one
     history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
     dropped = [h["value"] for h in history if h["reason"].startswith("conflict resolved")]
     assert dropped == ["电压不稳,线路老化"]
+
+
+async def test_a_unit_price_from_a_former_assignee_cannot_be_chosen(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    # The office owns the price: a device's text never becomes it, whoever decides.
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-U", "name": "滤芯", "price": "12.50"}, headers=desk
+        )
+    ).json()
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    line = uuid.uuid4()
+    phone.mutate(
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="1",
+        billing="warranty",
+    )
+    await phone.sync()
+    await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    phone.mutate("part_line.change", id=line, fields={"unit_price": "0.01 please"})
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "conflict"
+    (clash,) = await conflicts(client, desk, job_id=job_id, field="unit_price")
+    for body in ({"choice": "client"}, {"choice": "value", "value": "0.01"}):
+        refused = await client.post(
+            f"/api/conflicts/{clash['id']}/resolve", json=body, headers=desk
+        )
+        assert refused.status_code == 400, (body, refused.status_code, refused.text)
+    (kept,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["part_lines"]
+    assert Decimal(kept["unit_price"]) == Decimal("12.50")
+    server = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "server"}, headers=desk
+    )
+    assert server.status_code == 200, server.text

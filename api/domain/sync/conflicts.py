@@ -35,7 +35,7 @@ from api.models import (
     User,
 )
 from api.security import Principal
-from sync.merge import ENGINEER_RECORD_FIELDS
+from sync.merge import ENGINEER_RECORD_FIELDS, PART_LINE_FIELDS, Policy
 from sync.rules.lifecycle import JobStatus
 
 
@@ -162,7 +162,9 @@ async def _apply(
     if entity == "jobs" and field == "assigned_engineer_id":
         await _reassign(session, job, kept, me=me, now=now)
         return
-    if entity == "part_lines":
+    if entity == "part_lines" and PART_LINE_FIELDS.get(field) is Policy.ENGINEER:
+        # Only the engineer's fields: a former assignee's ``unit_price`` becomes a conflict
+        # too, but the office owns the price, and a device's text never becomes it.
         line = await session.get(PartLine, uuid.UUID(conflict.entity_id), with_for_update=True)
         if line is None:
             raise DomainError("the part line is gone")
