@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -435,3 +436,29 @@ async def test_a_unit_price_from_a_former_assignee_cannot_be_chosen(
         f"/api/conflicts/{clash['id']}/resolve", json={"choice": "server"}, headers=desk
     )
     assert server.status_code == 200, server.text
+
+
+async def test_a_status_decision_never_dates_the_job_in_the_future(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    # A phone whose clock runs a day fast: a sync move takes min(at, server time), and so
+    # does the office's decision for that phone's move.
+    job_id = await new_job()
+    phone = device("wang")
+    phone.clock_skew = timedelta(days=1)
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "客户来电取消"}, headers=desk)
+    await phone.push()
+    done = next(
+        c for c in await conflicts(client, desk, job_id=job_id) if c["client_value"] == "work_done"
+    )
+    decided = await client.post(
+        f"/api/conflicts/{done['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert decided.status_code == 200, decided.text
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+    assert datetime.fromisoformat(detail["completed_at"]) <= datetime.now(UTC)
+    assert datetime.fromisoformat(detail["arrived_at"]) <= datetime.now(UTC)

@@ -149,7 +149,10 @@ async def _apply(
             target = JobStatus(kept)
         except ValueError:
             raise DomainError(f"{kept!r} is not a job status") from None
-        apply_status(job, target, at=conflict.device_time or now)
+        # Dated as the sync move would have been: min(at, server time), so a phone whose
+        # clock ran fast never stamps the job in the future.
+        at = now if conflict.device_time is None else min(conflict.device_time, now)
+        apply_status(job, target, at=at)
         return
     if entity == "jobs" and field in ENGINEER_RECORD_FIELDS:
         if not isinstance(kept, str):
