@@ -462,3 +462,33 @@ async def test_a_status_decision_never_dates_the_job_in_the_future(
     assert detail["job"]["status"] == "work_done"
     assert datetime.fromisoformat(detail["completed_at"]) <= datetime.now(UTC)
     assert datetime.fromisoformat(detail["arrived_at"]) <= datetime.now(UTC)
+
+
+async def test_two_devices_setting_the_same_quantity_do_not_clash(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    # Rule 3: the edit equals the server's value. "2" and the stored "2.000" are one quantity.
+    part = (
+        await client.post("/api/parts", json={"code": "P-S", "name": "滤芯"}, headers=desk)
+    ).json()
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    line = uuid.uuid4()
+    phone.mutate(
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="1",
+        billing="warranty",
+    )
+    await phone.sync()
+    await tablet.pull()
+    phone.mutate("part_line.change", id=line, fields={"quantity": "2"})
+    tablet.mutate("part_line.change", id=line, fields={"quantity": "2"})
+    await phone.sync()
+    answer = await tablet.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied"
+    assert await conflicts(client, desk, job_id=job_id) == []

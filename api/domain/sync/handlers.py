@@ -558,6 +558,7 @@ QUANTITY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 """A quantity as text: digits, and a fraction after a point (no sign, exponent or spaces)."""
 QUANTITY_PLACES = 3
 """Decimals a quantity keeps (the column's scale)."""
+_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 
 def parse_quantity(text: str) -> Decimal:
@@ -574,7 +575,21 @@ def parse_quantity(text: str) -> Decimal:
         raise Rejected("quantity must be above 0 and at most 1,000,000")
     if -value.normalize().as_tuple().exponent > QUANTITY_PLACES:  # type: ignore[operator]
         raise Rejected(f"quantity {text!r} has more than {QUANTITY_PLACES} decimals")
-    return value
+    # At the column's scale, as the database gives it back: merges compare values as text,
+    # and "2" against the stored "2.000" would be a clash between equal quantities.
+    return value.quantize(_QUANTUM)
+
+
+def _quantity_base(base: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with a quantity written as the server writes it ("2" is "2.000"): a device
+    that added a line and has not pulled it back saw the quantity as the text it sent."""
+    text = base.get("quantity")
+    if isinstance(text, str):
+        try:
+            return {**base, "quantity": str(parse_quantity(text))}
+        except Rejected:
+            pass  # not a quantity: it can equal no stored value, as before
+    return base
 
 
 async def lock_van(session: AsyncSession, engineer_id: uuid.UUID) -> StockLocation | None:
@@ -687,7 +702,7 @@ async def part_line_change(ctx: Context, args: wire.PartLineChange) -> None:
         entity="part_lines",
         policies=dict(PART_LINE_FIELDS),
         fields=values,
-        base=dict(args.base),
+        base=_quantity_base(dict(args.base)),
         held=held,
     )
     await _move_van_stock(ctx, line, line.quantity - before)
