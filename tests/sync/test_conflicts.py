@@ -4,13 +4,17 @@ learn the decision at their next sync."""
 from __future__ import annotations
 
 import hashlib
+import itertools
+import types
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+import pytest
 
+from api.domain.sync import handlers
 from api.media.signatures import render_png
 from sync.client import SyncClient
 from tests.helpers import World
@@ -492,3 +496,36 @@ async def test_two_devices_setting_the_same_quantity_do_not_clash(
     assert answer is not None
     assert answer.results[0].status == "applied"
     assert await conflicts(client, desk, job_id=job_id) == []
+
+
+async def test_deciding_a_jobs_status_conflicts_together_follows_the_order_they_arose(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Conflict ids are random: made here in descending order, so that deciding them in id
+    # order would apply the phone's later move (work done) before its earlier one (on site).
+    ids = (uuid.UUID(int=(1 << 128) - n) for n in itertools.count(1))
+    monkeypatch.setattr(
+        handlers, "uuid", types.SimpleNamespace(UUID=uuid.UUID, uuid4=lambda: next(ids))
+    )
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "客户来电取消"}, headers=desk)
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    await phone.push()
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    await phone.push()
+    both = await conflicts(client, desk, job_id=job_id, field="status")
+    assert [c["client_value"] for c in both] == ["on_site", "work_done"]
+    decided = await client.post(
+        "/api/conflicts/resolve",
+        json={"ids": [c["id"] for c in both], "choice": "client"},
+        headers=desk,
+    )
+    assert decided.status_code == 200, decided.text
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done", "the phone's last move is where it ends"

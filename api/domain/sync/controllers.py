@@ -255,11 +255,14 @@ class ConflictController(Controller):
         request: Request[Any, Any, Any],
     ) -> list[ConflictOut]:
         async with db.write(actor_id=me.user_id) as session:
+            # By job (the lock order), then in the order the conflicts arose: their ids are
+            # random, and deciding a job's status conflicts for the device must end at the
+            # device's last move, not at whichever move drew the largest id.
             rows = list(
                 await session.scalars(
                     select(SyncConflict)
                     .where(SyncConflict.id.in_(data.ids))
-                    .order_by(SyncConflict.job_id, SyncConflict.id)
+                    .order_by(SyncConflict.job_id, SyncConflict.created_at, SyncConflict.id)
                     .with_for_update()
                 )
             )
