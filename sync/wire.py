@@ -22,7 +22,9 @@ MAX_MUTATIONS = 500
 MAX_PULL_LIMIT = 2000
 """Largest page a pull may ask for."""
 
-Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+MAX_TEXT = 10_000
+"""Characters in a field of the engineer's record (and in its ``base``)."""
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 # The length too: msgspec searches the pattern, and "$" also matches before a final "\n".
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$", min_length=64, max_length=64)]

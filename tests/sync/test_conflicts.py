@@ -529,3 +529,37 @@ async def test_deciding_a_jobs_status_conflicts_together_follows_the_order_they_
     assert decided.status_code == 200, decided.text
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert detail["job"]["status"] == "work_done", "the phone's last move is where it ends"
+
+
+async def test_a_text_the_office_enters_fits_the_engineers_record(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    # A device sends the record's value as the base of its next edit, and a base over 10,000
+    # characters fails the mutation: a longer office text would lock the field for the phone.
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    await tablet.pull()
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳"})
+    tablet.mutate("job.record", job_id=job_id, fields={"cause": "缺少润滑"})
+    await phone.push()
+    await tablet.push()
+    (clash,) = await conflicts(client, desk, job_id=job_id, field="cause")
+    too_long = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve",
+        json={"choice": "value", "value": "长" * 10_001},
+        headers=desk,
+    )
+    assert too_long.status_code == 400, too_long.status_code
+    assert "10,000 characters" in too_long.json()["detail"]
+    longest = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve",
+        json={"choice": "value", "value": "长" * 10_000},
+        headers=desk,
+    )
+    assert longest.status_code == 200, longest.status_code
+    await phone.sync()
+    phone.mutate("job.record", job_id=job_id, fields={"cause": "电压不稳"})
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied", answer.results[0].reason

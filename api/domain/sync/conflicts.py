@@ -35,6 +35,7 @@ from api.models import (
     User,
 )
 from api.security import Principal
+from sync import wire
 from sync.merge import ENGINEER_RECORD_FIELDS, PART_LINE_FIELDS, Policy
 from sync.rules.lifecycle import JobStatus
 
@@ -157,6 +158,10 @@ async def _apply(
     if entity == "jobs" and field in ENGINEER_RECORD_FIELDS:
         if not isinstance(kept, str):
             raise DomainError(f"{field} takes text")
+        if len(kept) > wire.MAX_TEXT:
+            # A phone sends the value it holds as the base of its next edit, and a base
+            # longer than this fails the mutation: the field would be locked for the phone.
+            raise DomainError(f"{field} takes at most {wire.MAX_TEXT:,} characters")
         setattr(job, field, kept)
         await note_write(
             session, entity, str(job.id), field, user_id=me.user_id, device_id=None, now=now
