@@ -165,6 +165,31 @@ async def test_the_office_override_is_kept_when_the_engineer_edits_after_it(
     assert "office text" in [h["value"] for h in overridden]
 
 
+async def test_a_signature_id_used_before_is_refused_with_that_reason(
+    new_job: Register, device: Device
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    same = uuid.uuid4()
+    for role, name in (("customer", "赵经理"), ("engineer", "王工")):
+        phone.mutate(
+            "signature.add",
+            id=same,
+            job_id=job_id,
+            signer_role=role,
+            signer_name=name,
+            strokes=STROKES,
+            content_sha256=HASH,
+        )
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results[-2:]] == ["applied", "rejected"]
+    assert answer.results[-1].reason == "a signature with this id exists already"
+
+
 async def test_a_second_customer_signature_is_a_conflict_not_an_overwrite(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:

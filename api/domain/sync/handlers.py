@@ -856,6 +856,8 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
             client=incoming,
         )
         return
+    if await ctx.session.get(Signature, args.id) is not None:
+        raise Rejected("a signature with this id exists already")
     if not held:
         reassigned_conflict(ctx, job, f"{role.value} signature")
     png_sha = await store_signature_png(ctx.session, ctx.blobs, png, user_id=ctx.user_id)
