@@ -24,7 +24,10 @@ def _settings(ctx: click.Context) -> Settings:
 def main(ctx: click.Context) -> None:
     """Fieldsync: offline-first field service. Settings come from FIELDSYNC_* variables
     (see docs/configuration.md)."""
-    ctx.obj = load_settings()
+    try:
+        ctx.obj = load_settings()
+    except ValueError as exc:  # a malformed FIELDSYNC_* variable: its reason, not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -40,6 +43,10 @@ def serve(
     import uvicorn
 
     settings = _settings(ctx)
+    try:
+        settings.effective_secret_key()  # a short key stops here with its reason
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     if migrate:
         _upgrade(settings)
     uvicorn.run(
@@ -309,7 +316,7 @@ def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None)
             bar.__exit__(None, None, None)
     click.echo(
         f"{report.total_rows} rows: {report.created} created, {report.updated} updated, "
-        f"{len(report.errors)} with errors"
+        f"{report.unchanged} unchanged, {report.rejected_rows} rejected"
     )
     for err in report.errors[:20]:
         click.echo(f"  row {err.row}, {err.column}: {err.message}", err=True)

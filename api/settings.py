@@ -58,12 +58,23 @@ class CalendarSettings:
     extra_workdays: str = ""
     """Comma-separated ISO dates worked although they fall on a weekend (调休)."""
 
+    def __post_init__(self) -> None:
+        # Parsed now, so that a malformed calendar stops the app at start with its reason
+        # rather than answering 500 on every route that counts working days.
+        _ = self.calendar
+
     @cached_property
     def calendar(self) -> WorkCalendar:
-        """The parsed calendar."""
-        return WorkCalendar.from_strings(
-            self.timezone, self.weekdays, self.holidays, self.extra_workdays
-        )
+        """The parsed calendar; ``ValueError`` naming the settings when one is malformed."""
+        try:
+            return WorkCalendar.from_strings(
+                self.timezone, self.weekdays, self.holidays, self.extra_workdays
+            )
+        except ValueError as exc:
+            raise ValueError(
+                "the working-day calendar (FIELDSYNC_TIMEZONE, FIELDSYNC_WORKDAYS, "
+                f"FIELDSYNC_HOLIDAYS, FIELDSYNC_EXTRA_WORKDAYS) is wrong: {exc}"
+            ) from None
 
 
 @dataclass(frozen=True)

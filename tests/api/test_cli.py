@@ -6,7 +6,11 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
+from api.cli import main
+from api.settings import CalendarSettings
 from tests.helpers import FIELDSYNC, fieldsync, server_env
 
 
@@ -64,12 +68,57 @@ def test_import_reports_bad_rows_and_writes_the_good_ones(tmp_path: Path) -> Non
         text=True,
     )
     assert result.returncode == 1, "a file with bad rows exits non-zero"
-    assert "4 rows: 2 created, 0 updated, 2 with errors" in result.stdout
+    assert "4 rows: 2 created, 0 updated, 0 unchanged, 2 rejected" in result.stdout
     assert "row 3" in result.stderr
     assert "row 4" in result.stderr
     assert errors.exists()
     report = errors.read_text(encoding="utf-8-sig")
     assert "4,单价,'abc' is not a price" in report
+
+
+def test_import_summary_counts_unchanged_rows_and_rejected_rows(tmp_path: Path) -> None:
+    # One bad row with two bad cells is one rejected row; a second import finds the good
+    # rows unchanged (docs/import.md: "rows read, created, updated, unchanged and rejected").
+    sheet = tmp_path / "parts.csv"
+    sheet.write_text("编码,名称,单价\nP-1,阀门,12.5\nP-2,,abc\nP-3,皮带,8\n", encoding="utf-8-sig")
+    runner = CliRunner()
+    env = {"FIELDSYNC_DATA_DIR": str(tmp_path), "FIELDSYNC_DATABASE_URL": ""}
+    first = runner.invoke(main, ["import", "parts", str(sheet)], env=env)
+    assert first.exit_code == 1
+    assert "3 rows: 2 created, 0 updated, 0 unchanged, 1 rejected" in first.stdout
+    again = runner.invoke(main, ["import", "parts", str(sheet)], env=env)
+    assert "3 rows: 0 created, 0 updated, 2 unchanged, 1 rejected" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("FIELDSYNC_HOLIDAYS", "2026-13-01", "'2026-13-01' is not a date"),
+        ("FIELDSYNC_TIMEZONE", "Asia/Shanghia", "unknown time zone"),
+        ("FIELDSYNC_PORT", "80a", "FIELDSYNC_PORT must be an integer"),
+    ],
+)
+def test_a_malformed_setting_stops_the_command_with_its_reason(
+    tmp_path: Path, variable: str, value: str, reason: str
+) -> None:
+    env = {"FIELDSYNC_DATA_DIR": str(tmp_path), variable: value}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), "a message, not a traceback"
+    assert reason in result.output
+
+
+def test_serve_refuses_a_short_secret_key_before_starting(tmp_path: Path) -> None:
+    env = {"FIELDSYNC_DATA_DIR": str(tmp_path), "FIELDSYNC_SECRET_KEY": "short"}
+    result = CliRunner().invoke(main, ["serve", "--host", "256.0.0.1", "--port", "1"], env=env)
+    assert result.exit_code == 1
+    assert "at least 32 are needed" in result.output
+
+
+def test_a_malformed_calendar_is_refused_when_the_settings_are_made() -> None:
+    # Parsed lazily, it let the app start and then answered 500 on every job list and board.
+    with pytest.raises(ValueError, match=r"FIELDSYNC_HOLIDAYS.*'2026-13-01' is not a date"):
+        CalendarSettings(holidays="2026-13-01")
 
 
 def test_every_response_carries_a_request_id_and_echoes_the_callers(tmp_path: Path) -> None:
