@@ -29,6 +29,31 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"FIELDSYNC_{name} must be an integer, got {raw!r}") from None
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name, "true" if default else "false").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    # Read as false, a typo would quietly turn a feature off (auto-issued reports, say).
+    raise ValueError(f"FIELDSYNC_{name} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _env(name, default).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"FIELDSYNC_{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+"""How the mail server is reached: STARTTLS on a plain port, TLS from the start, or in clear."""
+
+
 @dataclass(frozen=True)
 class CompanySettings:
     """Who issues the service reports."""
@@ -121,6 +146,7 @@ class SmtpSettings:
     port: int = 587
     """SMTP port."""
     security: str = "starttls"
+    """One of :data:`SMTP_SECURITY`."""
     """starttls, ssl (implicit TLS) or none."""
     username: str = ""
     """Login name, if the server wants one."""
@@ -248,7 +274,7 @@ def load_settings() -> Settings:
         port=_env_int("PORT", 8000),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 2 * 1024 * 1024),
         redis_url=_env("REDIS_URL", ""),
-        debug=_env("DEBUG", "") in {"1", "true", "yes"},
+        debug=_env_bool("DEBUG", False),
         company=CompanySettings(
             name=_env("COMPANY_NAME", CompanySettings.name),
             name_zh=_env("COMPANY_NAME_ZH", CompanySettings.name_zh),
@@ -276,13 +302,13 @@ def load_settings() -> Settings:
             workers=_env_int("REPORT_WORKERS", ReportSettings.workers),
             public_url=_env("PUBLIC_URL", ReportSettings.public_url).rstrip("/"),
             link_days=_env_int("REPORT_LINK_DAYS", ReportSettings.link_days),
-            auto_issue=_env("REPORT_AUTO_ISSUE", "true").lower() in {"1", "true", "yes"},
+            auto_issue=_env_bool("REPORT_AUTO_ISSUE", True),
             currency=_env("REPORT_CURRENCY", ReportSettings.currency),
         ),
         smtp=SmtpSettings(
             host=_env("SMTP_HOST", ""),
             port=_env_int("SMTP_PORT", SmtpSettings.port),
-            security=_env("SMTP_SECURITY", SmtpSettings.security),
+            security=_env_choice("SMTP_SECURITY", SmtpSettings.security, SMTP_SECURITY),
             username=_env("SMTP_USERNAME", ""),
             password=_env("SMTP_PASSWORD", ""),
             sender=_env("SMTP_FROM", ""),

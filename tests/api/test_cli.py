@@ -96,6 +96,8 @@ def test_import_summary_counts_unchanged_rows_and_rejected_rows(tmp_path: Path) 
         ("FIELDSYNC_HOLIDAYS", "2026-13-01", "'2026-13-01' is not a date"),
         ("FIELDSYNC_TIMEZONE", "Asia/Shanghia", "unknown time zone"),
         ("FIELDSYNC_PORT", "80a", "FIELDSYNC_PORT must be an integer"),
+        ("FIELDSYNC_REPORT_AUTO_ISSUE", "ture", "REPORT_AUTO_ISSUE must be true or false"),
+        ("FIELDSYNC_SMTP_SECURITY", "tls", "FIELDSYNC_SMTP_SECURITY must be one of starttls"),
     ],
 )
 def test_a_malformed_setting_stops_the_command_with_its_reason(
