@@ -43,4 +43,11 @@ describe('conflictList', () => {
     serve(3)
     expect((await conflictList('open')).map((c) => c.id)).toEqual(['c0', 'c1', 'c2'])
   })
+
+  it('lists every open conflict, past the first page', async () => {
+    serve(1203)
+    const items = await conflictList('open')
+    expect(items).toHaveLength(1203)
+    expect(items.at(-1)?.id).toBe('c1202')
+  })
 })
