@@ -1,16 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
-// The console keeps its tokens in sessionStorage: a Map stands in for it under Node.
-const store = new Map<string, string>()
-vi.stubGlobal('sessionStorage', {
-  getItem: (k: string) => store.get(k) ?? null,
-  setItem: (k: string, v: string) => void store.set(k, v),
-  removeItem: (k: string) => void store.delete(k),
-})
+import { store, USER } from './office-session'
 
 const { authFetch, getAll, session } = await import('../src/office/api')
 
-const USER = { id: 'u1', username: 'dispatcher1', display_name: '王芳', role: 'dispatcher' }
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status })
 
 describe('authFetch', () => {

@@ -1,16 +1,10 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
-const store = new Map<string, string>()
-vi.stubGlobal('sessionStorage', {
-  getItem: (k: string) => store.get(k) ?? null,
-  setItem: (k: string, v: string) => void store.set(k, v),
-  removeItem: (k: string) => void store.delete(k),
-})
+import { USER } from './office-session'
 
 const { session } = await import('../src/office/api')
 const { conflictList } = await import('../src/office/conflicts')
 
-const USER = { id: 'u1', username: 'dispatcher1', display_name: '王芳', role: 'dispatcher' }
 
 // A server holding `n` conflicts of a status, oldest first, paged like GET /api/conflicts.
 function serve(n: number) {

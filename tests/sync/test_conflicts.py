@@ -275,14 +275,17 @@ async def _quantity_clash(
     desk: dict[str, str],
     *,
     code: str,
+    tablet: str = "3",
+    expect: str = "conflict",
 ) -> str:
-    """A part line of ``code`` (1 used), changed to 2 on the phone and to 3 on the engineer's
-    tablet from the same base: the tablet's change is a quantity conflict. The job's id."""
+    """A part line of ``code`` (1 used), changed to 2 on the phone and to ``tablet`` (3) on the
+    engineer's tablet from the same base: the tablet's change is answered ``expect`` (a
+    quantity conflict). The job's id."""
     part = (
         await client.post("/api/parts", json={"code": code, "name": "滤芯"}, headers=desk)
     ).json()
     job_id = await new_job()
-    phone, tablet = device("wang"), device("wang")
+    phone, other = device("wang"), device("wang")
     await phone.pull()
     line = uuid.uuid4()
     phone.mutate(
@@ -294,13 +297,13 @@ async def _quantity_clash(
         billing="warranty",
     )
     await phone.sync()
-    await tablet.pull()
+    await other.pull()
     phone.mutate("part_line.change", id=line, fields={"quantity": "2"})
-    tablet.mutate("part_line.change", id=line, fields={"quantity": "3"})
+    other.mutate("part_line.change", id=line, fields={"quantity": tablet})
     await phone.sync()
-    answer = await tablet.push()
+    answer = await other.push()
     assert answer is not None
-    assert answer.results[0].status == "conflict"
+    assert answer.results[0].status == expect
     return job_id
 
 
@@ -497,29 +500,9 @@ async def test_two_devices_setting_the_same_quantity_do_not_clash(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:
     # Rule 3: the edit equals the server's value. "2" and the stored "2.000" are one quantity.
-    part = (
-        await client.post("/api/parts", json={"code": "P-S", "name": "滤芯"}, headers=desk)
-    ).json()
-    job_id = await new_job()
-    phone, tablet = device("wang"), device("wang")
-    await phone.pull()
-    line = uuid.uuid4()
-    phone.mutate(
-        "part_line.add",
-        id=line,
-        job_id=job_id,
-        part_id=part["id"],
-        quantity="1",
-        billing="warranty",
+    job_id = await _quantity_clash(
+        client, new_job, device, desk, code="P-S", tablet="2", expect="applied"
     )
-    await phone.sync()
-    await tablet.pull()
-    phone.mutate("part_line.change", id=line, fields={"quantity": "2"})
-    tablet.mutate("part_line.change", id=line, fields={"quantity": "2"})
-    await phone.sync()
-    answer = await tablet.push()
-    assert answer is not None
-    assert answer.results[0].status == "applied"
     assert await conflicts(client, desk, job_id=job_id) == []
 
 
