@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from sqlalchemy import ColumnElement, SQLColumnExpression, or_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from api.logs import loggable_path
 from sync.rules.lifecycle import TransitionError
 
 log = logging.getLogger("fieldsync.http")
@@ -153,7 +154,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     """Litestar's own 4xx (validation, auth, not found) in our problem shape."""
     extra = exc.extra if isinstance(exc.extra, dict | list) else None
     if exc.status_code >= 500:
-        log.error("server error on %s %s: %s", request.method, request.url.path, exc.detail)
+        log.error(
+            "server error on %s %s: %s", request.method, loggable_path(request.url.path), exc.detail
+        )
     return _problem(exc.status_code, exc.detail, extra, dict(exc.headers or {}))
 
 
@@ -172,7 +175,7 @@ _BUSY_MARKS = ("is locked", "is busy", "could not obtain lock", "deadlock", "tim
 
 def database_busy_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """The database is busy (a lock held too long, no pooled connection free): try again."""
-    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    log.warning("database busy on %s %s: %s", request.method, loggable_path(request.url.path), exc)
     return _problem(
         503,
         "the database is busy; try again in a few seconds",
@@ -212,7 +215,7 @@ def unicode_error_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) ->
 def blob_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """A file the database names is missing from the blob store (lost, or restored from an
     older backup): 404 saying so, rather than an anonymous 500; logged for the operator."""
-    log.error("blob store: %s, on %s %s", exc, request.method, request.url.path)
+    log.error("blob store: %s, on %s %s", exc, request.method, loggable_path(request.url.path))
     return _problem(
         404,
         "the stored file is missing from the server's blob store; "
@@ -222,7 +225,9 @@ def blob_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """Anything unexpected: logged with its traceback, answered without internals."""
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception(
+        "unhandled error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc
+    )
     return _problem(500, "internal server error; the request id names it in the server log")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -48,6 +49,19 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 access_log = logging.getLogger("fieldsync.access")
 
+_CUSTOMER_LINK = re.compile(r"^/r/(?!check(?:/|$))[^/]+")
+"""A customer link's path: its token (``/r/{token}…``) opens the job's report to whoever holds
+it, so it is a password. The verification page (``/r/check/{code}``) names a public code."""
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as logs may show it: a customer link's token is replaced by ``<token>``.
+
+    The database keeps only the token's hash; a log line with the token would let anyone who
+    reads the logs open the customer's report, rate the service and file complaints.
+    """
+    return _CUSTOMER_LINK.sub("/r/<token>", path, count=1)
+
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give each request an id (from ``X-Request-ID`` or new), echo it, and log the request."""
@@ -77,15 +91,16 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
+            path = loggable_path(raw["path"])
             access_log.info(
                 "%s %s %s",
                 raw["method"],
-                raw["path"],
+                path,
                 status,
                 extra={
                     "fields": {
                         "method": raw["method"],
-                        "path": raw["path"],
+                        "path": path,
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 1),
                     }
