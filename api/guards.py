@@ -168,6 +168,23 @@ async def current_principal(db: Database, principal: Principal) -> Principal:
     return principal
 
 
+async def still_signed_in(db: Database, principal: Principal) -> bool:
+    """Whether ``principal`` may still act: its access token has not expired, its device is
+    not revoked and its user is active in the same role.
+
+    The guard checks this once per request; an answer that goes on for minutes (the board's
+    event stream) asks again before each thing it sends, so signing out, revoking the device,
+    disabling the user or the token's expiry also end a stream already open.
+    """
+    if principal.expires_at is not None and time.time() >= principal.expires_at:
+        return False
+    try:
+        await current_principal(db, principal)
+    except NotAuthorizedException:
+        return False
+    return True
+
+
 async def role_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:

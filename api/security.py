@@ -48,6 +48,9 @@ class Principal:
     username: str
     role: str
     device_id: uuid.UUID
+    expires_at: int | None = None
+    """When the access token expires (seconds since the epoch), for what outlives one request
+    (an event stream); None for a principal not read from a token."""
 
 
 def issue_access_token(principal: Principal, *, key: str, now: datetime, minutes: int) -> str:
@@ -79,6 +82,7 @@ def decode_access_token(token: str, *, key: str) -> Principal:
             username=str(claims.get("usr", "")),
             role=str(claims["role"]),
             device_id=uuid.UUID(claims["dev"]),
+            expires_at=int(claims["exp"]),
         )
     except jwt.ExpiredSignatureError:
         raise TokenError("access token expired") from None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -63,3 +66,135 @@ async def test_a_customer_link_token_never_reaches_the_log(
     # The verification page's code is printed on the report for anyone: it stays readable.
     await client.get(f"/r/check/{'0' * 32}")
     assert f"/r/check/{'0' * 32}" in "\n".join(app_log.lines)
+
+
+class _Stream:
+    """A GET answered as a stream, driven straight through ASGI (httpx's in-process transport
+    reads a whole answer before returning, and an event stream never ends by itself)."""
+
+    def __init__(self, app: Litestar, path: str, headers: dict[str, str]) -> None:
+        self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.status = 0
+        self._gone = asyncio.Event()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        self.task = asyncio.ensure_future(app(scope, self._receive, self._send))  # type: ignore[arg-type]
+
+    async def _receive(self) -> dict[str, object]:
+        if not hasattr(self, "_asked"):
+            self._asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self._gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def _send(self, message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])  # type: ignore[call-overload]
+        elif message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            if body:
+                await self.chunks.put(bytes(body))  # type: ignore[arg-type]
+            if not message.get("more_body", False):
+                await self.chunks.put(None)
+
+    async def until(self, text: str) -> str:
+        """What the stream sent until ``text`` appeared in it (or it ended: then all of it)."""
+        seen = ""
+        while text not in seen:
+            chunk = await asyncio.wait_for(self.chunks.get(), timeout=20)
+            if chunk is None:
+                return seen + "<end>"
+            seen += chunk.decode()
+        return seen
+
+    async def close(self) -> None:
+        self._gone.set()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(self.task, timeout=5)
+
+
+async def _register(client: httpx.AsyncClient, world: World, desk: dict[str, str]) -> str:
+    made = await client.post(
+        "/api/jobs",
+        json={
+            "customer_id": str(world.customer.id),
+            "channel": "phone",
+            "fault_description": "停机",
+        },
+        headers=desk,
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["job"]["id"])
+
+
+@pytest.mark.parametrize("how", ["logout", "revoked", "disabled"])
+async def test_a_board_stream_ends_when_its_session_does(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    monkeypatch.setenv("FIELDSYNC_LIVE_KEEPALIVE_SECONDS", "0.2")
+    async with app.lifespan():
+        watcher, other, admin = await login(client, "desk"), await login(client, "boss"), None
+        stream = _Stream(app, "/api/board/events", watcher)
+        try:
+            assert "event: ready" in await stream.until("event: ready")
+            assert stream.status == 200
+            first = await _register(client, world, other)
+            assert first in await stream.until(first)  # the stream works
+            if how == "logout":
+                ended = await client.post("/api/auth/logout", headers=watcher)
+            elif how == "revoked":
+                admin = await login(client, "admin")
+                (device,) = (
+                    await client.get(f"/api/devices?user_id={world.dispatcher.id}", headers=admin)
+                ).json()
+                ended = await client.post(f"/api/devices/{device['id']}/revoke", headers=admin)
+            else:
+                admin = await login(client, "admin")
+                ended = await client.patch(
+                    f"/api/users/{world.dispatcher.id}", json={"active": False}, headers=admin
+                )
+            assert ended.status_code in (200, 204), ended.text
+            assert (await client.get("/api/board", headers=watcher)).status_code == 401
+            second = await _register(client, world, other)
+            rest = await stream.until(second)
+            # Before the fix the signed-out desk kept hearing of every change.
+            assert second not in rest
+            assert rest.endswith("<end>")
+        finally:
+            await stream.close()
+
+
+async def test_a_board_stream_ends_when_its_access_token_expires(
+    app: Litestar, client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIELDSYNC_LIVE_KEEPALIVE_SECONDS", "0.2")
+    async with app.lifespan():
+        watcher, other = await login(client, "desk"), await login(client, "boss")
+        stream = _Stream(app, "/api/board/events", watcher)
+        try:
+            assert "event: ready" in await stream.until("event: ready")
+            # The token's lifetime passes (15 minutes by default) while the stream is open.
+            real = time.time
+            monkeypatch.setattr(time, "time", lambda: real() + 16 * 60)
+            job = await _register(client, world, other)
+            rest = await stream.until(job)
+            assert job not in rest
+            assert rest.endswith("<end>")
+        finally:
+            await stream.close()

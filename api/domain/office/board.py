@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from api.db import Database
 from api.domain.jobs import services as jobs
 from api.domain.jobs.schemas import JobFilter, JobSummary
-from api.guards import OFFICE, allow
+from api.guards import OFFICE, allow, still_signed_in
 from api.http import Out
 from api.live import BOARD, NO_COMPRESSION
 from api.models import Job, Region, Role, User
@@ -133,10 +133,13 @@ class BoardController(Controller):
         description=(
             "A `ready` event first; then one `jobs` event per committed change "
             '(`{"jobs": [id, …]}`), from every app process when Redis is configured; '
-            "a comment every 15 s keeps the stream open. Fetch the board again on `jobs`."
+            "a comment every 15 s keeps the stream open. Fetch the board again on `jobs`. "
+            "The stream ends once its access token expires or the session is signed out."
         ),
     )
-    async def events(self, channels: ChannelsPlugin) -> ServerSentEvent:
+    async def events(
+        self, channels: ChannelsPlugin, db: Database, me: Principal
+    ) -> ServerSentEvent:
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             async with channels.start_subscription([BOARD]) as subscriber:
                 yield ServerSentEventMessage(event="ready", data="{}")
@@ -147,6 +150,11 @@ class BoardController(Controller):
                 try:
                     while True:
                         done, _ = await asyncio.wait({waiting}, timeout=keepalive_seconds())
+                        if not await still_signed_in(db, me):
+                            # Signed out, revoked, disabled or expired since the stream
+                            # opened: it ends, and the console reconnects with a fresh token
+                            # (or, signed out, cannot).
+                            return
                         if not done:
                             yield ServerSentEventMessage(data=None, comment="keep-alive")
                             continue
