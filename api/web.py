@@ -25,6 +25,14 @@ OFFICE_SUBDIR = "office"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+FRAMING = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Headers of everything served here. The app and the console act with the signed-in user's
+token: shown in another site's frame, under a decoy, a click there would assign, cancel or
+revoke for real (clickjacking). Neither page is meant to be framed anywhere."""
 NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8">
 <title>Fieldsync app not built</title>
 <h1>The {what} is not built</h1>
@@ -57,7 +65,7 @@ def serve_app_file(
             NOT_BUILT.replace("{what}", what),
             status_code=503,
             media_type=MediaType.HTML,
-            headers={"Cache-Control": "no-store", "Retry-After": "60"},
+            headers={"Cache-Control": "no-store", "Retry-After": "60", **FRAMING},
         )
     root = dist.resolve()
     relative = path.lstrip("/")
@@ -66,10 +74,12 @@ def serve_app_file(
         last = relative.rsplit("/", 1)[-1]
         if "." in last:
             # A missing file (an old hashed asset, a typo) is a 404, not the shell.
-            return Response("not found", status_code=404, media_type=MediaType.TEXT, headers={})
+            return Response(
+                "not found", status_code=404, media_type=MediaType.TEXT, headers=FRAMING
+            )
         found, relative = root / shell, shell
     media_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-    headers = {"Cache-Control": _cache_control(relative)}
+    headers = {"Cache-Control": _cache_control(relative), **FRAMING}
     if found.name == "sw.js":
         headers["Service-Worker-Allowed"] = "/app/"
     return File(

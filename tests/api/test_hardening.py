@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -198,3 +199,37 @@ async def test_a_board_stream_ends_when_its_access_token_expires(
             assert rest.endswith("<end>")
         finally:
             await stream.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "shell"),
+    [
+        ("/app/", "index.html"),
+        ("/app/jobs/123", "index.html"),
+        ("/app/assets/app-1234.js", ""),
+        ("/office/", "office/office.html"),
+        ("/office/board", "office/office.html"),
+    ],
+)
+async def test_the_app_and_the_console_refuse_to_be_framed(
+    client: httpx.AsyncClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    shell: str,
+) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "office").mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>app</title>")
+    (dist / "office" / "office.html").write_text("<!doctype html><title>office</title>")
+    (dist / "assets" / "app-1234.js").write_text("export {}")
+    monkeypatch.setattr("api.web.PWA_DIST", dist)
+    answer = await client.get(path)
+    assert answer.status_code == 200
+    if shell:
+        assert answer.text == (dist / shell).read_text()
+    # Before the fix nothing stopped another site from showing the console in a frame.
+    assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["x-content-type-options"] == "nosniff"
