@@ -278,5 +278,6 @@ async def verify_pdf(data: bytes, trusted: asn1_x509.Certificate) -> Verificatio
 
 
 def verify_pdf_sync(data: bytes, trusted: asn1_x509.Certificate) -> Verification:
-    """:func:`verify_pdf` for callers without an event loop (the CLI)."""
+    """:func:`verify_pdf` for callers without an event loop: the CLI, and the app's worker
+    thread that verifies an uploaded PDF off the event loop."""
     return asyncio.run(verify_pdf(data, trusted))

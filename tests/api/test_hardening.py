@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,3 +234,30 @@ async def test_the_app_and_the_console_refuse_to_be_framed(
     assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_verifying_an_uploaded_pdf_leaves_the_event_loop_free(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading a crafted PDF (a few hundred thousand form fields in 20 MB) takes seconds of
+    # pure Python. Stand-in: a reader that works until the test lets it go (at most 10 s).
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_reader(*args: object, **kwargs: object) -> object:
+        started.set()
+        release.wait(timeout=10)
+        finished.set()
+        raise ValueError("not a PDF")
+
+    monkeypatch.setattr("pdf.sign.PdfFileReader", slow_reader)
+    verifying = asyncio.ensure_future(client.post("/api/reports/verify", content=b"%PDF-1.7"))
+    assert await asyncio.to_thread(started.wait, 10)
+    health = await client.get("/health")
+    # Before the fix the reader ran on the event loop: nothing else was answered until it
+    # was done, so the health check came back only after it finished.
+    answered_while_reading = not finished.is_set()
+    release.set()
+    verdict = await verifying
+    assert health.status_code == 200
+    assert answered_while_reading
+    assert verdict.json()["status"] == "unreadable"

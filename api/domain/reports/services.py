@@ -43,7 +43,13 @@ from api.settings import Settings
 from pdf.canonical import content_sha256
 from pdf.context import RenderJob
 from pdf.i18n import language_of
-from pdf.sign import Certificate, Verification, demo_certificate, signing_certificate, verify_pdf
+from pdf.sign import (
+    Certificate,
+    Verification,
+    demo_certificate,
+    signing_certificate,
+    verify_pdf_sync,
+)
 from pdf.worker import render_in_pool
 from sync.rules.lifecycle import JobStatus
 
@@ -55,6 +61,8 @@ RENDER_STALE = timedelta(minutes=10)
 """A report still "rendering" after this long died with its process; it may be redone."""
 TOKEN_BYTES = 24
 """Customer link tokens: 192 random bits."""
+VERIFY_AT_ONCE = 2
+"""Uploaded PDFs one app process verifies at the same time; more wait their turn."""
 
 
 class RenderFailed(DomainError):
@@ -93,6 +101,7 @@ class Reports:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _cert: Certificate | None = None
     _cert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _verifying: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(VERIFY_AT_ONCE))
 
     # ---- certificate -------------------------------------------------------------------
 
@@ -398,8 +407,17 @@ class Reports:
         return await self.blobs.read_all(report.pdf_sha256)
 
     async def verify(self, data: bytes) -> tuple[Verification, Report | None]:
-        """Verify a PDF, and find the issued report it is (by the file's hash)."""
-        result = await verify_pdf(data, await self.trusted())
+        """Verify a PDF, and find the issued report it is (by the file's hash).
+
+        Anyone may upload a PDF of up to 20 MB, and reading one is pure-Python work on
+        untrusted bytes: seconds for a crafted file (hundreds of thousands of form fields).
+        It runs in a worker thread, so the event loop goes on answering everyone else
+        meanwhile, and at most :data:`VERIFY_AT_ONCE` at a time, so a flood of uploads cannot
+        take every worker thread (password checks and uploads use them too).
+        """
+        trusted = await self.trusted()
+        async with self._verifying:
+            result = await asyncio.to_thread(verify_pdf_sync, data, trusted)
         sha = hashlib.sha256(data).hexdigest()
         async with self.db.read() as session:
             known = await session.scalar(
