@@ -65,6 +65,7 @@ from api.http import (
     http_error_handler,
     integrity_error_handler,
     internal_error_handler,
+    recursion_error_handler,
     transition_error_handler,
     unicode_error_handler,
 )
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             DBAPIError: dbapi_error_handler,
             PoolTimeout: database_busy_handler,
             OverflowError: data_error_handler,
+            RecursionError: recursion_error_handler,
             BlobError: blob_error_handler,
             Exception: internal_error_handler,
         },

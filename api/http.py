@@ -212,6 +212,18 @@ def unicode_error_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) ->
     return _problem(400, f"the request is not valid UTF-8 (byte {exc.start})")
 
 
+def recursion_error_handler(
+    request: Request[Any, Any, Any], exc: RecursionError
+) -> Response[Problem]:
+    """A JSON body nested deeper than the decoder goes (msgspec stops at Python's recursion
+    limit, about a thousand levels): malformed input, 400 like any other, not a 500 whose
+    traceback anyone could write into the log with a few kilobytes of brackets. Any other
+    recursion error is a bug and answered as one."""
+    if "deserializing" in str(exc):
+        return _problem(400, "the JSON is nested too deeply")
+    return internal_error_handler(request, exc)
+
+
 def blob_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """A file the database names is missing from the blob store (lost, or restored from an
     older backup): 404 saying so, rather than an anonymous 500; logged for the operator."""

@@ -261,3 +261,20 @@ async def test_verifying_an_uploaded_pdf_leaves_the_event_loop_free(
     assert health.status_code == 200
     assert answered_while_reading
     assert verdict.json()["status"] == "unreadable"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/login", b'{"username": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+        ("/api/public/fault-reports", b'{"token": ' + b"[" * 3000),
+    ],
+)
+async def test_deeply_nested_json_is_a_bad_request_not_a_server_error(
+    client: httpx.AsyncClient, app_log: _Lines, path: str, body: bytes
+) -> None:
+    answer = await client.post(path, content=body, headers={"content-type": "application/json"})
+    # Before the fix: 500, and a traceback in the log for every such request from anyone.
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"] == "the JSON is nested too deeply"
+    assert not any("unhandled error" in line for line in app_log.lines)
