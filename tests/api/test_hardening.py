@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from api.db import Database
 from tests.helpers import World, login
 
 
@@ -278,3 +280,23 @@ async def test_deeply_nested_json_is_a_bad_request_not_a_server_error(
     assert answer.status_code == 400, answer.text
     assert answer.json()["detail"] == "the JSON is nested too deeply"
     assert not any("unhandled error" in line for line in app_log.lines)
+
+
+async def test_made_up_customer_link_tokens_cost_no_write_transaction(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = 0
+    real_write = db.write
+
+    def counting_write(*args: Any, **kwargs: Any) -> Any:
+        nonlocal writes
+        writes += 1
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(db, "write", counting_write)
+    for i in range(5):
+        fake = f"made-up-token-{i:06d}-xxxxxxxx"
+        assert (await client.get(f"/r/{fake}")).status_code == 404
+        assert (await client.get(f"/r/{fake}/pdf")).status_code == 404
+    # Before the fix each guess opened a write transaction (SQLite's single writer).
+    assert writes == 0

@@ -115,18 +115,24 @@ async def _link(db: Database, token: str, now: datetime) -> ReportLink:
     """The live link of ``token``; 404 for an unknown one, 410 for an expired or revoked one."""
     if not TOKEN.fullmatch(token):
         raise not_found("link")
+    digest = token_hash(token)
+    # Read first: anyone may send made-up tokens, and a write transaction for each would
+    # queue them all behind SQLite's single writer with the engineers' pushes. Only a live
+    # link is written to (when it was last used).
+    async with db.read() as session:
+        link = await session.scalar(select(ReportLink).where(ReportLink.token_hash == digest))
+    if link is None:
+        raise not_found("link")
+    if link.revoked_at is not None or link.expires_at <= now:
+        raise LinkGone("this link has expired or was revoked; ask the service team for a new one")
     async with db.write() as session:
-        link = await session.scalar(
-            select(ReportLink).where(ReportLink.token_hash == token_hash(token))
-        )
-        if link is None:
-            raise not_found("link")
-        if link.revoked_at is not None or link.expires_at <= now:
+        live = await session.scalar(select(ReportLink).where(ReportLink.token_hash == digest))
+        if live is None or live.revoked_at is not None:  # revoked meanwhile
             raise LinkGone(
                 "this link has expired or was revoked; ask the service team for a new one"
             )
-        link.last_used_at = now
-        return link
+        live.last_used_at = now
+        return live
 
 
 class CustomerReportController(Controller):
