@@ -333,3 +333,35 @@ async def test_a_contracts_warranty_end_survives_a_corrected_acceptance_date(
         headers=desk,
     )
     assert given.json()["warranty_end"] is None, "an end given in the PATCH wins"
+
+
+async def test_part_and_user_searches_take_percent_and_underscore_as_written(
+    client: Client, desk: dict[str, str], admin: dict[str, str]
+) -> None:
+    for code, name in (("V_1", "阀门 100%"), ("V21", "阀门 1000"), ("VX1", "阀门")):
+        made = await client.post(
+            "/api/parts", json={"code": code, "name": name, "price": "1"}, headers=desk
+        )
+        assert made.status_code == 201, made.text
+
+    async def codes(q: str) -> set[str]:
+        found = await client.get("/api/parts", params={"q": q, "limit": 200}, headers=desk)
+        assert found.status_code == 200, found.text
+        return {p["code"] for p in found.json()["items"]}
+
+    assert await codes("V_") == {"V_1"}, "_ is an underscore, not any one character"
+    assert await codes("100%") == {"V_1"}, "% is a percent sign, not anything"
+    for username in ("li_ming", "liaming"):
+        made = await client.post(
+            "/api/users",
+            json={
+                "username": username,
+                "display_name": username,
+                "role": "engineer",
+                "password": "long-enough-1",
+            },
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+    found = await client.get("/api/users", params={"q": "li_m"}, headers=admin)
+    assert [u["username"] for u in found.json()["items"]] == ["li_ming"]

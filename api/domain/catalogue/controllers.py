@@ -27,6 +27,7 @@ from api.http import (
     SearchText,
     apply_patch,
     not_found,
+    text_search,
 )
 from api.models import LocationKind, Part, Role, StockLevel, StockLocation, StockMovement
 from api.security import Principal
@@ -254,10 +255,7 @@ class PartController(Controller):
         if active is not None:
             query = query.where(Part.active == active)
         if q:
-            like = f"%{q}%"
-            query = query.where(
-                or_(Part.code.ilike(like), Part.name.ilike(like), Part.name_en.ilike(like))
-            )
+            query = query.where(text_search(q, Part.code, Part.name, Part.name_en))
         async with db.read() as session:
             total = await count_rows(session, query)
             rows = await session.scalars(query.order_by(Part.code).offset(offset).limit(limit))

@@ -11,13 +11,13 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from api.db import Database, count_rows
 from api.domain.auth.schemas import UserOut
 from api.domain.auth.services import revoke_user_devices, user_out
 from api.guards import EVERYONE, STAFF, allow
-from api.http import Offset, Out, Page, Schema, SearchText, apply_patch, not_found
+from api.http import Offset, Out, Page, Schema, SearchText, apply_patch, not_found, text_search
 from api.models import Region, Role, Team, TeamKind, User
 from api.security import Principal, hash_password
 
@@ -102,8 +102,7 @@ class UserController(Controller):
         if active is not None:
             query = query.where(User.active == active)
         if q:
-            like = f"%{q}%"
-            query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+            query = query.where(text_search(q, User.username, User.display_name))
         async with db.read() as session:
             total = await count_rows(session, query)
             rows = await session.scalars(query.order_by(User.username).offset(offset).limit(limit))
