@@ -85,8 +85,20 @@ export function useJob(id: Ref<string>) {
   return { job, customer, site, asset, visits, conflicts }
 }
 
+/** M/D HH:MM of an instant on the department's clock (Asia/Shanghai), as the office console
+ * shows it: the SLA due times, trips and promises are the department's, not the phone's zone. */
 export function shortTime(iso: Json | undefined): string {
   if (typeof iso !== 'string' || !iso || iso === 'pending') return ''
   const d = new Date(iso)
-  return `${d.getMonth() + 1}/${d.getDate()} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+  if (Number.isNaN(d.getTime())) return ''
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: DEPARTMENT_TIME_ZONE,
+    hourCycle: 'h23',
+    month: 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).formatToParts(d)
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
+  return `${part('month')}/${part('day')} ${part('hour')}:${part('minute')}`
 }

@@ -1,4 +1,5 @@
 // SLA badges from the job's clocks (docs/sla.md): the next due time that is still open.
+import { departmentDate } from './jobdata'
 import type { Rec } from './mutators'
 
 export type SlaState = 'ok' | 'at_risk' | 'overdue' | 'met' | 'cancelled' | 'none'
@@ -31,9 +32,14 @@ export function slaOf(job: Rec, now: Date = new Date()): Sla {
   return { state: 'none', due: null, clock: null }
 }
 
-/** Today's jobs: scheduled today (device's local day), or open and due today or earlier. */
+/** Today's jobs: scheduled today (the department's day, Asia/Shanghai, whatever zone the phone
+ * is set to), or open and due today or earlier. */
 export function isToday(job: Rec, now: Date = new Date()): boolean {
-  const sameDay = (iso: unknown) => typeof iso === 'string' && new Date(iso).toDateString() === now.toDateString()
+  const today = departmentDate(now)
+  const sameDay = (iso: unknown) => {
+    const at = typeof iso === 'string' ? new Date(iso) : null
+    return !!at && !Number.isNaN(at.getTime()) && departmentDate(at) === today
+  }
   if (sameDay(job.scheduled_at)) return true
   const sla = slaOf(job, now)
   return sla.due !== null && new Date(sla.due) <= new Date(now.getTime() + 24 * 3600 * 1000)

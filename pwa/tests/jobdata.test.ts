@@ -28,3 +28,20 @@ describe('department time on the phone', () => {
     expect(departmentInstant('2027-01-01', '00:30').toISOString()).toBe('2026-12-31T16:30:00.000Z')
   })
 })
+
+describe('times shown on the phone', () => {
+  it('shows an instant on the department’s clock (Asia/Shanghai), not the phone’s zone', async () => {
+    const { shortTime } = await import('../src/jobdata')
+    // 2026-11-26 23:30 UTC is 11/27 07:30 in Shanghai, whatever zone the phone is set to.
+    const zone = process.env.TZ
+    try {
+      for (const tz of ['UTC', 'America/Los_Angeles', 'Asia/Shanghai']) {
+        process.env.TZ = tz
+        expect(shortTime('2026-11-26T23:30:00Z')).toBe('11/27 07:30')
+      }
+    } finally {
+      process.env.TZ = zone
+    }
+    expect(shortTime('pending')).toBe('')
+  })
+})

@@ -47,3 +47,21 @@ describe('photo size on the device', () => {
     expect(fitWithin(800, 600)).toEqual({ width: 800, height: 600 })
   })
 })
+
+describe('today on the department’s clock', () => {
+  it('counts a job scheduled today in Shanghai as today, whatever the phone’s zone', () => {
+    const zone = process.env.TZ
+    try {
+      process.env.TZ = 'UTC'
+      // 2026-11-26 23:30 UTC is 11/27 07:30 in Shanghai; the job is due far ahead.
+      const now = new Date('2026-11-26T23:30:00Z')
+      const far = { plan_due_at: '2026-12-30T08:00:00Z', plan_given_at: null, on_site_due_at: null }
+      // Scheduled 11/27 09:00 Shanghai (01:00 UTC): today there.
+      expect(isToday(job({ ...far, scheduled_at: '2026-11-27T01:00:00Z' }), now)).toBe(true)
+      // Scheduled 11/26 10:00 Shanghai (02:00 UTC): yesterday there, though "today" in UTC.
+      expect(isToday(job({ ...far, scheduled_at: '2026-11-26T02:00:00Z' }), now)).toBe(false)
+    } finally {
+      process.env.TZ = zone
+    }
+  })
+})
