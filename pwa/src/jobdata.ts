@@ -102,3 +102,26 @@ export function shortTime(iso: Json | undefined): string {
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
   return `${part('month')}/${part('day')} ${part('hour')}:${part('minute')}`
 }
+
+/** Per-key debounced actions (a stepper per part line) that can be run at once: on leaving the
+ * screen, what waits for its pause is queued, not dropped with the timer. */
+export function keyedDebounce(ms: number) {
+  const waiting = new Map<string, { timer: ReturnType<typeof setTimeout>; action: () => void }>()
+  const run = (k: string) => {
+    const entry = waiting.get(k)
+    if (!entry) return
+    clearTimeout(entry.timer)
+    waiting.delete(k)
+    entry.action()
+  }
+  return {
+    schedule(k: string, action: () => void): void {
+      const previous = waiting.get(k)
+      if (previous) clearTimeout(previous.timer)
+      waiting.set(k, { timer: setTimeout(() => run(k), ms), action })
+    },
+    flush(): void {
+      for (const k of [...waiting.keys()]) run(k)
+    },
+  }
+}

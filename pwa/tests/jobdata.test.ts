@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { defaultBilling, departmentInstant, inWarranty } from '../src/jobdata'
 
 describe('warranty on the phone', () => {
@@ -43,5 +43,29 @@ describe('times shown on the phone', () => {
       process.env.TZ = zone
     }
     expect(shortTime('pending')).toBe('')
+  })
+})
+
+describe('part quantity steps', () => {
+  it('queues the last step of each line once, at the pause or at once when the screen is left', async () => {
+    const { keyedDebounce } = await import('../src/jobdata')
+    vi.useFakeTimers()
+    try {
+      const sent: string[] = []
+      const steps = keyedDebounce(500)
+      steps.schedule('a', () => sent.push('a=2'))
+      steps.schedule('a', () => sent.push('a=3'))
+      steps.schedule('b', () => sent.push('b=5'))
+      // The engineer taps "back" before the pause: nothing may be lost.
+      steps.flush()
+      expect(sent).toEqual(['a=3', 'b=5'])
+      vi.advanceTimersByTime(1000)
+      expect(sent).toEqual(['a=3', 'b=5'])
+      steps.schedule('a', () => sent.push('a=4'))
+      vi.advanceTimersByTime(500)
+      expect(sent).toEqual(['a=3', 'b=5', 'a=4'])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
