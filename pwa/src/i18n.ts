@@ -53,6 +53,7 @@ const en = {
     customerName: "Customer's name", engineerName: "Engineer's name", customerSign: 'Customer signature',
     engineerSign: 'Engineer signature', clear: 'Clear', confirm: 'Confirm signature', signed: 'Signed by {name}',
     rating: 'How satisfied are you?', remarks: 'Remarks', rate: 'Submit rating', rated: 'Rated {n} / 5',
+    workDoneFirst: 'Tap "Work done" on the job before the customer signs: a signature taken earlier does not complete the job.',
     tooShort: 'The signature is too short; please sign again', done: 'Thank you!', pdf: 'Open the signed report',
   },
   sync: {
@@ -120,6 +121,7 @@ const zh: Messages = {
     customerName: '客户姓名', engineerName: '工程师姓名', customerSign: '客户签字',
     engineerSign: '工程师签字', clear: '重签', confirm: '确认签字', signed: '{name} 已签字',
     rating: '您对本次服务满意吗？', remarks: '意见', rate: '提交评价', rated: '评分 {n} / 5',
+    workDoneFirst: '请先在工单页点击“完工”，再请客户签字：完工前的签字不能完成工单。',
     tooShort: '签名过短，请重新签字', done: '谢谢！', pdf: '打开已签字报告',
   },
   sync: {

@@ -274,6 +274,14 @@ export function jobOf(view: View, name: string, args: Args): string | null {
   return null
 }
 
+/** Whether the customer's signature may be taken now. The server moves a job to `signed` only
+ * for a customer signature that finds it at `work_done` (protocol 5.10); one taken earlier is
+ * stored but moves nothing, and the job would stay unsigned after "work done", the customer's
+ * one signature spent (a second is a write-once conflict). */
+export function customerMaySign(job: Rec | undefined): boolean {
+  return job?.status === 'work_done'
+}
+
 /** The current visit of a job, from its signatures and ratings. Reopening the job for a new
  * visit (重新派修) sets its signatures aside (`superseded_at`): the new visit is signed, and
  * rated on site, afresh. Call-back ratings are the office's and are left out. */

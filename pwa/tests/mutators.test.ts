@@ -143,3 +143,14 @@ describe('the current visit (a job reopened for a new visit, 重新派修)', () 
     expect(visit.ratings.map((r) => r.id)).toEqual(['r1'])
   })
 })
+
+describe('the customer signs after "work done"', () => {
+  it('is offered only while the job is at work_done, the one status the server signs from', async () => {
+    const { customerMaySign } = await import('../src/mutators')
+    expect(customerMaySign({ status: 'work_done' })).toBe(true)
+    for (const status of ['assigned', 'en_route', 'on_site', 'waiting_parts', 'signed', 'cancelled']) {
+      expect(customerMaySign({ status })).toBe(false)
+    }
+    expect(customerMaySign(undefined)).toBe(false)
+  })
+})
