@@ -64,6 +64,12 @@ const en = {
     error: 'Last error', logout: 'Sign out', logoutBlocked: 'Changes or photos are still unsent; sign out anyway?',
     device: 'Device',
   },
+  mutation: {
+    job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
+    part_line_add: 'Part added', part_line_change: 'Part changed', part_line_remove: 'Part removed',
+    photo_add: 'Photo', note_add: 'Note', signature_add: 'Signature', satisfaction_add: 'Rating',
+    receipt_add: 'Repair receipt',
+  },
   common: { save: 'Save', cancel: 'Cancel', back: 'Back', yes: 'Yes', no: 'No' },
 }
 
@@ -132,6 +138,12 @@ const zh: Messages = {
     error: '最近错误', logout: '退出登录', logoutBlocked: '仍有未同步的修改或照片，确定退出？',
     device: '设备',
   },
+  mutation: {
+    job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',
+    part_line_add: '添加备件', part_line_change: '修改备件', part_line_remove: '移除备件',
+    photo_add: '照片', note_add: '备注', signature_add: '签字', satisfaction_add: '评价',
+    receipt_add: '返修收据',
+  },
   common: { save: '保存', cancel: '取消', back: '返回', yes: '是', no: '否' },
 }
 
@@ -161,3 +173,7 @@ export function setLocale(locale: Locale): void {
 export function customerLocale(locale: unknown): Locale {
   return typeof locale === 'string' && locale.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'
 }
+
+/** The message key naming a mutation for the engineer ("part_line.change" → a label), since
+ * vue-i18n reads a dot as a path. */
+export const mutationKey = (name: string): string => `mutation.${name.replace(/\./g, '_')}`
