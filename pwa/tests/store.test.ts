@@ -11,6 +11,29 @@ afterEach(() => {
   vi.unstubAllGlobals()
 })
 
+/** The store signed in as engineer `username`, the phone offline, every other call answered {}. */
+async function offlineEngineer(id: string, username: string) {
+  vi.stubGlobal('window', { addEventListener: () => {} })
+  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', storage: { persisted: async () => true } })
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string) => {
+      if (url === '/api/auth/login') {
+        return json(200, {
+          access_token: 'a',
+          refresh_token: 'r',
+          refresh_expires_at: '',
+          user: { id, username, display_name: username, role: 'engineer', locale: 'zh-CN' },
+        })
+      }
+      return json(200, {})
+    }),
+  )
+  const store = await import('../src/store')
+  await store.login(username, 'pw')
+  return store
+}
+
 it('asks to keep its storage, and does not sign out while photo bytes wait to upload unless forced', async () => {
   vi.stubGlobal('window', { addEventListener: () => {} })
   const persist = vi.fn(async () => true)
@@ -85,24 +108,7 @@ it('keeps its device id across sign-ins, and takes a new one when its database h
 })
 
 it('shows a change as it was queued: text the outbox cleaned is cleaned on screen too', async () => {
-  vi.stubGlobal('window', { addEventListener: () => {} })
-  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', storage: { persisted: async () => true } })
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string) => {
-      if (url === '/api/auth/login') {
-        return json(200, {
-          access_token: 'a',
-          refresh_token: 'r',
-          refresh_expires_at: '',
-          user: { id: 'u3', username: 'zhao', display_name: 'Z', role: 'engineer', locale: 'zh-CN' },
-        })
-      }
-      return json(200, {})
-    }),
-  )
-  const store = await import('../src/store')
-  await store.login('zhao', 'pw')
+  const store = await offlineEngineer('u3', 'zhao')
   const job = '01a21961-6594-728d-a6fe-61e3a96f3413'
   const note = '01a21961-6594-728d-a6fe-61e3a96f3414'
   await store.mutate('note.add', { id: note, job_id: job, body: 'SN\u0000' })
@@ -115,24 +121,7 @@ it('shows a change as it was queued: text the outbox cleaned is cleaned on scree
 })
 
 it('counts per job the answered conflicts no pull has followed yet', async () => {
-  vi.stubGlobal('window', { addEventListener: () => {} })
-  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', storage: { persisted: async () => true } })
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string) => {
-      if (url === '/api/auth/login') {
-        return json(200, {
-          access_token: 'a',
-          refresh_token: 'r',
-          refresh_expires_at: '',
-          user: { id: 'u4', username: 'sun', display_name: 'S', role: 'engineer', locale: 'zh-CN' },
-        })
-      }
-      return json(200, {})
-    }),
-  )
-  const store = await import('../src/store')
-  await store.login('sun', 'pw')
+  const store = await offlineEngineer('u4', 'sun')
   const job = '01a21961-6594-728d-a6fe-61e3a96f3420'
   const answered = { name: 'job.record', at: '2026-11-26T10:00:00Z', args: { job_id: job, fields: { diagnosis: 'x' } } }
   await store.deviceDb().acked.bulkPut([
