@@ -73,10 +73,9 @@ class Housekeeping:
         while True:
             try:
                 await self.run_once()
-            except DBAPIError as exc:  # busy, unreachable, not migrated yet: next time, then
-                log.warning("housekeeping skipped (%s); it runs again in %s", exc.orig, self.every)
-            except (OSError, PoolTimeout) as exc:
-                log.warning("housekeeping skipped (%s); it runs again in %s", exc, self.every)
+            except (DBAPIError, OSError, PoolTimeout) as exc:  # busy, unreachable, not migrated
+                reason = exc.orig if isinstance(exc, DBAPIError) else exc
+                log.warning("housekeeping skipped (%s); it runs again in %s", reason, self.every)
             except Exception:
                 log.exception("housekeeping failed; it runs again in %s", self.every)
             await asyncio.sleep(self.every.total_seconds())

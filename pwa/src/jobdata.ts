@@ -3,6 +3,7 @@ import { computed, type Ref } from 'vue'
 import type { Json } from './db'
 import { key, type Rec } from './mutators'
 import { view } from './store'
+import { departmentAt, departmentDate, departmentShortTime } from './department'
 
 export const str = (v: Json | undefined): string => (v === null || v === undefined ? '' : String(v))
 
@@ -20,41 +21,12 @@ export function childrenOf(entity: string, jobId: string): Rec[] {
   return entities(entity).filter((r) => r.job_id === jobId)
 }
 
-/** The department's time zone (FIELDSYNC_TIMEZONE's default): its dates are the days the
- * warranty counts (sync/rules/warranty.py). */
-export const DEPARTMENT_TIME_ZONE = 'Asia/Shanghai'
-
-/** YYYY-MM-DD of `on` in the department's time zone (not UTC: 00:00–08:00 there is the day
- * before in UTC). */
-export function departmentDate(on: Date): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: DEPARTMENT_TIME_ZONE,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(on)
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
-  return `${part('year')}-${part('month')}-${part('day')}`
-}
-
 /** The instant of `time` (HH:MM) on `day` (YYYY-MM-DD) in the department's time zone, whatever
  * zone the phone is set to. */
 export function departmentInstant(day: string, time = '17:00'): Date {
   const [y, m, d] = day.split('-').map(Number)
   const [hh, mm] = time.split(':').map(Number)
-  const asUtc = Date.UTC(y, m - 1, d, hh, mm)
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: DEPARTMENT_TIME_ZONE,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(new Date(asUtc))
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value)
-  const shown = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'))
-  return new Date(asUtc - (shown - asUtc))
+  return departmentAt(y, m, d, hh, mm)
 }
 
 /** In or out of warranty on `on` (YYYY-MM-DD of the asset's warranty_end). */
@@ -90,17 +62,7 @@ export function useJob(id: Ref<string>) {
 export function shortTime(iso: Json | undefined): string {
   if (typeof iso !== 'string' || !iso || iso === 'pending') return ''
   const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return ''
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: DEPARTMENT_TIME_ZONE,
-    hourCycle: 'h23',
-    month: 'numeric',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(d)
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
-  return `${part('month')}/${part('day')} ${part('hour')}:${part('minute')}`
+  return Number.isNaN(d.getTime()) ? '' : departmentShortTime(d)
 }
 
 /** Per-key debounced actions (a stepper per part line) that can be run at once: on leaving the

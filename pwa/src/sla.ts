@@ -1,5 +1,5 @@
 // SLA badges from the job's clocks (docs/sla.md): the next due time that is still open.
-import { departmentDate } from './jobdata'
+import { departmentDate } from './department'
 import type { Rec } from './mutators'
 
 export type SlaState = 'ok' | 'at_risk' | 'overdue' | 'met' | 'cancelled' | 'none'

@@ -1,9 +1,6 @@
 // Small display helpers shared by the screens.
 
-/** The department's time zone (FIELDSYNC_TIMEZONE's default, as src/jobdata.ts has it for the
- * engineer app; not imported from there, which would pull the app's replica store into the
- * console's bundle). */
-export const DEPARTMENT_TIME_ZONE = 'Asia/Shanghai'
+import { DEPARTMENT_TIME_ZONE, departmentAt, departmentMonth, wallClock } from '../department'
 
 /** An instant as the department's wall clock (Asia/Shanghai), whatever zone the desk's PC is
  * set to: a visit booked for 09:00 there reads 09:00, as the engineer and the customer see it. */
@@ -21,28 +18,16 @@ export function shown(value: unknown): string {
   return JSON.stringify(value)
 }
 
-/** YYYY-MM of `now` in the department's time zone: the server counts the month's figures and
- * van stock there (month_bounds), so on the 1st before 08:00 it is already the new month. */
+/** YYYY-MM of `now` in the department, where the server counts the month's figures. */
 export function currentMonth(now: Date = new Date()): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: DEPARTMENT_TIME_ZONE, year: 'numeric', month: '2-digit' })
-    .formatToParts(now)
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
-  return `${part('year')}-${part('month')}`
-}
-
-function departmentParts(instant: Date): number[] {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: DEPARTMENT_TIME_ZONE, hourCycle: 'h23',
-    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(instant)
-  return ['year', 'month', 'day', 'hour', 'minute', 'second'].map((t) => Number(parts.find((p) => p.type === t)?.value))
+  return departmentMonth(now)
 }
 
 /** What a date picker should show for `iso`: a Date whose wall clock on this PC reads the
  * department's wall clock at that instant (pickers show the PC's own zone). */
 export function toPicker(iso: string | null | undefined): Date | null {
   if (!iso) return null
-  const [y, mo, d, h, mi, s] = departmentParts(new Date(iso))
+  const [y, mo, d, h, mi, s] = wallClock(new Date(iso))
   return new Date(y, mo - 1, d, h, mi, s)
 }
 
@@ -50,12 +35,9 @@ export function toPicker(iso: string | null | undefined): Date | null {
  * 09:00 picked on a PC set to any zone books 09:00 in Shanghai. */
 export function fromPicker(picked: Date | null | undefined): string | null {
   if (!picked) return null
-  const wall = Date.UTC(
-    picked.getFullYear(), picked.getMonth(), picked.getDate(), picked.getHours(), picked.getMinutes(), picked.getSeconds(),
-  )
-  const [y, mo, d, h, mi, s] = departmentParts(new Date(wall))
-  const shown = Date.UTC(y, mo - 1, d, h, mi, s)
-  return new Date(wall - (shown - wall)).toISOString()
+  return departmentAt(
+    picked.getFullYear(), picked.getMonth() + 1, picked.getDate(), picked.getHours(), picked.getMinutes(), picked.getSeconds(),
+  ).toISOString()
 }
 
 export function rate(value: number | null): string {
