@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from api.db import Database
 from api.domain.jobs.services import CANCELLED_STAYS, retire_cancelled
+from api.domain.sync.pull import VISITS_PER_ASSET
 from api.housekeeping import Housekeeping
 from api.models import Assignment, Change, Job, utcnow
 from sync.client import SyncClient
@@ -473,3 +474,39 @@ async def test_a_job_id_of_the_wrong_type_rejects_only_its_mutation(
     assert all("invalid arguments" in f.reason for f in phone.failed)
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert [n["body"] for n in detail["notes"]] == ["fine"]
+
+
+async def test_a_device_holds_the_newest_ten_visits_of_an_asset_as_jobs_come_and_change(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    older = [await new_job("engineer2") for _ in range(VISITS_PER_ASSET + 1)]
+    mine = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    # Priming sends the ten newest jobs of the asset: the caller's and nine of the others.
+    assert phone.get("visits", mine) is not None
+    assert phone.get("visits", older[0]) is None
+    assert phone.get("visits", older[1]) is None
+    assert phone.get("visits", older[-1]) is not None
+    for job_id in (older[0], older[-1]):
+        edited = await client.patch(
+            f"/api/jobs/{job_id}", json={"office_notes": "回访"}, headers=desk
+        )
+        assert edited.status_code == 200, edited.text
+    await phone.pull()
+    assert phone.get("visits", older[0]) is None
+    assert phone.get("visits", older[-1]) is not None
+    # Two new jobs on the asset push the two oldest visits the phone holds out.
+    newer = [await new_job("engineer2") for _ in range(2)]
+    await phone.pull()
+    assert phone.get("visits", older[2]) is None
+    assert phone.get("visits", older[3]) is None
+    assert phone.get("visits", older[4]) is not None
+    assert all(phone.get("visits", job_id) is not None for job_id in newer)
+    fresh = device("wang")
+    await fresh.pull()
+    assert phone.server == fresh.server

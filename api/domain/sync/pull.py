@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import entity_id, plain, row_data
@@ -168,28 +168,55 @@ async def _visits(session: AsyncSession, page: Page, asset_ids: list[uuid.UUID])
     """Earlier jobs on these assets, as read-only summaries (entity ``visits``)."""
     if not asset_ids:
         return
-    ranked = (
-        select(
-            Job,
-            func.row_number()
-            .over(partition_by=Job.asset_id, order_by=Job.reported_at.desc())
-            .label("n"),
-        )
-        .where(Job.asset_id.in_(asset_ids))
-        .subquery()
-    )
-    rows = await session.execute(select(ranked).where(ranked.c.n <= VISITS_PER_ASSET))
+    rows = await session.execute(_newest_visits(Job.asset_id.in_(asset_ids)))
     for row in rows.mappings():
         _add_visit(page, row)
 
 
 async def _visit_items(session: AsyncSession, page: Page, job_ids: list[uuid.UUID]) -> None:
-    """Visit summaries of these jobs (those on an asset)."""
+    """Visit summaries of these changed jobs (those on an asset), kept to the
+    :data:`VISITS_PER_ASSET` newest of each asset as priming sends them.
+
+    An old job that changes (settled late, say) is no visit the device shows; a new job on an
+    asset pushes the oldest of its visits out, and the device is told to drop it. The device
+    held the newest visits before these changes, so those pushed out rank just below the
+    newest: as many as the asset has changed jobs, at most.
+    """
     if not job_ids:
         return
-    jobs = await session.scalars(select(Job).where(Job.id.in_(job_ids), Job.asset_id.is_not(None)))
-    for job in jobs:
-        _add_visit(page, row_data(job))
+    changed = set(job_ids)
+    counted = await session.execute(
+        select(Job.asset_id, func.count())
+        .where(Job.id.in_(job_ids), Job.asset_id.is_not(None))
+        .group_by(Job.asset_id)
+    )
+    per_asset: dict[uuid.UUID | None, int] = {asset: count for asset, count in counted}
+    if not per_asset:
+        return
+    reach = VISITS_PER_ASSET + max(per_asset.values())
+    rows = await session.execute(_newest_visits(Job.asset_id.in_(list(per_asset)), reach))
+    for row in rows.mappings():
+        if row["n"] <= VISITS_PER_ASSET:
+            if row["id"] in changed:
+                _add_visit(page, row)
+        elif row["n"] <= VISITS_PER_ASSET + per_asset[row["asset_id"]]:
+            page.delete("visits", str(row["id"]), 0)
+
+
+def _newest_visits(on: ColumnElement[bool], reach: int = VISITS_PER_ASSET) -> Select[Any]:
+    """The ``reach`` newest jobs of each asset that ``on`` picks, newest first, with their
+    rank ``n`` (1 for the newest)."""
+    ranked = (
+        select(
+            Job,
+            func.row_number()
+            .over(partition_by=Job.asset_id, order_by=(Job.reported_at.desc(), Job.id.desc()))
+            .label("n"),
+        )
+        .where(on)
+        .subquery()
+    )
+    return select(ranked).where(ranked.c.n <= reach)
 
 
 def _add_visit(page: Page, row: Any) -> None:
