@@ -331,6 +331,52 @@ async def test_resolving_a_quantity_clash_moves_the_van_stock_by_the_difference(
     assert await van_level() == Decimal(-3), "the van gives the third one the tablet recorded"
 
 
+async def test_a_part_line_keeps_to_its_recorders_van_after_the_job_moves(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    part = (
+        await client.post("/api/parts", json={"code": "P-V", "name": "滤芯"}, headers=desk)
+    ).json()
+
+    async def level(engineer: str) -> Decimal:
+        vans = (await client.get("/api/stock/locations", headers=desk)).json()
+        van = next(v for v in vans if v["engineer_id"] == engineer)
+        levels = (await client.get(f"/api/stock/locations/{van['id']}/levels", headers=desk)).json()
+        return sum((Decimal(x["quantity"]) for x in levels if x["code"] == "P-V"), Decimal(0))
+
+    wang_id, li_id = str(world.engineer.id), str(world.engineer2.id)
+    job_id = await new_job()
+    wang, li = device("wang"), device("li")
+    await wang.pull()
+    line = uuid.uuid4()
+    wang.mutate(
+        "part_line.add",
+        id=line,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="2",
+        billing="warranty",
+    )
+    await wang.sync()
+    moved = await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": li_id}, headers=desk
+    )
+    assert moved.status_code == 200, moved.text
+    await li.pull()
+    li.mutate("part_line.change", id=line, fields={"quantity": "3"})
+    answer = await li.push()
+    assert answer is not None and answer.results[0].status == "applied"
+    assert (await level(wang_id), await level(li_id)) == (Decimal(-3), Decimal(0))
+    li.mutate("part_line.remove", id=line)
+    answer = await li.push()
+    assert answer is not None and answer.results[0].status == "applied"
+    assert (await level(wang_id), await level(li_id)) == (Decimal(0), Decimal(0))
+
+
 async def test_keeping_the_second_signature_keeps_its_image_too(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:

@@ -90,6 +90,8 @@ class Batch:
     """Rows the push would create that did not exist when it began (and were not made since)."""
     pending: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
+    recorders: set[uuid.UUID] = field(default_factory=set)
+    """Who recorded the part lines the push changes or removes: their vans give and take."""
 
 
 CREATES: dict[str, type[Base]] = {
@@ -153,7 +155,14 @@ async def prefetch(
     if lines:
         # A part line names its job only through the line: lock that job with the others,
         # in id order, before any line is locked (a line's job never changes).
-        owners = set(await session.scalars(select(PartLine.job_id).where(PartLine.id.in_(lines))))
+        rows = await session.execute(
+            select(PartLine.job_id, PartLine.created_by).where(PartLine.id.in_(lines))
+        )
+        owners = set()
+        for owner, recorder in rows:
+            owners.add(owner)
+            if recorder is not None:
+                batch.recorders.add(recorder)
         job_ids |= owners
         whole |= owners
     if job_ids:
@@ -592,6 +601,13 @@ def _quantity_base(base: dict[str, Any]) -> dict[str, Any]:
     return base
 
 
+async def lock_vans(session: AsyncSession, engineer_ids: set[uuid.UUID]) -> None:
+    """These engineers' vans, locked for the transaction one by one in one order, so that two
+    pushes moving stock of the same vans take turns (see :func:`lock_van`)."""
+    for engineer_id in sorted(engineer_ids):
+        await lock_van(session, engineer_id)
+
+
 async def lock_van(session: AsyncSession, engineer_id: uuid.UUID) -> StockLocation | None:
     """The engineer's van, locked for the transaction (None: they have none).
 
@@ -642,7 +658,11 @@ async def move_van_stock(
 
 
 async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
-    await move_van_stock(ctx.session, line, delta, engineer_id=ctx.user_id, actor_id=ctx.user_id)
+    # A line's parts come out of its recorder's van, and a change or a removal moves that van
+    # whoever makes it (the engineer the job went to since, say): the month's reconciliation
+    # sets each engineer's lines against their own van.
+    van_of = line.created_by or ctx.user_id
+    await move_van_stock(ctx.session, line, delta, engineer_id=van_of, actor_id=ctx.user_id)
 
 
 async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:

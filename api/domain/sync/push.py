@@ -27,7 +27,7 @@ from api.domain.sync.handlers import (
     Context,
     Rejected,
     job_id_of,
-    lock_van,
+    lock_vans,
     plain_row,
     prefetch,
 )
@@ -203,7 +203,9 @@ class _Run:
         batch = Batch()
         await prefetch(session, batch, envelopes)
         if any(e.name in PART_LINE_NAMES for e in envelopes):
-            await lock_van(session, state.user_id)  # after the jobs, before anything else
+            # After the jobs, before anything else: the caller's van, and the vans of those
+            # who recorded the lines the push changes.
+            await lock_vans(session, {state.user_id, *batch.recorders})
         return cls(state=state, logged=logged, seqs=seqs, batch=batch, last_seq=state.last_seq)
 
 
