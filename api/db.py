@@ -379,6 +379,19 @@ class Database:
             # Closing the session rolls back whatever transaction the reads began.
             yield session
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session whose every read sees one moment of the database.
+
+        SQLite's read transaction does already (from its first read); PostgreSQL's default,
+        READ COMMITTED, lets each statement see what committed meanwhile, so the transaction
+        is made REPEATABLE READ.
+        """
+        async with self._reader() as session:
+            if not self.sqlite:
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
     async def dispose(self) -> None:
         """Close every pooled connection (and stop the checkpoint thread)."""
         if self.checkpointer is not None:

@@ -542,6 +542,55 @@ async def test_a_stored_image_that_cannot_be_read_fails_the_report_instead_of_dr
     assert "blob not found" in reports[1]["error"]
 
 
+async def test_a_change_made_and_undone_while_rendering_is_never_printed(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    db: Database,
+    signed: Signed,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from api.domain.reports import services
+    from api.http import Conflict
+    from api.models import Job
+
+    job_id = uuid.UUID(signed.job_id)
+    service = reports_service(app)
+    async with db.read() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        kept = job.work_done
+
+    async def set_work_done(text: str) -> None:
+        async with db.write() as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            job.work_done = text
+
+    # Someone changes the job as soon as the report's content is hashed, and puts it back
+    # while the report renders: the final check then finds the content it hashed.
+    prepare, render = service._prepare, services.render_in_pool
+
+    async def prepare_then_change(*args: Any, **kwargs: Any) -> Any:
+        prepared = await prepare(*args, **kwargs)
+        await set_work_done("更换了整台机组（未经客户确认）")
+        return prepared
+
+    async def render_then_undo(*args: Any, **kwargs: Any) -> Any:
+        rendered = await render(*args, **kwargs)
+        await set_work_done(kept)
+        return rendered
+
+    monkeypatch.setattr(service, "_prepare", prepare_then_change)
+    monkeypatch.setattr(services, "render_in_pool", render_then_undo)
+    with pytest.raises(Conflict, match="changed while its report was rendering"):
+        await service.issue(job_id, me=None, correction_reason="price corrected")
+    reports = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    assert [r["status"] for r in reports] == ["issued", "failed"]
+    assert reports[1]["error"] == "the job changed while the report was rendering"
+    assert reports[1]["pdf_sha256"] in ("", None)
+
+
 async def _unprocessed(db: Database, job_id: str) -> str:
     """Make the job's photo look just uploaded: stored, its copies not made yet."""
     from sqlalchemy import delete, select, update

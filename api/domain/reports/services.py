@@ -41,7 +41,7 @@ from api.numbers import next_number
 from api.security import Principal
 from api.settings import Settings
 from pdf.canonical import content_sha256
-from pdf.context import RenderJob
+from pdf.context import RenderJob, ReportContext, Resource
 from pdf.i18n import language_of
 from pdf.sign import (
     Certificate,
@@ -50,13 +50,15 @@ from pdf.sign import (
     signing_certificate,
     verify_pdf_sync,
 )
-from pdf.worker import render_in_pool
+from pdf.worker import Rendered, render_in_pool
 from sync.rules.lifecycle import JobStatus
 
 log = logging.getLogger("fieldsync.reports")
 
 PHOTO_WAIT = 60.0
 """How long issuing a report waits for its job's photos to be processed."""
+CHANGED_WHILE_RENDERING = "the job changed while the report was rendering"
+CHANGED_AGAIN = "the job changed while its report was rendering; issue it again"
 RENDER_STALE = timedelta(minutes=10)
 """A report still "rendering" after this long died with its process; it may be redone."""
 TOKEN_BYTES = 24
@@ -160,27 +162,8 @@ class Reports:
         if not fresh:
             return report, False
         try:
-            async with self.db.read() as session:
-                job = await session.get(Job, job_id)
-                assert job is not None
-                ctx, resources = await build_context(
-                    session,
-                    job,
-                    report,
-                    settings=self.settings,
-                    blobs=self.blobs,
-                    supersedes=supersedes,
-                )
-            cert = await self.certificate()
-            rendered = await render_in_pool(
-                RenderJob(
-                    context=ctx,
-                    resources=resources,
-                    pkcs12_path=str(cert.path),
-                    pkcs12_passphrase=cert.passphrase,
-                ),
-                self.settings.report.workers,
-            )
+            printed = await self._printed(job_id, report, supersedes)
+            rendered = None if printed is None else await self._render(*printed)
         except Exception as exc:
             log.exception("report %s rev %s could not be rendered", report.number, report.revision)
             await self._fail(report.id, f"rendering failed: {type(exc).__name__}: {exc}")
@@ -188,6 +171,9 @@ class Reports:
                 "the report could not be rendered; it was recorded as failed and may be issued "
                 "again"
             ) from exc
+        if rendered is None:
+            await self._fail(report.id, CHANGED_WHILE_RENDERING)
+            raise Conflict(CHANGED_AGAIN)
         for warning in rendered.warnings:
             log.warning("report %s: %s", report.number, warning)
         pdf_sha = hashlib.sha256(rendered.pdf).hexdigest()
@@ -200,7 +186,7 @@ class Reports:
             current = content_sha256(await content_input(session, job))
             if current != row.content_sha256:
                 row.status = ReportStatus.FAILED
-                row.error = "the job changed while the report was rendering"
+                row.error = CHANGED_WHILE_RENDERING
                 failed = True
             else:
                 failed = False
@@ -214,11 +200,43 @@ class Reports:
                 row.error = ""
             report = row
         if failed:
-            raise Conflict("the job changed while its report was rendering; issue it again")
+            raise Conflict(CHANGED_AGAIN)
         log.info("issued report %s rev %s of job %s", report.number, report.revision, job_id)
         if self.settings.smtp.host:
             self.spawn(self.email(report.id, quiet=True))
         return report, True
+
+    async def _printed(
+        self, job_id: uuid.UUID, report: Report, supersedes: str
+    ) -> tuple[ReportContext, dict[str, Resource]] | None:
+        """What the report prints, read at one moment with the content it is checked against;
+        None when that content is no longer what :meth:`_prepare` hashed. (Read apart, a change
+        made and undone while the report rendered would have passed the final check.)"""
+        async with self.db.snapshot() as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            if content_sha256(await content_input(session, job)) != report.content_sha256:
+                return None
+            return await build_context(
+                session,
+                job,
+                report,
+                settings=self.settings,
+                blobs=self.blobs,
+                supersedes=supersedes,
+            )
+
+    async def _render(self, ctx: ReportContext, resources: dict[str, Resource]) -> Rendered:
+        cert = await self.certificate()
+        return await render_in_pool(
+            RenderJob(
+                context=ctx,
+                resources=resources,
+                pkcs12_path=str(cert.path),
+                pkcs12_passphrase=cert.passphrase,
+            ),
+            self.settings.report.workers,
+        )
 
     async def _prepare(
         self,
