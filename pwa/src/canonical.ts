@@ -105,6 +105,15 @@ export async function contentHash(input: ContentInput): Promise<string> {
 
 const s = (v: Json | undefined): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v))
 
+/** How the review screen names a part: `name`, the text the customer signs (`parts.name` is in
+ * the content, `name_en` is not), and for an English-speaking customer the catalogue's
+ * `name_en` as a secondary line, only when there is one that says something else. */
+export function reviewPartName(part: Rec | undefined, locale: string): { signed: string; translation: string } {
+  const signed = s(part?.name)
+  const english = locale === 'en' ? s(part?.name_en) : ''
+  return { signed, translation: english && english !== signed ? english : '' }
+}
+
 /** The content input of a job as this device's replica holds it (joined with the catalogue). */
 export function contentOf(view: View, jobId: string): ContentInput | null {
   const job = view.get(key('jobs', jobId))

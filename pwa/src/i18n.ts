@@ -55,6 +55,7 @@ const en = {
     rating: 'How satisfied are you?', remarks: 'Remarks', rate: 'Submit rating', rated: 'Rated {n} / 5',
     workDoneFirst: 'Tap "Work done" on the job before the customer signs: a signature taken earlier does not complete the job.',
     tooShort: 'The signature is too short; please sign again', done: 'Thank you!', pdf: 'Open the signed report',
+    partTranslation: 'In English (for reference, not part of what you sign): {name}',
   },
   sync: {
     title: 'Sync', now: 'Sync now', pending: 'Unsent changes', last: 'Last sync', never: 'never',
@@ -129,6 +130,7 @@ const zh: Messages = {
     rating: '您对本次服务满意吗？', remarks: '意见', rate: '提交评价', rated: '评分 {n} / 5',
     workDoneFirst: '请先在工单页点击“完工”，再请客户签字：完工前的签字不能完成工单。',
     tooShort: '签名过短，请重新签字', done: '谢谢！', pdf: '打开已签字报告',
+    partTranslation: '英文名称（仅供参考，不属于签字内容）：{name}',
   },
   sync: {
     title: '同步', now: '立即同步', pending: '待同步', last: '上次同步', never: '从未',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { canonicalContent, canonicalQuantity, contentHash, contentOf, type ContentInput } from '../src/canonical'
+import { canonicalContent, canonicalQuantity, contentHash, contentOf, reviewPartName, type ContentInput } from '../src/canonical'
 import type { View } from '../src/mutators'
 
 // The shared vectors (docs/report-content.md), also checked against pdf/canonical.py.
@@ -50,5 +50,23 @@ describe('canonical report content', () => {
     for (const r of inp.receipts) view.set(`repair_receipts:${r.id}`, { ...r, job_id: jobId, number: 'RR-1' })
     const content = contentOf(view, jobId)!
     expect(await contentHash(content)).toBe(v.sha256)
+  })
+
+  it('names each part on the review screen as the content the customer signs does, in either language', () => {
+    const view: View = new Map()
+    const jobId = '01a21961-6594-728d-a6fe-61e3a96f3413'
+    const part = { id: 'p1', code: 'CMP-3HP', name: '压缩机 3匹', name_en: 'Compressor 3 HP', unit: '台' }
+    view.set(`jobs:${jobId}`, { id: jobId, number: 'J-1', customer_id: 'c' })
+    view.set('parts:p1', part)
+    view.set('part_lines:l1', { id: 'l1', job_id: jobId, part_id: 'p1', quantity: '1', billing: 'warranty', note: '' })
+    const signed = JSON.parse(canonicalContent(contentOf(view, jobId)!)) as { parts: { name: string }[] }
+    for (const locale of ['en', 'zh-CN']) {
+      // An English-speaking customer once read "Compressor 3 HP" over a signature covering 压缩机 3匹.
+      expect(reviewPartName(part, locale).signed).toBe(signed.parts[0].name)
+    }
+    expect(reviewPartName(part, 'en').translation).toBe('Compressor 3 HP') // a secondary line, in English only
+    expect(reviewPartName(part, 'zh-CN').translation).toBe('')
+    expect(reviewPartName({ ...part, name_en: '压缩机 3匹' }, 'en').translation).toBe('') // nothing new to say
+    expect(reviewPartName({ ...part, name_en: null }, 'en')).toEqual({ signed: '压缩机 3匹', translation: '' })
   })
 })
