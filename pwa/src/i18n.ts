@@ -1,5 +1,6 @@
 // zh-CN when the browser prefers Chinese, else English; switchable and remembered.
 import { createI18n } from 'vue-i18n'
+import type { SyncOutcome } from './store'
 
 const en = {
   app: { title: 'Fieldsync', language: 'Language' },
@@ -64,6 +65,9 @@ const en = {
     clock: "The phone's clock is off by more than 5 minutes; please correct it.", uploads: 'Photos waiting to upload',
     error: 'Last error', logout: 'Sign out', logoutBlocked: 'Changes or photos are still unsent; sign out anyway?',
     device: 'Device',
+    offlineKept: 'You are offline; changes are kept on this phone and will sync when there is signal.',
+    failedKept: 'Sync did not finish; changes are kept on this phone and will be sent again. {error}',
+    done: 'Synced',
   },
   mutation: {
     job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
@@ -139,6 +143,9 @@ const zh: Messages = {
     clock: '手机时间偏差超过 5 分钟，请校正。', uploads: '待上传照片',
     error: '最近错误', logout: '退出登录', logoutBlocked: '仍有未同步的修改或照片，确定退出？',
     device: '设备',
+    offlineKept: '当前离线；修改已保存在本机，有信号时会自动同步。',
+    failedKept: '同步未完成；修改已保存在本机，稍后会重新发送。{error}',
+    done: '已同步',
   },
   mutation: {
     job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',
@@ -179,3 +186,14 @@ export function customerLocale(locale: unknown): Locale {
 /** The message key naming a mutation for the engineer ("part_line.change" → a label), since
  * vue-i18n reads a dot as a path. */
 export const mutationKey = (name: string): string => `mutation.${name.replace(/\./g, '_')}`
+
+/** What the engineer is told after tapping "sync now" (none when the session has ended). */
+export function syncOutcomeKey(outcome: SyncOutcome): string | null {
+  const keys: Record<SyncOutcome, string | null> = {
+    synced: 'sync.done',
+    offline: 'sync.offlineKept',
+    failed: 'sync.failedKept',
+    'signed-out': null,
+  }
+  return keys[outcome]
+}

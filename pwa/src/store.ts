@@ -219,20 +219,26 @@ function autoSync(): void {
   if (Date.now() >= notBefore) void syncNow()
 }
 
+/** What a sync asked for came to: `offline` when none was tried (the phone has no signal),
+ * `failed` when one was tried and stopped (its error is in `state.lastError`). */
+export type SyncOutcome = 'synced' | 'offline' | 'failed' | 'signed-out'
+
 /** Push, upload and pull now; errors are shown, never thrown at the screen. */
-export async function syncNow(): Promise<void> {
-  if (!engine || !db) return
+export async function syncNow(): Promise<SyncOutcome> {
+  if (!engine || !db) return 'signed-out'
   if (!navigator.onLine) {
     state.online = false
-    return
+    return 'offline'
   }
   state.online = true
   state.syncing = true
   try {
     await engine.sync()
+    return 'synced'
   } catch (error) {
     if (error instanceof LoginRequired) await setMeta(db, 'needsLogin', error.message)
     if (error instanceof HttpError && error.retryAfter) notBefore = Date.now() + error.retryAfter * 1000
+    return 'failed'
   } finally {
     state.syncing = false
     await refresh()

@@ -1,7 +1,7 @@
 import { expect, it, vi } from 'vitest'
 
 vi.stubGlobal('navigator', { languages: ['en'], language: 'en' })
-const { i18n, mutationKey } = await import('../src/i18n')
+const { i18n, mutationKey, syncOutcomeKey } = await import('../src/i18n')
 const { MUTATIONS } = await import('../src/mutators')
 
 it('names every mutation of the failed list in both languages, never by its code', () => {
@@ -11,4 +11,13 @@ it('names every mutation of the failed list in both languages, never by its code
       expect(i18n.global.t(mutationKey(name), {}, { locale })).not.toContain(name)
     }
   }
+})
+
+it('tells the engineer what a tap on "sync now" came to, in both languages', () => {
+  const t = (key: string, locale: 'en' | 'zh-CN', error = '') => i18n.global.t(key, { error }, { locale })
+  expect(t(syncOutcomeKey('offline')!, 'en')).toBe('You are offline; changes are kept on this phone and will sync when there is signal.')
+  expect(t(syncOutcomeKey('offline')!, 'zh-CN')).toMatch(/离线.*保存在本机/)
+  expect(t(syncOutcomeKey('failed')!, 'zh-CN', 'Failed to fetch')).toMatch(/同步未完成.*Failed to fetch/)
+  expect(t(syncOutcomeKey('synced')!, 'zh-CN')).toBe('已同步')
+  expect(syncOutcomeKey('signed-out')).toBeNull() // the screen is left for the login: nothing to say
 })

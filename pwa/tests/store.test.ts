@@ -14,7 +14,7 @@ afterEach(() => {
 /** The store signed in as engineer `username`, the phone offline, every other call answered {}. */
 async function offlineEngineer(id: string, username: string) {
   vi.stubGlobal('window', { addEventListener: () => {} })
-  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', storage: { persisted: async () => true } })
+  vi.stubGlobal('navigator', { onLine: false, userAgent: 'test', languages: ['en'], storage: { persisted: async () => true } })
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string) => {
@@ -133,6 +133,32 @@ it('counts per job the answered conflicts no pull has followed yet', async () =>
   await store.deviceDb().acked.clear() // a pull followed
   await store.refresh()
   expect(store.state.conflictedByJob).toEqual({})
+  expect(await store.logout(true)).toBe(true)
+  store.stopTimers()
+})
+
+it('says a tap on "sync now" offline tried nothing, and keeps the change queued', async () => {
+  const store = await offlineEngineer('u5', 'zhou')
+  const job = '01a21961-6594-728d-a6fe-61e3a96f3430'
+  await store.mutate('note.add', { id: '01a21961-6594-728d-a6fe-61e3a96f3431', job_id: job, body: 'on site' })
+  const calls = vi.mocked(fetch).mock.calls.length
+  expect(await store.syncNow()).toBe('offline')
+  expect(vi.mocked(fetch).mock.calls.length).toBe(calls) // no push was tried
+  expect(store.state.syncing).toBe(false) // nor shown as syncing
+  expect(store.state.online).toBe(false)
+  expect(store.state.pending).toBe(1)
+  expect(await store.logout(true)).toBe(true)
+  store.stopTimers()
+})
+
+it('says a sync that was tried and stopped failed, the change kept for the next one', async () => {
+  const store = await offlineEngineer('u6', 'wu')
+  await store.mutate('note.add', { id: '01a21961-6594-728d-a6fe-61e3a96f3441', job_id: '01a21961-6594-728d-a6fe-61e3a96f3440', body: 'x' })
+  vi.stubGlobal('navigator', { onLine: true, userAgent: 'test', languages: ['en'] }) // signal, but the server is out of reach
+  vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+  expect(await store.syncNow()).toBe('failed')
+  expect(store.state.pending).toBe(1)
+  expect(store.state.lastError).toContain('Failed to fetch')
   expect(await store.logout(true)).toBe(true)
   store.stopTimers()
 })
