@@ -75,6 +75,29 @@ const en = {
     photo_add: 'Photo', note_add: 'Note', signature_add: 'Signature', satisfaction_add: 'Rating',
     receipt_add: 'Repair receipt',
   },
+  conflict: {
+    field: {
+      jobs_status: 'Job status', jobs_diagnosis: 'Diagnosis', jobs_cause: 'Cause', jobs_work_done: 'Work done',
+      jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer',
+      part_lines_quantity: 'Part: quantity', part_lines_billing: 'Part: billing', part_lines_note: 'Part: note',
+      part_lines_unit_price: 'Part: unit price', signatures_customer: 'Customer signature',
+      signatures_engineer: 'Engineer signature',
+    },
+    entity: {
+      jobs: 'Job', part_lines: 'Part', photos: 'Photo', notes: 'Note', trip_events: 'Trip log',
+      signatures: 'Signature', satisfaction: 'Rating', repair_receipts: 'Repair receipt',
+    },
+    kind: {
+      reassigned: 'The job was given to another engineer while you worked offline. Your work is kept; the office decides what becomes of it.',
+      status: "The job's status had changed meanwhile and could not take your change. Your work is kept; the office decides the status.",
+      edited_own_device: 'You changed this on another phone meanwhile. Both versions are kept; the office decides which stays.',
+      edited_other_engineer: 'Another engineer changed this meanwhile. Both versions are kept; the office decides which stays.',
+      edited: 'This was changed elsewhere meanwhile. Both versions are kept; the office decides which stays.',
+      signature: 'The job already has this signature. The second one is kept; the office decides which stays.',
+      other: 'The office has to decide this change. Nothing you entered is lost.',
+    },
+    server: 'Server: {reason}',
+  },
   common: { save: 'Save', cancel: 'Cancel', back: 'Back', yes: 'Yes', no: 'No' },
 }
 
@@ -152,6 +175,29 @@ const zh: Messages = {
     part_line_add: '添加备件', part_line_change: '修改备件', part_line_remove: '移除备件',
     photo_add: '照片', note_add: '备注', signature_add: '签字', satisfaction_add: '评价',
     receipt_add: '返修收据',
+  },
+  conflict: {
+    field: {
+      jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
+      jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
+      part_lines_quantity: '备件：数量', part_lines_billing: '备件：计费', part_lines_note: '备件：备注',
+      part_lines_unit_price: '备件：单价', signatures_customer: '客户签字',
+      signatures_engineer: '工程师签字',
+    },
+    entity: {
+      jobs: '工单', part_lines: '备件', photos: '照片', notes: '备注', trip_events: '外出工地登记',
+      signatures: '签字', satisfaction: '评价', repair_receipts: '返修收据',
+    },
+    kind: {
+      reassigned: '您离线工作期间，此工单已改派给其他工程师。您的工作已保留，由客服决定如何处理。',
+      status: '工单状态已在别处更改，无法执行您的状态变更。您的工作已保留，工单状态由客服决定。',
+      edited_own_device: '您在另一部手机上同时修改了此项。两个版本都已保留，由客服决定保留哪个。',
+      edited_other_engineer: '其他工程师同时修改了此项。两个版本都已保留，由客服决定保留哪个。',
+      edited: '此项已在别处被修改。两个版本都已保留，由客服决定保留哪个。',
+      signature: '此工单已有该签字。第二个签字已保留，由客服决定保留哪个。',
+      other: '此修改需要客服决定，您录入的内容不会丢失。',
+    },
+    server: '服务器说明：{reason}',
   },
   common: { save: '保存', cancel: '取消', back: '返回', yes: '是', no: '否' },
 }
