@@ -68,6 +68,8 @@ const en = {
     offlineKept: 'You are offline; changes are kept on this phone and will sync when there is signal.',
     failedKept: 'Sync did not finish; changes are kept on this phone and will be sent again. {error}',
     done: 'Synced',
+    detached: 'Photos not attached',
+    detachedWhy: 'Their record was refused (see below): the photos stay on this phone but will not be uploaded, and do not hold up signing out.',
   },
   mutation: {
     job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
@@ -169,6 +171,8 @@ const zh: Messages = {
     offlineKept: '当前离线；修改已保存在本机，有信号时会自动同步。',
     failedKept: '同步未完成；修改已保存在本机，稍后会重新发送。{error}',
     done: '已同步',
+    detached: '未关联的照片',
+    detachedWhy: '其记录已被拒绝（见下方）：照片保留在本机，但不会上传，也不影响退出登录。',
   },
   mutation: {
     job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',

@@ -57,6 +57,24 @@ export async function enqueue(
   })
 }
 
+/** Queue a mutation and keep the photo bytes it names in one transaction: bytes are never
+ * left on the phone without the record that needs them (a record that failed to queue would
+ * leave them waiting to upload for ever), nor a record queued without its bytes. */
+export async function enqueueWithBytes(
+  db: DeviceDb,
+  name: string,
+  args: Args,
+  jobId: string | null,
+  photo: { sha256: string; bytes: Blob },
+  now: Date = new Date(),
+): Promise<OutboxEntry> {
+  return db.transaction('rw', db.meta, db.outbox, db.blobs, async () => {
+    const { sha256, bytes } = photo
+    await db.blobs.put({ sha256, bytes, type: bytes.type, size: bytes.size, uploaded: 0, lastError: '' })
+    return enqueue(db, name, args, jobId, now)
+  })
+}
+
 /** The oldest queued mutations, in sequence order. */
 export async function peek(db: DeviceDb, limit = 200): Promise<OutboxEntry[]> {
   return db.outbox.orderBy('seq').limit(limit).toArray()

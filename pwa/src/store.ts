@@ -3,8 +3,8 @@ import Dexie from 'dexie'
 import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
 import { applyLocally, jobOf, validate, withBase, type Rec, type View } from './mutators'
-import { enqueue, rebase } from './outbox'
-import { APP_VERSION, HttpError, LoginRequired, SyncEngine } from './sync'
+import { enqueue, enqueueWithBytes, rebase } from './outbox'
+import { APP_VERSION, HttpError, LoginRequired, SyncEngine, unsentBlobs } from './sync'
 
 export interface User {
   id: string
@@ -33,6 +33,8 @@ export const state = reactive({
   needsLogin: '',
   clockSkewed: false,
   uploadsWaiting: 0,
+  /** Photo bytes whose record the server refused: kept here, never uploaded, not unsent work. */
+  uploadsDetached: 0,
 })
 
 let accounts: AccountsDb | null = null
@@ -70,7 +72,9 @@ export async function refresh(): Promise<void> {
   state.lastError = await getMeta(db, 'lastError', '')
   state.needsLogin = await getMeta(db, 'needsLogin', '')
   state.clockSkewed = await getMeta(db, 'clockSkewed', false)
-  state.uploadsWaiting = await db.blobs.where('uploaded').equals(0).count()
+  const unsent = await unsentBlobs(db)
+  state.uploadsWaiting = unsent.waiting.length
+  state.uploadsDetached = unsent.detached.length
 }
 
 async function openDevice(deviceId: string, user: User): Promise<void> {
@@ -254,24 +258,21 @@ function syncSoon(): void {
   }, 1500)
 }
 
-/** Make a change: validate, queue and apply it to the replica at once. */
-export async function mutate(name: string, args: Args): Promise<string> {
+/** Make a change: validate, queue and apply it to the replica at once. A photo's bytes come
+ * with its `photo.add` and are kept in the same transaction, or not at all. */
+export async function mutate(name: string, args: Args, photo?: { sha256: string; bytes: Blob }): Promise<string> {
   const device = deviceDb()
   const full = withBase(view.value, name, args)
   validate(name, full)
-  const entry = await enqueue(device, name, full, jobOf(view.value, name, full))
+  const jobId = jobOf(view.value, name, full)
+  const entry = photo ? await enqueueWithBytes(device, name, full, jobId, photo) : await enqueue(device, name, full, jobId)
+  if (photo) state.uploadsWaiting += 1
   applyLocally(view.value, name, entry.args, entry.at) // as queued (text cleaned), as it will be sent
   triggerRef(view)
   state.pending += 1
   if (entry.jobId) state.pendingByJob = { ...state.pendingByJob, [entry.jobId]: (state.pendingByJob[entry.jobId] ?? 0) + 1 }
   syncSoon()
   return entry.id
-}
-
-/** Keep photo bytes on the device until uploaded. */
-export async function keepBlob(sha256: string, bytes: Blob): Promise<void> {
-  await deviceDb().blobs.put({ sha256, bytes, type: bytes.type, size: bytes.size, uploaded: 0, lastError: '' })
-  state.uploadsWaiting += 1
 }
 
 export async function blobUrl(sha256: string): Promise<string | null> {
@@ -284,7 +285,8 @@ export async function logout(force = false): Promise<boolean> {
   if (!db) return true
   await syncNow()
   // A photo's record may be synced while its bytes still wait (weak signal): they stay only
-  // in this user's database on this phone, so they count as unsent too.
+  // in this user's database on this phone, so they count as unsent too. Bytes whose record
+  // was refused do not: no record on the server will ever need them.
   if ((state.pending > 0 || state.uploadsWaiting > 0) && !force) return false
   try {
     await engine?.call('POST', '/api/auth/logout')

@@ -281,9 +281,10 @@ export class SyncEngine {
 
   // ---- photo bytes, resumable, after their records (docs/media.md) -------------------------
 
-  /** Upload the bytes of photos whose photo.add the server has answered; returns how many. */
+  /** Upload the bytes of photos whose photo.add the server has answered; returns how many.
+   * Bytes whose record the server refused are not sent: nothing on the server names them. */
   async uploadBlobs(): Promise<number> {
-    const waiting = await this.db.blobs.where('uploaded').equals(0).toArray()
+    const { waiting } = await unsentBlobs(this.db)
     if (waiting.length === 0) return 0
     const queued = await this.db.outbox.toArray()
     const recordQueued = new Set(queued.filter((e) => e.name === 'photo.add').map((e) => String(e.args.blob_sha256)))
@@ -341,23 +342,51 @@ export class SyncEngine {
 
 const CUSTOMER_FILE = ['contacts', 'sites', 'assets'] as const
 
+/** The photo hashes this phone's records and mutations name: `live` by a photo record, a
+ * queued mutation or one the server answered (a record that is or will be on the server),
+ * `refused` by a mutation the server refused (kept in `failed`). Read in the caller's
+ * transaction, which must cover records, outbox, acked and failed. */
+async function blobNames(db: DeviceDb): Promise<{ live: Set<string>; refused: Set<string> }> {
+  const live = new Set<string>()
+  const refused = new Set<string>()
+  for (const photo of await db.records.where('entity').equals('photos').toArray()) live.add(String(photo.data.blob_sha256))
+  for (const [table, names] of [[db.outbox, live], [db.acked, live], [db.failed, refused]] as const) {
+    for (const entry of await table.toArray()) {
+      if (typeof entry.args.blob_sha256 === 'string') names.add(entry.args.blob_sha256)
+    }
+  }
+  return { live, refused }
+}
+
+/**
+ * The photo bytes not yet uploaded: `waiting` for the server (unsent work), and `detached`,
+ * whose only record the server refused. Detached bytes are kept on the phone with their refused
+ * mutation, but nothing on the server will ever name them: they are not uploaded, not counted
+ * as unsent and do not hold up a sign-out. Bytes that no record or mutation names at all stay
+ * `waiting`: they may belong to a photo the server holds whose job has left the phone (an
+ * eviction) before its bytes went, and the server still needs them.
+ */
+export async function unsentBlobs(db: DeviceDb): Promise<{ waiting: BlobEntry[]; detached: BlobEntry[] }> {
+  return db.transaction('r', [db.records, db.outbox, db.acked, db.failed, db.blobs], async () => {
+    const unsent = await db.blobs.where('uploaded').equals(0).toArray()
+    if (unsent.length === 0) return { waiting: [], detached: [] }
+    const { live, refused } = await blobNames(db)
+    const isDetached = (b: BlobEntry) => refused.has(b.sha256) && !live.has(b.sha256)
+    return { waiting: unsent.filter((b) => !isDetached(b)), detached: unsent.filter(isDetached) }
+  })
+}
+
 /** Drop photo bytes already uploaded that no photo the phone still holds or still sends names
  * (after evictions: a job reassigned or closed takes its photos with it). Photos are the bulk
  * of what a phone stores; kept for every job ever done they would fill it. Bytes not yet
  * uploaded are never dropped: they exist nowhere else. Returns how many went. */
 export async function pruneBlobs(db: DeviceDb): Promise<number> {
   return db.transaction('rw', [db.records, db.outbox, db.acked, db.failed, db.blobs], async () => {
-    const named = new Set<string>()
-    for (const photo of await db.records.where('entity').equals('photos').toArray()) named.add(String(photo.data.blob_sha256))
-    for (const table of [db.outbox, db.acked, db.failed]) {
-      for (const entry of await table.toArray()) {
-        if (typeof entry.args.blob_sha256 === 'string') named.add(entry.args.blob_sha256)
-      }
-    }
+    const { live, refused } = await blobNames(db)
     const unused = await db.blobs
       .where('uploaded')
       .equals(1)
-      .filter((blob) => !named.has(blob.sha256))
+      .filter((blob) => !live.has(blob.sha256) && !refused.has(blob.sha256))
       .primaryKeys()
     await db.blobs.bulkDelete(unused)
     return unused.length

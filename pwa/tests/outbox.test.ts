@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DeviceDb, getMeta, setMeta, type StoredRecord } from '../src/db'
-import { ack, enqueue, peek, rebase } from '../src/outbox'
-import { SyncEngine } from '../src/sync'
+import { ack, enqueue, enqueueWithBytes, peek, rebase } from '../src/outbox'
+import { SyncEngine, unsentBlobs } from '../src/sync'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
 const DEVICE = 'eae0fb0c-f3a2-46ff-b345-1fe9813f020e'
@@ -373,5 +373,52 @@ describe('photo bytes', () => {
     expect((await db.records.get(['jobs', JOB]))?.data.status).toBe('cancelled') // pulled all the same
     expect(await getMeta(db, 'lastError', '')).toContain('busy') // and the engineer is told
     expect((await db.blobs.get(sha))?.uploaded).toBe(0) // the bytes wait for the next sync
+  })
+
+  it('whose record the server refused are detached; every byte a queued, answered or pulled record names still waits', async () => {
+    const sha = (c: string) => c.repeat(64)
+    const add = (id: string, hash: string) => ({ id, job_id: JOB, blob_sha256: hash, category: 'after' })
+    const refused = await enqueueWithBytes(db, 'photo.add', add('p1', sha('a')), JOB, { sha256: sha('a'), bytes: new Blob(['a']) })
+    const refusedTwin = await enqueue(db, 'photo.add', add('p2', sha('b')), JOB) // the same bytes as an accepted photo
+    const accepted = await enqueue(db, 'photo.add', add('p3', sha('b')), JOB)
+    await ack(db, [
+      { id: refused.id, seq: refused.seq, status: 'rejected', reason: 'job unknown' },
+      { id: refusedTwin.id, seq: refusedTwin.seq, status: 'rejected', reason: 'job unknown' },
+      { id: accepted.id, seq: accepted.seq, status: 'applied' },
+    ])
+    await enqueue(db, 'photo.add', add('p4', sha('c')), JOB) // still queued
+    await db.records.put({ entity: 'photos', id: 'p5', job_id: JOB, data: add('p5', sha('d')) }) // pulled
+    for (const c of ['b', 'c', 'd', 'e']) {
+      // 'e': named by nothing left on the phone, as when its job was evicted before the bytes went
+      await db.blobs.put({ sha256: sha(c), bytes: new Blob([c]), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })
+    }
+    const { waiting, detached } = await unsentBlobs(db)
+    expect(detached.map((b) => b.sha256)).toEqual([sha('a')])
+    expect(waiting.map((b) => b.sha256).sort()).toEqual([sha('b'), sha('c'), sha('d'), sha('e')])
+
+    const asked: string[] = []
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/uploads/missing')) {
+        asked.push(...(JSON.parse(String(init?.body)) as { hashes: string[] }).hashes)
+        return json(200, { missing: [] })
+      }
+      return json(404, { detail: 'no' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    expect(await engine.uploadBlobs()).toBe(3)
+    expect(asked.sort()).toEqual([sha('b'), sha('d'), sha('e')]) // not the refused photo's, not before its record
+    const kept = await db.blobs.get(sha('a'))
+    expect(kept?.uploaded).toBe(0) // never dropped: kept with the refused mutation
+    expect(await kept!.bytes.text()).toBe('a')
+  })
+
+  it('are kept in the same transaction as their record, or not at all', async () => {
+    const sha = 'ef'.repeat(32)
+    await db.outbox.add({ seq: 1, id: 'taken', name: 'note.add', at: '', args: {}, jobId: JOB, attempts: 0, lastError: '' })
+    // The counter says 1, which is taken: the record cannot be queued, so the bytes must not stay.
+    await expect(
+      enqueueWithBytes(db, 'photo.add', { id: 'p1', job_id: JOB, blob_sha256: sha, category: 'after' }, JOB, { sha256: sha, bytes: new Blob(['x']) }),
+    ).rejects.toThrow()
+    expect(await db.blobs.count()).toBe(0)
   })
 })

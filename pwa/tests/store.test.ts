@@ -34,39 +34,81 @@ async function offlineEngineer(id: string, username: string) {
   return store
 }
 
-it('asks to keep its storage, and does not sign out while photo bytes wait to upload unless forced', async () => {
+const JOB = '01a21961-6594-728d-a6fe-61e3a96f3450'
+const photoArgs = (id: string, sha = SHA) => ({ id, job_id: JOB, blob_sha256: sha, category: 'before', caption: '', taken_at: '2026-11-26T10:00:00Z' })
+
+/** Online; a push is answered `status` for every mutation (with `reason`), a pull brings `items`,
+ * and starting an upload fails (the signal drops). Every URL asked is kept in `calls`. */
+function onlineServer(username: string, status: 'applied' | 'rejected', items: unknown[] = [], calls: string[] = [], persist = vi.fn(async () => true)) {
   vi.stubGlobal('window', { addEventListener: () => {} })
-  const persist = vi.fn(async () => true)
   vi.stubGlobal('navigator', { onLine: true, userAgent: 'test', storage: { persisted: async () => false, persist } })
-  const calls: string[] = []
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (url: string) => {
+    vi.fn(async (url: string, init?: RequestInit) => {
       calls.push(url)
       if (url === '/api/auth/login') {
         return json(200, {
           access_token: 'a',
           refresh_token: 'r',
           refresh_expires_at: '',
-          user: { id: 'u', username: 'wang', display_name: 'W', role: 'engineer', locale: 'zh-CN' },
+          user: { id: `u-${username}`, username, display_name: username, role: 'engineer', locale: 'zh-CN' },
         })
       }
-      if (url.includes('/api/sync/pull')) return json(200, { cursor: 'c', has_more: false, items: [], evictions: [], resync: false })
+      if (url.includes('/api/sync/push')) {
+        const sent = (JSON.parse(String(init?.body)) as { mutations: { id: string; seq: number }[] }).mutations
+        return json(200, { results: sent.map((m) => ({ id: m.id, seq: m.seq, status, reason: status === 'rejected' ? 'job unknown' : '' })) })
+      }
+      if (url.includes('/api/sync/pull')) return json(200, { cursor: 'c', has_more: false, items, evictions: [], resync: false })
       if (url.includes('/api/uploads/missing')) return json(200, { missing: [SHA] })
       if (url.endsWith('/api/uploads')) throw new TypeError('Failed to fetch') // the signal drops mid-upload
       return json(200, {})
     }),
   )
+  return { calls, persist }
+}
+
+it('asks to keep its storage, and does not sign out while photo bytes wait to upload unless forced', async () => {
+  const photo = '01a21961-6594-728d-a6fe-61e3a96f3451'
+  const record = { entity: 'photos', id: photo, op: 'upsert', data: { ...photoArgs(photo), removed_at: null } }
+  const { calls, persist } = onlineServer('wang', 'applied', [record])
   const store = await import('../src/store')
   await store.login('wang', 'pw')
   expect(persist).toHaveBeenCalledOnce() // the outbox and photo bytes live only here
-  await store.keepBlob(SHA, new Blob([new Uint8Array(10)]))
+  await store.mutate('photo.add', photoArgs(photo), { sha256: SHA, bytes: new Blob([new Uint8Array(10)]) })
+  // The record is on the server; its bytes are not, and exist nowhere but here.
   expect(await store.logout(false)).toBe(false)
+  expect(store.state.pending).toBe(0)
   expect(store.state.user).not.toBeNull()
   expect(store.state.uploadsWaiting).toBe(1)
   expect(calls).not.toContain('/api/auth/logout')
   expect(await store.logout(true)).toBe(true)
   expect(store.state.user).toBeNull()
+  store.stopTimers()
+})
+
+it('keeps the bytes of a photo the server refused, but neither uploads them nor lets them hold up a sign-out', async () => {
+  const { calls } = onlineServer('feng', 'rejected')
+  const store = await import('../src/store')
+  await store.login('feng', 'pw')
+  await store.mutate('photo.add', photoArgs('01a21961-6594-728d-a6fe-61e3a96f3452'), { sha256: SHA, bytes: new Blob([new Uint8Array(10)]) })
+  await store.syncNow()
+  expect(store.state.failed.map((f) => f.reason)).toEqual(['job unknown'])
+  expect(store.state.uploadsWaiting).toBe(0) // not unsent work: no record will ever name them
+  expect(store.state.uploadsDetached).toBe(1) // shown as not attached
+  expect(calls.filter((u) => u.includes('/api/uploads'))).toEqual([]) // nor sent for nothing
+  const device = store.deviceDb()
+  expect(await device.blobs.count()).toBe(1) // kept with the refused mutation
+  expect(await store.logout(false)).toBe(true)
+  store.stopTimers()
+})
+
+it('keeps no photo bytes when their record cannot be queued', async () => {
+  const store = await offlineEngineer('u7', 'qian')
+  const bytes = { sha256: SHA, bytes: new Blob([new Uint8Array(10)]) }
+  await expect(store.mutate('photo.add', { ...photoArgs('01a21961-6594-728d-a6fe-61e3a96f3453'), category: 'selfie' }, bytes)).rejects.toThrow('invalid category')
+  expect(await store.deviceDb().blobs.count()).toBe(0) // nothing left to wait for ever
+  expect(store.state.uploadsWaiting).toBe(0)
+  expect(await store.logout(false)).toBe(true)
   store.stopTimers()
 })
 
