@@ -86,6 +86,9 @@ class PartRow(msgspec.Struct, frozen=True):
     amount: str
     note: str = ""
     """The engineer's note on the line (part of the signed content)."""
+    translation: str = ""
+    """The catalogue's English name, printed beneath ``name`` (which the customer signed) in
+    an English report: a translation, not part of the signed content."""
 
 
 class Times(msgspec.Struct, frozen=True):

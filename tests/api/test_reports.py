@@ -329,6 +329,26 @@ async def test_the_report_prints_every_signed_field_of_a_part_line(
     assert "补加冷媒" in pdf_text(data, tmp_path), "the part line's note is in the signed hash"
 
 
+async def test_an_english_report_names_parts_as_signed_with_the_translation_beneath(
+    app: Litestar, db: Database, signed: Signed, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    async with db.write() as session:
+        await session.execute(
+            update(Part).where(Part.name == "制冷剂 R410A").values(name_en="Refrigerant R410A")
+        )
+    report, fresh = await reports_service(app).issue(
+        uuid.UUID(signed.job_id), me=None, language="en", correction_reason="English copy"
+    )
+    assert fresh
+    assert report.language == "en"
+    text = pdf_text(await reports_service(app).pdf(report), tmp_path)
+    assert "制冷剂 R410A" in text, "the name the customer signed"
+    assert "Refrigerant R410A" in text, "the catalogue's translation"
+    assert text.index("制冷剂 R410A") < text.index("Refrigerant R410A")
+
+
 async def test_the_totals_are_the_sums_of_the_printed_line_amounts(
     app: Litestar, db: Database, signed: Signed
 ) -> None:

@@ -369,11 +369,13 @@ async def test_a_part_line_keeps_to_its_recorders_van_after_the_job_moves(
     await li.pull()
     li.mutate("part_line.change", id=line, fields={"quantity": "3"})
     answer = await li.push()
-    assert answer is not None and answer.results[0].status == "applied"
+    assert answer is not None
+    assert answer.results[0].status == "applied"
     assert (await level(wang_id), await level(li_id)) == (Decimal(-3), Decimal(0))
     li.mutate("part_line.remove", id=line)
     answer = await li.push()
-    assert answer is not None and answer.results[0].status == "applied"
+    assert answer is not None
+    assert answer.results[0].status == "applied"
     assert (await level(wang_id), await level(li_id)) == (Decimal(0), Decimal(0))
 
 

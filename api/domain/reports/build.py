@@ -123,7 +123,13 @@ async def build_context(
         rows.append(
             c.PartRow(
                 code=part.code,
-                name=part.name if report.language == "zh-CN" else (part.name_en or part.name),
+                # The name the customer signed, whatever the language (docs/report-content.md).
+                name=part.name,
+                translation=(
+                    part.name_en
+                    if report.language != "zh-CN" and part.name_en and part.name_en != part.name
+                    else ""
+                ),
                 unit=part.unit,
                 quantity=decimal_text(format(line.quantity, "f")),
                 billing=line.billing.value,
