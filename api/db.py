@@ -401,6 +401,6 @@ class Database:
             await self.read_engine.dispose()
 
 
-async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+async def count_rows(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> int:
     """How many rows ``query`` matches (for a page's ``total``)."""
     return (await session.scalar(select(func.count()).select_from(query.subquery()))) or 0

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from api.db import Database
 from api.domain.jobs.services import start_callback_clock
-from api.models import Job
+from api.models import Complaint, ComplaintSeverity, Job
 from api.settings import Settings
 from sync.rules.lifecycle import JobStatus
 from tests.api.visits import dispatched_job, phone_of, visit
@@ -259,7 +259,7 @@ async def test_complaints_are_owned_escalated_and_resolved_with_a_resolution(
     escalated = await client.post(f"/api/complaints/{complaint}/escalate", headers=desk)
     assert escalated.json()["escalated_at"] is not None
     listed = await client.get("/api/complaints?escalated=true&severity=serious", headers=boss)
-    assert [c["id"] for c in listed.json()] == [serious.json()["id"]]
+    assert [c["id"] for c in listed.json()["items"]] == [serious.json()["id"]]
     qa = await login(client, "qa")
     assert (await client.get("/api/complaints", headers=qa)).status_code == 200
     assert (
@@ -268,6 +268,92 @@ async def test_complaints_are_owned_escalated_and_resolved_with_a_resolution(
         )
     ).status_code == 403
     assert (await client.get(f"/api/complaints/{uuid.uuid4()}", headers=desk)).status_code == 404
+
+
+async def many_complaints(db: Database, world: World, count: int) -> list[Complaint]:
+    """``count`` complaints, one a day back from today (the first the newest); every third is
+    serious and escalated, and the last three share one instant, as a bulk import may."""
+    today = datetime.now(UTC).replace(microsecond=0)
+    async with db.write() as session:
+        rows = [
+            Complaint(
+                customer_id=world.customer.id,
+                severity=ComplaintSeverity.SERIOUS if i % 3 == 0 else ComplaintSeverity.MINOR,
+                description=f"投诉 {i}",
+                escalated_at=today if i % 3 == 0 else None,
+                created_at=today - timedelta(days=min(i, count - 3)),
+            )
+            for i in range(count)
+        ]
+        session.add_all(rows)
+    return rows
+
+
+async def every_page(
+    client: httpx.AsyncClient, headers: Headers, query: str, limit: int
+) -> tuple[list[str], set[int]]:
+    """The ids of every complaint ``query`` matches, page after page, and the totals seen."""
+    ids: list[str] = []
+    totals: set[int] = set()
+    while True:
+        answer = await client.get(
+            f"/api/complaints?{query}&limit={limit}&offset={len(ids)}", headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert (page["offset"], page["limit"]) == (len(ids), limit)
+        totals.add(page["total"])
+        ids += [c["id"] for c in page["items"]]
+        if len(page["items"]) < limit:
+            return ids, totals
+
+
+async def test_complaints_page_newest_first_with_the_total_down_to_the_oldest(
+    client: httpx.AsyncClient, db: Database, world: World, desk: Headers
+) -> None:
+    rows = await many_complaints(db, world, 205)
+    first = (await client.get("/api/complaints", headers=desk)).json()
+    assert (first["total"], first["offset"], first["limit"]) == (205, 0, 50)
+    assert [c["id"] for c in first["items"][:3]] == [str(r.id) for r in rows[:3]]
+    ids, totals = await every_page(client, desk, "", 200)
+    assert totals == {205}
+    assert len(ids) == len(set(ids)) == 205, "no complaint repeated or skipped"
+    assert set(ids[-3:]) == {str(r.id) for r in rows[-3:]}, "the oldest are reached"
+    past = (await client.get("/api/complaints?offset=205", headers=desk)).json()
+    assert (past["items"], past["total"]) == ([], 205)
+
+
+async def test_complaint_filters_combine_with_paging(
+    client: httpx.AsyncClient, db: Database, world: World, desk: Headers
+) -> None:
+    rows = await many_complaints(db, world, 30)
+    serious = [str(r.id) for r in rows if r.severity == ComplaintSeverity.SERIOUS]
+    ids, totals = await every_page(client, desk, "severity=serious&escalated=true", 3)
+    assert totals == {len(serious)} == {10}
+    assert ids == serious, "newest first, every serious one, none else"
+    minor, totals = await every_page(client, desk, "escalated=false&status=open", 7)
+    assert totals == {20}
+    assert set(minor) == {str(r.id) for r in rows} - set(serious)
+    none = (await client.get("/api/complaints?status=resolved", headers=desk)).json()
+    assert (none["items"], none["total"]) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=lots", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=many", "offset"),
+    ],
+)
+async def test_a_bad_complaint_page_is_refused_with_the_reason(
+    client: httpx.AsyncClient, world: World, desk: Headers, query: str, reason: str
+) -> None:
+    answer = await client.get(f"/api/complaints?{query}", headers=desk)
+    assert answer.status_code == 400, answer.text
+    assert reason in answer.json()["detail"] + str(answer.json()["extra"])
 
 
 async def test_a_complaint_deadline_without_a_zone_is_refused_not_a_server_error(

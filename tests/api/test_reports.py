@@ -884,7 +884,7 @@ async def test_the_customer_rates_and_complains_from_the_report_page(
     listed = (
         await client.get(f"/api/complaints?job_id={signed.job_id}", headers=signed.desk)
     ).json()
-    (complaint,) = listed
+    (complaint,) = listed["items"]
     assert complaint["severity"] == "serious"
     assert complaint["escalated_at"] is not None
     assert complaint["description"].startswith("设备再次停机")

@@ -21,7 +21,7 @@ from api.domain.office.schemas import (
     ReviewItem,
 )
 from api.guards import OFFICE, STAFF, allow
-from api.http import Offset
+from api.http import Offset, Page
 from api.models import ComplaintSeverity, ComplaintStatus, Role
 from api.security import Principal
 from api.settings import Settings
@@ -81,7 +81,7 @@ class ComplaintController(Controller):
         "/",
         opt=allow(*STAFF),
         operation_id="listComplaints",
-        summary="Complaints, newest first, with filters",
+        summary="A page of complaints, newest first, with filters and the total",
     )
     async def list_complaints(
         self,
@@ -93,19 +93,14 @@ class ComplaintController(Controller):
         job_id: uuid.UUID | None = None,
         escalated: bool | None = None,
         offset: Offset = 0,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    ) -> list[ComplaintOut]:
+        limit: Annotated[int, Parameter(ge=1, le=200, description="Rows per page")] = 50,
+    ) -> Page[ComplaintOut]:
+        query = services.filtered_complaints(
+            status=status, severity=severity, owner_id=owner_id, job_id=job_id, escalated=escalated
+        )
         async with db.read() as session:
-            return await services.list_complaints(
-                session,
-                now=now,
-                status=status,
-                severity=severity,
-                owner_id=owner_id,
-                job_id=job_id,
-                escalated=escalated,
-                limit=limit,
-                offset=offset,
+            return await services.complaint_page(
+                session, query, now=now, limit=limit, offset=offset
             )
 
     @get(

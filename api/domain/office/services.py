@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db import count_rows
 from api.domain.office.schemas import (
     CallItem,
     ComplaintIn,
@@ -23,7 +24,7 @@ from api.domain.office.schemas import (
     ReviewFlags,
     ReviewItem,
 )
-from api.http import DomainError, apply_patch, check_version, not_found
+from api.http import DomainError, Page, apply_patch, check_version, not_found
 from api.models import (
     Billing,
     Complaint,
@@ -288,19 +289,15 @@ async def complaint_with_customer(
     return row[0], row[1]
 
 
-async def list_complaints(
-    session: AsyncSession,
+def filtered_complaints(
     *,
-    now: datetime,
-    status: ComplaintStatus | None,
-    severity: ComplaintSeverity | None,
-    owner_id: uuid.UUID | None,
-    job_id: uuid.UUID | None,
-    escalated: bool | None,
-    limit: int,
-    offset: int,
-) -> list[ComplaintOut]:
-    """Complaints, newest first, with filters."""
+    status: ComplaintStatus | None = None,
+    severity: ComplaintSeverity | None = None,
+    owner_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+    escalated: bool | None = None,
+) -> Select[Complaint, str]:
+    """Complaints with their customer's name, filtered, in no order (count it, then page it)."""
     query = select(Complaint, Customer.name).join(Customer, Customer.id == Complaint.customer_id)
     if status is not None:
         query = query.where(Complaint.status == status)
@@ -314,9 +311,25 @@ async def list_complaints(
         query = query.where(
             Complaint.escalated_at.is_not(None) if escalated else Complaint.escalated_at.is_(None)
         )
-    query = query.order_by(Complaint.created_at.desc(), Complaint.id).limit(limit).offset(offset)
-    rows = await session.execute(query)
-    return [complaint_out(c, name, now=now) for c, name in rows]
+    return query
+
+
+async def complaint_page(
+    session: AsyncSession,
+    query: Select[Complaint, str],
+    *,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> Page[ComplaintOut]:
+    """One page of ``query``, newest first; the id breaks ties of the same instant, so that
+    paging neither repeats nor skips a complaint."""
+    total = await count_rows(session, query)
+    rows = await session.execute(
+        query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit).offset(offset)
+    )
+    items = [complaint_out(c, name, now=now) for c, name in rows]
+    return Page(items=items, total=total, offset=offset, limit=limit)
 
 
 # ---- figures (统计) ---------------------------------------------------------------------------
