@@ -2,6 +2,7 @@
 // Authorization header on every call, one refresh on 401 (POST /api/auth/refresh).
 import { reactive } from 'vue'
 import { isOfficeRole } from './menus'
+import type { Page } from './types'
 
 export interface User {
   id: string
@@ -150,6 +151,22 @@ export async function getAll<T>(path: string): Promise<T[]> {
     items.push(...page.items)
     if (page.items.length < PAGE_LIMIT || items.length >= page.total) return items
   }
+}
+
+/** Page sizes a paged table offers; the largest is the most a list endpoint gives. */
+export const PAGE_SIZES = [20, 50, 100, PAGE_LIMIT]
+
+/** Page `page` (from 1) of `size` rows of a paged list, and the page it turned out to be: a page
+ * past the end (the list shrank since it was shown: a complaint resolved under the "open" filter)
+ * gives the last one instead, rather than an empty table above a total that says there are rows. */
+export async function getPage<T>(path: string, page: number, size: number): Promise<{ page: number; data: Page<T> }> {
+  const sep = path.includes('?') ? '&' : '?'
+  const at = (p: number) => get<Page<T>>(`${path}${sep}offset=${(p - 1) * size}&limit=${size}`)
+  const wanted = Math.max(1, Math.floor(page))
+  const data = await at(wanted)
+  const last = Math.max(1, Math.ceil(data.total / size))
+  if (data.items.length > 0 || wanted <= last) return { page: wanted, data }
+  return { page: last, data: await at(last) }
 }
 
 /** An object URL for a protected file (photos, PDFs); the caller revokes it. */

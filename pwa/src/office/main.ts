@@ -2,7 +2,7 @@ import { createApp } from 'vue'
 import {
   ElAlert, ElAside, ElAutocomplete, ElButton, ElCard, ElCol, ElConfigProvider, ElContainer, ElDatePicker, ElDescriptions,
   ElDescriptionsItem, ElDialog, ElEmpty, ElForm, ElFormItem, ElHeader, ElInput, ElInputNumber, ElLink, ElMain, ElMenu,
-  ElMenuItem, ElOption, ElRadio, ElRadioButton, ElRadioGroup, ElRate, ElRow, ElSelect, ElSwitch, ElTable, ElTableColumn, ElTabPane,
+  ElMenuItem, ElOption, ElPagination, ElRadio, ElRadioButton, ElRadioGroup, ElRate, ElRow, ElSelect, ElSwitch, ElTable, ElTableColumn, ElTabPane,
   ElLoading, ElTabs, ElTag,
 } from 'element-plus'
 import 'element-plus/dist/index.css'
@@ -14,7 +14,7 @@ import './office.css'
 const app = createApp(App)
 for (const c of [ElAlert, ElAside, ElAutocomplete, ElButton, ElCard, ElCol, ElConfigProvider, ElContainer, ElDatePicker,
   ElDescriptions, ElDescriptionsItem, ElDialog, ElEmpty, ElForm, ElFormItem, ElHeader, ElInput, ElInputNumber, ElLink, ElMain,
-  ElMenu, ElMenuItem, ElOption, ElRadio, ElRadioButton, ElRadioGroup, ElRate, ElRow, ElSelect, ElSwitch, ElTable, ElTableColumn,
+  ElMenu, ElMenuItem, ElOption, ElPagination, ElRadio, ElRadioButton, ElRadioGroup, ElRate, ElRow, ElSelect, ElSwitch, ElTable, ElTableColumn,
   ElTabPane, ElTabs, ElTag, ElLoading]) {
   app.use(c)
 }
