@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { currentMonth, dateTime, fromPicker, toPicker } from '../src/office/format'
+import { countOf, currentMonth, dateTime, fromPicker, toPicker } from '../src/office/format'
 
 // The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
 // console shows the department's wall clock, as the server counts it.
@@ -25,5 +25,14 @@ describe('department time', () => {
     expect(fromPicker(shown)).toBe('2026-11-27T01:00:00.000Z')
     expect(toPicker(null)).toBeNull()
     expect(fromPicker(null)).toBeNull()
+  })
+})
+
+describe('countOf', () => {
+  it('says how many a full list leaves out, and only then', () => {
+    expect(countOf(200, 350)).toBe('200 / 350')
+    expect(countOf(3, 3)).toBe('3')
+    expect(countOf(0, 0)).toBe('0')
+    expect(countOf(5, undefined)).toBe('5') // a server that sends no total
   })
 })

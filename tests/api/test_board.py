@@ -68,6 +68,34 @@ async def test_the_board_lists_jobs_to_assign_and_engineers_with_their_load(
     assert (await client.get("/api/board/events", headers=engineer)).status_code == 403
 
 
+async def test_a_full_board_says_how_many_jobs_it_leaves_out(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = await login(client, "desk")
+    ids = []
+    for _ in range(3):
+        created = await client.post(
+            "/api/jobs",
+            json={
+                "customer_id": str(world.customer.id),
+                "channel": "phone",
+                "fault_description": "冷机停机",
+                "reported_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+            },
+            headers=desk,
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["job"]["id"])
+    board = (await client.get("/api/board", headers=desk)).json()
+    assert (len(board["unassigned"]), board["unassigned_total"]) == (3, 3)
+    assert (len(board["at_risk"]), board["at_risk_total"]) == (3, 3), "plans overdue"
+    monkeypatch.setattr("api.domain.office.board.BOARD_ROWS", 2)
+    full = (await client.get("/api/board", headers=desk)).json()
+    assert [j["id"] for j in full["unassigned"]] == ids[:2], "the oldest waiting first"
+    assert full["unassigned_total"] == 3, "the third is counted, not silently dropped"
+    assert (len(full["at_risk"]), full["at_risk_total"]) == (2, 3)
+
+
 async def test_a_reopened_job_that_names_its_engineer_is_not_listed_as_unassigned(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -14,7 +14,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import func, select
 
-from api.db import Database
+from api.db import Database, count_rows
 from api.domain.jobs import services as jobs
 from api.domain.jobs.schemas import JobFilter, JobSummary
 from api.guards import OFFICE, allow, still_signed_in
@@ -56,6 +56,10 @@ class Board(Out):
     at_risk: list[JobSummary]
     """Running SLA clocks at risk or breached, the most urgent first."""
     engineers: list[EngineerLoad]
+    unassigned_total: int = 0
+    """How many jobs wait for an engineer: more than ``unassigned`` holds when it is full."""
+    at_risk_total: int = 0
+    """How many running clocks are at risk or breached: more than ``at_risk`` holds when full."""
 
 
 def _next_due(job: JobSummary) -> datetime:
@@ -88,16 +92,20 @@ class BoardController(Controller):
     async def board(self, db: Database, me: Principal, now: datetime, settings: Settings) -> Board:
         cal = settings.calendar.calendar
 
-        async def listed(flt: JobFilter) -> list[Job]:
+        async def listed(flt: JobFilter) -> tuple[list[Job], int]:
+            """The oldest ``BOARD_ROWS`` jobs of ``flt`` and how many there are in all."""
             query = jobs.filtered_jobs(flt, me=me, now=now, cal=cal)
-            return list(await session.scalars(query.order_by(Job.reported_at).limit(BOARD_ROWS)))
+            rows = list(await session.scalars(query.order_by(Job.reported_at).limit(BOARD_ROWS)))
+            full = len(rows) == BOARD_ROWS
+            return rows, await count_rows(session, query) if full else len(rows)
 
         async with db.read() as session:
             # A reopened job that still names its last engineer is not listed here: the
             # console shows those on their own (docs/office.md), else it would show them twice.
-            waiting = await listed(JobFilter(status=list(WAITING), unassigned=True))
-            risky = await listed(JobFilter(sla=SlaState.AT_RISK))
-            risky += await listed(JobFilter(sla=SlaState.BREACHED))
+            waiting, waiting_total = await listed(JobFilter(status=list(WAITING), unassigned=True))
+            risky, risky_total = await listed(JobFilter(sla=SlaState.AT_RISK))
+            breached, breached_total = await listed(JobFilter(sla=SlaState.BREACHED))
+            risky += breached
             unassigned = await jobs.summaries(session, waiting, now=now, cal=cal)
             at_risk = await jobs.summaries(session, risky, now=now, cal=cal)
             load = (
@@ -122,7 +130,14 @@ class BoardController(Controller):
                 for user, region in people
             ]
         at_risk.sort(key=_next_due)
-        return Board(server_time=now, unassigned=unassigned, at_risk=at_risk, engineers=engineers)
+        return Board(
+            server_time=now,
+            unassigned=unassigned,
+            at_risk=at_risk,
+            engineers=engineers,
+            unassigned_total=waiting_total,
+            at_risk_total=risky_total + breached_total,
+        )
 
     @get(
         "/events",

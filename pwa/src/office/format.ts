@@ -18,6 +18,12 @@ export function shown(value: unknown): string {
   return JSON.stringify(value)
 }
 
+/** A list's count for its heading: "200 / 350" when the server sent only part of it (an older
+ * server sends no total: the count shown is all it says). */
+export function countOf(shown: number, total: number | undefined): string {
+  return total !== undefined && total > shown ? `${shown} / ${total}` : String(shown)
+}
+
 /** YYYY-MM of `now` in the department, where the server counts the month's figures. */
 export function currentMonth(now: Date = new Date()): string {
   return departmentMonth(now)

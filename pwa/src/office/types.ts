@@ -48,6 +48,10 @@ export interface Board {
   unassigned: JobSummary[]
   at_risk: JobSummary[]
   engineers: EngineerLoad[]
+  /** How many wait in all; more than `unassigned` holds when the board is full. */
+  unassigned_total?: number
+  /** How many clocks are at risk or breached in all. */
+  at_risk_total?: number
 }
 
 export interface Contact { id: string; name: string; phone: string; email: string; title: string }
