@@ -33,7 +33,12 @@ from tests.helpers import (
 REDIS_URL = os.environ.get("FIELDSYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-async def _fault(client: httpx.AsyncClient, world: World, desk: dict[str, str]) -> str:
+async def _fault(
+    client: httpx.AsyncClient,
+    world: World,
+    desk: dict[str, str],
+    reported_at: datetime | None = None,
+) -> str:
     body = {
         "customer_id": str(world.customer.id),
         "asset_id": str(world.asset.id),
@@ -41,6 +46,8 @@ async def _fault(client: httpx.AsyncClient, world: World, desk: dict[str, str]) 
         "fault_description": "电梯困人",
         "urgency": "critical",
     }
+    if reported_at is not None:
+        body["reported_at"] = reported_at.isoformat()
     created = await client.post("/api/jobs", json=body, headers=desk)
     assert created.status_code == 201, created.text
     job_id: str = created.json()["job"]["id"]
@@ -72,20 +79,8 @@ async def test_a_full_board_says_how_many_jobs_it_leaves_out(
     client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     desk = await login(client, "desk")
-    ids = []
-    for _ in range(3):
-        created = await client.post(
-            "/api/jobs",
-            json={
-                "customer_id": str(world.customer.id),
-                "channel": "phone",
-                "fault_description": "冷机停机",
-                "reported_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
-            },
-            headers=desk,
-        )
-        assert created.status_code == 201, created.text
-        ids.append(created.json()["job"]["id"])
+    days_ago = datetime.now(UTC) - timedelta(days=3)
+    ids = [await _fault(client, world, desk, days_ago + timedelta(minutes=i)) for i in range(3)]
     board = (await client.get("/api/board", headers=desk)).json()
     assert (len(board["unassigned"]), board["unassigned_total"]) == (3, 3)
     assert (len(board["at_risk"]), board["at_risk_total"]) == (3, 3), "plans overdue"
