@@ -299,7 +299,9 @@ def test_a_serious_complaint_is_escalated_at_once_and_resolved_with_its_resoluti
     page.click("[data-testid=complaint-save]")
     row = page.locator("[data-testid=complaints] .el-table__row", has_text=text)
     row.locator("[data-testid=escalated]").wait_for()
-    made = next(c for c in office.get("/api/complaints?limit=200") if c["description"] == text)
+    made = next(
+        c for c in office.get("/api/complaints?limit=200")["items"] if c["description"] == text
+    )
     row.locator("[data-testid=complaint-edit]").click()
     # A colleague saves the complaint while this form is open: saving the form would undo
     # their change unseen, so it is refused and the list shows theirs.
@@ -314,7 +316,9 @@ def test_a_serious_complaint_is_escalated_at_once_and_resolved_with_its_resoluti
     page.locator("[data-testid=complaint-resolution]").fill("更换密封件,客户确认")
     page.click("[data-testid=complaint-update]")
     row.locator("text=Resolved").wait_for()
-    stored = next(c for c in office.get("/api/complaints?limit=200") if c["description"] == text)
+    stored = next(
+        c for c in office.get("/api/complaints?limit=200")["items"] if c["description"] == text
+    )
     assert stored["customer_id"] == customer["id"]
     assert stored["severity"] == "serious"
     assert stored["escalated_at"]
