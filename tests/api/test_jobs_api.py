@@ -12,7 +12,7 @@ import httpx
 
 from api.app import create_app
 from api.db import Database
-from api.domain.jobs.services import start_callback_clock
+from api.domain.jobs.services import EARLIER_VISITS, start_callback_clock
 from api.models import Job
 from api.settings import CalendarSettings, Settings
 from sync.client import SyncClient
@@ -469,3 +469,32 @@ async def test_search_text_is_taken_literally_not_as_a_pattern(
     assert sites.json()["total"] == 0
     assets = await client.get("/api/assets", params={"q": "_"}, headers=desk)
     assert assets.json()["total"] == 0
+
+
+async def test_a_job_lists_the_newest_earlier_visits_of_its_asset_and_counts_them_all(
+    client: Client, world: World
+) -> None:
+    desk = await login(client, "desk")
+    jobs = [(await register(client, desk, world))["job"] for _ in range(EARLIER_VISITS + 2)]
+    other = await client.post(
+        "/api/assets",
+        json={"site_id": str(world.site.id), "name": "冷却塔", "model": "CT-1", "serial": "X1"},
+        headers=desk,
+    )
+    assert other.status_code == 201, other.text
+    await register(client, desk, world, asset_id=other.json()["id"])
+    detail = (await client.get(f"/api/jobs/{jobs[-1]['id']}", headers=desk)).json()
+    assert detail["earlier_visits_total"] == EARLIER_VISITS + 1
+    listed = [v["number"] for v in detail["earlier_visits"]]
+    assert listed == [j["number"] for j in reversed(jobs[1:-1])], "the newest, newest first"
+    first = (await client.get(f"/api/jobs/{jobs[0]['id']}", headers=desk)).json()
+    assert first["earlier_visits_total"] == EARLIER_VISITS + 1
+    everything = await client.get(
+        "/api/jobs", params={"asset_id": str(world.asset.id), "limit": 200}, headers=desk
+    )
+    assert everything.status_code == 200, everything.text
+    assert everything.json()["total"] == EARLIER_VISITS + 2
+    assert {j["id"] for j in everything.json()["items"]} == {j["id"] for j in jobs}
+    bad = await client.get("/api/jobs", params={"asset_id": "chiller"}, headers=desk)
+    assert bad.status_code == 400
+    assert "asset_id" in bad.text

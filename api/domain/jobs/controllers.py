@@ -77,6 +77,7 @@ class JobController(Controller):
         engineer_id: uuid.UUID | None = None,
         unassigned: bool | None = None,
         customer_id: uuid.UUID | None = None,
+        asset_id: uuid.UUID | None = None,
         sla: Annotated[
             SlaState | None, Parameter(description="ok, at_risk or breached (running clocks)")
         ] = None,
@@ -95,6 +96,7 @@ class JobController(Controller):
                 engineer_id=engineer_id,
                 unassigned=unassigned,
                 customer_id=customer_id,
+                asset_id=asset_id,
                 sla=sla,
                 reported_from=reported_from,
                 reported_to=reported_to,

@@ -292,6 +292,10 @@ class JobDetail(Out):
     photos: list[PhotoOut]
     signatures: list[SignatureOut]
     earlier_visits: list[VisitOut]
+    """The newest earlier jobs on the job's asset (up to 20); the job list's ``asset_id``
+    filter gives them all."""
+    earlier_visits_total: int
+    """How many earlier jobs the asset has in all."""
     history: list[HistoryOut]
 
 
@@ -302,6 +306,7 @@ class JobFilter(msgspec.Struct, kw_only=True):
     engineer_id: uuid.UUID | None = None
     unassigned: bool | None = None
     customer_id: uuid.UUID | None = None
+    asset_id: uuid.UUID | None = None
     sla: SlaState | None = None
     reported_from: date | None = None
     reported_to: date | None = None

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
+from api.db import count_rows
 from api.domain.customers.services import asset_out, customer_out, site_out
 from api.domain.jobs.schemas import (
     FaultIn,
@@ -84,6 +85,8 @@ FROZEN_BY_SIGNATURE = ("fault_description", "site_id", "asset_id")
 EARLIEST_REPORT = datetime(2000, 1, 1, tzinfo=UTC)
 """No fault report is older than this; an earlier ``reported_at`` is a typing slip."""
 
+EARLIER_VISITS = 20
+"""Earlier jobs on the same asset that a job's detail lists (the newest)."""
 OFFICE_HISTORY = ("settlements", "settlement_lines", "complaints")
 """Records only the office reads (their routes are staff only): their changes stay out of
 the history an engineer sees with the job."""
@@ -478,6 +481,8 @@ def filtered_jobs(
         query = query.where(held.is_(None) if f.unassigned else held.is_not(None))
     if f.customer_id is not None:
         query = query.where(Job.customer_id == f.customer_id)
+    if f.asset_id is not None:
+        query = query.where(Job.asset_id == f.asset_id)
     if f.reported_from is not None and (start := _day_start(f.reported_from, 0, cal)):
         query = query.where(Job.reported_at >= start)
     if f.reported_to is not None and (end := _day_start(f.reported_to, 1, cal)):
@@ -649,14 +654,16 @@ async def detail(
         changes = changes.where(AuditLog.entity.not_in(OFFICE_HISTORY))
     history = await session.execute(changes.order_by(AuditLog.at, AuditLog.id))
     earlier: list[Job] = []
+    earlier_total = 0
     if job.asset_id is not None:
+        others = select(Job).where(Job.asset_id == job.asset_id, Job.id != job.id)
         earlier = list(
             await session.scalars(
-                select(Job)
-                .where(Job.asset_id == job.asset_id, Job.id != job.id)
-                .order_by(Job.reported_at.desc())
-                .limit(20)
+                others.order_by(Job.reported_at.desc(), Job.id.desc()).limit(EARLIER_VISITS)
             )
+        )
+        earlier_total = (
+            len(earlier) if len(earlier) < EARLIER_VISITS else await count_rows(session, others)
         )
     return JobDetail(
         job=summary,
@@ -779,6 +786,7 @@ async def detail(
             )
             for e in earlier
         ],
+        earlier_visits_total=earlier_total,
         history=[
             HistoryOut(
                 at=a.at,
