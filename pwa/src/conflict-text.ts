@@ -1,0 +1,102 @@
+// How a conflict record (sync protocol 7) is told in words, shared by the engineer app and the
+// office console: which kind of clash it is, the field by its name, a code value by its name.
+// Pure: each app passes its own texts (its vocabulary differs: 备件 on the phone, 配件 at the desk).
+
+/** The fields of a conflict record this module reads. */
+export interface ConflictFields {
+  entity?: unknown
+  field?: unknown
+  policy?: unknown
+  reason?: unknown
+}
+
+/** What kind of clash a conflict record is (sync protocol 7.1). */
+export type ConflictKind =
+  | 'reassigned' // work from a former assignee, or their field edits
+  | 'status' // an impossible status move
+  | 'edited_own_device' // the same field changed meanwhile by the same engineer on another device
+  | 'edited_other_engineer' // … by another engineer
+  | 'edited' // … by someone the reason does not name
+  | 'signature' // a second, different signature
+  | 'other'
+
+export const CONFLICT_KINDS: readonly ConflictKind[] = [
+  'reassigned', 'status', 'edited_own_device', 'edited_other_engineer', 'edited', 'signature', 'other',
+]
+
+/** An app's messages: `t` and `te` of its vue-i18n instance, bound to the locale wanted. */
+export interface Texts {
+  t(key: string, named?: Record<string, unknown>): string
+  te(key: string): boolean
+}
+
+/** What this module needs of an app's vue-i18n instance (its `i18n.global`). */
+export interface Translator {
+  t(key: string, named: Record<string, unknown>, options: { locale?: string }): string
+  te(key: string, locale?: string): boolean
+}
+
+/** An app's messages in `locale`, or in the app's current language. */
+export function textsIn(translator: Translator, locale?: string): Texts {
+  return {
+    t: (key, named = {}) => translator.t(key, named, locale ? { locale } : {}),
+    te: (key) => translator.te(key, locale),
+  }
+}
+
+// The server's texts (api/domain/sync/handlers.py REASSIGNED, sync/merge.py merge_field).
+const REASSIGNED = 'the job was reassigned to another engineer'
+const OWN_DEVICE = 'this engineer on another device'
+const OTHER_ENGINEER = 'another engineer'
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '')
+
+/** The kind of a conflict, from its policy and field; the reason text only refines it. */
+export function conflictKind(c: ConflictFields): ConflictKind {
+  const reason = text(c.reason)
+  if (reason.startsWith(REASSIGNED) || (c.entity === 'jobs' && c.field === 'assigned_engineer_id')) return 'reassigned'
+  switch (c.policy) {
+    case 'state_machine':
+      return 'status'
+    case 'write_once':
+      return 'signature'
+    case 'engineer':
+      if (reason.includes(OWN_DEVICE)) return 'edited_own_device'
+      if (reason.includes(OTHER_ENGINEER)) return 'edited_other_engineer'
+      return 'edited'
+  }
+  if (c.entity === 'jobs' && c.field === 'status') return 'status'
+  if (c.entity === 'signatures') return 'signature'
+  return 'other'
+}
+
+/** The code a conflict's field goes by ("jobs.diagnosis"): what filters and bulk decisions
+ * group by, whatever language the screen is in. */
+export const fieldCode = (c: ConflictFields): string => `${text(c.entity)}.${text(c.field)}`
+
+/** The field a conflict is about, by its name ("jobs.diagnosis" → "Diagnosis"), from the keys
+ * `conflict.field.<entity>_<field>`, else `conflict.entity.<entity>` and the field's code. */
+export function fieldLabel(c: ConflictFields, texts: Texts): string {
+  const entity = text(c.entity)
+  const field = text(c.field)
+  // vue-i18n reads a dot as a path: the keys join entity and field with "_".
+  const fieldKey = `conflict.field.${entity}_${field}`
+  if (texts.te(fieldKey)) return texts.t(fieldKey)
+  const entityKey = `conflict.entity.${entity}`
+  if (texts.te(entityKey)) return `${texts.t(entityKey)} · ${field}`
+  return fieldCode(c)
+}
+
+/** What happened, from the key `conflict.kind.<kind>` (each app words it for its reader). */
+export const kindExplanation = (c: ConflictFields, texts: Texts): string => texts.t(`conflict.kind.${conflictKind(c)}`)
+
+/** A code value by its name: a job's status from `status.<code>`, a part's billing from
+ * `<billing>.<code>` (each app keeps its billing names in its own section); null for any other
+ * value, or a code with no name. */
+export function codeName(c: ConflictFields, value: unknown, texts: Texts, billing: string): string | null {
+  if (typeof value !== 'string') return null
+  let key: string | null = null
+  if (c.entity === 'jobs' && c.field === 'status') key = `status.${value}`
+  else if (c.entity === 'part_lines' && c.field === 'billing') key = `${billing}.${value}`
+  return key !== null && texts.te(key) ? texts.t(key) : null
+}
