@@ -12,12 +12,6 @@ export function dateTime(iso: string | null | undefined, locale: string): string
   })
 }
 
-export function shown(value: unknown): string {
-  if (value === null || value === undefined) return '—'
-  if (typeof value === 'string') return value === '' ? '""' : value
-  return JSON.stringify(value)
-}
-
 /** A list's count for its heading: "200 / 350" when the server sent only part of it (an older
  * server sends no total: the count shown is all it says). */
 export function countOf(shown: number, total: number | undefined): string {
