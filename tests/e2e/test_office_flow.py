@@ -131,6 +131,12 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     go(boss, "review")
     boss.click(f"[data-testid=review-{number}]")
     boss.wait_for_selector("[data-testid=record-diagnosis]:has-text('接触器触点烧蚀')")
+    # The equipment's earlier visits, counted in all, each opening its job.
+    seen = office.detail(job["id"])
+    earlier = boss.locator("[data-testid=earlier-visits]")
+    assert f"({seen['earlier_visits_total']})" in earlier.locator(".el-card__header").inner_text()
+    assert earlier.locator("a").count() == len(seen["earlier_visits"])
+    assert seen["earlier_visits_total"] >= len(seen["earlier_visits"])
     boss.click("[data-testid=approve]")
     boss.wait_for_url("**/office/review")
     assert office.detail(job["id"])["job"]["status"] == "reviewed"

@@ -116,6 +116,19 @@ export interface JobDetail {
   part_lines: PartLine[]
   photos: Photo[]
   signatures: Signature[]
+  /** The newest earlier jobs on the same asset (up to 20), newest first. */
+  earlier_visits: Visit[]
+  earlier_visits_total: number
+}
+
+export interface Visit {
+  id: string
+  number: string
+  status: string
+  reported_at: string
+  completed_at: string | null
+  fault_description: string
+  work_done: string
 }
 
 export interface ReviewItem {
