@@ -793,6 +793,7 @@ class Upload(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     """Declared length; the bytes received so far are the part file's length."""
     purpose: Mapped[str] = mapped_column(String(16), default="photo")
+    """Always photo now; uploads of ``file`` (before 0010) are completed as photos."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_uploads_user_sha", "user_id", "sha256"),)
@@ -822,6 +823,21 @@ class BlobInfo(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     """Why the pipeline refused a photo."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlobHolder(Base):
+    """A user who may attach a blob to their jobs' records (docs/media.md, "Who may attach").
+
+    They sent its bytes (an upload whose hash checked), or it was on a job they could see when
+    they attached it. A photo record has its bytes only when its author holds them: a hash
+    alone gives nobody another's photo.
+    """
+
+    __tablename__ = "blob_holders"
+    __audit__ = False
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # ---- reports ---------------------------------------------------------------------------------

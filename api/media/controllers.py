@@ -14,11 +14,12 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.response import Stream
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 
 from api.db import Database
 from api.guards import EVERYONE, allow
 from api.http import DomainError, Out, Schema, not_found
+from api.media.access import holds, on_current_jobs
 from api.media.pipeline import (
     FAILED,
     PROCESSING,
@@ -29,7 +30,7 @@ from api.media.pipeline import (
 )
 from api.media.store import BlobError, BlobStore
 from api.media.uploads import CHUNK, Stored, Uploads
-from api.models import Assignment, BlobInfo, Photo, Role, Signature, Upload
+from api.models import BlobInfo, Role, Upload
 from api.security import Principal
 
 # The length too: msgspec searches the pattern, and "$" also matches before a final "\n".
@@ -50,12 +51,25 @@ class MissingOut(Out):
     missing: list[str]
 
 
+PURPOSES = ("photo",)
+"""What may be uploaded: photos only (``file`` was accepted before 0010, used by nothing and
+bounded by nothing; files stored then stay readable)."""
+
+
 class UploadIn(Schema):
     """Start (or resume) an upload of ``size`` bytes whose SHA-256 is ``sha256``."""
 
     sha256: Sha
     size: Annotated[int, msgspec.Meta(ge=1, le=1024 * 1024 * 1024)]
-    purpose: Literal["photo", "file"] = "photo"
+    purpose: Annotated[str, msgspec.Meta(description="photo, the only purpose")] = "photo"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.purpose not in PURPOSES:
+            raise ValueError(
+                f"`purpose` {self.purpose[:40]!r} is not accepted; the purposes are: "
+                + ", ".join(PURPOSES)
+            )
 
 
 class UploadOut(Out):
@@ -123,7 +137,7 @@ def _out(upload: Upload, uploads: Uploads) -> UploadOut:
 
 
 class UploadController(Controller):
-    """Resumable uploads of photos and files (docs/media.md)."""
+    """Resumable uploads of photos (docs/media.md)."""
 
     path = "/api/uploads"
     tags = ["media"]
@@ -135,10 +149,14 @@ class UploadController(Controller):
         summary="Which of these hashes the server lacks",
         status_code=200,
     )
-    async def missing(self, data: MissingIn, db: Database, request: AnyRequest) -> MissingOut:
+    async def missing(
+        self, data: MissingIn, db: Database, me: Principal, request: AnyRequest
+    ) -> MissingOut:
         async with db.read() as session:
             return MissingOut(
-                missing=await _uploads(request.app.state).missing(session, data.hashes)
+                missing=await _uploads(request.app.state).missing(
+                    session, data.hashes, user_id=me.user_id
+                )
             )
 
     @post(
@@ -163,7 +181,6 @@ class UploadController(Controller):
                 user_id=me.user_id,
                 sha256=data.sha256,
                 size=data.size,
-                purpose=data.purpose,
                 now=now,
             )
             if upload is None:
@@ -237,6 +254,7 @@ class UploadController(Controller):
         upload_id: uuid.UUID,
         db: Database,
         me: Principal,
+        now: datetime,
         request: AnyRequest,
     ) -> StoredOut:
         uploads = _uploads(request.app.state)
@@ -246,8 +264,10 @@ class UploadController(Controller):
                 upload = await uploads.lookup(session, upload_id)
         if upload is None or upload.user_id != me.user_id:
             raise not_found("upload")
+        async with db.read() as session:
+            before = await session.get(BlobInfo, upload.sha256)
         try:
-            stored, rows = await uploads.process(upload)
+            stored, rows = await uploads.process(upload, stored=before is not None)
         except DomainError as exc:
             if exc.status_code == 422:
                 # A wrong hash or a refused image: nothing of the upload may stay.
@@ -255,7 +275,11 @@ class UploadController(Controller):
                     await uploads.discard(session, upload_id)
             raise
         async with db.write(actor_id=me.user_id) as session:
-            await uploads.record(session, upload_id, rows)
+            await uploads.record(session, upload, rows, now=now)
+        if stored is None:
+            # Another user sent the same bytes first: this one now holds them too.
+            assert before is not None
+            return await _answer(db, before)
         if stored.state == PROCESSING:
             _pipeline(request.app.state).queue(stored.sha256)
         return StoredOut.of(stored, stored.variants)
@@ -287,20 +311,25 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 async def _may_see(db: Database, sha: str, info: BlobInfo, me: Principal) -> bool:
     if me.role != Role.ENGINEER:
         return True
-    original = info.original_sha256 or sha
-    mine = select(Assignment.job_id).where(
-        Assignment.engineer_id == me.user_id, Assignment.ended_at.is_(None)
-    )
     async with db.read() as session:
-        found = await session.scalar(
-            select(
-                or_(
-                    exists().where(Photo.blob_sha256 == original, Photo.job_id.in_(mine)),
-                    exists().where(Signature.png_sha256 == sha, Signature.job_id.in_(mine)),
-                )
-            )
+        return await on_current_jobs(
+            session, sha=sha, original=info.original_sha256 or sha, user_id=me.user_id
         )
-    return bool(found)
+
+
+async def _holds(db: Database, sha: str, me: Principal) -> bool:
+    async with db.read() as session:
+        return await holds(session, sha, me.user_id)
+
+
+async def _answer(db: Database, info: BlobInfo) -> StoredOut:
+    """The answer for a stored blob as it stands: its state, and its copies once ready."""
+    async with db.read() as session:
+        copies = await session.scalars(
+            select(BlobInfo).where(BlobInfo.original_sha256 == info.sha256)
+        )
+        variants = {c.variant: c.sha256 for c in copies} if info.state == READY else {}
+    return StoredOut.of(info, variants, info.error)
 
 
 async def _settled(
@@ -354,15 +383,12 @@ class BlobController(Controller):
         if (
             info is None
             or info.kind not in ("photo", "file")
-            or (info.uploaded_by != me.user_id and not await _may_see(db, sha, info, me))
+            or (not await _holds(db, sha, me) and not await _may_see(db, sha, info, me))
         ):
             raise not_found("blob")
         if wait and info.state == PROCESSING:
             info = await _settled(db, request, info, wait=wait, refuse=False)
-        async with db.read() as session:
-            copies = await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256 == sha))
-            variants = {c.variant: c.sha256 for c in copies} if info.state == READY else {}
-        return StoredOut.of(info, variants, info.error)
+        return await _answer(db, info)
 
     @get(
         "/{sha:str}",

@@ -22,10 +22,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.http import Conflict, DomainError
+from api.media.access import hold
 from api.media.images import ImageRefused, IngestPool, inspect
 from api.media.pipeline import PROCESSING, READY, store_variants
 from api.media.store import BlobStore
-from api.models import BlobInfo, Upload
+from api.models import BlobHolder, BlobInfo, Upload
 from sync.ids import uuid7
 
 CHUNK = 1024 * 1024
@@ -63,7 +64,7 @@ class Quota(DomainError):
 
 @dataclass(frozen=True)
 class Stored:
-    """A completed photo or file."""
+    """A completed photo."""
 
     sha256: str
     size: int
@@ -115,13 +116,20 @@ class Uploads:
         """The part file of an upload."""
         return self.folder / f"{upload_id}.part"
 
-    async def missing(self, session: AsyncSession, hashes: list[str]) -> list[str]:
-        """Which of ``hashes`` the server does not hold yet."""
+    async def missing(
+        self, session: AsyncSession, hashes: list[str], *, user_id: uuid.UUID
+    ) -> list[str]:
+        """Which of ``hashes`` the user has not sent yet: bytes someone else sent are sent
+        again (each user proves they hold the bytes they attach; the store keeps one copy)."""
         wanted = list(dict.fromkeys(hashes))
-        known = set(
-            await session.scalars(select(BlobInfo.sha256).where(BlobInfo.sha256.in_(wanted)))
+        held = set(
+            await session.scalars(
+                select(BlobHolder.sha256).where(
+                    BlobHolder.user_id == user_id, BlobHolder.sha256.in_(wanted)
+                )
+            )
         )
-        return [h for h in wanted if h not in known]
+        return [h for h in wanted if h not in held]
 
     async def start(
         self,
@@ -130,13 +138,16 @@ class Uploads:
         user_id: uuid.UUID,
         sha256: str,
         size: int,
-        purpose: str,
         now: datetime,
     ) -> Upload | None:
-        """Begin (or resume) an upload; None when the blob is stored already."""
-        if await session.get(BlobInfo, sha256) is not None:
+        """Begin (or resume) an upload of a photo; None when the user sent these bytes before.
+
+        Bytes that another user sent are uploaded again, to be checked against the hash: that
+        is how a user comes to hold them (:mod:`api.media.access`).
+        """
+        if await session.get(BlobHolder, (sha256, user_id)) is not None:
             return None
-        if purpose == "photo" and size > MAX_PHOTO:
+        if size > MAX_PHOTO:
             raise DomainError(
                 f"a photo may be at most {MAX_PHOTO // (1024 * 1024)} MB", status_code=413
             )
@@ -170,7 +181,7 @@ class Uploads:
             user_id=user_id,
             sha256=sha256,
             size=size,
-            purpose=purpose,
+            purpose="photo",
             created_at=now,
             updated_at=now,
         )
@@ -227,10 +238,15 @@ class Uploads:
 
         return await anyio.to_thread.run_sync(append)
 
-    async def process(self, upload: Upload) -> tuple[Stored, list[BlobInfo]]:
+    async def process(
+        self, upload: Upload, *, stored: bool = False
+    ) -> tuple[Stored | None, list[BlobInfo]]:
         """Check the bytes and put them into the blob store (:meth:`_process`), one completion
         of an upload at a time: a complete sent again (a retry, in any app process) waits for
-        the first, then finds the part file gone and is told to start again (409)."""
+        the first, then finds the part file gone and is told to start again (409).
+
+        With ``stored`` (another user sent the same bytes before), only the hash is checked:
+        the answer is None and the part file goes, as the store has the bytes."""
         path = self.part(upload.id)
         try:
             fh = path.open("rb")
@@ -244,7 +260,21 @@ class Uploads:
                 same = False
             if not same:  # completed (moved into the store) or discarded meanwhile
                 raise Conflict(FINISHED)
+            if stored:
+                await self._verify(upload)
+                path.unlink(missing_ok=True)
+                return None, []
             return await self._process(upload)
+
+    async def _verify(self, upload: Upload) -> None:
+        """Every byte received, and their SHA-256 the declared one."""
+        received = self.received(upload.id)
+        if received != upload.size:
+            raise Conflict(f"{upload.size - received} bytes are still missing")
+        if await self.digest(upload) != upload.sha256:
+            raise HashMismatch(
+                "the bytes received do not match the declared SHA-256; nothing was stored"
+            )
 
     async def _process(self, upload: Upload) -> tuple[Stored, list[BlobInfo]]:
         """Check the bytes and put them into the blob store.
@@ -257,21 +287,10 @@ class Uploads:
         first, so damage is refused here. On a refusal the caller discards the upload
         (:meth:`discard`), so nothing of it stays.
         """
-        received = self.received(upload.id)
-        if received != upload.size:
-            raise Conflict(f"{upload.size - received} bytes are still missing")
+        await self._verify(upload)
         path = self.part(upload.id)
-        digest = await self.digest(upload)
-        if digest != upload.sha256:
-            raise HashMismatch(
-                "the bytes received do not match the declared SHA-256; nothing was stored"
-            )
-        if upload.purpose != "photo":
-            await self.store.put_file(upload.sha256, path)
-            info = BlobInfo(
-                sha256=upload.sha256, size=upload.size, kind="file", uploaded_by=upload.user_id
-            )
-            return Stored(upload.sha256, upload.size, "", None, None, {}, READY), [info]
+        # Every upload is a photo: one of ``purpose`` file (started before 0010) is checked
+        # as one too.
         try:
             seen = await anyio.to_thread.run_sync(inspect, str(path))
             result = None if seen.whole else await self.pool.ingest(path)
@@ -301,15 +320,18 @@ class Uploads:
         return stored, rows
 
     async def record(
-        self, session: AsyncSession, upload_id: uuid.UUID, rows: list[BlobInfo]
+        self, session: AsyncSession, upload: Upload, rows: list[BlobInfo], *, now: datetime
     ) -> None:
-        """Write what :meth:`process` stored and forget the upload."""
+        """Write what :meth:`process` stored, record that the uploader holds the bytes, and
+        forget the upload."""
         for row in rows:
             # Another upload of the same bytes may have finished first: the blob is the same.
             if await session.get(BlobInfo, row.sha256) is None:
                 session.add(row)
-        await session.execute(delete(Upload).where(Upload.id == upload_id))
-        self._open.pop(upload_id, None)
+        await session.flush()
+        await hold(session, upload.sha256, upload.user_id, now=now)
+        await session.execute(delete(Upload).where(Upload.id == upload.id))
+        self._open.pop(upload.id, None)
 
     def _follow(self, upload_id: uuid.UUID, start: int, fresh: bytes) -> None:
         """Extend an upload's running digest by the bytes just appended at ``start``

@@ -34,6 +34,17 @@ def jpeg(width: int = 1200, height: int = 800, **save: object) -> bytes:
     return out.getvalue()
 
 
+def noise_png(size: int, seed: int = 7) -> bytes:
+    """A PNG of random pixels a little under ``size`` bytes (noise does not compress)."""
+    side = int(((size - 20_000) / 3) ** 0.5)
+    pixels = random.Random(seed).randbytes(side * side * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), pixels).save(out, "PNG", compress_level=1)
+    data = out.getvalue()
+    assert size - 40_000 < len(data) <= size, len(data)
+    return data
+
+
 async def start(client: httpx.AsyncClient, h: dict[str, str], data: bytes, **kw: object) -> dict:
     response = await client.post(
         "/api/uploads", json={"sha256": sha(data), "size": len(data), **kw}, headers=h
@@ -79,8 +90,8 @@ async def test_resume_at_twenty_random_offsets_gives_the_right_hash(
     client: httpx.AsyncClient, wang: dict[str, str]
 ) -> None:
     rng = random.Random(7)
-    data = rng.randbytes(5 * CHUNK + 12345)
-    state = await start(client, wang, data, purpose="file")
+    data = noise_png(5 * CHUNK + 12345)
+    state = await start(client, wang, data)
     cuts = sorted(rng.sample(range(1, len(data)), 20))
     offset = 0
     for cut in [*cuts, len(data)]:
@@ -107,8 +118,8 @@ async def test_resume_at_twenty_random_offsets_gives_the_right_hash(
 async def test_duplicate_chunks_are_no_ops_and_a_gap_is_a_409(
     client: httpx.AsyncClient, wang: dict[str, str]
 ) -> None:
-    data = random.Random(1).randbytes(3 * CHUNK)
-    state = await start(client, wang, data, purpose="file")
+    data = noise_png(3 * CHUNK, seed=1)
+    state = await start(client, wang, data)
     url = f"/api/uploads/{state['id']}"
     first = await client.put(url, params={"offset": 0}, content=data[:CHUNK], headers=wang)
     assert first.json()["offset"] == CHUNK
@@ -134,7 +145,7 @@ async def test_a_wrong_hash_is_refused_and_nothing_is_stored(
     data = b"x" * 1000
     response = await client.post(
         "/api/uploads",
-        json={"sha256": sha(b"y" * 1000), "size": 1000, "purpose": "file"},
+        json={"sha256": sha(b"y" * 1000), "size": 1000},
         headers=wang,
     )
     upload_id = response.json()["id"]
@@ -150,7 +161,7 @@ async def test_another_users_upload_is_404(
     client: httpx.AsyncClient, wang: dict[str, str], world: World
 ) -> None:
     data = b"z" * 100
-    state = await start(client, wang, data, purpose="file")
+    state = await start(client, wang, data)
     li = await login(client, "li")
     url = f"/api/uploads/{state['id']}"
     assert (await client.get(url, headers=li)).status_code == 404
@@ -168,6 +179,80 @@ async def test_uploading_a_known_hash_is_a_no_op(
     again = await start(client, wang, data)
     assert again["complete"] is True
     assert again["id"] is None
+
+
+async def test_file_is_no_longer_an_upload_purpose_and_the_answer_names_the_purposes(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    data = b"notes" * 100
+    response = await client.post(
+        "/api/uploads",
+        json={"sha256": sha(data), "size": len(data), "purpose": "file"},
+        headers=wang,
+    )
+    assert response.status_code == 400, response.text
+    assert "the purposes are: photo" in response.text
+
+
+async def test_a_file_stored_before_files_were_dropped_stays_readable(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World, db: object
+) -> None:
+    from api.db import Database
+    from api.models import BlobHolder, BlobInfo
+
+    assert isinstance(db, Database)
+    digest = sha(b"an old file")
+    async with db.write() as session:
+        session.add(BlobInfo(sha256=digest, size=11, kind="file", uploaded_by=world.engineer.id))
+        session.add(BlobHolder(sha256=digest, user_id=world.engineer.id))
+    info = await client.get(f"/api/blobs/{digest}/info", headers=wang)
+    assert info.status_code == 200, info.text
+    assert (info.json()["state"], info.json()["format"]) == ("ready", "")
+    li = await login(client, "li")
+    assert (await client.get(f"/api/blobs/{digest}/info", headers=li)).status_code == 404
+
+
+async def test_bytes_another_user_sent_are_sent_again_and_then_both_hold_them(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World
+) -> None:
+    data = jpeg(900, 600)
+    first = await upload(client, wang, data)
+    assert first.status_code == 200, first.text
+    li = await login(client, "li")
+    # The server has the bytes, but Li has not shown that she has them: a hash is no key.
+    asked = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=li)
+    assert asked.json()["missing"] == [sha(data)]
+    assert (await client.get(f"/api/blobs/{sha(data)}/info", headers=li)).status_code == 404
+    second = await upload(client, li, data)
+    assert second.status_code == 200, second.text
+    assert second.json()["sha256"] == sha(data)
+    assert second.json()["state"] in ("processing", "ready")
+    asked = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=li)
+    assert asked.json()["missing"] == []
+    assert (await client.get(f"/api/blobs/{sha(data)}/info", headers=li)).status_code == 200
+    again = await start(client, li, data)
+    assert (again["complete"], again["id"]) == (True, None)
+
+
+async def test_other_bytes_under_a_stored_hash_are_refused_and_give_no_hold(
+    client: httpx.AsyncClient, wang: dict[str, str], world: World
+) -> None:
+    data = jpeg(700, 500)
+    assert (await upload(client, wang, data)).status_code == 200
+    li = await login(client, "li")
+    forged = b"\xff" * len(data)
+    started = await client.post(
+        "/api/uploads", json={"sha256": sha(data), "size": len(data)}, headers=li
+    )
+    upload_id = started.json()["id"]
+    assert upload_id is not None
+    await client.put(f"/api/uploads/{upload_id}", params={"offset": 0}, content=forged, headers=li)
+    done = await client.post(f"/api/uploads/{upload_id}/complete", headers=li)
+    assert done.status_code == 422, done.text
+    asked = await client.post("/api/uploads/missing", json={"hashes": [sha(data)]}, headers=li)
+    assert asked.json()["missing"] == [sha(data)]
+    info = await client.get(f"/api/blobs/{sha(data)}/info", headers=wang)
+    assert info.status_code == 200, "the stored bytes are untouched"
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -233,7 +318,7 @@ async def test_zero_bytes_and_oversized_bodies_are_refused(
     assert huge.status_code == 413
     assert "at most 25 MB" in huge.json()["detail"]
     data = b"q" * (CHUNK + 4096)
-    state = await start(client, wang, data, purpose="file")
+    state = await start(client, wang, data)
     url = f"/api/uploads/{state['id']}"
     with_length = await client.put(url, params={"offset": 0}, content=data, headers=wang)
     assert with_length.status_code == 413
@@ -349,8 +434,8 @@ async def test_unfinished_uploads_expire_after_seven_untouched_days(
 
     assert isinstance(db, Database)
     uploads = app.state.uploads  # type: ignore[attr-defined]
-    old = await start(client, wang, b"a" * 10, purpose="file")
-    fresh = await start(client, wang, b"b" * 10, purpose="file")
+    old = await start(client, wang, b"a" * 10)
+    fresh = await start(client, wang, b"b" * 10)
     later = datetime.now(UTC) + timedelta(days=8)
     # Only the first one's bytes were last written more than seven days before "later".
     os.utime(uploads.part(uuid.UUID(fresh["id"])), (later.timestamp(), later.timestamp()))
@@ -375,8 +460,8 @@ async def test_the_app_removes_everyones_abandoned_uploads_while_it_serves(
 
     assert isinstance(db, Database)
     uploads = app.state.uploads  # type: ignore[attr-defined]
-    abandoned = await start(client, wang, b"c" * 10, purpose="file")
-    kept = await start(client, wang, b"d" * 10, purpose="file")
+    abandoned = await start(client, wang, b"c" * 10)
+    kept = await start(client, wang, b"d" * 10)
     long_ago = utcnow() - timedelta(days=8)
     async with db.write() as session:
         await session.execute(

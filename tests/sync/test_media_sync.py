@@ -167,3 +167,154 @@ async def test_the_job_detail_shows_a_photo_processing_then_failed_with_its_reas
         )
     (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
     assert (shown["uploaded"], shown["state"]) == (True, "processing")
+
+
+def other_photo(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def _photo_of(client: httpx.AsyncClient, job_id: str, desk: dict[str, str]) -> dict:
+    (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
+    return dict(shown)
+
+
+async def test_a_hash_alone_does_not_attach_another_engineers_photo(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    wangs_job = await new_job()
+    lis_job = await new_job("engineer2")
+    wang = await login(client, "wang")
+    data = other_photo((200, 10, 10))
+    digest = hashlib.sha256(data).hexdigest()
+    await upload(client, wang, data)
+    wang_phone = device("wang")
+    await wang_phone.pull()
+    wang_phone.mutate(
+        "photo.add", id=uuid.uuid4(), job_id=wangs_job, blob_sha256=digest, category="after"
+    )
+    await wang_phone.push()
+    li_phone = device("li")
+    await li_phone.pull()
+    li_phone.mutate(
+        "photo.add", id=uuid.uuid4(), job_id=lis_job, blob_sha256=digest, category="after"
+    )
+    li_phone.mutate("note.add", id=uuid.uuid4(), job_id=lis_job, body="到场")
+    answer = await li_phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["rejected", "applied"], "the rest go on"
+    assert "knowing its hash is not enough" in answer.results[0].reason
+    assert (await client.get(f"/api/jobs/{lis_job}", headers=desk)).json()["photos"] == []
+    li = await login(client, "li")
+    theirs = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
+    assert theirs.status_code == 404
+    assert (await _photo_of(client, wangs_job, desk))["uploaded"] is True
+
+
+async def test_a_record_before_its_bytes_gets_them_only_from_its_author(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    wangs_job = await new_job()
+    lis_job = await new_job("engineer2")
+    data = other_photo((10, 200, 10))
+    digest = hashlib.sha256(data).hexdigest()
+    li_phone = device("li")
+    await li_phone.pull()
+    li_phone.mutate(
+        "photo.add", id=uuid.uuid4(), job_id=lis_job, blob_sha256=digest, category="before"
+    )
+    answer = await li_phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied", "bytes not on the server yet: accepted"
+    # Wang sends those bytes: they are his, not the bytes of Li's record.
+    wang = await login(client, "wang")
+    await upload(client, wang, data)
+    wang_phone = device("wang")
+    await wang_phone.pull()
+    wang_phone.mutate(
+        "photo.add", id=uuid.uuid4(), job_id=wangs_job, blob_sha256=digest, category="before"
+    )
+    await wang_phone.push()
+    assert (await _photo_of(client, wangs_job, desk))["uploaded"] is True
+    shown = await _photo_of(client, lis_job, desk)
+    assert (shown["uploaded"], shown["state"], shown["thumb_sha256"]) == (False, "uploading", None)
+    li = await login(client, "li")
+    theirs = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
+    assert theirs.status_code == 404
+    # Li really has the same bytes: once she sends them, her record has them too.
+    await upload(client, li, data)
+    shown = await _photo_of(client, lis_job, desk)
+    assert (shown["uploaded"], shown["state"]) == (True, "ready")
+    mine = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
+    assert mine.status_code == 200, mine.text
+
+
+async def test_two_engineers_who_send_the_same_bytes_both_attach_them(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    jobs = {"wang": await new_job(), "li": await new_job("engineer2")}
+    data = other_photo((10, 10, 200))
+    digest = hashlib.sha256(data).hexdigest()
+    for name, job_id in jobs.items():
+        await upload(client, await login(client, name), data)
+        phone = device(name)
+        await phone.pull()
+        phone.mutate(
+            "photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256=digest, category="after"
+        )
+        answer = await phone.push()
+        assert answer is not None
+        assert answer.results[0].status == "applied", answer.results[0].reason
+    for job_id in jobs.values():
+        shown = await _photo_of(client, job_id, desk)
+        assert (shown["uploaded"], shown["state"]) == (True, "ready")
+
+
+async def test_a_photo_on_a_job_the_engineer_holds_may_be_attached_to_another(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    first, second = await new_job(), await new_job()
+    data = other_photo((120, 120, 0))
+    digest = hashlib.sha256(data).hexdigest()
+    await upload(client, await login(client, "wang"), data)
+    wang_phone = device("wang")
+    await wang_phone.pull()
+    wang_phone.mutate(
+        "photo.add", id=uuid.uuid4(), job_id=first, blob_sha256=digest, category="defect"
+    )
+    await wang_phone.push()
+    # The first job goes to Li with its photo; she may use it on her other job.
+    moved = await client.post(
+        f"/api/jobs/{first}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    assert moved.status_code == 200, moved.text
+    moved = await client.post(
+        f"/api/jobs/{second}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    assert moved.status_code == 200, moved.text
+    li_phone = device("li")
+    await li_phone.pull()
+    li_phone.mutate(
+        "photo.add", id=uuid.uuid4(), job_id=second, blob_sha256=digest, category="defect"
+    )
+    answer = await li_phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied", answer.results[0].reason
+    assert (await _photo_of(client, second, desk))["uploaded"] is True

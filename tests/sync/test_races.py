@@ -122,13 +122,13 @@ async def test_a_part_line_change_and_a_push_naming_its_job_take_turns(
             await _until(b_holds_job)
         return await real_job_for(ctx, ident)
 
-    async def prefetch(session: Any, batch: handlers.Batch, envelopes: Any) -> None:
+    async def prefetch(session: Any, batch: handlers.Batch, envelopes: Any, **kw: Any) -> None:
         if any(e.name == "job.record" for e in envelopes):
             await _until(a_started)
-            await real_prefetch(session, batch, envelopes)
+            await real_prefetch(session, batch, envelopes, **kw)
             b_holds_job.set()
             return
-        await real_prefetch(session, batch, envelopes)
+        await real_prefetch(session, batch, envelopes, **kw)
 
     monkeypatch.setattr(handlers, "job_for", job_for)
     monkeypatch.setattr(push_module, "prefetch", prefetch)
@@ -244,9 +244,9 @@ async def test_deciding_many_conflicts_and_a_push_on_their_second_job_take_turns
             office_has_van.set()
             await _until(phone_has_job)
 
-    async def prefetch(session: Any, batch: handlers.Batch, envelopes: Any) -> None:
+    async def prefetch(session: Any, batch: handlers.Batch, envelopes: Any, **kw: Any) -> None:
         await _until(office_has_van)
-        await real_prefetch(session, batch, envelopes)
+        await real_prefetch(session, batch, envelopes, **kw)
         phone_has_job.set()
 
     monkeypatch.setattr(reconciliation, "move_van_stock", move_van_stock)

@@ -38,6 +38,7 @@ from api.http import (
     patch_fields,
     text_search,
 )
+from api.media.access import photos_with_bytes
 from api.models import (
     Asset,
     Assignment,
@@ -592,6 +593,8 @@ async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
         )
     )
     hashes = [p.blob_sha256 for p in photos]
+    # Bytes count for a record only when its author sent them (docs/media.md).
+    with_bytes = await photos_with_bytes(session, photos)
     stored = {
         b.sha256: b
         for b in await session.scalars(select(BlobInfo).where(BlobInfo.sha256.in_(hashes)))
@@ -600,23 +603,26 @@ async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
         (b.original_sha256 or "", b.variant): b.sha256
         for b in await session.scalars(select(BlobInfo).where(BlobInfo.original_sha256.in_(hashes)))
     }
-    return [
-        PhotoOut(
-            id=p.id,
-            category=p.category.value,
-            caption=p.caption,
-            blob_sha256=p.blob_sha256,
-            uploaded=p.blob_sha256 in stored,
-            screen_sha256=copies.get((p.blob_sha256, "screen")),
-            thumb_sha256=copies.get((p.blob_sha256, "thumb")),
-            taken_at=p.taken_at,
-            latitude=p.latitude,
-            longitude=p.longitude,
-            state=stored[p.blob_sha256].state if p.blob_sha256 in stored else "uploading",
-            error=stored[p.blob_sha256].error if p.blob_sha256 in stored else "",
+    out = []
+    for p in photos:
+        blob = stored.get(p.blob_sha256) if p.id in with_bytes else None
+        out.append(
+            PhotoOut(
+                id=p.id,
+                category=p.category.value,
+                caption=p.caption,
+                blob_sha256=p.blob_sha256,
+                uploaded=blob is not None,
+                screen_sha256=copies.get((p.blob_sha256, "screen")) if blob else None,
+                thumb_sha256=copies.get((p.blob_sha256, "thumb")) if blob else None,
+                taken_at=p.taken_at,
+                latitude=p.latitude,
+                longitude=p.longitude,
+                state=blob.state if blob else "uploading",
+                error=blob.error if blob else "",
+            )
         )
-        for p in photos
-    ]
+    return out
 
 
 async def detail(

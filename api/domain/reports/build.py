@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.media.access import photos_with_bytes
 from api.media.store import BlobStore
 from api.models import (
     Asset,
@@ -155,10 +156,12 @@ async def build_context(
             )
         )
     }
+    with_bytes = await photos_with_bytes(session, photos)
     photo_rows = []
     for photo in photos:
         src = ""
-        screen = screens.get(photo.blob_sha256)
+        # A record whose author never sent its bytes shows as missing (docs/media.md).
+        screen = screens.get(photo.blob_sha256) if photo.id in with_bytes else None
         data = await _bytes(blobs, screen) if screen else None
         if screen and data is not None:
             src = f"fieldsync:photo/{screen}"

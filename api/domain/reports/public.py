@@ -25,6 +25,7 @@ from api.domain.reports.controllers import pdf_response, reports_of
 from api.domain.reports.services import token_hash
 from api.guards import PUBLIC
 from api.http import Conflict, DomainError, Out, Schema, not_found
+from api.media.access import photo_has_bytes
 from api.models import (
     BlobInfo,
     Complaint,
@@ -169,6 +170,7 @@ class CustomerReportController(Controller):
                     .where(
                         Photo.job_id == job.id,
                         Photo.removed_at.is_(None),
+                        photo_has_bytes(),
                         BlobInfo.variant == "screen",
                     )
                     .order_by(Photo.created_at)
@@ -238,6 +240,7 @@ class CustomerReportController(Controller):
                     BlobInfo.variant.in_(["screen", "thumb"]),
                     Photo.job_id == link.job_id,
                     Photo.removed_at.is_(None),
+                    photo_has_bytes(),
                 )
                 .limit(1)
             )

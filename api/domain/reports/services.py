@@ -22,6 +22,7 @@ from api.domain.jobs.services import SIGNED_OR_LATER, get_visible_job
 from api.domain.reports.build import build_context
 from api.domain.reports.content import content_input
 from api.http import Conflict, DomainError, not_found
+from api.media.access import photo_has_bytes
 from api.media.pipeline import PROCESSING, Pipeline, StillProcessing
 from api.media.store import BlobStore
 from api.models import (
@@ -350,6 +351,7 @@ class Reports:
                         .where(
                             Photo.job_id == job_id,
                             Photo.removed_at.is_(None),
+                            photo_has_bytes(),
                             BlobInfo.state == PROCESSING,
                         )
                     )

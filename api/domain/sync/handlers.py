@@ -20,12 +20,14 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import NewRow, plain
+from api.media.access import hold, holds, on_current_jobs, uploading
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
     Assignment,
     Base,
     Billing,
+    BlobHolder,
     BlobInfo,
     FieldHistory,
     FieldWrite,
@@ -68,6 +70,11 @@ from sync.rules.lifecycle import Actor, JobStatus, can_transition
 MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
+NOT_YOUR_BLOB = (
+    "the server holds this photo's bytes from another user, and knowing its hash is not "
+    "enough to attach it: upload the photo from this phone, then add it again"
+)
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class Rejected(Exception):
@@ -92,6 +99,9 @@ class Batch:
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
     recorders: set[uuid.UUID] = field(default_factory=set)
     """Who recorded the part lines the push changes or removes: their vans give and take."""
+    attachable: set[str] = field(default_factory=set)
+    """Photo hashes the pushing user may attach at once: the bytes are not on the server yet,
+    or the user holds them (see :func:`may_attach`)."""
 
 
 CREATES: dict[str, type[Base]] = {
@@ -119,7 +129,11 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 
 async def prefetch(
-    session: AsyncSession, batch: Batch, envelopes: Sequence[wire.MutationEnvelope]
+    session: AsyncSession,
+    batch: Batch,
+    envelopes: Sequence[wire.MutationEnvelope],
+    *,
+    user_id: uuid.UUID,
 ) -> None:
     """Read in a few statements what the mutations of a push would each read alone.
 
@@ -130,8 +144,13 @@ async def prefetch(
     new: dict[type[Base], set[uuid.UUID]] = {}
     parsed: dict[Any, uuid.UUID | None] = {}  # a push names the same few jobs again and again
     lines: set[uuid.UUID] = set()
+    hashes: set[str] = set()
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
+        if envelope.name == "photo.add":
+            sha = args.get("blob_sha256")
+            if type(sha) is str and SHA256.fullmatch(sha):
+                hashes.add(sha)
         if envelope.name in LINE_NAMES and (line := _uuid_or_none(args.get("id"))) is not None:
             lines.add(line)
         text = args.get("job_id")
@@ -183,6 +202,18 @@ async def prefetch(
         pk = cls.__mapper__.primary_key[0]
         found = set(await session.scalars(select(pk).where(pk.in_(list(ids)))))
         batch.absent.update((cls, ident) for ident in ids - found)
+    if hashes:
+        stored = set(
+            await session.scalars(select(BlobInfo.sha256).where(BlobInfo.sha256.in_(hashes)))
+        )
+        held = set(
+            await session.scalars(
+                select(BlobHolder.sha256).where(
+                    BlobHolder.user_id == user_id, BlobHolder.sha256.in_(stored)
+                )
+            )
+        )
+        batch.attachable = (hashes - stored) | held
 
 
 async def exists(ctx: Context, cls: type[Base], ident: uuid.UUID) -> bool:
@@ -783,6 +814,26 @@ OWN_ROW_NAMES = frozenset(name for name, cls in wire.MUTATIONS.items() if cls in
 """The names of the mutations in :data:`OWN_ROWS`."""
 
 
+async def may_attach(ctx: Context, sha: str) -> None:
+    """Refuse a photo record naming bytes the caller may not attach (docs/media.md).
+
+    They may when the bytes are not on the server yet (the record waits for them, and gets
+    them only if its author sends them), when they sent the bytes themselves or are sending
+    them now, or when the bytes are on a job assigned to them (then they hold them from now).
+    """
+    if sha in ctx.batch.attachable:
+        return
+    info = await ctx.session.get(BlobInfo, sha)
+    if info is None or await holds(ctx.session, sha, ctx.user_id):
+        return
+    if await uploading(ctx.session, sha, ctx.user_id):
+        return
+    original = info.original_sha256 or sha
+    if not await on_current_jobs(ctx.session, sha=sha, original=original, user_id=ctx.user_id):
+        raise Rejected(NOT_YOUR_BLOB)
+    await hold(ctx.session, sha, ctx.user_id, now=ctx.now)
+
+
 async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAdd) -> None:
     """A trip-log line, a photo record or a note: rows of their own never clash."""
     kind = OWN_ROWS[type(args)]
@@ -790,6 +841,8 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
     row = kind.cls(**kind.values(ctx, args, job.id))
     if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
+    if isinstance(args, wire.PhotoAdd):
+        await may_attach(ctx, args.blob_sha256)
     add_new(ctx, row)
     if not held:
         reassigned_conflict(ctx, job, kind.what(args))
@@ -798,12 +851,15 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
 def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     """The row of a row-of-its-own mutation that needs no savepoint, or None.
 
-    That is one on a job this push holds and the caller is assigned to, whose id is free:
-    nothing about it can be refused, so the push writes such rows all at once at its end
-    (see ``api.domain.sync.push``). Anything else goes through its handler.
+    That is one on a job this push holds and the caller is assigned to, whose id is free,
+    and for a photo, whose bytes the caller may attach at once: nothing about it can be
+    refused, so the push writes such rows all at once at its end (see
+    ``api.domain.sync.push``). Anything else goes through its handler.
     """
     kind = OWN_ROWS.get(type(args))
     if kind is None:
+        return None
+    if isinstance(args, wire.PhotoAdd) and args.blob_sha256 not in ctx.batch.attachable:
         return None
     job_id = args.job_id  # type: ignore[attr-defined]
     # The push locked the job and read its engineer; nothing in a push can reassign it.
