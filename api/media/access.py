@@ -3,7 +3,8 @@
 A blob is named by its SHA-256, and hashes travel: they are in every pull of a job and every
 report's content. Knowing one must not be enough to get the bytes, so a user *holds* a blob
 (``blob_holders``) once they sent its bytes themselves or attached it while it was on a job
-they could see; a photo record has its bytes only when its author holds them.
+assigned to them; a photo record has its bytes only when its author holds them. A record
+naming bytes its author does not hold is kept, and waits for its author to send them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Assignment, BlobHolder, Photo, Signature, Upload
+from api.models import Assignment, BlobHolder, Photo, Signature
 
 
 def photo_has_bytes() -> ColumnElement[bool]:
@@ -45,14 +46,6 @@ async def photos_with_bytes(session: AsyncSession, photos: Iterable[Photo]) -> s
 async def holds(session: AsyncSession, sha: str, user_id: uuid.UUID) -> bool:
     """Whether the user sent the blob's bytes (or was allowed it, see :func:`hold`)."""
     return await session.get(BlobHolder, (sha, user_id)) is not None
-
-
-async def uploading(session: AsyncSession, sha: str, user_id: uuid.UUID) -> bool:
-    """Whether the user has an unfinished upload of these bytes."""
-    found = await session.scalar(
-        select(Upload.id).where(Upload.user_id == user_id, Upload.sha256 == sha).limit(1)
-    )
-    return found is not None
 
 
 async def on_current_jobs(

@@ -8,11 +8,14 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+from litestar import Litestar
 from PIL import Image
 from sqlalchemy import update
 
 from api.db import Database
-from api.models import BlobInfo
+from api.domain.reports.build import build_context
+from api.domain.reports.services import Reports
+from api.models import BlobInfo, Job, Report
 from sync.client import SyncClient
 from tests.helpers import World, login, upload
 from tests.sync.conftest import Register, signature
@@ -180,7 +183,45 @@ async def _photo_of(client: httpx.AsyncClient, job_id: str, desk: dict[str, str]
     return dict(shown)
 
 
-async def test_a_hash_alone_does_not_attach_another_engineers_photo(
+async def _push_photo(
+    device: Callable[[str], SyncClient], username: str, job_id: str, digest: str
+) -> str:
+    """A phone of ``username`` pushes a photo record naming ``digest``; the push's answer."""
+    phone = device(username)
+    await phone.pull()
+    phone.mutate("photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256=digest, category="after")
+    answer = await phone.push()
+    assert answer is not None
+    (result,) = answer.results
+    return f"{result.status} {result.reason}".strip()
+
+
+async def _printed_photos(app: Litestar, db: Database, job_id: str) -> list[str]:
+    """What a report of the job would print for its photos: each one's image key ("" when
+    the report shows it as missing), read by the report builder itself."""
+    reports: Reports = app.state.reports
+    async with db.read() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        draft = Report(
+            job_id=job.id,
+            number="RP-TEST",
+            revision=1,
+            language="zh-CN",
+            content_sha256="",
+            verify_code="test",
+        )
+        context, resources = await build_context(
+            session, job, draft, settings=reports.settings, blobs=reports.blobs
+        )
+    printed = [row.src for row in context.photos]
+    assert all(src in resources for src in printed if src), "every image printed is sent"
+    return printed
+
+
+async def test_a_hash_alone_is_recorded_but_gives_no_one_elses_bytes(
+    app: Litestar,
+    db: Database,
     client: httpx.AsyncClient,
     world: World,
     new_job: Register,
@@ -189,31 +230,28 @@ async def test_a_hash_alone_does_not_attach_another_engineers_photo(
 ) -> None:
     wangs_job = await new_job()
     lis_job = await new_job("engineer2")
-    wang = await login(client, "wang")
     data = other_photo((200, 10, 10))
     digest = hashlib.sha256(data).hexdigest()
-    await upload(client, wang, data)
-    wang_phone = device("wang")
-    await wang_phone.pull()
-    wang_phone.mutate(
-        "photo.add", id=uuid.uuid4(), job_id=wangs_job, blob_sha256=digest, category="after"
-    )
-    await wang_phone.push()
-    li_phone = device("li")
-    await li_phone.pull()
-    li_phone.mutate(
-        "photo.add", id=uuid.uuid4(), job_id=lis_job, blob_sha256=digest, category="after"
-    )
-    li_phone.mutate("note.add", id=uuid.uuid4(), job_id=lis_job, body="到场")
-    answer = await li_phone.push()
-    assert answer is not None
-    assert [r.status for r in answer.results] == ["rejected", "applied"], "the rest go on"
-    assert "knowing its hash is not enough" in answer.results[0].reason
-    assert (await client.get(f"/api/jobs/{lis_job}", headers=desk)).json()["photos"] == []
+    await upload(client, await login(client, "wang"), data)
+    assert await _push_photo(device, "wang", wangs_job, digest) == "applied"
+    # Li names Wang's hash without ever having sent the bytes.
+    assert await _push_photo(device, "li", lis_job, digest) == "applied"
+    # The record is kept as one whose bytes have not arrived, and stays so.
+    shown = await _photo_of(client, lis_job, desk)
+    assert (shown["uploaded"], shown["state"]) == (False, "uploading")
+    assert (shown["screen_sha256"], shown["thumb_sha256"]) == (None, None)
     li = await login(client, "li")
-    theirs = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
-    assert theirs.status_code == 404
+    for params in ({"variant": "thumb"}, {"variant": "screen"}, {}):
+        theirs = await client.get(f"/api/blobs/{digest}", params=params, headers=li)
+        assert theirs.status_code == 404, (params, theirs.status_code)
+    assert (await client.get(f"/api/blobs/{digest}/info", headers=li)).status_code == 404
+    assert await _printed_photos(app, db, lis_job) == [""], "a report shows it as missing"
+    # Her phone is asked for the bytes: only an upload of them would attach them.
+    asked = await client.post("/api/uploads/missing", json={"hashes": [digest]}, headers=li)
+    assert asked.json()["missing"] == [digest]
     assert (await _photo_of(client, wangs_job, desk))["uploaded"] is True
+    (wangs_print,) = await _printed_photos(app, db, wangs_job)
+    assert wangs_print.startswith("fieldsync:photo/"), "Wang's own record keeps its bytes"
 
 
 async def test_a_record_before_its_bytes_gets_them_only_from_its_author(
@@ -258,29 +296,31 @@ async def test_a_record_before_its_bytes_gets_them_only_from_its_author(
     assert mine.status_code == 200, mine.text
 
 
-async def test_two_engineers_who_send_the_same_bytes_both_attach_them(
+async def test_a_record_of_bytes_someone_else_sent_gets_them_once_its_author_sends_them(
     client: httpx.AsyncClient,
     world: World,
     new_job: Register,
     device: Callable[[str], SyncClient],
     desk: dict[str, str],
 ) -> None:
-    jobs = {"wang": await new_job(), "li": await new_job("engineer2")}
+    wangs_job, lis_job = await new_job(), await new_job("engineer2")
     data = other_photo((10, 10, 200))
     digest = hashlib.sha256(data).hexdigest()
-    for name, job_id in jobs.items():
-        await upload(client, await login(client, name), data)
-        phone = device(name)
-        await phone.pull()
-        phone.mutate(
-            "photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256=digest, category="after"
-        )
-        answer = await phone.push()
-        assert answer is not None
-        assert answer.results[0].status == "applied", answer.results[0].reason
-    for job_id in jobs.values():
+    await upload(client, await login(client, "wang"), data)
+    assert await _push_photo(device, "wang", wangs_job, digest) == "applied"
+    # Li's photo is byte for byte Wang's; her phone pushes the record before the bytes.
+    assert await _push_photo(device, "li", lis_job, digest) == "applied"
+    shown = await _photo_of(client, lis_job, desk)
+    assert (shown["uploaded"], shown["state"]) == (False, "uploading")
+    li = await login(client, "li")
+    asked = await client.post("/api/uploads/missing", json={"hashes": [digest]}, headers=li)
+    assert asked.json()["missing"] == [digest]
+    await upload(client, li, data)
+    for job_id in (wangs_job, lis_job):
         shown = await _photo_of(client, job_id, desk)
         assert (shown["uploaded"], shown["state"]) == (True, "ready")
+    mine = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
+    assert mine.status_code == 200, mine.text
 
 
 async def test_a_photo_on_a_job_the_engineer_holds_may_be_attached_to_another(

@@ -20,7 +20,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import NewRow, plain
-from api.media.access import hold, holds, on_current_jobs, uploading
+from api.media.access import hold, holds, on_current_jobs
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
@@ -70,10 +70,6 @@ from sync.rules.lifecycle import Actor, JobStatus, can_transition
 MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
-NOT_YOUR_BLOB = (
-    "the server holds this photo's bytes from another user, and knowing its hash is not "
-    "enough to attach it: upload the photo from this phone, then add it again"
-)
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -99,9 +95,9 @@ class Batch:
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
     recorders: set[uuid.UUID] = field(default_factory=set)
     """Who recorded the part lines the push changes or removes: their vans give and take."""
-    attachable: set[str] = field(default_factory=set)
-    """Photo hashes the pushing user may attach at once: the bytes are not on the server yet,
-    or the user holds them (see :func:`may_attach`)."""
+    settled: set[str] = field(default_factory=set)
+    """Photo hashes whose records need no further look: the bytes are not on the server yet,
+    or the pushing user holds them already (see :func:`claim_on_own_jobs`)."""
 
 
 CREATES: dict[str, type[Base]] = {
@@ -213,7 +209,7 @@ async def prefetch(
                 )
             )
         )
-        batch.attachable = (hashes - stored) | held
+        batch.settled = (hashes - stored) | held
 
 
 async def exists(ctx: Context, cls: type[Base], ident: uuid.UUID) -> bool:
@@ -814,24 +810,21 @@ OWN_ROW_NAMES = frozenset(name for name, cls in wire.MUTATIONS.items() if cls in
 """The names of the mutations in :data:`OWN_ROWS`."""
 
 
-async def may_attach(ctx: Context, sha: str) -> None:
-    """Refuse a photo record naming bytes the caller may not attach (docs/media.md).
+async def claim_on_own_jobs(ctx: Context, sha: str) -> None:
+    """Make the caller a holder of bytes a photo record names when they are on a job assigned
+    to the caller now, so the record has them at once (docs/media.md, "Who may attach").
 
-    They may when the bytes are not on the server yet (the record waits for them, and gets
-    them only if its author sends them), when they sent the bytes themselves or are sending
-    them now, or when the bytes are on a job assigned to them (then they hold them from now).
+    A record is never refused for its hash: bytes the caller does not hold (not on the server
+    yet, or sent only by someone else) leave it waiting until the caller uploads them.
     """
-    if sha in ctx.batch.attachable:
+    if sha in ctx.batch.settled:
         return
     info = await ctx.session.get(BlobInfo, sha)
     if info is None or await holds(ctx.session, sha, ctx.user_id):
         return
-    if await uploading(ctx.session, sha, ctx.user_id):
-        return
     original = info.original_sha256 or sha
-    if not await on_current_jobs(ctx.session, sha=sha, original=original, user_id=ctx.user_id):
-        raise Rejected(NOT_YOUR_BLOB)
-    await hold(ctx.session, sha, ctx.user_id, now=ctx.now)
+    if await on_current_jobs(ctx.session, sha=sha, original=original, user_id=ctx.user_id):
+        await hold(ctx.session, sha, ctx.user_id, now=ctx.now)
 
 
 async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAdd) -> None:
@@ -842,7 +835,7 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
     if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
     if isinstance(args, wire.PhotoAdd):
-        await may_attach(ctx, args.blob_sha256)
+        await claim_on_own_jobs(ctx, args.blob_sha256)
     add_new(ctx, row)
     if not held:
         reassigned_conflict(ctx, job, kind.what(args))
@@ -852,14 +845,14 @@ def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     """The row of a row-of-its-own mutation that needs no savepoint, or None.
 
     That is one on a job this push holds and the caller is assigned to, whose id is free,
-    and for a photo, whose bytes the caller may attach at once: nothing about it can be
-    refused, so the push writes such rows all at once at its end (see
+    and for a photo, whose bytes need no further look (:func:`claim_on_own_jobs`): nothing
+    about it can be refused, so the push writes such rows all at once at its end (see
     ``api.domain.sync.push``). Anything else goes through its handler.
     """
     kind = OWN_ROWS.get(type(args))
     if kind is None:
         return None
-    if isinstance(args, wire.PhotoAdd) and args.blob_sha256 not in ctx.batch.attachable:
+    if isinstance(args, wire.PhotoAdd) and args.blob_sha256 not in ctx.batch.settled:
         return None
     job_id = args.job_id  # type: ignore[attr-defined]
     # The push locked the job and read its engineer; nothing in a push can reassign it.
