@@ -529,3 +529,84 @@ async def test_an_engineers_call_back_ratings_and_complaints_count_in_a_month_wi
         for e in figures["engineers"]
     ]
     assert rows == [("Wang", 2.0, 1)]
+
+
+async def test_parts_cost_follows_the_supervisors_reclassification_and_the_frozen_settlement(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers, settings: Settings
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-R", "name": "阀门", "price": "100"}, headers=desk
+        )
+    ).json()
+    job_id = await dispatched_job(client, world, desk)
+    (line,) = await visit(phone_of(client), job_id, parts=[(part["id"], "1", "warranty")])
+    approved = await client.post(
+        f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss
+    )
+    assert approved.status_code == 200, approved.text
+    changed = await client.post(
+        f"/api/jobs/{job_id}/settlement/lines/{line}/reclassify",
+        json={"billing": "chargeable", "reason": "人为损坏"},
+        headers=boss,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["totals"]["chargeable"] != "0.00"
+    costs = ("parts_cost_warranty", "parts_cost_chargeable")
+    _, figures = await this_months_figures(client, boss, settings)
+    assert tuple(figures["total"][c] for c in costs) == ("0.00", "100.00"), "as the statement"
+    assert (await client.post(f"/api/jobs/{job_id}/settle", headers=desk)).status_code == 200
+    _, figures = await this_months_figures(client, boss, settings)
+    assert tuple(figures["total"][c] for c in costs) == ("0.00", "100.00"), "as frozen"
+
+
+async def test_a_job_reopened_after_an_unsatisfied_call_back_is_no_first_time_fix(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers, settings: Settings
+) -> None:
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, after_photo=True)
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    assert (await client.post(f"/api/jobs/{job_id}/settle", headers=desk)).status_code == 200
+    called = await client.post(
+        f"/api/jobs/{job_id}/follow-up", json={"score": 2, "satisfied": False}, headers=desk
+    )
+    assert called.status_code == 200, called.text
+    assert called.json()["job"]["status"] == "reopened"
+    _, figures = await this_months_figures(client, boss, settings)
+    assert (figures["total"]["jobs_completed"], figures["total"]["first_time_fix_rate"]) == (1, 0.0)
+
+
+async def test_the_sla_rates_count_a_clock_left_open_past_due_and_skip_cancelled_jobs(
+    client: httpx.AsyncClient,
+    world: World,
+    desk: Headers,
+    boss: Headers,
+    db: Database,
+    settings: Settings,
+) -> None:
+    on_time = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), on_time)
+    body = {
+        "customer_id": str(world.customer.id),
+        "channel": "phone",
+        "fault_description": "漏水",
+        "contact_name": "赵经理",
+        "contact_phone": "139",
+    }
+    forgotten, duplicate = [
+        (await client.post("/api/jobs", json=body, headers=desk)).json()["job"]["id"]
+        for _ in range(2)
+    ]
+    cancel = {"reason": "重复报修"}
+    assert (
+        await client.post(f"/api/jobs/{duplicate}/cancel", json=cancel, headers=desk)
+    ).is_success
+    # Nobody answered the forgotten report: both its deadlines have passed.
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(forgotten))
+        assert job is not None
+        job.plan_due_at = job.on_site_due_at = datetime.now(UTC) - timedelta(minutes=1)
+    _, figures = await this_months_figures(client, boss, settings)
+    total = figures["total"]
+    assert total["jobs_reported"] == 2, "the cancelled duplicate is no job of the month"
+    assert (total["plan_sla_rate"], total["site_sla_rate"]) == (0.5, 0.5)

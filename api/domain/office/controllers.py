@@ -172,9 +172,13 @@ class FiguresController(Controller):
         operation_id="monthFigures",
         summary="A month's figures for the department and each engineer",
     )
-    async def month(self, month: Month, db: Database, settings: Settings) -> MonthFigures:
+    async def month(
+        self, month: Month, db: Database, settings: Settings, now: datetime
+    ) -> MonthFigures:
         async with db.read() as session:
-            return await services.month_figures(session, month=month, tz=settings.calendar.timezone)
+            return await services.month_figures(
+                session, month=month, tz=settings.calendar.timezone, now=now
+            )
 
     @get(
         "/{month:str}/xlsx",
@@ -183,10 +187,12 @@ class FiguresController(Controller):
         summary="A month's figures as an Excel workbook",
         media_type=XLSX,
     )
-    async def month_xlsx(self, month: Month, db: Database, settings: Settings) -> Response[bytes]:
+    async def month_xlsx(
+        self, month: Month, db: Database, settings: Settings, now: datetime
+    ) -> Response[bytes]:
         async with db.read() as session:
             figures = await services.month_figures(
-                session, month=month, tz=settings.calendar.timezone
+                session, month=month, tz=settings.calendar.timezone, now=now
             )
         return Response(
             services.figures_xlsx(figures),

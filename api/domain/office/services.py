@@ -42,6 +42,8 @@ from api.models import (
     Role,
     Satisfaction,
     SatisfactionSource,
+    Settlement,
+    SettlementLine,
     Signature,
     SignerRole,
     StockLevel,
@@ -369,7 +371,9 @@ def _mean(scores: Sequence[int]) -> float | None:
 class _Month:
     """The rows one month's figures are made of."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        """When the figures are asked for: a clock still open past due by then is missed."""
         self.reported: list[Job] = []
         self.completed: list[Job] = []
         self.repeats: set[uuid.UUID] = set()
@@ -378,10 +382,19 @@ class _Month:
         self.parts: list[tuple[uuid.UUID | None, Billing, Decimal]] = []
 
 
-async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Month:
-    month = _Month()
+async def _gather(
+    session: AsyncSession, start: datetime, end: datetime, *, now: datetime
+) -> _Month:
+    month = _Month(now)
+    # A cancelled job (a duplicate report, a call withdrawn) is no demand and owes no clock.
     month.reported = list(
-        await session.scalars(select(Job).where(Job.reported_at >= start, Job.reported_at < end))
+        await session.scalars(
+            select(Job).where(
+                Job.reported_at >= start,
+                Job.reported_at < end,
+                Job.status != JobStatus.CANCELLED,
+            )
+        )
     )
     month.completed = list(
         await session.scalars(select(Job).where(Job.completed_at >= start, Job.completed_at < end))
@@ -413,6 +426,16 @@ async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Mon
                 for other, at in by_asset[asset]
             )
         }
+        # Reopened after an unsatisfied call-back (重新派修): the same job's new visit is a
+        # repeat too. Reopening, and nothing else, sets the visit's signatures aside.
+        month.repeats |= set(
+            await session.scalars(
+                select(Signature.job_id).where(
+                    Signature.job_id.in_({ident for ident, _, _ in fixed}),
+                    Signature.superseded_at.is_not(None),
+                )
+            )
+        )
     month.ratings = [
         (engineer, source, score)
         for engineer, source, score in (
@@ -431,30 +454,54 @@ async def _gather(session: AsyncSession, start: datetime, end: datetime) -> _Mon
             .where(Complaint.created_at >= start, Complaint.created_at < end)
         )
     )
-    completed_ids = [j.id for j in month.completed]
-    if completed_ids:
-        # Each line's amount as the settlement bills it (half up to the fen), so the month
-        # adds up to what the statements show.
-        month.parts = [
-            (
-                engineer,
-                billing,
-                (Decimal(quantity) * Decimal(price)).quantize(CENT, rounding=ROUND_HALF_UP),
-            )
-            for engineer, billing, quantity, price in (
-                await session.execute(
-                    select(
-                        Job.assigned_engineer_id,
-                        PartLine.billing,
-                        PartLine.quantity,
-                        PartLine.unit_price,
-                    )
-                    .join(Job, Job.id == PartLine.job_id)
-                    .where(PartLine.job_id.in_(completed_ids), PartLine.removed_at.is_(None))
-                )
-            )
-        ]
+    if month.completed:
+        month.parts = await _parts_billed(session, month.completed)
     return month
+
+
+async def _parts_billed(
+    session: AsyncSession, jobs: Sequence[Job]
+) -> list[tuple[uuid.UUID | None, Billing, Decimal]]:
+    """(engineer, billing, amount) of the jobs' part lines as their settlements bill them, so
+    the month adds up to what the statements show: a settled job's frozen part lines, else its
+    part lines not removed, each amount half up to the fen, with a supervisor's
+    reclassification (改判) applied."""
+    owner = {j.id: j.assigned_engineer_id for j in jobs}
+    frozen = set(
+        await session.scalars(
+            select(Settlement.job_id).where(
+                Settlement.job_id.in_(owner), Settlement.frozen_at.is_not(None)
+            )
+        )
+    )
+    kept: dict[tuple[uuid.UUID, str], SettlementLine] = {
+        (row.job_id, row.key): row
+        for row in await session.scalars(
+            select(SettlementLine).where(
+                SettlementLine.job_id.in_(owner), SettlementLine.kind == "part"
+            )
+        )
+    }
+    billed = [
+        (owner[row.job_id], row.billing, row.amount)
+        for (job_id, _), row in kept.items()
+        if job_id in frozen
+    ]
+    for line in await session.scalars(
+        select(PartLine).where(
+            PartLine.job_id.in_(set(owner) - frozen), PartLine.removed_at.is_(None)
+        )
+    ):
+        row = kept.get((line.job_id, str(line.id)))
+        amount = (line.quantity * line.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        billed.append((owner[line.job_id], line.billing if row is None else row.billing, amount))
+    return billed
+
+
+def _kept(clocks: Iterable[tuple[datetime | None, datetime]], *, now: datetime) -> list[bool]:
+    """Whether each (done, due) clock was kept: done by its due time. A clock still open past
+    its due time is a miss already; one still open before it is not judged yet."""
+    return [done <= due if done is not None else False for done, due in clocks if done or due < now]
 
 
 def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyone: bool) -> Figures:
@@ -463,8 +510,6 @@ def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyon
 
     reported = [j for j in month.reported if mine(j.assigned_engineer_id)]
     completed = [j for j in month.completed if mine(j.assigned_engineer_id)]
-    plan_done = [j for j in reported if j.plan_given_at is not None]
-    site_done = [j for j in reported if j.arrived_at is not None]
     costs = {Billing.WARRANTY: Decimal(0), Billing.CHARGEABLE: Decimal(0)}
     for owner, billing, cost in month.parts:
         if mine(owner):
@@ -484,8 +529,12 @@ def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyon
         first_time_fix_rate=_rate(
             [j.id not in month.repeats for j in completed if j.asset_id is not None]
         ),
-        plan_sla_rate=_rate([j.plan_given_at <= j.plan_due_at for j in plan_done]),  # type: ignore[operator]
-        site_sla_rate=_rate([j.arrived_at <= j.on_site_due_at for j in site_done]),  # type: ignore[operator]
+        plan_sla_rate=_rate(
+            _kept(((j.plan_given_at, j.plan_due_at) for j in reported), now=month.now)
+        ),
+        site_sla_rate=_rate(
+            _kept(((j.arrived_at, j.on_site_due_at) for j in reported), now=month.now)
+        ),
         satisfaction_on_site=_mean(scores[SatisfactionSource.ON_SITE]),
         satisfaction_callback=_mean(scores[SatisfactionSource.CALLBACK]),
         complaints=sum(1 for owner in month.complaints if mine(owner)),
@@ -494,10 +543,12 @@ def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyon
     )
 
 
-async def month_figures(session: AsyncSession, *, month: str, tz: str) -> MonthFigures:
+async def month_figures(
+    session: AsyncSession, *, month: str, tz: str, now: datetime
+) -> MonthFigures:
     """The month's figures for the department and for each engineer who had work in it."""
     start, end = month_bounds(month, tz)
-    rows = await _gather(session, start, end)
+    rows = await _gather(session, start, end, now=now)
     # Whoever a figure of the month counts gets a row: a call-back rating or a complaint about
     # last month's job is this month's, and the engineer's, even without a job this month.
     asked = (SatisfactionSource.ON_SITE, SatisfactionSource.CALLBACK)
