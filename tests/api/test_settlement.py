@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from api.db import Database
 from api.domain.intake.services import form_token
 from api.domain.settlement.services import default_labour_hours
-from api.models import Asset
+from api.models import Asset, TripKind
 from tests.api.visits import dispatched_job, phone_of, visit
 from tests.helpers import World, login
 
@@ -59,6 +59,44 @@ def test_labour_hours_are_the_on_site_time_rounded_up_to_the_half_hour(
     arrived = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     done = None if minutes is None else arrived + timedelta(minutes=minutes)
     assert default_labour_hours(arrived, done) == Decimal(hours)
+
+
+def test_labour_hours_leave_out_the_time_the_trip_log_shows_the_engineer_away() -> None:
+    arrived = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    done = arrived + timedelta(days=2, hours=2)
+    trips = [
+        (TripKind.ARRIVED, arrived),
+        (TripKind.LEFT, arrived + timedelta(hours=1)),  # waiting for parts (待料)
+        (TripKind.DEPARTED, arrived + timedelta(days=2)),  # back with the parts
+        (TripKind.ARRIVED, arrived + timedelta(days=2, hours=1)),
+    ]
+    assert default_labour_hours(arrived, done, trips) == Decimal(2), "1 h + 1 h on site"
+    # Left and never came back before work done: on-site time ends at leaving.
+    assert default_labour_hours(arrived, done, trips[:2]) == Decimal(1)
+    assert default_labour_hours(arrived, done, []) == Decimal(50)
+
+
+async def test_a_visit_waiting_days_for_parts_bills_the_hours_on_site(
+    client: httpx.AsyncClient, world: World, desk: Headers
+) -> None:
+    job_id = await dispatched_job(client, world, desk, world.asset.id)
+    phone = phone_of(client)
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="en_route")
+    phone.clock_skew = -timedelta(hours=50)
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.clock_skew = -timedelta(hours=49)
+    phone.mutate("job.status", job_id=job_id, to="waiting_parts")
+    phone.mutate("trip.log", id=uuid.uuid4(), job_id=job_id, kind="left")
+    phone.clock_skew = -timedelta(hours=2)
+    phone.mutate("job.status", job_id=job_id, to="en_route")
+    phone.clock_skew = -timedelta(hours=1)
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.clock_skew = timedelta(0)
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    await phone.sync()
+    s = (await client.get(f"/api/jobs/{job_id}/settlement", headers=desk)).json()
+    assert s["labour_hours"] == "2", "an hour before waiting for parts, an hour after"
 
 
 def _lines(settlement: dict[str, Any]) -> dict[str, dict[str, Any]]:

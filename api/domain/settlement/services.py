@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,6 +45,8 @@ from api.models import (
     StockLevel,
     StockLocation,
     StockMovement,
+    TripEvent,
+    TripKind,
     User,
 )
 from api.settings import SettlementSettings
@@ -109,12 +112,39 @@ class Basis:
     callout_fee: Decimal
 
 
-def default_labour_hours(arrived_at: datetime | None, completed_at: datetime | None) -> Decimal:
-    """On-site time (arrival to work done) rounded up to the next half hour, at least 0.5;
-    0.5 when either time is missing."""
+def away_seconds(
+    arrived_at: datetime, completed_at: datetime, trips: Iterable[tuple[TripKind, datetime]]
+) -> float:
+    """Seconds between the first arrival and work done that the trip log (外出工地登记) shows
+    the engineer off the site: from leaving (or departing again) to the next arrival, or to
+    work done when no arrival follows. A job waiting for parts (待料) is not on-site time."""
+    away = 0.0
+    gone: datetime | None = None
+    for kind, at in sorted(trips, key=lambda trip: trip[1]):
+        if not arrived_at < at < completed_at:
+            continue
+        if kind is TripKind.ARRIVED:
+            if gone is not None:
+                away += (at - gone).total_seconds()
+                gone = None
+        elif gone is None:
+            gone = at
+    if gone is not None:
+        away += (completed_at - gone).total_seconds()
+    return away
+
+
+def default_labour_hours(
+    arrived_at: datetime | None,
+    completed_at: datetime | None,
+    trips: Iterable[tuple[TripKind, datetime]] = (),
+) -> Decimal:
+    """On-site time (arrival to work done, less the time the trip log shows the engineer away)
+    rounded up to the next half hour, at least 0.5; 0.5 when either time is missing."""
     if arrived_at is None or completed_at is None:
         return MIN_LABOUR_HOURS
-    seconds = max(0.0, (completed_at - arrived_at).total_seconds())
+    away = away_seconds(arrived_at, completed_at, trips)
+    seconds = max(0.0, (completed_at - arrived_at).total_seconds() - away)
     halves = max(1, math.ceil(seconds / HALF_HOUR_SECONDS))
     return Decimal(halves) / 2
 
@@ -144,12 +174,22 @@ async def _basis(
     day = visited or job.reported_at.astimezone(tz).date()
     end = asset.warranty_end if asset is not None else None
     hours = header.labour_hours if header is not None else None
+    trips: list[tuple[TripKind, datetime]] = []
+    if hours is None and job.arrived_at is not None and job.completed_at is not None:
+        trips = [
+            (kind, at)
+            for kind, at in await session.execute(
+                select(TripEvent.kind, TripEvent.device_time).where(TripEvent.job_id == job.id)
+            )
+        ]
     return Basis(
         in_warranty=asset is not None and in_warranty(end, day),
         warranty_end=end,
         visit_date=visited,
         labour_hours=(
-            hours if hours is not None else default_labour_hours(job.arrived_at, job.completed_at)
+            hours
+            if hours is not None
+            else default_labour_hours(job.arrived_at, job.completed_at, trips)
         ),
         labour_rate=rates.labour_rate,
         callout_fee=rates.callout_fee,
