@@ -25,7 +25,8 @@ export function slaOf(job: Rec, now: Date = new Date()): Sla {
     const due = job[dueKey]
     if (typeof due !== 'string') continue
     const risk = job[riskKey]
-    if (now >= new Date(due)) return { state: 'overdue', due, clock }
+    // Exactly at the due time the clock is still at risk, as on the server (docs/sla.md).
+    if (now > new Date(due)) return { state: 'overdue', due, clock }
     if (typeof risk === 'string' && now >= new Date(risk)) return { state: 'at_risk', due, clock }
     return { state: 'ok', due, clock }
   }

@@ -17,6 +17,9 @@ describe('SLA countdown', () => {
     expect(toneOf('ok', '2026-11-26T11:00:00Z', now)).toBe('ok')
     expect(toneOf('at_risk', '2026-11-26T11:00:00Z', now)).toBe('at_risk')
     expect(toneOf('ok', '2026-11-26T09:59:59Z', now)).toBe('breached')
+    // Exactly at the due time a clock is still at risk (docs/sla.md), breached just after.
+    expect(toneOf('at_risk', new Date(now).toISOString(), now)).toBe('at_risk')
+    expect(toneOf('at_risk', new Date(now - 1).toISOString(), now)).toBe('breached')
     expect(toneOf('met', '2026-11-26T09:00:00Z', now)).toBe('done')
   })
   it('races the plan until it is given, then arrival on site', () => {

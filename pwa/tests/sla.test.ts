@@ -26,6 +26,12 @@ describe('SLA badges', () => {
     })
   })
 
+  it('is at risk, not overdue, exactly at the due time, as the office sees it', () => {
+    const due = job({ on_site_due_at: NOW.toISOString(), on_site_at_risk_at: '2026-11-26T08:00:00Z' })
+    expect(slaOf(due, NOW).state).toBe('at_risk')
+    expect(slaOf(due, new Date(NOW.getTime() + 1)).state).toBe('overdue')
+  })
+
   it('is met once the work is done, and a met job is not on today’s list by its clock', () => {
     expect(slaOf(job({ status: 'work_done' }), NOW).state).toBe('met')
     expect(isToday(job({}), NOW)).toBe(true)

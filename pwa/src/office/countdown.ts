@@ -21,7 +21,8 @@ export type Tone = 'ok' | 'at_risk' | 'breached' | 'done'
 /** The tone of a clock: its server state, or breached once its deadline passed while shown. */
 export function toneOf(state: string, dueIso: string, now: number): Tone {
   if (state === 'met' || state === 'missed') return 'done'
-  if (new Date(dueIso).getTime() <= now) return 'breached'
+  // Exactly at the due time the clock is still at risk, as on the server (docs/sla.md).
+  if (new Date(dueIso).getTime() < now) return 'breached'
   if (state === 'at_risk' || state === 'breached') return state
   return 'ok'
 }
