@@ -38,6 +38,8 @@ const en = {
     title: 'Parts', search: 'Search the catalogue', add: 'Add', van: 'Van: {n}', used: 'Used on this job',
     quantity: 'Quantity', billing: 'Billing', warranty: 'Warranty', chargeable: 'Chargeable', remove: 'Remove',
     none: 'No parts yet', removed: 'removed',
+    added: 'Added {part}', noMatch: 'No part in the catalogue matches “{q}”',
+    vanEmpty: 'Nothing in your van: search the catalogue by code or name',
   },
   photos: {
     title: 'Photos', take: 'Take a photo', category: 'Category', caption: 'Caption', save: 'Save photo',
@@ -141,6 +143,8 @@ const zh: Messages = {
     title: '备件', search: '搜索备件目录', add: '添加', van: '车存 {n}', used: '本单用料',
     quantity: '数量', billing: '计费', warranty: '保修', chargeable: '收费', remove: '移除',
     none: '暂无用料', removed: '已移除',
+    added: '已添加 {part}', noMatch: '备件目录中没有与“{q}”匹配的备件',
+    vanEmpty: '车载库存为空：请按编码或名称搜索备件目录',
   },
   photos: {
     title: '照片', take: '拍照', category: '类别', caption: '说明', save: '保存照片',
