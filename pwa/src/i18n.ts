@@ -28,6 +28,7 @@ const en = {
     leave: 'Leave site', accepted: 'Accepted', trip: 'Trip log', record: 'Service record', parts: 'Parts',
     photos: 'Photos', receipts: 'Repair receipts', review: 'Customer review & signature', conflicts: 'Conflicts',
     pending: '{n} unsent', notes: 'Notes', addNote: 'Add a note for the office',
+    noTrips: 'Nothing logged yet', call: 'Call {phone}',
   },
   trip: { departed: 'Departed', arrived: 'Arrived', left: 'Left site' },
   record: {
@@ -133,6 +134,7 @@ const zh: Messages = {
     leave: '离场', accepted: '已接单', trip: '外出工地登记', record: '服务记录', parts: '备件',
     photos: '照片', receipts: '返修收据', review: '客户确认签字', conflicts: '冲突',
     pending: '{n} 条未同步', notes: '备注', addNote: '给客服留言',
+    noTrips: '尚无登记', call: '拨打 {phone}',
   },
   trip: { departed: '出发', arrived: '到达', left: '离场' },
   record: {
