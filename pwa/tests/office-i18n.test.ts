@@ -35,3 +35,16 @@ describe('console texts', () => {
     expect(fixed).toEqual([])
   })
 })
+
+describe('urgency', () => {
+  it('is named as on the engineer app, so one word means one level in both', async () => {
+    vi.stubGlobal('localStorage', { getItem: () => null, setItem: () => undefined })
+    const { i18n: app } = await import('../src/i18n')
+    for (const locale of ['en', 'zh-CN'] as const) {
+      for (const level of ['low', 'normal', 'high', 'critical']) {
+        const console = lookup(messages[locale], `urgency.${level}`)
+        expect([locale, level, console]).toEqual([locale, level, app.global.t(`urgency.${level}`, {}, { locale })])
+      }
+    }
+  })
+})

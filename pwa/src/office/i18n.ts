@@ -132,7 +132,7 @@ const zh: Messages = {
     waiting_parts: '等待配件', work_done: '已完工', signed: '已签字', reviewed: '已审核',
     settled: '已结算', followed_up: '已回访', closed: '已关闭', cancelled: '已取消', reopened: '重新派修',
   },
-  urgency: { low: '低', normal: '一般', high: '高', critical: '紧急' },
+  urgency: { low: '低', normal: '一般', high: '紧急', critical: '特急' },
   channel: { phone: '电话', web: '网页', email: '邮件', on_site: '现场' },
   warranty: { in_warranty: '保修期内,至 {date}', expired: '保修期外(已于 {date} 到期)', unknown: '保修情况不明' },
   common: {
