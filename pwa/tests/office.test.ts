@@ -28,6 +28,15 @@ describe('SLA countdown', () => {
     expect(runningClock({ ...sla, plan: 'met', on_site: 'at_risk' })).toEqual({ clock: 'on_site', due: 'S', state: 'at_risk' })
     expect(runningClock({ ...sla, plan: 'missed', on_site: 'met' })).toBeNull()
   })
+  it('shows the call-back clock of a settled job, the one that put it among the jobs at risk', () => {
+    const settled = { plan: 'met', plan_due: 'P', on_site: 'met', on_site_due: 'S', callback: 'at_risk', callback_due: 'C' }
+    expect(runningClock(settled)).toEqual({ clock: 'callback', due: 'C', state: 'at_risk' })
+    expect(runningClock({ ...settled, callback: 'met' })).toBeNull()
+    expect(runningClock({ ...settled, callback: null, callback_due: null })).toBeNull()
+  })
+  it('words the days in the reader\'s language', () => {
+    expect(formatCountdown('2026-11-30T10:40:42Z', now, (n) => `${n}天`)).toBe('4天 00:40:42')
+  })
 })
 
 describe('SSE parser', () => {

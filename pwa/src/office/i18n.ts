@@ -35,7 +35,7 @@ const en = {
   },
   board: {
     unassigned: 'Waiting for an engineer', atRisk: 'At risk', engineers: 'Engineers', region: 'Region', load: 'Active jobs',
-    plan: 'Plan due', onSite: 'On site due', countdown: 'Time left', assign: 'Assign', reassign: 'Reassign', schedule: 'Schedule',
+    clock_plan: 'Plan due', clock_on_site: 'On site due', clock_callback: 'Call-back due', days: '{n}d', countdown: 'Time left', assign: 'Assign', reassign: 'Reassign', schedule: 'Schedule',
     cancelJob: 'Cancel job', chooseEngineer: 'Choose an engineer', when: 'Visit time', cancelReason: 'Why is it cancelled?',
     assigned: 'Assigned to {name}', empty: 'Nothing waiting', inProgress: 'In progress and awaiting review', reopened: 'Reopened after the call-back: dispatch again', find: 'Find a job', fault: 'Fault', updated: 'Updated {time}',
     capped: 'Showing the {shown} waiting longest of {total}; the others appear as these are dealt with.',
@@ -150,7 +150,7 @@ const zh: Messages = {
   },
   board: {
     unassigned: '待派工', atRisk: '临近超时', engineers: '工程师', region: '区域', load: '在办工单',
-    plan: '方案期限', onSite: '到场期限', countdown: '剩余时间', assign: '派工', reassign: '改派', schedule: '预约时间',
+    clock_plan: '方案期限', clock_on_site: '到场期限', clock_callback: '回访期限', days: '{n}天', countdown: '剩余时间', assign: '派工', reassign: '改派', schedule: '预约时间',
     cancelJob: '取消工单', chooseEngineer: '选择工程师', when: '上门时间', cancelReason: '取消原因',
     assigned: '已派给 {name}', empty: '暂无待办', inProgress: '进行中 / 待审核', reopened: '回访不满意,重新派修', find: '查找工单', fault: '故障', updated: '更新于 {time}',
     capped: '共 {total} 条,仅显示等待最久的 {shown} 条;处理后其余的会依次显示。',
