@@ -115,11 +115,16 @@ async def _with_db(settings: Settings, work: Any) -> Any:
 def demo(ctx: click.Context) -> None:
     """Load bilingual demo data (once; a second run changes nothing)."""
     from api.demo import load_demo
+    from api.media.wiring import blob_store
 
     settings = _settings(ctx)
     _upgrade(settings)
+    blobs = blob_store(settings)
     summary = asyncio.run(
-        _with_db(settings, lambda d: load_demo(d, calendar=settings.calendar.calendar))
+        _with_db(
+            settings,
+            lambda d: load_demo(d, calendar=settings.calendar.calendar, blobs=blobs),
+        )
     )
     if summary.skipped:
         click.echo("demo data already loaded")

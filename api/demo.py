@@ -2,13 +2,15 @@
 
 ``load_demo`` fills an empty, migrated database with regions, teams, users, customers, sites,
 equipment, a parts catalogue with warehouse and van stock, and 80 jobs in every status of the
-workflow, with timestamps, trip logs, part lines, ratings, receipts and complaints that agree
-with each job's status. The content depends only on the seed and ``now``, so a demo is
+workflow, with timestamps, trip logs, part lines, ratings, receipts, complaints and the
+customer's and engineer's signatures that agree with each job's status (so a signed job's
+report can be issued). The content depends only on the seed and ``now``, so a demo is
 reproducible; record ids (UUIDv7) are new on every load.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections import Counter as Tally
@@ -16,12 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import audit as _audit  # noqa: F401  (demo rows are audited like any other write)
 from api.db import Database
 from api.domain.jobs.services import start_callback_clock, start_clocks
+from api.domain.reports.content import content_input
+from api.domain.sync.handlers import store_signature_png
+from api.media.signatures import render_png
+from api.media.store import BlobStore
 from api.models import (
     Asset,
     Assignment,
@@ -45,6 +53,8 @@ from api.models import (
     Role,
     Satisfaction,
     SatisfactionSource,
+    Signature,
+    SignerRole,
     Site,
     StockLevel,
     StockLocation,
@@ -57,6 +67,7 @@ from api.models import (
 )
 from api.numbers import next_number
 from api.security import hash_password
+from pdf.canonical import content_sha256
 from sync.ids import uuid7
 from sync.rules.lifecycle import JobStatus
 from sync.rules.sla import WorkCalendar
@@ -155,6 +166,7 @@ class DemoSummary:
     repair_receipts: int = 0
     receipt_events: int = 0
     complaints: int = 0
+    signatures: int = 0
     jobs_by_status: dict[str, int] = field(default_factory=dict)
     """Job count per status value."""
     logins: list[tuple[str, str, str]] = field(default_factory=list)
@@ -1484,14 +1496,78 @@ class _Builder:
             )
 
 
+def _strokes(rng: random.Random, width: int = 600, height: int = 200) -> dict[str, Any]:
+    """A hand-drawn looking signature: a few waves of points, as a phone's pad records them."""
+    strokes = []
+    left = 40.0
+    for s in range(rng.randint(2, 4)):
+        points = []
+        phase, amplitude, step = rng.uniform(0, 6), rng.uniform(20, 50), rng.uniform(3.5, 6)
+        for i in range(rng.randint(18, 34)):
+            x = left + i * step
+            y = height / 2 + math.sin(phase + i / 3) * amplitude + rng.uniform(-3, 3)
+            pressure = round(rng.uniform(0.35, 0.7), 2)
+            points.append(
+                {"x": round(x, 1), "y": round(y, 1), "t": s * 700 + i * 16, "p": pressure}
+            )
+        strokes.append(points)
+        left = min(width - 150.0, points[-1]["x"] + rng.uniform(15, 40))
+    return {"width": width, "height": height, "strokes": strokes}
+
+
+async def _signatures(
+    session: AsyncSession, builder: _Builder, rows: _Rows, blobs: BlobStore | None
+) -> int:
+    """The customer's and the engineer's signatures of every job signed on site, covering the
+    job's content as it stands (so its report can be issued); a reopened job's are set aside
+    by its unhappy call-back, as the office's reopening does."""
+    names = {u.id: u.display_name for u in rows.users}
+    made = 0
+    for job in rows.jobs:
+        if job.signed_at is None or job.assigned_engineer_id is None:
+            continue
+        content = content_sha256(await content_input(session, job))
+        signers = (
+            (SignerRole.CUSTOMER, job.contact_name or "客户"),
+            (SignerRole.ENGINEER, names.get(job.assigned_engineer_id, "")),
+        )
+        for role, name in signers:
+            strokes = _strokes(builder.rng)
+            png = render_png(strokes)
+            session.add(
+                Signature(
+                    job_id=job.id,
+                    signer_role=role,
+                    signer_name=name,
+                    strokes=strokes,
+                    png_sha256=await store_signature_png(
+                        session, blobs, png, user_id=job.assigned_engineer_id
+                    ),
+                    content_sha256=content,
+                    device_time=job.signed_at,
+                    server_time=job.signed_at,
+                    superseded_at=job.followed_up_at if job.status is S.REOPENED else None,
+                )
+            )
+            made += 1
+    await session.flush()
+    return made
+
+
 async def load_demo(
-    db: Database, *, calendar: WorkCalendar, now: datetime | None = None, seed: int = 2026
+    db: Database,
+    *,
+    calendar: WorkCalendar,
+    now: datetime | None = None,
+    seed: int = 2026,
+    blobs: BlobStore | None = None,
 ) -> DemoSummary:
     """Fill an empty database with demo data; do nothing if a user named ``admin`` exists.
 
     The content depends only on ``seed`` and ``now`` (default: the current time), so two loads
     with the same arguments give the same customers, assets and jobs. Everything is written in
-    one transaction: a failed load leaves no half-filled database behind.
+    one transaction: a failed load leaves no half-filled database behind. The signatures'
+    images go to ``blobs`` (the server's store; without one they are named but not kept).
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -1533,6 +1609,7 @@ async def load_demo(
             for j in rows.jobs
             if j.assigned_engineer_id is not None and j.assigned_at is not None
         )
+        signatures = await _signatures(session, builder, rows, blobs)
     statuses = Tally(str(job.status) for job in rows.jobs)
     return DemoSummary(
         skipped=False,
@@ -1553,6 +1630,7 @@ async def load_demo(
         repair_receipts=len(rows.receipts),
         receipt_events=len(rows.receipt_events),
         complaints=len(rows.complaints),
+        signatures=signatures,
         jobs_by_status=dict(sorted(statuses.items())),
         logins=[(u.username, DEMO_PASSWORD, str(u.role)) for u in rows.users],
     )

@@ -321,7 +321,6 @@ async def test_receipts_are_numbered_and_logged_in_and_out(db: Database) -> None
     async with db.read() as session:
         receipts = (await session.scalars(select(RepairReceipt))).all()
         events = (await session.scalars(select(ReceiptEvent))).all()
-        signatures = await session.scalar(select(func.count()).select_from(Signature))
     assert len(receipts) >= 2
     directions: dict[object, set[str]] = {}
     for event in events:
@@ -333,8 +332,40 @@ async def test_receipts_are_numbered_and_logged_in_and_out(db: Database) -> None
             assert receipt.returned_at is not None
         elif receipt.status is ReceiptStatus.IN_WORKSHOP:
             assert directions[receipt.id] == {"in"}
-    # Signatures need blobs, which the demo does not make.
-    assert signatures == 0
+
+
+async def test_every_job_signed_on_site_has_both_signatures_over_its_content(
+    tmp_path: Path,
+) -> None:
+    from api.domain.reports.content import content_input
+    from api.media.signatures import render_png
+    from api.media.store import LocalBlobStore
+    from api.models import SignerRole
+    from pdf.canonical import content_sha256
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'signed.db'}"
+    upgrade(url)
+    db, blobs = Database(url), LocalBlobStore(tmp_path / "blobs")
+    try:
+        summary = await load_demo(db, calendar=CAL, now=NOW, blobs=blobs)
+        async with db.read() as session:
+            jobs = {j.id: j for j in await session.scalars(select(Job))}
+            signatures = list(await session.scalars(select(Signature)))
+            signed = {j.id for j in jobs.values() if j.signed_at is not None}
+            assert signed, "the demo has signed jobs"
+            assert summary.signatures == len(signatures) == 2 * len(signed)
+            by_job: dict[object, set[SignerRole]] = {}
+            for signature in signatures:
+                job = jobs[signature.job_id]
+                by_job.setdefault(job.id, set()).add(signature.signer_role)
+                # The report can be issued: the signature covers the content as it stands.
+                assert signature.content_sha256 == content_sha256(await content_input(session, job))
+                reopened = job.status is S.REOPENED
+                assert (signature.superseded_at is not None) is reopened
+                assert await blobs.read_all(signature.png_sha256) == render_png(signature.strokes)
+            assert by_job == {j: {SignerRole.CUSTOMER, SignerRole.ENGINEER} for j in signed}
+    finally:
+        await db.dispose()
 
 
 async def test_english_customers_get_english_fault_descriptions(db: Database) -> None:
