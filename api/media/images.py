@@ -103,15 +103,19 @@ def _register_heif() -> None:
     register_heif_opener()
 
 
-def _jpeg(image: Image.Image, quality: int) -> bytes:
+def _jpeg(image: Image.Image, quality: int, comment: str) -> bytes:
     out = io.BytesIO()
-    # No exif/icc arguments: the copies carry no metadata at all.
-    image.save(out, "JPEG", quality=quality)
+    # No exif/icc arguments: the copies carry no metadata of the original. Its comment would
+    # be copied unless one is given: ours names the original instead.
+    image.save(out, "JPEG", quality=quality, comment=comment)
     return out.getvalue()
 
 
-def _variant(kind: str, image: Image.Image, quality: int) -> Variant:
-    data = _jpeg(image, quality)
+def _variant(kind: str, image: Image.Image, quality: int, original: str) -> Variant:
+    # Naming the original makes every photo's copies bytes of their own: two originals of the
+    # same pixels (one picture saved twice) would otherwise share copies, and the copies are
+    # stored and recorded by their hash, so the second photo would be left with none.
+    data = _jpeg(image, quality, f"fieldsync {kind} of {original}" if original else "")
     return Variant(kind, hashlib.sha256(data).hexdigest(), data, image.width, image.height)
 
 
@@ -210,8 +214,9 @@ def inspect(path: str) -> Inspected:
     return Inspected(format=fmt, width=width, height=height, whole=whole)
 
 
-def ingest(path: str) -> Ingested:
-    """Check an uploaded original and make its screen copy and thumbnail."""
+def ingest(path: str, original: str = "") -> Ingested:
+    """Check an uploaded original and make its screen copy and thumbnail (``original``, its
+    SHA-256, is written into each copy)."""
     fmt, image = _open(path)
     with image:
         width, height = image.size
@@ -243,7 +248,10 @@ def ingest(path: str) -> Ingested:
         format=fmt,
         width=width,
         height=height,
-        variants=(_variant("screen", screen, 82), _variant("thumb", thumb, 75)),
+        variants=(
+            _variant("screen", screen, 82, original),
+            _variant("thumb", thumb, 75, original),
+        ),
     )
 
 
@@ -266,7 +274,7 @@ class IngestPool:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    async def ingest(self, path: Path) -> Ingested:
+    async def ingest(self, path: Path, original: str) -> Ingested:
         """Run :func:`ingest` in a worker process."""
         if self._pool is None:
             # forkserver, not fork: a worker forked from the app would inherit every file the
@@ -279,7 +287,7 @@ class IngestPool:
             )
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, ingest, str(path))
+            return await loop.run_in_executor(self._pool, ingest, str(path), original)
         except BrokenProcessPool:
             self.shutdown()  # a worker died: the next call starts a fresh pool
             raise

@@ -158,10 +158,10 @@ class Pipeline:
     async def _ingest(self, sha: str) -> Ingested:
         async with self._original(sha) as path:
             try:
-                return await self.pool.ingest(path)
+                return await self.pool.ingest(path, sha)
             except BrokenProcessPool:
                 # A worker died (perhaps for another photo): once more in a fresh pool.
-                return await self.pool.ingest(path)
+                return await self.pool.ingest(path, sha)
 
     @asynccontextmanager
     async def _original(self, sha: str) -> AsyncIterator[Path]:

@@ -293,7 +293,7 @@ class Uploads:
         # as one too.
         try:
             seen = await anyio.to_thread.run_sync(inspect, str(path))
-            result = None if seen.whole else await self.pool.ingest(path)
+            result = None if seen.whole else await self.pool.ingest(path, upload.sha256)
         except ImageRefused as exc:
             raise Refused(str(exc)) from None
         rows: list[BlobInfo] = []

@@ -658,7 +658,7 @@ async def test_the_image_workers_never_keep_a_lock_the_app_held_when_they_starte
     try:
         with part.open("rb") as held:
             fcntl.flock(held.fileno(), fcntl.LOCK_EX)
-            made = await asyncio.wait_for(pool.ingest(photo), 60)  # the workers start here
+            made = await asyncio.wait_for(pool.ingest(photo, ""), 60)  # the workers start here
         assert made.width == 900
         with part.open("rb") as again:
             try:
@@ -730,3 +730,52 @@ async def test_a_complete_sent_twice_at_once_stores_the_photo_and_never_fails_wi
             assert "start again" in answer.json()["detail"]
     again = await start(client, wang, data)
     assert again["complete"] is True, "the photo is stored"
+
+
+async def test_two_photos_of_the_same_pixels_each_get_their_own_copies(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    # One picture saved twice (squeezed harder, say): two originals whose copies would be the
+    # same bytes, so one photo was left without rows for its copies and served none.
+    image = Image.new("RGB", (800, 600), (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, 200, 150))
+    saved = []
+    for level in (1, 9):
+        out = io.BytesIO()
+        image.save(out, "PNG", compress_level=level)
+        saved.append(out.getvalue())
+    first, second = saved
+    assert first != second
+    copies = []
+    for data in (first, second):
+        done = await upload(client, wang, data)
+        assert done.status_code == 200, done.text
+        ready = await settled(client, wang, sha(data))
+        assert ready["state"] == "ready"
+        assert set(ready["variants"]) == {"screen", "thumb"}
+        copies.append(ready["variants"])
+    assert copies[0]["thumb"] != copies[1]["thumb"]
+    desk = await login(client, "desk")
+    for data in (first, second):
+        for variant in ("screen", "thumb"):
+            got = await client.get(
+                f"/api/blobs/{sha(data)}", params={"variant": variant}, headers=desk
+            )
+            assert got.status_code == 200, (variant, got.text)
+
+
+async def test_copies_carry_no_comment_of_the_original(
+    client: httpx.AsyncClient, wang: dict[str, str]
+) -> None:
+    data = jpeg(800, 600, comment=b"site gate code 4711")
+    assert (await upload(client, wang, data)).status_code == 200
+    ready = await settled(client, wang, sha(data))
+    desk = await login(client, "desk")
+    for variant in ("screen", "thumb"):
+        got = await client.get(f"/api/blobs/{sha(data)}", params={"variant": variant}, headers=desk)
+        assert got.status_code == 200, got.text
+        assert b"4711" not in got.content
+        assert Image.open(io.BytesIO(got.content)).info.get("comment") == (
+            f"fieldsync {variant} of {sha(data)}".encode()
+        )
+    assert ready["variants"]["screen"] != ready["variants"]["thumb"]
