@@ -3,7 +3,8 @@
 The chores: jobs cancelled a while ago leave their engineer's phone
 (:func:`api.domain.jobs.services.retire_cancelled`), and uploads abandoned unfinished are
 removed (:meth:`api.media.uploads.Uploads.expire`, what ``fieldsync blobs gc`` does). They are
-idempotent, so several app processes sharing a database may all run them.
+idempotent, so several app processes sharing a database may all run them. It also warns, once
+a year, when the working-day calendar holds no public holidays for the year.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from api.db import Database
 from api.domain.jobs.services import RETIRE_BATCH, retire_cancelled
 from api.media.uploads import Uploads
 from api.models import utcnow
+from sync.rules.sla import WorkCalendar, years_without_holidays
 
 log = logging.getLogger("fieldsync.housekeeping")
 
@@ -31,15 +33,39 @@ class Housekeeping:
     """Runs the chores at start-up and every :data:`EVERY` until stopped."""
 
     def __init__(
-        self, db: Database, uploads: Uploads | None = None, every: timedelta = EVERY
+        self,
+        db: Database,
+        uploads: Uploads | None = None,
+        every: timedelta = EVERY,
+        calendar: WorkCalendar | None = None,
     ) -> None:
         self.db = db
         self.uploads = uploads
         self.every = every
+        self.calendar = calendar
+        self._warned: set[int] = set()
+        """Years already warned of (once per process is enough)."""
         self._task: asyncio.Task[None] | None = None
+
+    def check_calendar(self) -> list[int]:
+        """Warn of the years the calendar holds no public holidays for; returns them."""
+        if self.calendar is None:
+            return []
+        today = utcnow().astimezone(self.calendar.tz).date()
+        missing = years_without_holidays(self.calendar, today)
+        for year in sorted(set(missing) - self._warned):
+            log.warning(
+                "no public holidays are set for %d (FIELDSYNC_HOLIDAYS): the on-site and "
+                "call-back clocks count that year's holidays as working days; enter them as "
+                "the State Council announces them (docs/sla.md)",
+                year,
+            )
+            self._warned.add(year)
+        return missing
 
     async def run_once(self) -> int:
         """Run the chores now; returns how many jobs left their engineers' phones."""
+        self.check_calendar()
         total = 0
         while True:
             async with self.db.write() as session:

@@ -105,6 +105,15 @@ class WorkCalendar:
         )
 
 
+def years_without_holidays(cal: WorkCalendar, today: date) -> list[int]:
+    """The years the calendar should hold public holidays for by ``today`` but holds none:
+    this year, and from December the next (the State Council announces them by then). With
+    none, the working-day clocks count Spring Festival and National Day as working days."""
+    years = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    held = {d.year for d in cal.holidays}
+    return [year for year in years if year not in held]
+
+
 def _parse_weekdays(text: str) -> frozenset[int]:
     days: set[int] = set()
     for raw in text.split(","):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from api.db import Database
@@ -510,3 +512,22 @@ async def test_a_device_holds_the_newest_ten_visits_of_an_asset_as_jobs_come_and
     fresh = device("wang")
     await fresh.pull()
     assert phone.server == fresh.server
+
+
+async def test_housekeeping_warns_once_a_year_of_a_calendar_without_holidays(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sync.rules.sla import WorkCalendar
+
+    this_year = utcnow().astimezone(WorkCalendar().tz).year
+    caplog.set_level(logging.WARNING, logger="fieldsync.housekeeping")
+    chores = Housekeeping(db, calendar=WorkCalendar())
+    assert this_year in chores.check_calendar()
+    assert this_year in chores.check_calendar()
+    warned = [r.getMessage() for r in caplog.records if "no public holidays" in r.getMessage()]
+    assert len(warned) == len(set(warned)) >= 1, "each year once"
+    assert str(this_year) in warned[0]
+    caplog.clear()
+    holidays = frozenset({date(this_year, 10, 1), date(this_year + 1, 1, 1)})
+    assert Housekeeping(db, calendar=WorkCalendar(holidays=holidays)).check_calendar() == []
+    assert not [r for r in caplog.records if "no public holidays" in r.getMessage()]

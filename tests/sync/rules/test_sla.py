@@ -23,6 +23,7 @@ from sync.rules.sla import (
     plan_due,
     sla_state,
     worst_state,
+    years_without_holidays,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -574,3 +575,21 @@ def test_an_open_clock_only_gets_worse_as_time_passes(
     first = sla_state(started_at=START, due_at=due, done_at=None, now=START + early)
     second = sla_state(started_at=START, due_at=due, done_at=None, now=START + late)
     assert order.index(first) <= order.index(second)
+
+
+@pytest.mark.parametrize(
+    ("holidays", "today", "missing"),
+    [
+        ((), date(2026, 5, 6), [2026]),
+        ((date(2026, 10, 1),), date(2026, 5, 6), []),
+        ((date(2025, 10, 1),), date(2026, 1, 2), [2026]),
+        ((date(2026, 10, 1),), date(2026, 12, 1), [2027]),
+        ((date(2026, 10, 1), date(2027, 2, 6)), date(2026, 12, 31), []),
+        ((), date(2026, 12, 15), [2026, 2027]),
+    ],
+)
+def test_the_years_a_calendar_lacks_holidays_for(
+    holidays: tuple[date, ...], today: date, missing: list[int]
+) -> None:
+    cal = WorkCalendar(holidays=frozenset(holidays))
+    assert years_without_holidays(cal, today) == missing
