@@ -38,7 +38,7 @@ const en = {
   parts: {
     title: 'Parts', search: 'Search the catalogue', add: 'Add', van: 'Van: {n}', used: 'Used on this job',
     quantity: 'Quantity', billing: 'Billing', warranty: 'Warranty', chargeable: 'Chargeable', remove: 'Remove',
-    none: 'No parts yet', removed: 'removed',
+    none: 'No parts yet', removed: 'removed', removeConfirm: 'Remove {part} from this job?',
     added: 'Added {part}', noMatch: 'No part in the catalogue matches “{q}”',
     vanEmpty: 'Nothing in your van: search the catalogue by code or name',
   },
@@ -144,7 +144,7 @@ const zh: Messages = {
   parts: {
     title: '备件', search: '搜索备件目录', add: '添加', van: '车存 {n}', used: '本单用料',
     quantity: '数量', billing: '计费', warranty: '保修', chargeable: '收费', remove: '移除',
-    none: '暂无用料', removed: '已移除',
+    none: '暂无用料', removed: '已移除', removeConfirm: '从本单移除 {part}？',
     added: '已添加 {part}', noMatch: '备件目录中没有与“{q}”匹配的备件',
     vanEmpty: '车载库存为空：请按编码或名称搜索备件目录',
   },

@@ -1,0 +1,33 @@
+import { beforeEach, expect, it, vi } from 'vitest'
+
+vi.stubGlobal('navigator', { languages: ['en'], language: 'en' })
+const dialog = vi.fn()
+vi.mock('vant', () => ({ showConfirmDialog: dialog }))
+const { confirmed } = await import('../src/confirm')
+const { i18n } = await import('../src/i18n')
+
+beforeEach(() => dialog.mockReset())
+
+it('says yes only when the engineer taps the confirm button', async () => {
+  dialog.mockResolvedValueOnce('confirm')
+  expect(await confirmed('Remove P-1 Fuse from this job?', 'Remove')).toBe(true)
+  dialog.mockRejectedValueOnce('cancel')
+  expect(await confirmed('Remove P-1 Fuse from this job?', 'Remove')).toBe(false)
+})
+
+it('labels both buttons in the app language, not in Vant’s default Chinese', async () => {
+  dialog.mockResolvedValue('confirm')
+  await confirmed('Remove P-1 Fuse from this job?', 'Remove')
+  expect(dialog).toHaveBeenLastCalledWith(
+    expect.objectContaining({ message: 'Remove P-1 Fuse from this job?', confirmButtonText: 'Remove', cancelButtonText: 'Cancel' }),
+  )
+  i18n.global.locale.value = 'zh-CN'
+  await confirmed('从本单移除 P-1 保险丝？', i18n.global.t('parts.remove'))
+  expect(dialog).toHaveBeenLastCalledWith(expect.objectContaining({ confirmButtonText: '移除', cancelButtonText: '取消' }))
+})
+
+it('asks before removing a part line, in both languages', () => {
+  const t = (locale: 'en' | 'zh-CN') => i18n.global.t('parts.removeConfirm', { part: 'P-1 X' }, { locale })
+  expect(t('en')).toBe('Remove P-1 X from this job?')
+  expect(t('zh-CN')).toBe('从本单移除 P-1 X？')
+})
