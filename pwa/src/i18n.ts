@@ -29,6 +29,7 @@ const en = {
     photos: 'Photos', receipts: 'Repair receipts', review: 'Customer review & signature', conflicts: 'Conflicts',
     pending: '{n} unsent', notes: 'Notes', addNote: 'Add a note for the office',
     noTrips: 'Nothing logged yet', call: 'Call {phone}',
+    workDoneEmpty: 'The record has no {fields} yet. Mark the work done anyway?',
   },
   trip: { departed: 'Departed', arrived: 'Arrived', left: 'Left site' },
   record: {
@@ -135,6 +136,7 @@ const zh: Messages = {
     photos: '照片', receipts: '返修收据', review: '客户确认签字', conflicts: '冲突',
     pending: '{n} 条未同步', notes: '备注', addNote: '给客服留言',
     noTrips: '尚无登记', call: '拨打 {phone}',
+    workDoneEmpty: '服务记录尚未填写{fields}。仍要标记完工吗？',
   },
   trip: { departed: '出发', arrived: '到达', left: '离场' },
   record: {

@@ -21,6 +21,12 @@ export function childrenOf(entity: string, jobId: string): Rec[] {
   return entities(entity).filter((r) => r.job_id === jobId)
 }
 
+/** The parts of the service record a finished job should have, left blank (only spaces count
+ * as blank): "work done" is asked about before it is tapped with them empty. */
+export function missingRecord(job: Rec | undefined): ('diagnosis' | 'work_done')[] {
+  return (['diagnosis', 'work_done'] as const).filter((f) => !str(job?.[f]).trim())
+}
+
 /** The instant of `time` (HH:MM) on `day` (YYYY-MM-DD) in the department's time zone, whatever
  * zone the phone is set to. */
 export function departmentInstant(day: string, time = '17:00'): Date {

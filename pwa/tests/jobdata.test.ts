@@ -69,3 +69,22 @@ describe('part quantity steps', () => {
     }
   })
 })
+
+describe('an empty record before "work done"', () => {
+  it('names the diagnosis and the work done when they are blank or only spaces', async () => {
+    const { missingRecord } = await import('../src/jobdata')
+    expect(missingRecord({ diagnosis: null, work_done: '' })).toEqual(['diagnosis', 'work_done'])
+    expect(missingRecord({ diagnosis: '触点烧蚀', work_done: '  ' })).toEqual(['work_done'])
+    expect(missingRecord({ diagnosis: 'Burnt contact', work_done: 'Replaced the contactor' })).toEqual([])
+    expect(missingRecord(undefined)).toEqual(['diagnosis', 'work_done'])
+  })
+
+  it('asks in both languages', async () => {
+    vi.stubGlobal('navigator', { languages: ['en'], language: 'en' })
+    const { i18n } = await import('../src/i18n')
+    const ask = (locale: 'en' | 'zh-CN') =>
+      i18n.global.t('job.workDoneEmpty', { fields: ['diagnosis', 'work_done'].map((f) => i18n.global.t(`record.${f}`, {}, { locale }).toLowerCase()).join(' / ') }, { locale })
+    expect(ask('en')).toBe('The record has no diagnosis / work done yet. Mark the work done anyway?')
+    expect(ask('zh-CN')).toBe('服务记录尚未填写故障诊断 / 处理结果。仍要标记完工吗？')
+  })
+})

@@ -91,6 +91,23 @@ def add_part(page: Any, code: str) -> None:
     page.wait_for_selector(f"[data-testid=line-{code}]")
 
 
+def confirm_dialog(page: Any) -> str:
+    """Tap the confirm button of the app's question (Vant's dialog); returns the question."""
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    question = str(dialog.locator(".van-dialog__message").inner_text())
+    dialog.locator(".van-dialog__confirm").click()
+    dialog.wait_for(state="hidden")
+    return question
+
+
+def mark_work_done(page: Any) -> None:
+    """Tap "Work done" on a job whose record has no "work done" text: the app asks first."""
+    page.click("[data-testid=work-done]")
+    assert "work done" in confirm_dialog(page)
+    page.wait_for_selector("[data-testid=job-status]:has-text('Work done')")
+
+
 def draw_signature(page: Any, pad: str) -> None:
     """Sign with the mouse: a zigzag of about 30 points over the pad."""
     canvas = page.locator(f"[data-testid=pad-{pad}] canvas")

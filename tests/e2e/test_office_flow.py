@@ -11,6 +11,7 @@ from typing import Any
 from tests.e2e.app import (
     draw_signature,
     log_in,
+    mark_work_done,
     offline_phones,
     open_app,
     open_job,
@@ -102,8 +103,7 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     phone.click("button:has-text('Arrive')")
     phone.wait_for_selector("[data-testid=job-status]:has-text('On site')")
     record(phone, job["id"], "diagnosis", "接触器触点烧蚀,已更换")
-    phone.click("button:has-text('Work done')")
-    phone.wait_for_selector("[data-testid=job-status]:has-text('Work done')")
+    mark_work_done(phone)
     phone.click("[data-testid=go-review]")
     for pad in ("customer", "engineer"):
         draw_signature(phone, pad)

@@ -20,6 +20,7 @@ from tests.e2e.app import (
     draw_signature,
     jpeg,
     log_in,
+    mark_work_done,
     open_app,
     open_job,
     record,
@@ -142,8 +143,7 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     page.click("[data-testid=receipt-add]")
     page.wait_for_selector("[data-testid=receipts] .van-cell:has-text('控制主板')")
     back_to_job(page, job["id"])
-    page.click("button:has-text('Work done')")
-    page.wait_for_selector("[data-testid=job-status]:has-text('Work done')")
+    mark_work_done(page)
 
     page.click("[data-testid=go-review]")
     device_hash = text_of(page, "content-hash")
