@@ -1,6 +1,6 @@
 // How a conflict record (sync protocol 7) is told in words, shared by the engineer app and the
 // office console: which kind of clash it is, the field by its name, a code value by its name.
-// Pure: each app passes its own texts (its vocabulary differs: 备件 on the phone, 配件 at the desk).
+// Pure: each app passes its own texts (the phone speaks to an engineer, the console to the desk).
 
 /** The fields of a conflict record this module reads. */
 export interface ConflictFields {

@@ -48,3 +48,16 @@ describe('urgency', () => {
     }
   })
 })
+
+describe('parts', () => {
+  it('are 备件 in both apps, the word of the company regulations, never 配件', async () => {
+    const { i18n: app } = await import('../src/i18n')
+    const texts = (tree: unknown): string[] =>
+      typeof tree === 'string' ? [tree] : Object.values(tree as Record<string, unknown>).flatMap(texts)
+    for (const [name, zh] of [['console', messages['zh-CN']], ['app', app.global.getLocaleMessage('zh-CN')]] as const) {
+      expect([name, texts(zh).filter((s) => s.includes('配件'))]).toEqual([name, []])
+    }
+    expect(lookup(messages['zh-CN'], 'review.parts')).toBe('备件')
+    expect(lookup(messages['zh-CN'], 'status.waiting_parts')).toBe(app.global.t('status.waiting_parts', {}, { locale: 'zh-CN' }))
+  })
+})

@@ -458,6 +458,8 @@ async def test_the_months_figures_count_the_work_and_export_to_excel(
     assert sheet.status_code == 200
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
     assert rows[0][0] == "Engineer 工程师"
+    # 备件, as the company regulations and both apps say (never 配件).
+    assert rows[0][-2:] == ("Parts in warranty 保内备件", "Parts chargeable 保外备件")
     assert rows[1][0] == "Wang"
     assert rows[-1][0] == "Total 合计"
     assert rows[-1][2] == 2

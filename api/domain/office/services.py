@@ -580,8 +580,8 @@ COLUMNS = [
     ("satisfaction_on_site", "Satisfaction on site 现场满意度"),
     ("satisfaction_callback", "Satisfaction call-back 回访满意度"),
     ("complaints", "Complaints 投诉"),
-    ("parts_cost_warranty", "Parts in warranty 保内配件"),
-    ("parts_cost_chargeable", "Parts chargeable 保外配件"),
+    ("parts_cost_warranty", "Parts in warranty 保内备件"),
+    ("parts_cost_chargeable", "Parts chargeable 保外备件"),
 ]
 
 

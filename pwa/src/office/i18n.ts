@@ -129,7 +129,7 @@ const zh: Messages = {
   role: { admin: '管理员', dispatcher: '派工员', supervisor: '主管', quality: '质量部门' },
   status: {
     reported: '已报修', accepted: '已受理', assigned: '已派工', en_route: '在途', on_site: '在现场',
-    waiting_parts: '等待配件', work_done: '已完工', signed: '已签字', reviewed: '已审核',
+    waiting_parts: '待料', work_done: '已完工', signed: '已签字', reviewed: '已审核',
     settled: '已结算', followed_up: '已回访', closed: '已关闭', cancelled: '已取消', reopened: '重新派修',
   },
   urgency: { low: '低', normal: '一般', high: '紧急', critical: '特急' },
@@ -159,7 +159,7 @@ const zh: Messages = {
     queue: '待审核', flags: '提示', unsigned: '客户未签字', no_after_photo: '缺少"完工后"照片',
     open_conflicts: '{n} 个未决冲突', clock_skew: '设备时钟偏差', beyond_van_stock: '超出车载库存:{codes}',
     approve: '审核通过', sendBack: '退回', note: '给工程师的退回原因', record: '售后服务记录', diagnosis: '故障诊断',
-    cause: '原因分析', work_done: '处理结果', advice: '注意事项', parts: '配件', photos: '照片', signatures: '签字',
+    cause: '原因分析', work_done: '处理结果', advice: '注意事项', parts: '备件', photos: '照片', signatures: '签字',
     pdf: '服务报告 PDF', noPdf: '尚未出具报告', approved: '已审核通过', sentBack: '已退回', empty: '没有待审核的工单',
     completed: '完工时间', quantity: '数量', billing: '计费', price: '单价',
     earlier: '该设备的历次维修', earlierNone: '该设备没有以往的维修记录', earlierMore: '列出最近 {shown} 次,共 {total} 次',
@@ -179,12 +179,12 @@ const zh: Messages = {
     field: {
       jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
       jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
-      part_lines_quantity: '配件:数量', part_lines_billing: '配件:计费', part_lines_note: '配件:备注',
-      part_lines_unit_price: '配件:单价', signatures_customer: '客户签字',
+      part_lines_quantity: '备件:数量', part_lines_billing: '备件:计费', part_lines_note: '备件:备注',
+      part_lines_unit_price: '备件:单价', signatures_customer: '客户签字',
       signatures_engineer: '工程师签字',
     },
     entity: {
-      jobs: '工单', part_lines: '配件', photos: '照片', notes: '备注', trip_events: '外出工地登记',
+      jobs: '工单', part_lines: '备件', photos: '照片', notes: '备注', trip_events: '外出工地登记',
       signatures: '签字', satisfaction: '评价', repair_receipts: '返修收据',
     },
     kind: {
@@ -207,9 +207,9 @@ const zh: Messages = {
     reclassify: '改变计费', settle: '结算', statementPdf: '结算单 PDF', statementXlsx: '结算单 XLSX', van: '车载库存核对',
     used: '已用', takenFromVan: '车载出库', difference: '差异', settled: '结算于 {time}', ready: '待结算(已审核)',
     inWarranty: '保修期内', outOfWarranty: '保修期外', apiMissing: '结算服务尚未上线:可先直接结算工单(无明细)。',
-    part: '配件', labour: '人工', callout: '上门费', changedBy: '修改人',
+    part: '备件', labour: '人工', callout: '上门费', changedBy: '修改人',
   },
-  van: { month: '月份', usedOnJobs: '工单用量', movedOut: '出库量', level: '当前库存', part: '配件' },
+  van: { month: '月份', usedOnJobs: '工单用量', movedOut: '出库量', level: '当前库存', part: '备件' },
   followup: {
     calls: '回访清单', due: '回访期限', overdue: '已逾期', contact: '联系人', record: '记录回访', score: '评分',
     satisfied: '是否满意', remarks: '意见', yes: '满意', no: '不满意:重新派修', toClose: '已回访,待关闭',
@@ -224,8 +224,8 @@ const zh: Messages = {
     month: '月份', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',
     response_hours: '响应(小时)', to_site_hours: '到场(小时)', to_fix_hours: '修复(小时)', first_time_fix_rate: '一次修复率',
     plan_sla_rate: '方案达标率', site_sla_rate: '到场达标率', satisfaction_on_site: '现场满意度',
-    satisfaction_callback: '回访满意度', complaints: '投诉', parts_cost_warranty: '保修配件成本',
-    parts_cost_chargeable: '收费配件金额', jobsChart: '各工程师工单数', timesChart: '各工程师时长中位数(小时)',
+    satisfaction_callback: '回访满意度', complaints: '投诉', parts_cost_warranty: '保修备件成本',
+    parts_cost_chargeable: '收费备件金额', jobsChart: '各工程师工单数', timesChart: '各工程师时长中位数(小时)',
   },
 }
 
