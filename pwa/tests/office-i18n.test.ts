@@ -61,3 +61,13 @@ describe('parts', () => {
     expect(lookup(messages['zh-CN'], 'status.waiting_parts')).toBe(app.global.t('status.waiting_parts', {}, { locale: 'zh-CN' }))
   })
 })
+
+describe('reconciliation', () => {
+  it('says how many conflicts are selected in words, not "0 ✓"', async () => {
+    const { i18n } = await import('../src/office/i18n')
+    expect(i18n.global.t('conflicts.selected', { n: 0 }, { locale: 'en' })).toBe('0 selected')
+    expect(i18n.global.t('conflicts.selected', { n: 3 }, { locale: 'zh-CN' })).toBe('已选 3 项')
+    const view = readFileSync(join(__dirname, '../src/office/views/Conflicts.vue'), 'utf8')
+    expect(view).not.toContain('✓')
+  })
+})

@@ -58,7 +58,7 @@ const en = {
     who: 'Who', when: 'When', useServer: 'Keep server', useClient: 'Take device', edit: 'Edit value', resolveSelected: 'Resolve selected',
     choice: 'Decision', value: 'Value', resolvedBy: 'Resolved by', oneField: 'Select conflicts of one field', empty: 'No conflicts',
     job: 'Job', reason: 'Why', choice_server: 'Server value kept', choice_client: 'Device value taken',
-    choice_value: 'Value entered',
+    choice_value: 'Value entered', selected: '{n} selected',
   },
   conflict: {
     field: {
@@ -173,7 +173,7 @@ const zh: Messages = {
     who: '提交人', when: '时间', useServer: '保留服务器值', useClient: '采用设备值', edit: '修改取值', resolveSelected: '批量处理所选',
     choice: '决定', value: '取值', resolvedBy: '处理人', oneField: '请选择同一字段的冲突', empty: '没有冲突',
     job: '工单', reason: '原因', choice_server: '保留服务器值', choice_client: '采用设备值',
-    choice_value: '手工取值',
+    choice_value: '手工取值', selected: '已选 {n} 项',
   },
   conflict: {
     field: {
