@@ -55,7 +55,7 @@ const en = {
   review: {
     title: 'Customer review', intro: 'Please check the work below, then sign.', hash: 'Content hash',
     unsyncedConflict: 'The office changed this job while you worked, and this phone has not yet received their version. Sync before the customer signs, or the signature may be refused and need doing again.',
-    customerName: "Customer's name", engineerName: "Engineer's name", customerSign: 'Customer signature',
+    customerName: 'Customer', engineerName: 'Engineer', customerSign: 'Customer signature',
     engineerSign: 'Engineer signature', clear: 'Clear', confirm: 'Confirm signature', signed: 'Signed by {name}',
     rating: 'How satisfied are you?', remarks: 'Remarks', rate: 'Submit rating', rated: 'Rated {n} / 5',
     workDoneFirst: 'Tap "Work done" on the job before the customer signs: a signature taken earlier does not complete the job.',

@@ -21,3 +21,15 @@ it('tells the engineer what a tap on "sync now" came to, in both languages', () 
   expect(t(syncOutcomeKey('synced')!, 'zh-CN')).toBe('已同步')
   expect(syncOutcomeKey('signed-out')).toBeNull() // the screen is left for the login: nothing to say
 })
+
+it('labels the signers’ name fields short enough not to wrap in the label column at 390 px', () => {
+  // Vant's field label column is 6.2em wide: "Engineer's name" broke over two lines.
+  for (const key of ['review.customerName', 'review.engineerName']) {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const text = i18n.global.t(key, {}, { locale })
+      const width = [...text].reduce((em, c) => em + (c.charCodeAt(0) > 0x2e80 ? 1 : 0.6), 0)
+      expect([key, locale, text, width <= 6]).toEqual([key, locale, text, true])
+    }
+  }
+  expect(i18n.global.t('review.engineerName', {}, { locale: 'en' })).toBe('Engineer')
+})
