@@ -39,6 +39,7 @@ const en = {
     cancelJob: 'Cancel job', chooseEngineer: 'Choose an engineer', when: 'Visit time', cancelReason: 'Why is it cancelled?',
     assigned: 'Assigned to {name}', empty: 'Nothing waiting', inProgress: 'In progress and awaiting review', reopened: 'Reopened after the call-back: dispatch again', find: 'Find a job', fault: 'Fault', updated: 'Updated {time}',
     capped: 'Showing the {shown} waiting longest of {total}; the others appear as these are dealt with.',
+    recordCallback: 'Record call-back',
   },
   review: {
     queue: 'Waiting for review', flags: 'Flags', unsigned: 'Unsigned', no_after_photo: 'No "after" photo',
@@ -154,6 +155,7 @@ const zh: Messages = {
     cancelJob: '取消工单', chooseEngineer: '选择工程师', when: '上门时间', cancelReason: '取消原因',
     assigned: '已派给 {name}', empty: '暂无待办', inProgress: '进行中 / 待审核', reopened: '回访不满意,重新派修', find: '查找工单', fault: '故障', updated: '更新于 {time}',
     capped: '共 {total} 条,仅显示等待最久的 {shown} 条;处理后其余的会依次显示。',
+    recordCallback: '记录回访',
   },
   review: {
     queue: '待审核', flags: '提示', unsigned: '客户未签字', no_after_photo: '缺少"完工后"照片',
