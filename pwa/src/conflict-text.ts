@@ -100,3 +100,36 @@ export function codeName(c: ConflictFields, value: unknown, texts: Texts, billin
   else if (c.entity === 'part_lines' && c.field === 'billing') key = `${billing}.${value}`
   return key !== null && texts.te(key) ? texts.t(key) : null
 }
+
+/** The names of the fields and records a conflict can be about, the same in both apps (the
+ * `conflict.field` and `conflict.entity` messages of each). */
+type Names = { field: Record<string, string>; entity: Record<string, string> }
+
+export const CONFLICT_NAMES: Record<'en' | 'zh-CN', Names> = {
+  en: {
+    field: {
+      jobs_status: 'Job status', jobs_diagnosis: 'Diagnosis', jobs_cause: 'Cause', jobs_work_done: 'Work done',
+      jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer',
+      part_lines_quantity: 'Part: quantity', part_lines_billing: 'Part: billing', part_lines_note: 'Part: note',
+      part_lines_unit_price: 'Part: unit price', signatures_customer: 'Customer signature',
+      signatures_engineer: 'Engineer signature',
+    },
+    entity: {
+      jobs: 'Job', part_lines: 'Part', photos: 'Photo', notes: 'Note', trip_events: 'Trip log',
+      signatures: 'Signature', satisfaction: 'Rating', repair_receipts: 'Repair receipt',
+    },
+  },
+  'zh-CN': {
+    field: {
+      jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
+      jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
+      part_lines_quantity: '备件：数量', part_lines_billing: '备件：计费', part_lines_note: '备件：备注',
+      part_lines_unit_price: '备件：单价', signatures_customer: '客户签字',
+      signatures_engineer: '工程师签字',
+    },
+    entity: {
+      jobs: '工单', part_lines: '备件', photos: '照片', notes: '备注', trip_events: '外出工地登记',
+      signatures: '签字', satisfaction: '评价', repair_receipts: '返修收据',
+    },
+  },
+}

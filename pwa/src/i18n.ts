@@ -1,5 +1,6 @@
 // zh-CN when the browser prefers Chinese, else English; switchable and remembered.
 import { createI18n } from 'vue-i18n'
+import { CONFLICT_NAMES } from './conflict-text'
 import type { SyncOutcome } from './store'
 
 const en = {
@@ -82,17 +83,7 @@ const en = {
     receipt_add: 'Repair receipt',
   },
   conflict: {
-    field: {
-      jobs_status: 'Job status', jobs_diagnosis: 'Diagnosis', jobs_cause: 'Cause', jobs_work_done: 'Work done',
-      jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer',
-      part_lines_quantity: 'Part: quantity', part_lines_billing: 'Part: billing', part_lines_note: 'Part: note',
-      part_lines_unit_price: 'Part: unit price', signatures_customer: 'Customer signature',
-      signatures_engineer: 'Engineer signature',
-    },
-    entity: {
-      jobs: 'Job', part_lines: 'Part', photos: 'Photo', notes: 'Note', trip_events: 'Trip log',
-      signatures: 'Signature', satisfaction: 'Rating', repair_receipts: 'Repair receipt',
-    },
+    ...CONFLICT_NAMES.en,
     kind: {
       reassigned: 'The job was given to another engineer while you worked offline. Your work is kept; the office decides what becomes of it.',
       status: "The job's status had changed meanwhile and could not take your change. Your work is kept; the office decides the status.",
@@ -189,17 +180,7 @@ const zh: Messages = {
     receipt_add: '返修收据',
   },
   conflict: {
-    field: {
-      jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
-      jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
-      part_lines_quantity: '备件：数量', part_lines_billing: '备件：计费', part_lines_note: '备件：备注',
-      part_lines_unit_price: '备件：单价', signatures_customer: '客户签字',
-      signatures_engineer: '工程师签字',
-    },
-    entity: {
-      jobs: '工单', part_lines: '备件', photos: '照片', notes: '备注', trip_events: '外出工地登记',
-      signatures: '签字', satisfaction: '评价', repair_receipts: '返修收据',
-    },
+    ...CONFLICT_NAMES['zh-CN'],
     kind: {
       reassigned: '您离线工作期间，此工单已改派给其他工程师。您的工作已保留，由客服决定如何处理。',
       status: '工单状态已在别处更改，无法执行您的状态变更。您的工作已保留，工单状态由客服决定。',

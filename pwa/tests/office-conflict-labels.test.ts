@@ -58,7 +58,7 @@ describe('a conflict on the reconciliation screen', () => {
     }
     expect(conflictLabel(CONFLICTS.edited_own_device, 'zh-CN')).toBe('故障诊断')
     expect(conflictLabel(CONFLICTS.edited_own_device, 'en')).toBe('Diagnosis')
-    expect(conflictLabel(CONFLICTS.edited, 'zh-CN')).toBe('备件:数量') // 备件, the regulations' word, as on the phone
+    expect(conflictLabel(CONFLICTS.edited, 'zh-CN')).toBe('备件：数量') // 备件, the regulations' word, as on the phone
     expect(conflictLabel({ entity: 'part_lines', field: 'discount' }, 'en')).toBe('Part · discount') // a field added later
     expect(conflictLabel({ entity: 'gadgets', field: 'x' }, 'zh-CN')).toBe('gadgets.x') // nothing better to say
     expect(fieldCode(CONFLICTS.edited)).toBe('part_lines.quantity') // what bulk decisions group by

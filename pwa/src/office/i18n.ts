@@ -1,5 +1,6 @@
 // zh-CN when the browser prefers Chinese, else English; switchable and remembered.
 import { createI18n } from 'vue-i18n'
+import { CONFLICT_NAMES } from '../conflict-text'
 
 const en = {
   app: { title: 'Fieldsync service desk', language: 'Language', logout: 'Sign out', live: 'Live', offline: 'Reconnecting…' },
@@ -62,17 +63,7 @@ const en = {
     choice_value: 'Value entered', selected: '{n} selected',
   },
   conflict: {
-    field: {
-      jobs_status: 'Job status', jobs_diagnosis: 'Diagnosis', jobs_cause: 'Cause', jobs_work_done: 'Work done',
-      jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer',
-      part_lines_quantity: 'Part: quantity', part_lines_billing: 'Part: billing', part_lines_note: 'Part: note',
-      part_lines_unit_price: 'Part: unit price', signatures_customer: 'Customer signature',
-      signatures_engineer: 'Engineer signature',
-    },
-    entity: {
-      jobs: 'Job', part_lines: 'Part', photos: 'Photo', notes: 'Note', trip_events: 'Trip log',
-      signatures: 'Signature', satisfaction: 'Rating', repair_receipts: 'Repair receipt',
-    },
+    ...CONFLICT_NAMES.en,
     kind: {
       reassigned: 'Work sent by an engineer who had the job before it was reassigned. Keep it or not.',
       status: "The engineer's status change is not a move the job can make from its status now. Decide the status.",
@@ -178,17 +169,7 @@ const zh: Messages = {
     choice_value: '手工取值', selected: '已选 {n} 项',
   },
   conflict: {
-    field: {
-      jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
-      jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
-      part_lines_quantity: '备件:数量', part_lines_billing: '备件:计费', part_lines_note: '备件:备注',
-      part_lines_unit_price: '备件:单价', signatures_customer: '客户签字',
-      signatures_engineer: '工程师签字',
-    },
-    entity: {
-      jobs: '工单', part_lines: '备件', photos: '照片', notes: '备注', trip_events: '外出工地登记',
-      signatures: '签字', satisfaction: '评价', repair_receipts: '返修收据',
-    },
+    ...CONFLICT_NAMES['zh-CN'],
     kind: {
       reassigned: '工单改派前,原工程师离线提交的工作。请决定是否保留。',
       status: '工程师提交的状态变更无法从工单当前状态执行。请决定工单状态。',
