@@ -55,3 +55,20 @@ export function departmentShortTime(instant: Date): string {
   const [, mo, d, h, mi] = wallClock(instant)
   return `${mo}/${d} ${pad(h)}:${pad(mi)}`
 }
+
+/** A deadline's wall clock in the department: midnight reads 24:00 of the day that ends then,
+ * as docs/sla.md and the regulations count ("within three working days" ends at 24:00 of the
+ * third), not 00:00 of the next day, which reads like a day more. */
+export function dueWall(instant: Date): Wall {
+  const wall = wallClock(instant)
+  const [, , , h, mi, s] = wall
+  if (h !== 0 || mi !== 0 || s !== 0) return wall
+  const [y, mo, d] = wallClock(new Date(instant.getTime() - 1000))
+  return [y, mo, d, 24, 0, 0]
+}
+
+/** M/D HH:MM of a deadline on the department's clock (midnight as 24:00 of the day before). */
+export function departmentShortDue(instant: Date): string {
+  const [, mo, d, h, mi] = dueWall(instant)
+  return `${mo}/${d} ${pad(h)}:${pad(mi)}`
+}

@@ -3,7 +3,7 @@ import { computed, type Ref } from 'vue'
 import type { Json } from './db'
 import { key, type Rec } from './mutators'
 import { view } from './store'
-import { departmentAt, departmentDate, departmentShortTime } from './department'
+import { departmentAt, departmentDate, departmentShortDue, departmentShortTime } from './department'
 
 export const str = (v: Json | undefined): string => (v === null || v === undefined ? '' : String(v))
 
@@ -69,6 +69,13 @@ export function shortTime(iso: Json | undefined): string {
   if (typeof iso !== 'string' || !iso || iso === 'pending') return ''
   const d = new Date(iso)
   return Number.isNaN(d.getTime()) ? '' : departmentShortTime(d)
+}
+
+/** M/D HH:MM of a deadline on the department's clock: midnight reads 24:00 of the day before. */
+export function shortDue(iso: Json | undefined): string {
+  if (typeof iso !== 'string' || !iso) return ''
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? '' : departmentShortDue(d)
 }
 
 /** Per-key debounced actions (a stepper per part line) that can be run at once: on leaving the

@@ -44,6 +44,16 @@ describe('times shown on the phone', () => {
     }
     expect(shortTime('pending')).toBe('')
   })
+
+  it('shows a deadline at midnight as 24:00 of the day that ends, not 00:00 of the next', async () => {
+    const { shortDue } = await import('../src/jobdata')
+    // 2026-12-02 16:00 UTC is 12/3 00:00 in Shanghai: the end of Wednesday 12/2 there.
+    expect(shortDue('2026-12-02T16:00:00Z')).toBe('12/2 24:00')
+    expect(shortDue('2026-12-31T16:00:00Z')).toBe('12/31 24:00')
+    expect(shortDue('2026-12-02T16:01:00Z')).toBe('12/3 00:01')
+    expect(shortDue('2026-12-02T09:30:00Z')).toBe('12/2 17:30')
+    expect(shortDue(undefined)).toBe('')
+  })
 })
 
 describe('part quantity steps', () => {

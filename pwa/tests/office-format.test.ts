@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countOf, currentMonth, dateTime, fromPicker, toPicker } from '../src/office/format'
+import { countOf, currentMonth, dateTime, dueDateTime, fromPicker, toPicker } from '../src/office/format'
 
 // The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
 // console shows the department's wall clock, as the server counts it.
@@ -34,5 +34,15 @@ describe('countOf', () => {
     expect(countOf(3, 3)).toBe('3')
     expect(countOf(0, 0)).toBe('0')
     expect(countOf(5, undefined)).toBe('5') // a server that sends no total
+  })
+})
+
+describe('deadlines', () => {
+  it('reads midnight in Shanghai as 24:00 of the day that ends, on a PC in any zone', () => {
+    // The end of 2026-12-31 in Shanghai is 16:00 UTC; New York is still on the 31st's morning.
+    expect(dueDateTime('2026-12-31T16:00:00Z', 'zh-CN')).toBe('2026/12/31 24:00')
+    expect(dueDateTime('2026-12-31T16:00:00Z', 'en')).toBe('31/12/2026, 24:00')
+    expect(dueDateTime('2026-12-31T15:59:00Z', 'zh-CN')).toBe(dateTime('2026-12-31T15:59:00Z', 'zh-CN'))
+    expect(dueDateTime(null, 'en')).toBe('—')
   })
 })

@@ -1,6 +1,6 @@
 // Small display helpers shared by the screens.
 
-import { DEPARTMENT_TIME_ZONE, departmentAt, departmentMonth, wallClock } from '../department'
+import { DEPARTMENT_TIME_ZONE, departmentAt, departmentMonth, dueWall, wallClock } from '../department'
 
 /** An instant as the department's wall clock (Asia/Shanghai), whatever zone the desk's PC is
  * set to: a visit booked for 09:00 there reads 09:00, as the engineer and the customer see it. */
@@ -10,6 +10,16 @@ export function dateTime(iso: string | null | undefined, locale: string): string
     timeZone: DEPARTMENT_TIME_ZONE,
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
   })
+}
+
+/** A deadline as the department's wall clock, as :func:`dateTime` shows instants, except that
+ * midnight reads 24:00 of the day that ends then ("2026/12/02 24:00"), not 00:00 of the next. */
+export function dueDateTime(iso: string | null | undefined, locale: string): string {
+  if (!iso) return '—'
+  const [y, mo, d, h, mi] = dueWall(new Date(iso))
+  if (h !== 24) return dateTime(iso, locale)
+  const p = (n: number) => String(n).padStart(2, '0')
+  return locale === 'zh-CN' ? `${y}/${p(mo)}/${p(d)} 24:00` : `${p(d)}/${p(mo)}/${y}, 24:00`
 }
 
 /** A list's count for its heading: "200 / 350" when the server sent only part of it (an older
