@@ -323,38 +323,36 @@ async def test_a_record_of_bytes_someone_else_sent_gets_them_once_its_author_sen
     assert mine.status_code == 200, mine.text
 
 
-async def test_a_photo_on_a_job_the_engineer_holds_may_be_attached_to_another(
+async def test_seeing_a_photo_on_a_job_one_holds_gives_its_bytes_to_no_other_record(
     client: httpx.AsyncClient,
     world: World,
     new_job: Register,
     device: Callable[[str], SyncClient],
     desk: dict[str, str],
 ) -> None:
-    first, second = await new_job(), await new_job()
+    first, second = await new_job(), await new_job("engineer2")
     data = other_photo((120, 120, 0))
     digest = hashlib.sha256(data).hexdigest()
     await upload(client, await login(client, "wang"), data)
-    wang_phone = device("wang")
-    await wang_phone.pull()
-    wang_phone.mutate(
-        "photo.add", id=uuid.uuid4(), job_id=first, blob_sha256=digest, category="defect"
-    )
-    await wang_phone.push()
-    # The first job goes to Li with its photo; she may use it on her other job.
+    assert await _push_photo(device, "wang", first, digest) == "applied"
+    # The first job goes to Li with its photo: she sees it there, as the job's engineer.
     moved = await client.post(
         f"/api/jobs/{first}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
     )
     assert moved.status_code == 200, moved.text
-    moved = await client.post(
-        f"/api/jobs/{second}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    li = await login(client, "li")
+    seen = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
+    assert seen.status_code == 200, seen.text
+    # Naming its hash on her other job gets that record no bytes: it waits for her own upload.
+    assert await _push_photo(device, "li", second, digest) == "applied"
+    shown = await _photo_of(client, second, desk)
+    assert (shown["uploaded"], shown["state"]) == (False, "uploading")
+    # Once the first job leaves her, she sees the photo no more.
+    back = await client.post(
+        f"/api/jobs/{first}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
     )
-    assert moved.status_code == 200, moved.text
-    li_phone = device("li")
-    await li_phone.pull()
-    li_phone.mutate(
-        "photo.add", id=uuid.uuid4(), job_id=second, blob_sha256=digest, category="defect"
-    )
-    answer = await li_phone.push()
-    assert answer is not None
-    assert answer.results[0].status == "applied", answer.results[0].reason
+    assert back.status_code == 200, back.text
+    gone = await client.get(f"/api/blobs/{digest}", params={"variant": "thumb"}, headers=li)
+    assert gone.status_code == 404
+    await upload(client, li, data)
     assert (await _photo_of(client, second, desk))["uploaded"] is True

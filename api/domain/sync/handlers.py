@@ -20,14 +20,12 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import NewRow, plain
-from api.media.access import hold, holds, on_current_jobs
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
     Assignment,
     Base,
     Billing,
-    BlobHolder,
     BlobInfo,
     FieldHistory,
     FieldWrite,
@@ -95,9 +93,6 @@ class Batch:
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
     recorders: set[uuid.UUID] = field(default_factory=set)
     """Who recorded the part lines the push changes or removes: their vans give and take."""
-    settled: set[str] = field(default_factory=set)
-    """Photo hashes whose records need no further look: the bytes are not on the server yet,
-    or the pushing user holds them already (see :func:`claim_on_own_jobs`)."""
 
 
 CREATES: dict[str, type[Base]] = {
@@ -128,8 +123,6 @@ async def prefetch(
     session: AsyncSession,
     batch: Batch,
     envelopes: Sequence[wire.MutationEnvelope],
-    *,
-    user_id: uuid.UUID,
 ) -> None:
     """Read in a few statements what the mutations of a push would each read alone.
 
@@ -140,13 +133,8 @@ async def prefetch(
     new: dict[type[Base], set[uuid.UUID]] = {}
     parsed: dict[Any, uuid.UUID | None] = {}  # a push names the same few jobs again and again
     lines: set[uuid.UUID] = set()
-    hashes: set[str] = set()
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
-        if envelope.name == "photo.add":
-            sha = args.get("blob_sha256")
-            if type(sha) is str and SHA256.fullmatch(sha):
-                hashes.add(sha)
         if envelope.name in LINE_NAMES and (line := _uuid_or_none(args.get("id"))) is not None:
             lines.add(line)
         text = args.get("job_id")
@@ -198,18 +186,6 @@ async def prefetch(
         pk = cls.__mapper__.primary_key[0]
         found = set(await session.scalars(select(pk).where(pk.in_(list(ids)))))
         batch.absent.update((cls, ident) for ident in ids - found)
-    if hashes:
-        stored = set(
-            await session.scalars(select(BlobInfo.sha256).where(BlobInfo.sha256.in_(hashes)))
-        )
-        held = set(
-            await session.scalars(
-                select(BlobHolder.sha256).where(
-                    BlobHolder.user_id == user_id, BlobHolder.sha256.in_(stored)
-                )
-            )
-        )
-        batch.settled = (hashes - stored) | held
 
 
 async def exists(ctx: Context, cls: type[Base], ident: uuid.UUID) -> bool:
@@ -810,23 +786,6 @@ OWN_ROW_NAMES = frozenset(name for name, cls in wire.MUTATIONS.items() if cls in
 """The names of the mutations in :data:`OWN_ROWS`."""
 
 
-async def claim_on_own_jobs(ctx: Context, sha: str) -> None:
-    """Make the caller a holder of bytes a photo record names when they are on a job assigned
-    to the caller now, so the record has them at once (docs/media.md, "Who may attach").
-
-    A record is never refused for its hash: bytes the caller does not hold (not on the server
-    yet, or sent only by someone else) leave it waiting until the caller uploads them.
-    """
-    if sha in ctx.batch.settled:
-        return
-    info = await ctx.session.get(BlobInfo, sha)
-    if info is None or await holds(ctx.session, sha, ctx.user_id):
-        return
-    original = info.original_sha256 or sha
-    if await on_current_jobs(ctx.session, sha=sha, original=original, user_id=ctx.user_id):
-        await hold(ctx.session, sha, ctx.user_id, now=ctx.now)
-
-
 async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAdd) -> None:
     """A trip-log line, a photo record or a note: rows of their own never clash."""
     kind = OWN_ROWS[type(args)]
@@ -834,8 +793,6 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
     row = kind.cls(**kind.values(ctx, args, job.id))
     if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
-    if isinstance(args, wire.PhotoAdd):
-        await claim_on_own_jobs(ctx, args.blob_sha256)
     add_new(ctx, row)
     if not held:
         reassigned_conflict(ctx, job, kind.what(args))
@@ -844,15 +801,14 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
 def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     """The row of a row-of-its-own mutation that needs no savepoint, or None.
 
-    That is one on a job this push holds and the caller is assigned to, whose id is free,
-    and for a photo, whose bytes need no further look (:func:`claim_on_own_jobs`): nothing
-    about it can be refused, so the push writes such rows all at once at its end (see
+    That is one on a job this push holds and the caller is assigned to, whose id is free
+    (a photo is never refused for its hash: bytes its author has not sent leave it waiting
+    for their upload, docs/media.md "Who may attach a blob"): nothing about it can be
+    refused, so the push writes such rows all at once at its end (see
     ``api.domain.sync.push``). Anything else goes through its handler.
     """
     kind = OWN_ROWS.get(type(args))
     if kind is None:
-        return None
-    if isinstance(args, wire.PhotoAdd) and args.blob_sha256 not in ctx.batch.settled:
         return None
     job_id = args.job_id  # type: ignore[attr-defined]
     # The push locked the job and read its engineer; nothing in a push can reassign it.

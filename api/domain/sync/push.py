@@ -201,7 +201,7 @@ class _Run:
             )
             seqs = {seq: ident for seq, ident in rows}
         batch = Batch()
-        await prefetch(session, batch, envelopes, user_id=state.user_id)
+        await prefetch(session, batch, envelopes)
         if any(e.name in PART_LINE_NAMES for e in envelopes):
             # After the jobs, before anything else: the caller's van, and the vans of those
             # who recorded the lines the push changes.
