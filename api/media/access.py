@@ -2,9 +2,10 @@
 
 A blob is named by its SHA-256, and hashes travel: they are in every pull of a job and every
 report's content. Knowing one must not be enough to get the bytes, so a user *holds* a blob
-(``blob_holders``) once they sent its bytes themselves or attached it while it was on a job
-assigned to them; a photo record has its bytes only when its author holds them. A record
-naming bytes its author does not hold is kept, and waits for its author to send them.
+(``blob_holders``) once they sent its bytes themselves, the hash checked, and only then; a
+photo record has its bytes only when its author holds them. A record naming bytes its author
+does not hold is kept, and waits for its author to send them. An engineer sees the photos of
+the jobs assigned to them now, which makes them no holder.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ async def photos_with_bytes(session: AsyncSession, photos: Iterable[Photo]) -> s
 
 
 async def holds(session: AsyncSession, sha: str, user_id: uuid.UUID) -> bool:
-    """Whether the user sent the blob's bytes (or was allowed it, see :func:`hold`)."""
+    """Whether the user sent the blob's bytes themselves (or did before revision 0010)."""
     return await session.get(BlobHolder, (sha, user_id)) is not None
 
 
