@@ -72,8 +72,6 @@ async def on_current_jobs(
 
 async def hold(session: AsyncSession, sha: str, user_id: uuid.UUID, *, now: datetime) -> None:
     """Record that the user holds the blob (once; a concurrent second record is a no-op)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {"sha256": sha, "user_id": user_id, "at": now}
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(pg_insert(BlobHolder).values(values).on_conflict_do_nothing())
-    else:
-        await session.execute(sqlite_insert(BlobHolder).values(values).on_conflict_do_nothing())
+    await session.execute(insert(BlobHolder).values(values).on_conflict_do_nothing())

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.http import Conflict, DomainError
-from api.media.access import hold
+from api.media.access import hold, holds
 from api.media.images import ImageRefused, IngestPool, inspect
 from api.media.pipeline import PROCESSING, READY, store_variants
 from api.media.store import BlobStore
@@ -145,7 +145,7 @@ class Uploads:
         Bytes that another user sent are uploaded again, to be checked against the hash: that
         is how a user comes to hold them (:mod:`api.media.access`).
         """
-        if await session.get(BlobHolder, (sha256, user_id)) is not None:
+        if await holds(session, sha256, user_id):
             return None
         if size > MAX_PHOTO:
             raise DomainError(

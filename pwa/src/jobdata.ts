@@ -66,7 +66,7 @@ export function useJob(id: Ref<string>) {
 /** M/D HH:MM of an instant on the department's clock (Asia/Shanghai), as the office console
  * shows it: the SLA due times, trips and promises are the department's, not the phone's zone. */
 export function shortTime(iso: Json | undefined): string {
-  if (typeof iso !== 'string' || !iso || iso === 'pending') return ''
+  if (typeof iso !== 'string' || !iso) return ''
   const d = new Date(iso)
   return Number.isNaN(d.getTime()) ? '' : departmentShortTime(d)
 }

@@ -284,10 +284,9 @@ export class SyncEngine {
   /** Upload the bytes of photos whose photo.add the server has answered; returns how many.
    * Bytes whose record the server refused are not sent: nothing on the server names them. */
   async uploadBlobs(): Promise<number> {
-    const { waiting } = await unsentBlobs(this.db)
+    // `recordQueued`: bytes whose photo.add still waits in the outbox go after their record.
+    const { waiting, recordQueued } = await unsentBlobs(this.db)
     if (waiting.length === 0) return 0
-    const queued = await this.db.outbox.toArray()
-    const recordQueued = new Set(queued.filter((e) => e.name === 'photo.add').map((e) => String(e.args.blob_sha256)))
     const ready = waiting.filter((b) => !recordQueued.has(b.sha256))
     if (ready.length === 0) return 0
     const missing = new Set<string>()
@@ -346,16 +345,18 @@ const CUSTOMER_FILE = ['contacts', 'sites', 'assets'] as const
  * queued mutation or one the server answered (a record that is or will be on the server),
  * `refused` by a mutation the server refused (kept in `failed`). Read in the caller's
  * transaction, which must cover records, outbox, acked and failed. */
-async function blobNames(db: DeviceDb): Promise<{ live: Set<string>; refused: Set<string> }> {
+async function blobNames(db: DeviceDb): Promise<{ live: Set<string>; refused: Set<string>; queued: Set<string> }> {
   const live = new Set<string>()
   const refused = new Set<string>()
+  const queued = new Set<string>()
   for (const photo of await db.records.where('entity').equals('photos').toArray()) live.add(String(photo.data.blob_sha256))
-  for (const [table, names] of [[db.outbox, live], [db.acked, live], [db.failed, refused]] as const) {
+  for (const [table, names] of [[db.outbox, queued], [db.acked, live], [db.failed, refused]] as const) {
     for (const entry of await table.toArray()) {
       if (typeof entry.args.blob_sha256 === 'string') names.add(entry.args.blob_sha256)
     }
   }
-  return { live, refused }
+  for (const sha of queued) live.add(sha)
+  return { live, refused, queued }
 }
 
 /**
@@ -366,13 +367,15 @@ async function blobNames(db: DeviceDb): Promise<{ live: Set<string>; refused: Se
  * `waiting`: they may belong to a photo the server holds whose job has left the phone (an
  * eviction) before its bytes went, and the server still needs them.
  */
-export async function unsentBlobs(db: DeviceDb): Promise<{ waiting: BlobEntry[]; detached: BlobEntry[] }> {
+export async function unsentBlobs(
+  db: DeviceDb,
+): Promise<{ waiting: BlobEntry[]; detached: BlobEntry[]; recordQueued: Set<string> }> {
   return db.transaction('r', [db.records, db.outbox, db.acked, db.failed, db.blobs], async () => {
     const unsent = await db.blobs.where('uploaded').equals(0).toArray()
-    if (unsent.length === 0) return { waiting: [], detached: [] }
-    const { live, refused } = await blobNames(db)
+    if (unsent.length === 0) return { waiting: [], detached: [], recordQueued: new Set<string>() }
+    const { live, refused, queued } = await blobNames(db)
     const isDetached = (b: BlobEntry) => refused.has(b.sha256) && !live.has(b.sha256)
-    return { waiting: unsent.filter((b) => !isDetached(b)), detached: unsent.filter(isDetached) }
+    return { waiting: unsent.filter((b) => !isDetached(b)), detached: unsent.filter(isDetached), recordQueued: queued }
   })
 }
 

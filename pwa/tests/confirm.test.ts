@@ -26,7 +26,7 @@ it('labels both buttons in the app language, not in Vant’s default Chinese', a
   expect(dialog).toHaveBeenLastCalledWith(expect.objectContaining({ confirmButtonText: '移除', cancelButtonText: '取消' }))
 })
 
-it('asks before removing a part line, in both languages', () => {
+it('words the question before removing a part line in both languages', () => {
   const t = (locale: 'en' | 'zh-CN') => i18n.global.t('parts.removeConfirm', { part: 'P-1 X' }, { locale })
   expect(t('en')).toBe('Remove P-1 X from this job?')
   expect(t('zh-CN')).toBe('从本单移除 P-1 X？')

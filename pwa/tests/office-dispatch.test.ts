@@ -29,6 +29,5 @@ describe('board actions', () => {
     // A reassignment keeps an assigned job's status (api/domain/jobs/services.py assign).
     expect(new Set([...toAssigned, 'assigned'])).toEqual(new Set(VISIT_AHEAD))
     expect(new Set(cancellable)).toEqual(new Set(VISIT_AHEAD))
-    expect(STATUSES.filter((s) => boardActions(s).dispatch)).toEqual(STATUSES.filter((s) => VISIT_AHEAD.includes(s)))
   })
 })

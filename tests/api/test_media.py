@@ -769,7 +769,7 @@ async def test_copies_carry_no_comment_of_the_original(
 ) -> None:
     data = jpeg(800, 600, comment=b"site gate code 4711")
     assert (await upload(client, wang, data)).status_code == 200
-    ready = await settled(client, wang, sha(data))
+    await settled(client, wang, sha(data))
     desk = await login(client, "desk")
     for variant in ("screen", "thumb"):
         got = await client.get(f"/api/blobs/{sha(data)}", params={"variant": variant}, headers=desk)
@@ -778,4 +778,3 @@ async def test_copies_carry_no_comment_of_the_original(
         assert Image.open(io.BytesIO(got.content)).info.get("comment") == (
             f"fieldsync {variant} of {sha(data)}".encode()
         )
-    assert ready["variants"]["screen"] != ready["variants"]["thumb"]

@@ -68,7 +68,6 @@ from sync.rules.lifecycle import Actor, JobStatus, can_transition
 MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
-SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class Rejected(Exception):
@@ -120,9 +119,7 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 
 async def prefetch(
-    session: AsyncSession,
-    batch: Batch,
-    envelopes: Sequence[wire.MutationEnvelope],
+    session: AsyncSession, batch: Batch, envelopes: Sequence[wire.MutationEnvelope]
 ) -> None:
     """Read in a few statements what the mutations of a push would each read alone.
 
@@ -881,7 +878,7 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
             client=incoming,
         )
         return
-    if await ctx.session.get(Signature, args.id) is not None:
+    if await exists(ctx, Signature, args.id):
         raise Rejected("a signature with this id exists already")
     if not held:
         reassigned_conflict(ctx, job, f"{role.value} signature")
