@@ -619,3 +619,39 @@ async def test_a_text_the_office_enters_fits_the_engineers_record(
     answer = await phone.push()
     assert answer is not None
     assert answer.results[0].status == "applied", answer.results[0].reason
+
+
+async def test_the_list_names_each_job_by_number_and_can_put_the_latest_decision_first(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    jobs = [await new_job() for _ in range(3)]
+    numbers = {}
+    for job_id in jobs:
+        detail = await client.get(f"/api/jobs/{job_id}", headers=desk)
+        numbers[job_id] = detail.json()["job"]["number"]
+    phone = device("wang")
+    await phone.pull()
+    for job_id in jobs:
+        phone.mutate("job.status", job_id=job_id, to="work_done")
+        await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "重复报修"}, headers=desk)
+    await phone.push()
+    arisen = await conflicts(client, desk, field="status")
+    assert [c["job_id"] for c in arisen] == [str(j) for j in jobs]  # oldest first
+    assert [c["job_number"] for c in arisen] == [numbers[j] for j in jobs]
+    # Decided newest first: the last conflict to arise is decided first, the first one last.
+    for clash in reversed(arisen[1:]):
+        one = await client.post(
+            f"/api/conflicts/{clash['id']}/resolve", json={"choice": "server"}, headers=desk
+        )
+        assert one.json()["job_number"] == clash["job_number"]
+    many = await client.post(
+        "/api/conflicts/resolve", json={"ids": [arisen[0]["id"]], "choice": "server"}, headers=desk
+    )
+    assert [c["job_number"] for c in many.json()] == [numbers[jobs[0]]]
+    decided = await conflicts(client, desk, status="resolved", order="decided")
+    assert [c["job_id"] for c in decided] == [str(j) for j in (jobs[0], jobs[1], jobs[2])]
+    assert [c["job_id"] for c in await conflicts(client, desk, status="resolved")] == [
+        str(j) for j in jobs
+    ]
+    refused = await client.get("/api/conflicts", params={"order": "newest"}, headers=desk)
+    assert refused.status_code == 400

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
@@ -90,6 +90,8 @@ class ConflictOut(Out):
 
     id: uuid.UUID
     job_id: uuid.UUID
+    job_number: str
+    """The job's number (e.g. FS-2026-000123), as the office names jobs."""
     entity: str
     entity_id: str
     field: str
@@ -139,11 +141,12 @@ class HistoryEntryOut(Out):
     at: datetime
 
 
-def conflict_out(c: SyncConflict) -> ConflictOut:
+def conflict_out(c: SyncConflict, job_number: str) -> ConflictOut:
     """The wire form of a conflict."""
     return ConflictOut(
         id=c.id,
         job_id=c.job_id,
+        job_number=job_number,
         entity=c.entity,
         entity_id=c.entity_id,
         field=c.field,
@@ -188,10 +191,17 @@ class ConflictController(Controller):
         user_id: uuid.UUID | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        order: Annotated[
+            Literal["created", "decided"],
+            Parameter(
+                description="created (default): oldest first; decided: latest decision first "
+                "(conflicts not yet decided last)"
+            ),
+        ] = "created",
         offset: Offset = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> Page[ConflictOut]:
-        query = select(SyncConflict)
+        query = select(SyncConflict, Job.number).join(Job, Job.id == SyncConflict.job_id)
         if status != "all":
             query = query.where(SyncConflict.status == ConflictStatus(status))
         if job_id is not None:
@@ -204,13 +214,24 @@ class ConflictController(Controller):
             query = query.where(SyncConflict.created_at >= created_from)
         if created_to is not None:
             query = query.where(SyncConflict.created_at < created_to)
+        sort: tuple[ColumnElement[Any], ...]
+        if order == "decided":
+            # NULLs (open ones, in "all") sort last on both databases only when said so.
+            sort = (
+                SyncConflict.resolved_at.is_(None),
+                SyncConflict.resolved_at.desc(),
+                SyncConflict.id.desc(),
+            )
+        else:
+            sort = (SyncConflict.created_at.asc(), SyncConflict.id.asc())
         async with db.read() as session:
             total = await count_rows(session, query)
-            rows = await session.scalars(
-                query.order_by(SyncConflict.created_at, SyncConflict.id).offset(offset).limit(limit)
-            )
+            rows = await session.execute(query.order_by(*sort).offset(offset).limit(limit))
             return Page(
-                items=[conflict_out(c) for c in rows], total=total, offset=offset, limit=limit
+                items=[conflict_out(c, number) for c, number in rows],
+                total=total,
+                offset=offset,
+                limit=limit,
             )
 
     @post(
@@ -236,7 +257,7 @@ class ConflictController(Controller):
                 raise not_found("conflict")
             await _decide(session, conflict, data, me=me, now=now, request=request)
             await session.flush()
-            return conflict_out(conflict)
+            return conflict_out(conflict, await _job_number(session, conflict.job_id))
 
     @post(
         "/resolve",
@@ -280,7 +301,14 @@ class ConflictController(Controller):
             for conflict in rows:
                 await _decide(session, conflict, data, me=me, now=now, request=request)
             await session.flush()
-            return [conflict_out(c) for c in rows]
+            found = await session.execute(select(Job.id, Job.number).where(Job.id.in_(jobs)))
+            numbers = {job_id: number for job_id, number in found}
+            return [conflict_out(c, numbers[c.job_id]) for c in rows]
+
+
+async def _job_number(session: AsyncSession, job_id: uuid.UUID) -> str:
+    number = await session.scalar(select(Job.number).where(Job.id == job_id))
+    return number or ""
 
 
 async def _decide(

@@ -160,6 +160,7 @@ export interface Report {
 export interface Conflict {
   id: string
   job_id: string
+  job_number: string
   entity: string
   entity_id: string
   field: string
