@@ -192,7 +192,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     watch_signatures(database.write_engine.sync_engine, reports)
     channels = channels_plugin(settings.redis_url)
     database.on_jobs_changed = Announcer(channels)
-    housekeeping = Housekeeping(database, media.uploads, calendar=settings.calendar.calendar)
+    housekeeping = Housekeeping(
+        database, media.uploads, calendar=settings.calendar.calendar, reports=reports
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

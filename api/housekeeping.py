@@ -1,10 +1,12 @@
 """Upkeep every app process does on its own, now and then, while it serves.
 
 The chores: jobs cancelled a while ago leave their engineer's phone
-(:func:`api.domain.jobs.services.retire_cancelled`), and uploads abandoned unfinished are
-removed (:meth:`api.media.uploads.Uploads.expire`, what ``fieldsync blobs gc`` does). They are
-idempotent, so several app processes sharing a database may all run them. It also warns, once
-a year, when the working-day calendar holds no public holidays for the year.
+(:func:`api.domain.jobs.services.retire_cancelled`); uploads abandoned unfinished are removed
+(:meth:`api.media.uploads.Uploads.expire`, what ``fieldsync blobs gc`` does); automatic
+reports that waited a day in vain for photo bytes are issued without them
+(:meth:`api.domain.reports.services.Reports.issue_overdue`). They are idempotent, so several
+app processes sharing a database may all run them. It also warns, once a year, when the
+working-day calendar holds no public holidays for the year.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.db import Database
 from api.domain.jobs.services import RETIRE_BATCH, retire_cancelled
+from api.domain.reports.services import Reports
 from api.media.uploads import Uploads
 from api.models import utcnow
 from sync.rules.sla import WorkCalendar, years_without_holidays
@@ -38,9 +41,11 @@ class Housekeeping:
         uploads: Uploads | None = None,
         every: timedelta = EVERY,
         calendar: WorkCalendar | None = None,
+        reports: Reports | None = None,
     ) -> None:
         self.db = db
         self.uploads = uploads
+        self.reports = reports
         self.every = every
         self.calendar = calendar
         self._warned: set[int] = set()
@@ -80,6 +85,10 @@ class Housekeeping:
                 expired = await self.uploads.expire(session, now=utcnow())
             if expired:
                 log.info("%d upload(s) abandoned unfinished were removed", expired)
+        if self.reports is not None:
+            tried = await self.reports.issue_overdue(utcnow())
+            if tried:
+                log.info("%d report(s) that waited in vain for photo bytes issued", tried)
         return total
 
     def start(self) -> None:

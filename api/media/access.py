@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Assignment, BlobHolder, Photo, Signature
 
+HELD = "fieldsync.media.held"
+"""``session.info`` key: the hashes of the bytes the transaction made someone a holder of."""
+
 
 def photo_has_bytes() -> ColumnElement[bool]:
     """SQL: the photo record's author holds the bytes its hash names."""
@@ -75,3 +78,5 @@ async def hold(session: AsyncSession, sha: str, user_id: uuid.UUID, *, now: date
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {"sha256": sha, "user_id": user_id, "at": now}
     await session.execute(insert(BlobHolder).values(values).on_conflict_do_nothing())
+    # Once this commits, a report that waited for these bytes is issued (api.domain.reports.auto).
+    session.info.setdefault(HELD, set()).add(sha)

@@ -130,8 +130,12 @@ async def work_and_sign(
     *,
     change_after_signing: bool = False,
     email_to: str = "",
+    bytes_after: bool = False,
 ) -> Signed:
-    """A job worked on a phone offline and signed by the customer over the phone's hash."""
+    """A job worked on a phone offline and signed by the customer over the phone's hash.
+
+    With ``bytes_after`` the photo's bytes are not uploaded: the phone pushes its records
+    first and uploads bytes after (the test sends them with :func:`upload` when it wants)."""
     desk = await login(client, "desk")
     if email_to:
         r = await client.patch(
@@ -173,7 +177,11 @@ async def work_and_sign(
     assert r.status_code == 200, r.text
     wang = await login(client, "wang")
     data = jpeg((200, 80, 40))
-    stored = await upload(client, wang, data)
+    stored = (
+        {"sha256": hashlib.sha256(data).hexdigest(), "variants": {"screen": ""}}
+        if bytes_after
+        else await upload(client, wang, data)
+    )
 
     phone = SyncClient(http=client, username="wang", password=PASSWORD)
     await phone.sync()
@@ -250,7 +258,9 @@ async def work_and_sign(
         phone.mutate("job.record", job_id=job_id, fields={"advice": "改过的注意事项"})
     await phone.sync()
     assert not phone.failed, [f.reason for f in phone.failed]
-    return Signed(job_id, phone, desk, wang, stored["variants"]["screen"])
+    screen = stored["variants"]
+    assert isinstance(screen, dict)
+    return Signed(job_id, phone, desk, wang, screen["screen"])
 
 
 def pdfsig(path: Path) -> str:
@@ -666,6 +676,55 @@ async def test_a_report_is_not_rendered_while_a_photo_is_still_processing(
     with pytest.raises(NotFoundException):
         await reports_service(app).issue(uuid.UUID(signed.job_id), me=stranger, photo_wait=0)
     await asyncio.wait_for(app.state.pipeline.queue(digest), 30)
+
+
+async def issued_reports(client: httpx.AsyncClient, signed: Signed) -> list[dict[str, Any]]:
+    listed = await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)
+    assert listed.status_code == 200, listed.text
+    return [r for r in listed.json() if r["status"] == "issued"]
+
+
+async def test_the_automatic_report_waits_for_photo_bytes_sent_after_the_signature(
+    app: Litestar, client: httpx.AsyncClient, world: World, db: Database, tmp_path: Path
+) -> None:
+    # As the phone syncs: the push brings the photo record and the signature, the bytes follow.
+    signed = await work_and_sign(client, world, db, bytes_after=True)
+    await reports_service(app).drain()
+    assert await issued_reports(client, signed) == [], "not printed without its photo"
+    await upload(client, signed.wang, jpeg((200, 80, 40)))
+    await reports_service(app).drain()
+    (report,) = await issued_reports(client, signed)
+    pdf = await client.get(report["pdf_url"], headers=signed.desk)
+    text = pdf_text(pdf.content, tmp_path)
+    assert "端子烧蚀" in text, "the photo's caption is printed"
+    assert "照片尚未上传" not in text, "and the photo itself, not its placeholder"
+
+
+async def test_a_report_that_waited_a_day_in_vain_for_photo_bytes_is_issued_without_them(
+    app: Litestar, client: httpx.AsyncClient, world: World, db: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from api.housekeeping import Housekeeping
+    from api.models import Signature
+
+    signed = await work_and_sign(client, world, db, bytes_after=True)
+    service = reports_service(app)
+    await service.drain()
+    chores = Housekeeping(db, reports=service)
+    await chores.run_once()
+    assert await issued_reports(client, signed) == [], "within the day it still waits"
+    async with db.write() as session:
+        await session.execute(
+            update(Signature)
+            .where(Signature.job_id == uuid.UUID(signed.job_id))
+            .values(server_time=utcnow() - timedelta(hours=24, minutes=5))
+        )
+    await chores.run_once()
+    (report,) = await issued_reports(client, signed)
+    pdf = await client.get(report["pdf_url"], headers=signed.desk)
+    assert "照片尚未上传" in pdf_text(pdf.content, tmp_path), "the photo shows as not uploaded"
+    assert await service.issue_overdue(utcnow()) == 0, "issued once: nothing waits any more"
 
 
 async def test_a_job_not_signed_by_the_customer_has_no_report(

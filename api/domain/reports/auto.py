@@ -1,9 +1,11 @@
-"""Issue the report when a push brings the customer's signature: after the commit, in the
-background, never inside the push's transaction.
+"""Issue the report when a push brings the customer's signature, or when the bytes of the
+photos it waited for arrive: after the commit, in the background, never inside the push's or
+the upload's transaction.
 
 Session events see every new customer signature, whatever wrote it (a sync push, an import),
-without the sync code knowing about reports. The job ids wait in ``session.info`` until the
-transaction commits; each engine maps to the report service of its app.
+without the sync code knowing about reports; uploads note the hashes they made someone hold
+(:data:`api.media.access.HELD`). Both wait in ``session.info`` until the transaction commits;
+each engine maps to the report service of its app.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, UOWTransaction
 
 from api.domain.reports.services import Reports
+from api.media.access import HELD
 from api.models import Signature, SignerRole
 
 log = logging.getLogger("fieldsync.reports")
@@ -45,8 +48,8 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     jobs: set[uuid.UUID] = session.info.pop(_SIGNED, set())
-
-    if not jobs:
+    held: set[str] = session.info.pop(HELD, set())
+    if not jobs and not held:
         return
     bind = session.get_bind()
     engine = bind.engine if not isinstance(bind, Engine) else bind
@@ -60,3 +63,5 @@ def _after_commit(session: Session) -> None:
         return
     for job_id in jobs:
         reports.spawn(reports.auto_issue(job_id))
+    if held:
+        reports.spawn(reports.bytes_arrived(held))

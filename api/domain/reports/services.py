@@ -58,6 +58,11 @@ log = logging.getLogger("fieldsync.reports")
 
 PHOTO_WAIT = 60.0
 """How long issuing a report waits for its job's photos to be processed."""
+PHOTO_GRACE = timedelta(hours=24)
+"""How long the automatic report of a signed job waits for photo bytes still on their way
+from the phone (a phone pushes the signature first and uploads the bytes after)."""
+OVERDUE_WINDOW = timedelta(days=7)
+"""How far back, past the grace, the hourly chore looks for reports that waited in vain."""
 CHANGED_WHILE_RENDERING = "the job changed while the report was rendering"
 CHANGED_AGAIN = "the job changed while its report was rendering; issue it again"
 RENDER_STALE = timedelta(minutes=10)
@@ -92,6 +97,16 @@ async def customer_signed(session: AsyncSession, job_id: uuid.UUID) -> str | Non
     return signed
 
 
+async def photos_on_the_way(session: AsyncSession, job_id: uuid.UUID) -> int:
+    """How many of the job's photos have no bytes from their author yet."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Photo)
+        .where(Photo.job_id == job_id, Photo.removed_at.is_(None), ~photo_has_bytes())
+    )
+    return count or 0
+
+
 @dataclass
 class Reports:
     """The report service of one app."""
@@ -105,6 +120,10 @@ class Reports:
     _cert: Certificate | None = None
     _cert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _verifying: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(VERIFY_AT_ONCE))
+    _auto_running: set[uuid.UUID] = field(default_factory=set)
+    """Jobs whose automatic report this process is issuing now."""
+    _auto_again: set[uuid.UUID] = field(default_factory=set)
+    """Of those, the jobs asked for again meanwhile (more bytes arrived): they run once more."""
 
     # ---- certificate -------------------------------------------------------------------
 
@@ -386,15 +405,43 @@ class Reports:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def auto_issue(self, job_id: uuid.UUID) -> None:
-        """Issue the report of a job whose customer just signed, if it is complete on site."""
+    async def auto_issue(self, job_id: uuid.UUID, *, now: datetime | None = None) -> None:
+        """Issue the report of a job whose customer signed, if it is complete on site and its
+        photos' bytes have arrived (or waited for longer than :data:`PHOTO_GRACE`).
+
+        One at a time per job in this process: bytes of several photos arriving together
+        each ask, and the asks that come while one runs make it run once more, never twice
+        at once (the second would only be told the report is being rendered).
+        """
         if not self.settings.report.auto_issue:
             return
+        if job_id in self._auto_running:
+            self._auto_again.add(job_id)
+            return
+        self._auto_running.add(job_id)
+        try:
+            while True:
+                self._auto_again.discard(job_id)
+                await self._auto_issue_once(job_id, now or utcnow())
+                if job_id not in self._auto_again:
+                    return
+        finally:
+            self._auto_running.discard(job_id)
+
+    async def _auto_issue_once(self, job_id: uuid.UUID, now: datetime) -> None:
         async with self.db.read() as session:
             job = await session.get(Job, job_id)
             if job is None or job.status not in SIGNED_OR_LATER:
                 return
-            signed = await customer_signed(session, job_id)
+            signature = await session.scalar(
+                select(Signature).where(
+                    Signature.job_id == job_id,
+                    Signature.signer_role == SignerRole.CUSTOMER,
+                    Signature.superseded_at.is_(None),
+                )
+            )
+            if signature is None:
+                return
             # Issued once per signing: a reopened job's new visit, signed, gets its own.
             done = await session.scalar(
                 select(func.count())
@@ -402,10 +449,20 @@ class Reports:
                 .where(
                     Report.job_id == job_id,
                     Report.status == ReportStatus.ISSUED,
-                    Report.signed_content_sha256 == signed,
+                    Report.signed_content_sha256 == signature.content_sha256,
                 )
             )
-        if signed is None or done:
+            if done:
+                return
+            on_the_way = await photos_on_the_way(session, job_id)
+        if on_the_way and now - signature.server_time < PHOTO_GRACE:
+            # Their bytes come after the push that brought the signature; the upload that
+            # completes the last of them asks again (:meth:`bytes_arrived`).
+            log.info(
+                "report of job %s waits for the bytes of %d photo(s) still on their way",
+                job_id,
+                on_the_way,
+            )
             return
         try:
             # In the background: the photos may take their time.
@@ -416,7 +473,65 @@ class Reports:
         except Exception:
             log.exception("report of job %s not issued automatically", job_id)
             return
-        log.info("report %s issued automatically after the customer signed", report.number)
+        missing = f" ({on_the_way} photo(s) never arrived)" if on_the_way else ""
+        log.info(
+            "report %s issued automatically after the customer signed%s", report.number, missing
+        )
+
+    async def bytes_arrived(self, shas: set[str]) -> None:
+        """Photo bytes were stored: issue the reports that waited for them."""
+        async with self.db.read() as session:
+            jobs = set(
+                await session.scalars(
+                    select(Photo.job_id)
+                    .join(Job, Job.id == Photo.job_id)
+                    .where(
+                        Photo.blob_sha256.in_(shas),
+                        Photo.removed_at.is_(None),
+                        Job.status.in_(SIGNED_OR_LATER),
+                    )
+                )
+            )
+        for job_id in sorted(jobs):
+            await self.auto_issue(job_id)
+
+    async def issue_overdue(self, now: datetime) -> int:
+        """Issue the automatic reports that waited longer than :data:`PHOTO_GRACE` for photo
+        bytes (the phone lost, the photo deleted from it): printed with those photos shown as
+        not uploaded. Run by the hourly chores; returns how many jobs it tried."""
+        if not self.settings.report.auto_issue:
+            return 0
+        async with self.db.read() as session:
+            issued = (
+                select(Report.id)
+                .where(
+                    Report.job_id == Signature.job_id,
+                    Report.status == ReportStatus.ISSUED,
+                    Report.signed_content_sha256 == Signature.content_sha256,
+                )
+                .exists()
+            )
+            jobs = list(
+                await session.scalars(
+                    select(Signature.job_id)
+                    .join(Job, Job.id == Signature.job_id)
+                    .join(Photo, Photo.job_id == Signature.job_id)
+                    .where(
+                        Signature.signer_role == SignerRole.CUSTOMER,
+                        Signature.superseded_at.is_(None),
+                        Signature.server_time <= now - PHOTO_GRACE,
+                        Signature.server_time > now - PHOTO_GRACE - OVERDUE_WINDOW,
+                        Job.status.in_(SIGNED_OR_LATER),
+                        Photo.removed_at.is_(None),
+                        ~photo_has_bytes(),
+                        ~issued,
+                    )
+                    .distinct()
+                )
+            )
+        for job_id in sorted(jobs):
+            await self.auto_issue(job_id, now=now)
+        return len(jobs)
 
     # ---- reading ------------------------------------------------------------------------
 
