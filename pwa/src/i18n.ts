@@ -12,7 +12,7 @@ const en = {
   },
   nav: { today: 'Today', jobs: 'Jobs', sync: 'Sync' },
   jobs: { today: "Today's jobs", all: 'All jobs', empty: 'No jobs', search: 'Search number, customer, fault' },
-  sla: { ok: 'On time', at_risk: 'At risk', overdue: 'Overdue', met: 'Done', cancelled: 'Cancelled', none: '—', due: 'Due {time}' },
+  sla: { ok: 'On time', at_risk: 'At risk', overdue: 'Overdue', met: 'Done', late: 'Done late', cancelled: 'Cancelled', none: '—', due: 'Due {time}' },
   status: {
     reported: 'Reported', accepted: 'Accepted', assigned: 'Assigned', en_route: 'On the way', on_site: 'On site',
     waiting_parts: 'Waiting for parts', work_done: 'Work done', signed: 'Signed', reviewed: 'Reviewed',
@@ -109,7 +109,7 @@ const zh: Messages = {
   },
   nav: { today: '今日', jobs: '工单', sync: '同步' },
   jobs: { today: '今日工单', all: '全部工单', empty: '暂无工单', search: '搜索单号、客户、故障' },
-  sla: { ok: '正常', at_risk: '即将超时', overdue: '已超时', met: '已完成', cancelled: '已取消', none: '—', due: '截止 {time}' },
+  sla: { ok: '正常', at_risk: '即将超时', overdue: '已超时', met: '已完成', late: '超时完成', cancelled: '已取消', none: '—', due: '截止 {time}' },
   status: {
     reported: '已报修', accepted: '已受理', assigned: '已派工', en_route: '在途', on_site: '已到场',
     waiting_parts: '待料', work_done: '已完工', signed: '已签字', reviewed: '已审核',

@@ -38,6 +38,15 @@ describe('SLA badges', () => {
     expect(isToday(job({ status: 'signed' }), NOW)).toBe(false)
   })
 
+  it('says done late when a clock stopped after its due time, and keeps such a job off today’s list', () => {
+    const late = job({ status: 'signed', arrived_at: '2026-11-26T16:00:01Z' })
+    expect(slaOf(late, NOW)).toMatchObject({ state: 'late', due: '2026-11-26T16:00:00Z', clock: 'on_site' })
+    expect(slaOf(job({ status: 'signed', arrived_at: '2026-11-26T16:00:00Z' }), NOW).state).toBe('met')
+    expect(slaOf(job({ status: 'closed', plan_given_at: '2026-11-27T08:30:00Z', arrived_at: '2026-11-26T15:00:00Z' }), NOW))
+      .toMatchObject({ state: 'late', clock: 'plan' })
+    expect(isToday(late, NOW)).toBe(false)
+  })
+
   it('says a cancelled job is cancelled, not done, and keeps it off today’s list by its clock', () => {
     expect(slaOf(job({ status: 'cancelled' }), NOW)).toMatchObject({ state: 'cancelled', due: null })
     expect(isToday(job({ status: 'cancelled' }), NOW)).toBe(false)
