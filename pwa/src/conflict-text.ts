@@ -90,14 +90,21 @@ export function fieldLabel(c: ConflictFields, texts: Texts): string {
 /** What happened, from the key `conflict.kind.<kind>` (each app words it for its reader). */
 export const kindExplanation = (c: ConflictFields, texts: Texts): string => texts.t(`conflict.kind.${conflictKind(c)}`)
 
-/** A code value by its name: a job's status from `status.<code>`, a part's billing from
- * `<billing>.<code>` (each app keeps its billing names in its own section); null for any other
- * value, or a code with no name. */
-export function codeName(c: ConflictFields, value: unknown, texts: Texts, billing: string): string | null {
+/** Where an app keeps the names of the codes it does not share: the message key of a part's
+ * billing and of a photo's category. */
+export interface CodeKeys {
+  billing(code: string): string
+  category(code: string): string
+}
+
+/** A code value by its name: a job's status from `status.<code>`, a part's billing and a
+ * photo's category from the app's own keys; null for any other value, or a code with no name. */
+export function codeName(c: ConflictFields, value: unknown, texts: Texts, keys: CodeKeys): string | null {
   if (typeof value !== 'string') return null
   let key: string | null = null
   if (c.entity === 'jobs' && c.field === 'status') key = `status.${value}`
-  else if (c.entity === 'part_lines' && c.field === 'billing') key = `${billing}.${value}`
+  else if (c.entity === 'part_lines' && c.field === 'billing') key = keys.billing(value)
+  else if (c.entity === 'photos' && c.field === 'category') key = keys.category(value)
   return key !== null && texts.te(key) ? texts.t(key) : null
 }
 
@@ -111,7 +118,8 @@ export const CONFLICT_NAMES: Record<'en' | 'zh-CN', Names> = {
       jobs_status: 'Job status', jobs_diagnosis: 'Diagnosis', jobs_cause: 'Cause', jobs_work_done: 'Work done',
       jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer',
       part_lines_quantity: 'Part: quantity', part_lines_billing: 'Part: billing', part_lines_note: 'Part: note',
-      part_lines_unit_price: 'Part: unit price', signatures_customer: 'Customer signature',
+      part_lines_unit_price: 'Part: unit price', photos_category: 'Photo: category', photos_caption: 'Photo: caption',
+      signatures_customer: 'Customer signature',
       signatures_engineer: 'Engineer signature',
     },
     entity: {
@@ -124,7 +132,8 @@ export const CONFLICT_NAMES: Record<'en' | 'zh-CN', Names> = {
       jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
       jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
       part_lines_quantity: '备件：数量', part_lines_billing: '备件：计费', part_lines_note: '备件：备注',
-      part_lines_unit_price: '备件：单价', signatures_customer: '客户签字',
+      part_lines_unit_price: '备件：单价', photos_category: '照片：类别', photos_caption: '照片：说明',
+      signatures_customer: '客户签字',
       signatures_engineer: '工程师签字',
     },
     entity: {

@@ -2,7 +2,7 @@
 // the engineer's language, what happened in their language, and the server's reason kept as a
 // detail (it is English, and the office reads the same text). The rules are shared with the
 // office console (conflict-text.ts); the words are the engineer app's own.
-import { codeName, fieldLabel, kindExplanation, textsIn, type Texts } from './conflict-text'
+import { codeName, fieldLabel, kindExplanation, textsIn, type CodeKeys, type Texts } from './conflict-text'
 import type { Json } from './db'
 import { i18n, type Locale } from './i18n'
 import type { Rec } from './mutators'
@@ -10,6 +10,7 @@ import type { Rec } from './mutators'
 export { conflictKind, type ConflictKind } from './conflict-text'
 
 const texts = (locale?: Locale): Texts => textsIn(i18n.global, locale)
+const CODES: CodeKeys = { billing: (code) => `parts.${code}`, category: (code) => `photos.${code}` }
 
 /** The field a conflict is about, named for the engineer ("jobs.diagnosis" → "Diagnosis"). */
 export function conflictLabel(c: Rec, locale?: Locale): string {
@@ -21,13 +22,14 @@ export function conflictExplanation(c: Rec, locale?: Locale): string {
   return kindExplanation(c, texts(locale))
 }
 
-/** A conflict's value as the engineer can read it: a status or billing by its name, text as it
- * is; ids and structured values (a signature's strokes) are for the office's screen. */
+/** A conflict's value as the engineer can read it: a status, billing or photo category by its
+ * name, text as it is; ids and structured values (a signature's strokes) are for the office's
+ * screen. */
 function readable(c: Rec, value: Json | undefined, locale?: Locale): string | null {
   if (typeof value !== 'string' && typeof value !== 'number') return null
   if (c.entity === 'jobs' && c.field === 'assigned_engineer_id') return null
   const s = String(value)
-  return codeName(c, s, texts(locale), 'parts') ?? (s === '' ? '—' : s)
+  return codeName(c, s, texts(locale), CODES) ?? (s === '' ? '—' : s)
 }
 
 /** "the server's value ↔ this phone's value", or "" when either cannot be shown. */

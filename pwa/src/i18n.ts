@@ -79,7 +79,7 @@ const en = {
   mutation: {
     job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
     part_line_add: 'Part added', part_line_change: 'Part changed', part_line_remove: 'Part removed',
-    photo_add: 'Photo', note_add: 'Note', signature_add: 'Signature', satisfaction_add: 'Rating',
+    photo_add: 'Photo', photo_change: 'Photo changed', photo_remove: 'Photo removed', note_add: 'Note', signature_add: 'Signature', satisfaction_add: 'Rating',
     receipt_add: 'Repair receipt',
   },
   conflict: {
@@ -176,7 +176,7 @@ const zh: Messages = {
   mutation: {
     job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',
     part_line_add: '添加备件', part_line_change: '修改备件', part_line_remove: '移除备件',
-    photo_add: '照片', note_add: '备注', signature_add: '签字', satisfaction_add: '评价',
+    photo_add: '照片', photo_change: '修改照片', photo_remove: '移除照片', note_add: '备注', signature_add: '签字', satisfaction_add: '评价',
     receipt_add: '返修收据',
   },
   conflict: {

@@ -26,6 +26,8 @@ export const MUTATIONS = [
   'part_line.change',
   'part_line.remove',
   'photo.add',
+  'photo.change',
+  'photo.remove',
   'note.add',
   'signature.add',
   'satisfaction.add',
@@ -38,6 +40,15 @@ export const STATUS_TARGETS = ['en_route', 'on_site', 'waiting_parts', 'work_don
 export const PHOTO_CATEGORIES = ['before', 'during', 'after', 'defect', 'nameplate'] as const
 
 export const key = (entity: string, id: string): string => `${entity}:${id}`
+
+/** The mutations that name a record the job already has by its `id`, without a `job_id`:
+ * the entity of that record. */
+const ON_RECORD: Partial<Record<MutationName, string>> = {
+  'part_line.change': 'part_lines',
+  'part_line.remove': 'part_lines',
+  'photo.change': 'photos',
+  'photo.remove': 'photos',
+}
 
 function job(view: View, args: Args): Rec | undefined {
   return view.get(key('jobs', String(args.job_id)))
@@ -112,6 +123,16 @@ const MUTATORS: Record<MutationName, (view: View, args: Args, at?: string) => vo
     view.set(k, { ...line, removed_at: 'pending' })
   },
   'photo.add': (view, args) => row('photos')(view, { ...args, removed_at: null }),
+  'photo.change': (view, args) => {
+    const k = key('photos', String(args.id))
+    const photo = view.get(k)
+    if (photo) view.set(k, { ...photo, ...(args.fields as Rec) })
+  },
+  'photo.remove': (view, args) => {
+    const k = key('photos', String(args.id))
+    const photo = view.get(k)
+    if (photo && !photo.removed_at) view.set(k, { ...photo, removed_at: 'pending' })
+  },
   'note.add': row('notes'),
   'signature.add': row('signatures'),
   'satisfaction.add': row('satisfaction'),
@@ -142,11 +163,11 @@ export function withBase(view: View, name: string, args: Args): Args {
     for (const f of Object.keys(fields)) base[f] = (j[f] as Json) ?? null
     return { ...args, base: (args.base as Rec | undefined) ?? base }
   }
-  if (name === 'part_line.change') {
-    const line = view.get(key('part_lines', String(args.id))) ?? {}
+  if (name === 'part_line.change' || name === 'photo.change') {
+    const changed = view.get(key(ON_RECORD[name]!, String(args.id))) ?? {}
     const fields = args.fields as Rec
     const base: Rec = {}
-    for (const f of Object.keys(fields)) base[f] = line[f] === undefined || line[f] === null ? null : String(line[f])
+    for (const f of Object.keys(fields)) base[f] = changed[f] === undefined || changed[f] === null ? null : String(changed[f])
     return { ...args, base: (args.base as Rec | undefined) ?? base }
   }
   if (name === 'job.status') {
@@ -199,9 +220,9 @@ export function signatureProblem(strokes: Json | undefined): string | null {
 export function validate(name: string, args: Args): void {
   need((MUTATIONS as readonly string[]).includes(name), `unknown mutation ${name}`)
   const id = (k: string) => need(typeof args[k] === 'string' && UUID.test(args[k] as string), `${k} must be a UUID`)
-  if (name !== 'part_line.change' && name !== 'part_line.remove') id('job_id')
-  if (['trip.log', 'part_line.add', 'part_line.change', 'part_line.remove', 'photo.add', 'note.add',
-    'signature.add', 'satisfaction.add', 'receipt.add'].includes(name)) id('id')
+  if (!ON_RECORD[name as MutationName]) id('job_id')
+  if (['trip.log', 'part_line.add', 'part_line.change', 'part_line.remove', 'photo.add', 'photo.change', 'photo.remove',
+    'note.add', 'signature.add', 'satisfaction.add', 'receipt.add'].includes(name)) id('id')
   switch (name) {
     case 'job.status':
       need((STATUS_TARGETS as readonly string[]).includes(args.to as string), 'invalid status')
@@ -241,6 +262,16 @@ export function validate(name: string, args: Args): void {
       need((PHOTO_CATEGORIES as readonly string[]).includes(args.category as string), 'invalid category')
       need(text(args.caption, 200), 'caption too long')
       break
+    case 'photo.change': {
+      const fields = args.fields as Rec
+      need(!!fields && typeof fields === 'object' && Object.keys(fields).length > 0, 'nothing to change')
+      for (const [k, v] of Object.entries(fields)) {
+        need(['category', 'caption'].includes(k), `unknown field ${k}`)
+        if (k === 'category') need((PHOTO_CATEGORIES as readonly string[]).includes(v as string), 'invalid category')
+        if (k === 'caption') need(typeof v === 'string' && text(v, 200), 'caption too long')
+      }
+      break
+    }
     case 'note.add':
       need(text(args.body, 10000, 1), 'a note needs 1 to 10000 characters')
       break
@@ -264,14 +295,32 @@ export function validate(name: string, args: Args): void {
   }
 }
 
-/** The job a mutation concerns (part line mutations: through the line in the view). */
+/** The job a mutation concerns (one naming a part line or a photo: through it in the view). */
 export function jobOf(view: View, name: string, args: Args): string | null {
   if (typeof args.job_id === 'string') return args.job_id
-  if (name.startsWith('part_line.')) {
-    const line = view.get(key('part_lines', String(args.id)))
-    return line ? String(line.job_id) : null
-  }
-  return null
+  const entity = ON_RECORD[name as MutationName]
+  const rec = entity ? view.get(key(entity, String(args.id))) : undefined
+  return rec ? String(rec.job_id) : null
+}
+
+/** Whether the customer has signed the job's current visit on this phone, a signature still
+ * queued included: the server takes it before any change queued after it. */
+export function customerHasSigned(view: View, jobId: string): boolean {
+  const signatures = [...view.entries()]
+    .filter(([k, r]) => k.startsWith('signatures:') && r.job_id === jobId)
+    .map(([, r]) => r)
+  return currentVisit(signatures, []).signed.some((s) => s.signer_role === 'customer')
+}
+
+/** Refuse, before it is queued, a change to a photo the server would refuse given what this
+ * phone holds (its reasons, word for word): the report the customer signed names the photo, so
+ * once they have signed it can neither leave nor change. */
+export function validateOnReplica(view: View, name: string, args: Args): void {
+  if (name !== 'photo.change' && name !== 'photo.remove') return
+  const photo = view.get(key('photos', String(args.id)))
+  need(photo !== undefined, 'unknown photo')
+  need(!customerHasSigned(view, String(photo!.job_id)), 'the customer has signed the report with this photo in it')
+  if (name === 'photo.change') need(!photo!.removed_at, 'the photo was removed')
 }
 
 /** Whether the customer's signature may be taken now. The server moves a job to `signed` only

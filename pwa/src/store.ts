@@ -2,7 +2,7 @@
 import Dexie from 'dexie'
 import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
-import { applyLocally, jobOf, validate, withBase, type Rec, type View } from './mutators'
+import { applyLocally, jobOf, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
 import { enqueue, enqueueWithBytes, rebase } from './outbox'
 import { APP_VERSION, HttpError, LoginRequired, SyncEngine, unsentBlobs } from './sync'
 
@@ -264,6 +264,7 @@ export async function mutate(name: string, args: Args, photo?: { sha256: string;
   const device = deviceDb()
   const full = withBase(view.value, name, args)
   validate(name, full)
+  validateOnReplica(view.value, name, full)
   const jobId = jobOf(view.value, name, full)
   const entry = photo ? await enqueueWithBytes(device, name, full, jobId, photo) : await enqueue(device, name, full, jobId)
   if (photo) state.uploadsWaiting += 1

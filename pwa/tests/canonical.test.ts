@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { canonicalContent, canonicalQuantity, contentHash, contentOf, reviewPartName, type ContentInput } from '../src/canonical'
-import type { View } from '../src/mutators'
+import { applyLocally, type View } from '../src/mutators'
 
 // The shared vectors (docs/report-content.md), also checked against pdf/canonical.py.
 const VECTORS = fileURLToPath(new URL('../../tests/vectors/report_content.json', import.meta.url))
@@ -50,6 +50,23 @@ describe('canonical report content', () => {
     for (const r of inp.receipts) view.set(`repair_receipts:${r.id}`, { ...r, job_id: jobId, number: 'RR-1' })
     const content = contentOf(view, jobId)!
     expect(await contentHash(content)).toBe(v.sha256)
+  })
+
+  it('leaves a photo removed on the phone out of what the customer signs at once, and shows a change', async () => {
+    const view: View = new Map()
+    const jobId = '01a21961-6594-728d-a6fe-61e3a96f3413'
+    view.set(`jobs:${jobId}`, { id: jobId, number: 'J-1', customer_id: 'c' })
+    const photo = (id: string, category: string) =>
+      applyLocally(view, 'photo.add', { id, job_id: jobId, blob_sha256: id[0].repeat(64), category, caption: '' })
+    photo('a1', 'before')
+    const withoutWrong = await contentHash(contentOf(view, jobId)!)
+    photo('b2', 'after') // the wrong photo
+    expect(await contentHash(contentOf(view, jobId)!)).not.toBe(withoutWrong)
+    applyLocally(view, 'photo.remove', { id: 'b2' })
+    expect(await contentHash(contentOf(view, jobId)!)).toBe(withoutWrong)
+    applyLocally(view, 'photo.change', { id: 'a1', fields: { caption: '压缩机' }, base: { caption: '' } })
+    const signed = JSON.parse(canonicalContent(contentOf(view, jobId)!)) as { photos: { id: string; caption: string }[] }
+    expect(signed.photos).toEqual([expect.objectContaining({ id: 'a1', caption: '压缩机' })])
   })
 
   it('names each part on the review screen as the content the customer signs does, in either language', () => {

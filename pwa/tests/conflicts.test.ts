@@ -20,6 +20,8 @@ const CONFLICTS = {
   reassigned: { entity: 'jobs', field: 'assigned_engineer_id', policy: 'office', server_value: 'u2', client_value: 'u1',
     reason: `${REASSIGNED} (photo)` },
 } as const
+const PHOTO = { entity: 'photos', field: 'category', policy: 'engineer', server_value: 'after', client_value: 'defect',
+  reason: 'changed meanwhile by another engineer' }
 
 describe('a conflict on the phone', () => {
   it('is told apart by its policy and field (protocol 7.1)', () => {
@@ -63,5 +65,13 @@ describe('a conflict on the phone', () => {
     expect(conflictValues(CONFLICTS.edited_own_device, 'en')).toBe('电压不稳 ↔ —')
     expect(conflictValues(CONFLICTS.signature, 'en')).toBe('')
     expect(conflictValues(CONFLICTS.reassigned, 'en')).toBe('')
+  })
+
+  it('names a photo category and its field in both languages, a caption as the text it is', () => {
+    expect(conflictLabel(PHOTO, 'zh-CN')).toBe('照片：类别')
+    expect(conflictLabel({ entity: 'photos', field: 'caption' }, 'en')).toBe('Photo: caption')
+    expect(conflictValues(PHOTO, 'zh-CN')).toBe('维修后 ↔ 故障部位')
+    expect(conflictValues(PHOTO, 'en')).toBe('After ↔ Defect')
+    expect(conflictValues({ entity: 'photos', field: 'caption', server_value: 'after', client_value: '' }, 'en')).toBe('after ↔ —')
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  applyLocally, currentVisit, evict, InvalidMutation, jobOf, signatureProblem, validate, withBase, type View,
+  applyLocally, currentVisit, customerHasSigned, evict, InvalidMutation, jobOf, signatureProblem, validate,
+  validateOnReplica, withBase, type View,
 } from '../src/mutators'
 import { slaOf } from '../src/sla'
 
@@ -152,5 +153,88 @@ describe('the customer signs after "work done"', () => {
       expect(customerMaySign({ status })).toBe(false)
     }
     expect(customerMaySign(undefined)).toBe(false)
+  })
+})
+
+describe('a photo removed or changed on the phone', () => {
+  const PHOTO = '01a21961-6600-7000-8000-000000000001'
+  const added = () => {
+    const view = replica()
+    applyLocally(view, 'photo.add', { id: PHOTO, job_id: JOB, blob_sha256: 'a'.repeat(64), category: 'before', caption: '' })
+    return view
+  }
+  const signature = (id: string, role: string, superseded_at: string | null = null) =>
+    [`signatures:${id}`, { id, job_id: JOB, signer_role: role, superseded_at }] as const
+
+  it('remove marks it removed at once, and removing it again changes nothing', () => {
+    const view = added()
+    applyLocally(view, 'photo.remove', { id: PHOTO })
+    expect(view.get(`photos:${PHOTO}`)).toMatchObject({ removed_at: 'pending', category: 'before' })
+    view.set(`photos:${PHOTO}`, { ...view.get(`photos:${PHOTO}`)!, removed_at: '2026-11-26T03:00:00Z' }) // as pulled back
+    applyLocally(view, 'photo.remove', { id: PHOTO })
+    expect(view.get(`photos:${PHOTO}`)!.removed_at).toBe('2026-11-26T03:00:00Z')
+  })
+
+  it('change shows the new category and caption at once, the rest kept', () => {
+    const view = added()
+    applyLocally(view, 'photo.change', { id: PHOTO, fields: { category: 'defect' }, base: { category: 'before' } })
+    applyLocally(view, 'photo.change', { id: PHOTO, fields: { caption: '端子烧蚀' }, base: { caption: '' } })
+    expect(view.get(`photos:${PHOTO}`)).toMatchObject({ category: 'defect', caption: '端子烧蚀', blob_sha256: 'a'.repeat(64) })
+  })
+
+  it('change sends a base for the changed fields only, as the phone showed them just before', () => {
+    const view = added()
+    const first = withBase(view, 'photo.change', { id: PHOTO, fields: { category: 'defect' } })
+    expect(first).toEqual({ id: PHOTO, fields: { category: 'defect' }, base: { category: 'before' } })
+    applyLocally(view, 'photo.change', first)
+    const second = withBase(view, 'photo.change', { id: PHOTO, fields: { category: 'after', caption: 'x' } })
+    expect(second.base).toEqual({ category: 'defect', caption: '' }) // own unsent edit included, as part_line.change
+    view.set(`photos:${PHOTO}`, { ...view.get(`photos:${PHOTO}`)!, caption: null })
+    expect(withBase(view, 'photo.change', { id: PHOTO, fields: { caption: 'y' } }).base).toEqual({ caption: null })
+  })
+
+  it('both concern the job of the photo, which they name only by its id', () => {
+    const view = added()
+    expect(jobOf(view, 'photo.remove', { id: PHOTO })).toBe(JOB)
+    expect(jobOf(view, 'photo.change', { id: PHOTO, fields: { caption: 'x' } })).toBe(JOB)
+    expect(jobOf(view, 'photo.remove', { id: LINE })).toBeNull()
+  })
+
+  it('are refused when queued if the server would refuse them', () => {
+    validate('photo.remove', { id: PHOTO })
+    validate('photo.change', { id: PHOTO, fields: { category: 'nameplate', caption: 'x'.repeat(200) }, base: { category: 'before', caption: '' } })
+    expect(() => validate('photo.remove', { id: 'p1' })).toThrow(/UUID/)
+    expect(() => validate('photo.change', { id: PHOTO, fields: { category: 'selfie' }, base: {} })).toThrow(/category/)
+    expect(() => validate('photo.change', { id: PHOTO, fields: { caption: 'x'.repeat(201) }, base: {} })).toThrow(/caption/)
+    expect(() => validate('photo.change', { id: PHOTO, fields: { blob_sha256: 'b'.repeat(64) }, base: {} })).toThrow(/unknown field/)
+    expect(() => validate('photo.change', { id: PHOTO, fields: {}, base: {} })).toThrow(/nothing to change/)
+  })
+
+  it('are refused on the phone once the customer has signed, even before the signature is sent', () => {
+    const view = added()
+    validateOnReplica(view, 'photo.change', { id: PHOTO, fields: { caption: 'x' } })
+    view.set(...signature('s1', 'engineer'))
+    validateOnReplica(view, 'photo.remove', { id: PHOTO }) // the engineer's own signature binds no one
+    applyLocally(view, 'signature.add', { id: 's2', job_id: JOB, signer_role: 'customer', signer_name: '赵' })
+    expect(customerHasSigned(view, JOB)).toBe(true)
+    for (const name of ['photo.remove', 'photo.change']) {
+      expect(() => validateOnReplica(view, name, { id: PHOTO, fields: { caption: 'x' } })).toThrow(
+        'the customer has signed the report with this photo in it',
+      )
+    }
+  })
+
+  it('are offered again for a new visit, whose signature is still to be taken', () => {
+    const view = added()
+    view.set(...signature('s1', 'customer', '2026-11-25T08:00:00Z')) // set aside when the job was reopened
+    expect(customerHasSigned(view, JOB)).toBe(false)
+    validateOnReplica(view, 'photo.remove', { id: PHOTO })
+  })
+
+  it('a removed or unknown photo cannot be changed', () => {
+    const view = added()
+    applyLocally(view, 'photo.remove', { id: PHOTO })
+    expect(() => validateOnReplica(view, 'photo.change', { id: PHOTO, fields: { caption: 'x' } })).toThrow('the photo was removed')
+    expect(() => validateOnReplica(view, 'photo.remove', { id: LINE })).toThrow('unknown photo')
   })
 })

@@ -47,6 +47,7 @@ describe('a conflict on the reconciliation screen', () => {
     const fields = [
       ...['status', 'diagnosis', 'cause', 'work_done', 'advice', 'assigned_engineer_id'].map((f) => ({ entity: 'jobs', field: f })),
       ...['quantity', 'billing', 'note', 'unit_price'].map((f) => ({ entity: 'part_lines', field: f })),
+      ...['category', 'caption'].map((f) => ({ entity: 'photos', field: f })),
       ...['customer', 'engineer'].map((f) => ({ entity: 'signatures', field: f })),
     ]
     for (const locale of LOCALES) {
@@ -97,6 +98,16 @@ describe('a conflict on the reconciliation screen', () => {
     expect([conflictValue(b, b.server_value, USERS, 'en'), conflictValue(b, b.client_value, USERS, 'zh-CN')]).toEqual([
       'Chargeable', '保修',
     ])
+  })
+
+  it('shows a photo category by its name', () => {
+    const c = { entity: 'photos', field: 'category', policy: 'engineer', base_value: 'before', server_value: 'after',
+      client_value: 'defect', reason: 'changed meanwhile' }
+    expect([c.base_value, c.server_value, c.client_value].map((v) => conflictValue(c, v, USERS, 'zh-CN'))).toEqual([
+      '维修前', '维修后', '故障部位',
+    ])
+    expect(conflictValue(c, 'nameplate', USERS, 'en')).toBe('Nameplate')
+    expect(conflictValue({ ...c, field: 'caption' }, 'before', USERS, 'en')).toBe('before') // a caption is text
   })
 
   it('names the engineers of a reassignment rather than their ids', () => {

@@ -412,6 +412,33 @@ describe('photo bytes', () => {
     expect(await kept!.bytes.text()).toBe('a')
   })
 
+  it('of a photo removed before they went still upload after its record, the photo gone from the replica', async () => {
+    // The record stays on the server (removed_at set) and names them: nothing taken is lost.
+    const sha = 'ce'.repeat(32)
+    const photo = '01a21961-6600-7000-8000-000000000009'
+    await enqueueWithBytes(db, 'photo.add', { id: photo, job_id: JOB, blob_sha256: sha, category: 'after' }, JOB, { sha256: sha, bytes: new Blob(['x']) })
+    await enqueue(db, 'photo.remove', { id: photo }, JOB)
+    expect((await rebase(db)).get(`photos:${photo}`)?.removed_at).toBe('pending')
+    expect((await unsentBlobs(db)).waiting.map((b) => b.sha256)).toEqual([sha])
+    const asked: string[] = []
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      asked.push(url)
+      const body = JSON.parse(String(init?.body ?? '{}')) as { mutations?: { id: string; seq: number }[] }
+      if (url.includes('/api/sync/push')) return json(200, { results: body.mutations!.map((m) => ({ id: m.id, seq: m.seq, status: 'applied' })) })
+      if (url.includes('/api/uploads/missing')) return json(200, { missing: [] })
+      if (url.includes('/api/sync/pull')) {
+        const removed = { id: photo, job_id: JOB, blob_sha256: sha, category: 'after', removed_at: '2026-11-26T03:00:00Z' }
+        return json(200, { ...emptyPull, items: [{ entity: 'photos', id: photo, op: 'upsert', data: removed }] })
+      }
+      return json(404, { detail: 'no' })
+    })
+    const report = await new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' }).sync()
+    expect([report.pushed, report.rejected, report.uploaded]).toEqual([2, 0, 1])
+    expect(asked.map((u) => u.split('?')[0])).toEqual(['/api/sync/push', '/api/uploads/missing', '/api/sync/pull'])
+    expect((await db.blobs.get(sha))?.uploaded).toBe(1)
+    expect((await rebase(db)).get(`photos:${photo}`)?.removed_at).toBe('2026-11-26T03:00:00Z')
+  })
+
   it('are kept in the same transaction as their record, or not at all', async () => {
     const sha = 'ef'.repeat(32)
     await db.outbox.add({ seq: 1, id: 'taken', name: 'note.add', at: '', args: {}, jobId: JOB, attempts: 0, lastError: '' })

@@ -204,3 +204,34 @@ it('says a sync that was tried and stopped failed, the change kept for the next 
   expect(await store.logout(true)).toBe(true)
   store.stopTimers()
 })
+
+it('removes and changes a photo offline, queued for its job with the base it showed; not once the customer signed', async () => {
+  const store = await offlineEngineer('u8', 'chen')
+  const [wrong, kept, late] = ['01a21961-6594-728d-a6fe-61e3a96f3461', '01a21961-6594-728d-a6fe-61e3a96f3462', '01a21961-6594-728d-a6fe-61e3a96f3463']
+  await store.mutate('photo.add', photoArgs(wrong), { sha256: SHA, bytes: new Blob([new Uint8Array(10)]) })
+  await store.mutate('photo.add', photoArgs(kept, 'cd'.repeat(32)))
+  await store.mutate('photo.remove', { id: wrong })
+  await store.mutate('photo.change', { id: kept, fields: { category: 'defect', caption: '端子烧蚀' } })
+  expect(store.view.value.get(`photos:${wrong}`)?.removed_at).toBe('pending')
+  expect(store.view.value.get(`photos:${kept}`)).toMatchObject({ category: 'defect', caption: '端子烧蚀' })
+  const queued = await store.deviceDb().outbox.orderBy('seq').toArray()
+  expect(queued.slice(2).map((e) => [e.name, e.args, e.jobId])).toEqual([
+    ['photo.remove', { id: wrong }, JOB],
+    ['photo.change', { id: kept, fields: { category: 'defect', caption: '端子烧蚀' }, base: { category: 'before', caption: '' } }, JOB],
+  ])
+  expect(store.state.pendingByJob[JOB]).toBe(4)
+  expect(store.state.uploadsWaiting).toBe(1) // the removed photo's bytes still go: its record stays on the server
+
+  await store.mutate('photo.add', photoArgs(late, 'ef'.repeat(32)))
+  const strokes = { width: 600, height: 200, strokes: [Array.from({ length: 10 }, (_, i) => ({ x: 10 + i * 10, y: 50 }))] }
+  await store.mutate('signature.add', {
+    id: '01a21961-6594-728d-a6fe-61e3a96f3464', job_id: JOB, signer_role: 'customer', signer_name: '赵经理', strokes, content_sha256: 'ab'.repeat(32),
+  })
+  const reason = 'the customer has signed the report with this photo in it'
+  await expect(store.mutate('photo.remove', { id: late })).rejects.toThrow(reason)
+  await expect(store.mutate('photo.change', { id: late, fields: { caption: 'x' } })).rejects.toThrow(reason)
+  expect(await store.deviceDb().outbox.count()).toBe(6) // nothing queued for the server to refuse
+  expect(store.view.value.get(`photos:${late}`)?.removed_at).toBeNull()
+  expect(await store.logout(true)).toBe(true)
+  store.stopTimers()
+})

@@ -1,7 +1,7 @@
 // Each conflict told in the desk's words on the reconciliation screen: the field by its name,
 // what kind of clash it is (the server's English reason stays as a detail), values readable.
 // The rules are the engineer app's (conflict-text.ts); the words are the console's.
-import { codeName, fieldLabel, kindExplanation, textsIn, type ConflictFields, type Texts } from '../conflict-text'
+import { codeName, fieldLabel, kindExplanation, textsIn, type CodeKeys, type ConflictFields, type Texts } from '../conflict-text'
 import { i18n } from './i18n'
 
 export { conflictKind, fieldCode } from '../conflict-text'
@@ -9,6 +9,7 @@ export { conflictKind, fieldCode } from '../conflict-text'
 type Locale = 'zh-CN' | 'en'
 
 const texts = (locale?: Locale): Texts => textsIn(i18n.global, locale)
+const CODES: CodeKeys = { billing: (code) => `settlement.${code}`, category: (code) => `review.category_${code}` }
 
 /** The field a conflict is about, by its name ("jobs.diagnosis" → "Diagnosis" / "故障诊断"). */
 export function conflictLabel(c: ConflictFields, locale?: Locale): string {
@@ -27,14 +28,14 @@ export function userName(id: string | null | undefined, users: Record<string, st
 
 const record = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** One of a conflict's values (base, server, device or decided) as the desk reads it: a status
- * or billing by its name, an engineer by name, a signature as whose it is (not its strokes),
+/** One of a conflict's values (base, server, device or decided) as the desk reads it: a status,
+ * billing or photo category by its name, an engineer by name, a signature as whose it is (not its strokes),
  * text as it is. */
 export function conflictValue(c: ConflictFields, value: unknown, users: Record<string, string>, locale?: Locale): string {
   const tx = texts(locale)
   if (value === null || value === undefined) return '—'
   if (c.entity === 'jobs' && c.field === 'assigned_engineer_id' && typeof value === 'string') return userName(value, users)
-  const named = codeName(c, value, tx, 'settlement')
+  const named = codeName(c, value, tx, CODES)
   if (named !== null) return named
   if (c.entity === 'signatures' && record(value)) {
     const name = value.signer_name
