@@ -48,6 +48,11 @@ const en = {
     title: 'Photos', take: 'Take a photo', category: 'Category', caption: 'Caption', save: 'Save photo',
     none: 'No photos yet', uploading: 'bytes waiting to upload', shrinking: 'Preparing photo…',
     before: 'Before', during: 'During', after: 'After', defect: 'Defect', nameplate: 'Nameplate',
+    edit: 'Edit', remove: 'Remove', editTitle: 'Edit photo',
+    editOne: 'Edit the {category} photo', removeOne: 'Remove the {category} photo',
+    removeConfirm: 'Remove the “{category}” photo from this job?',
+    removeConfirmCaption: 'Remove the “{category}” photo “{caption}” from this job?',
+    signedLocked: 'The customer has signed; photos can no longer be changed',
   },
   receipts: {
     title: 'Return for repair', item: 'Item', serial: 'Serial', fault: 'Fault', accessories: 'Accessories',
@@ -145,6 +150,11 @@ const zh: Messages = {
     title: '照片', take: '拍照', category: '类别', caption: '说明', save: '保存照片',
     none: '暂无照片', uploading: '待上传', shrinking: '正在处理照片…',
     before: '维修前', during: '维修中', after: '维修后', defect: '故障部位', nameplate: '铭牌',
+    edit: '编辑', remove: '移除', editTitle: '编辑照片',
+    editOne: '编辑“{category}”照片', removeOne: '移除“{category}”照片',
+    removeConfirm: '从本单移除这张“{category}”照片？',
+    removeConfirmCaption: '从本单移除这张“{category}”照片（{caption}）？',
+    signedLocked: '客户已签字，照片不能再修改',
   },
   receipts: {
     title: '客户产品返修', item: '物品', serial: '序列号', fault: '故障', accessories: '附件',

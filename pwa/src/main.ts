@@ -1,7 +1,7 @@
 import { createApp } from 'vue'
 import {
   ActionBar, ActionBarButton, Badge, Button, Cell, CellGroup, Dialog, Empty, Field, Form, Icon, NavBar,
-  NoticeBar, Radio, RadioGroup, Rate, Search, Stepper, Tabbar, TabbarItem, Tag,
+  NoticeBar, Popup, Radio, RadioGroup, Rate, Search, Stepper, Tabbar, TabbarItem, Tag,
 } from 'vant'
 import 'vant/lib/index.css'
 import App from './App.vue'
@@ -12,7 +12,7 @@ import './app.css'
 
 const app = createApp(App)
 for (const c of [ActionBar, ActionBarButton, Badge, Button, Cell, CellGroup, Dialog, Empty, Field, Form, Icon,
-  NavBar, NoticeBar, Radio, RadioGroup, Rate, Search, Stepper, Tabbar, TabbarItem, Tag]) {
+  NavBar, NoticeBar, Popup, Radio, RadioGroup, Rate, Search, Stepper, Tabbar, TabbarItem, Tag]) {
   app.use(c)
 }
 app.use(i18n).use(router)

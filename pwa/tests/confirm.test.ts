@@ -21,6 +21,8 @@ it('labels both buttons in the app language, not in Vant’s default Chinese', a
   expect(dialog).toHaveBeenLastCalledWith(
     expect.objectContaining({ message: 'Remove P-1 Fuse from this job?', confirmButtonText: 'Remove', cancelButtonText: 'Cancel' }),
   )
+  // Vant's aria-labelledby names no element: the dialog is named by its question instead.
+  expect(dialog.mock.lastCall?.[0]).toHaveProperty('aria-label', 'Remove P-1 Fuse from this job?')
   i18n.global.locale.value = 'zh-CN'
   await confirmed('从本单移除 P-1 保险丝？', i18n.global.t('parts.remove'))
   expect(dialog).toHaveBeenLastCalledWith(expect.objectContaining({ confirmButtonText: '移除', cancelButtonText: '取消' }))
@@ -30,4 +32,21 @@ it('words the question before removing a part line in both languages', () => {
   const t = (locale: 'en' | 'zh-CN') => i18n.global.t('parts.removeConfirm', { part: 'P-1 X' }, { locale })
   expect(t('en')).toBe('Remove P-1 X from this job?')
   expect(t('zh-CN')).toBe('从本单移除 P-1 X？')
+})
+
+it('words the question before removing a photo in both languages, by its category', () => {
+  const t = (key: string, locale: 'en' | 'zh-CN', caption = '') =>
+    i18n.global.t(key, { category: i18n.global.t('photos.defect', {}, { locale }), caption }, { locale })
+  expect(t('photos.removeConfirm', 'en')).toBe('Remove the “Defect” photo from this job?')
+  expect(t('photos.removeConfirm', 'zh-CN')).toBe('从本单移除这张“故障部位”照片？')
+  expect(t('photos.removeConfirmCaption', 'zh-CN', '端子烧蚀')).toBe('从本单移除这张“故障部位”照片（端子烧蚀）？')
+  expect(t('photos.removeConfirmCaption', 'en', 'burnt terminal')).toBe('Remove the “Defect” photo “burnt terminal” from this job?')
+})
+
+it('colours the confirm button of a destructive act as a danger, and only that one', async () => {
+  dialog.mockResolvedValue('confirm')
+  await confirmed('Remove the “Defect” photo from this job?', 'Remove', true)
+  expect(dialog).toHaveBeenLastCalledWith(expect.objectContaining({ confirmButtonColor: 'var(--van-danger-color)' }))
+  await confirmed('Sign out anyway?', 'Sign out')
+  expect(dialog.mock.lastCall?.[0]).not.toHaveProperty('confirmButtonColor')
 })

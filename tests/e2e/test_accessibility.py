@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.app import log_in, open_app, open_job
+from tests.e2e.app import jpeg, log_in, open_app, open_job
 from tests.e2e.conftest import PWA, Office, Server
 
 AXE = PWA / "node_modules" / "axe-core" / "axe.min.js"
@@ -40,6 +40,33 @@ def test_job_list_detail_parts_photos_and_signature_screens_pass_axe(
         page.wait_for_selector(".van-nav-bar__title")
         if screen == "parts":
             page.fill("[data-testid=part-search] input", "P-1")
+        if screen == "photos":
+            # A photo brings its edit and remove buttons, the edit sheet and the confirmation.
+            page.set_input_files(
+                "[data-testid=photo-input]",
+                files=[
+                    {
+                        "name": "p.jpg",
+                        "mimeType": "image/jpeg",
+                        "buffer": jpeg(800, 600, (200, 30, 30)),
+                    }
+                ],
+            )
+            page.wait_for_selector("[data-testid=photo-remove]")
+            page.click("[data-testid=photo-edit]")
+            page.wait_for_selector("[data-testid=photo-edit-sheet] [data-testid=photo-edit-save]")
+            found["photo edit sheet"] = _violations(page)
+            page.click("[data-testid=photo-edit-sheet] button:has-text('Cancel')")
+            page.wait_for_selector("[data-testid=photo-edit-sheet]", state="hidden")
+            page.click("[data-testid=photo-remove]")
+            page.wait_for_selector(
+                ".van-dialog:has-text('Remove the “During” photo from this job?')"
+            )
+            # Checked once it has faded in: half-way its text is paler than it will be.
+            page.wait_for_function("!document.querySelector('.van-dialog-bounce-enter-active')")
+            found["photo remove confirmation"] = _violations(page)
+            page.click(".van-dialog__cancel")
+            page.wait_for_selector(".van-dialog", state="hidden")
         found[screen] = _violations(page)
     bad = {k: v for k, v in found.items() if v}
     assert not bad, "\n".join(f"{k}: {line}" for k, v in bad.items() for line in v)
