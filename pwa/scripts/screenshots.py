@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.app import add_part, draw_signature, jpeg  # noqa: E402
+from tests.e2e.app import add_part, draw_signature, take_photo  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Office, demo_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -58,17 +58,7 @@ def main() -> None:
             add_part(page, code)
         page.screenshot(path=str(OUT / "parts.png"))
         page.goto(f"{base}/jobs/{job['id']}/photos")
-        page.set_input_files(
-            "[data-testid=photo-input]",
-            files=[
-                {
-                    "name": "p.jpg",
-                    "mimeType": "image/jpeg",
-                    "buffer": jpeg(1600, 1200, (40, 120, 200)),
-                }
-            ],
-        )
-        page.wait_for_selector("[data-testid=photo-grid] figure")
+        take_photo(page, (40, 120, 200))
         page.screenshot(path=str(OUT / "photos.png"))
         page.goto(f"{base}/jobs/{job['id']}/review")
         draw_signature(page, "customer")

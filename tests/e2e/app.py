@@ -91,6 +91,19 @@ def add_part(page: Any, code: str) -> None:
     page.wait_for_selector(f"[data-testid=line-{code}]")
 
 
+def take_photo(
+    page: Any, color: tuple[int, int, int], width: int = 1600, height: int = 1200
+) -> None:
+    """On the photos screen, take a photo (a JPEG of ``color``) and wait until it is listed."""
+    before = page.locator("[data-testid=photo-grid] figure").count()
+    photo = {"name": "p.jpg", "mimeType": "image/jpeg", "buffer": jpeg(width, height, color)}
+    page.set_input_files("[data-testid=photo-input]", files=[photo])
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=photo-grid] figure').length === n",
+        arg=before + 1,
+    )
+
+
 def confirm_dialog(page: Any) -> str:
     """Tap the confirm button of the app's question (Vant's dialog); returns the question."""
     dialog = page.locator(".van-dialog")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.app import jpeg, log_in, open_app, open_job
+from tests.e2e.app import log_in, open_app, open_job, take_photo
 from tests.e2e.conftest import PWA, Office, Server
 
 AXE = PWA / "node_modules" / "axe-core" / "axe.min.js"
@@ -42,17 +42,7 @@ def test_job_list_detail_parts_photos_and_signature_screens_pass_axe(
             page.fill("[data-testid=part-search] input", "P-1")
         if screen == "photos":
             # A photo brings its edit and remove buttons, the edit sheet and the confirmation.
-            page.set_input_files(
-                "[data-testid=photo-input]",
-                files=[
-                    {
-                        "name": "p.jpg",
-                        "mimeType": "image/jpeg",
-                        "buffer": jpeg(800, 600, (200, 30, 30)),
-                    }
-                ],
-            )
-            page.wait_for_selector("[data-testid=photo-remove]")
+            take_photo(page, (200, 30, 30))
             page.click("[data-testid=photo-edit]")
             page.wait_for_selector("[data-testid=photo-edit-sheet] [data-testid=photo-edit-save]")
             found["photo edit sheet"] = _violations(page)

@@ -18,12 +18,12 @@ from tests.e2e.app import (
     add_part,
     back_to_job,
     draw_signature,
-    jpeg,
     log_in,
     mark_work_done,
     open_app,
     open_job,
     record,
+    take_photo,
     text_of,
     wait_controlled,
 )
@@ -123,19 +123,7 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     page.click("[data-testid=go-photos]")
     for i, color in enumerate([(200, 30, 30), (30, 90, 200)]):
         page.fill("[data-testid=photo-caption] input", f"photo {i + 1}")
-        page.set_input_files(
-            "[data-testid=photo-input]",
-            files=[
-                {
-                    "name": f"p{i}.jpg",
-                    "mimeType": "image/jpeg",
-                    "buffer": jpeg(3000, 2000, color),
-                }
-            ],
-        )
-        page.wait_for_function(
-            f"document.querySelectorAll('[data-testid=photo-grid] figure').length === {i + 1}"
-        )
+        take_photo(page, color, 3000, 2000)
     back_to_job(page, job["id"])
     page.click("[data-testid=go-receipts]")
     page.fill("[data-testid=receipt-item] input", "控制主板")
