@@ -52,6 +52,9 @@ export interface BlobEntry {
   size: number
   uploaded: number // 0 or 1 (IndexedDB cannot index booleans)
   lastError: string
+  /** Why the server refused these bytes for good (422: not the declared hash, not an image it
+   * accepts); "" or absent while they may still go. Never sent again: it would refuse again. */
+  refused?: string
 }
 
 export interface MetaEntry {

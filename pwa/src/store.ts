@@ -35,6 +35,8 @@ export const state = reactive({
   uploadsWaiting: 0,
   /** Photo bytes whose record the server refused: kept here, never uploaded, not unsent work. */
   uploadsDetached: 0,
+  /** Photo bytes the server refused for good, with why: kept here, never sent again. */
+  uploadsRefused: [] as { sha256: string; reason: string }[],
 })
 
 let accounts: AccountsDb | null = null
@@ -75,6 +77,7 @@ export async function refresh(): Promise<void> {
   const unsent = await unsentBlobs(db)
   state.uploadsWaiting = unsent.waiting.length
   state.uploadsDetached = unsent.detached.length
+  state.uploadsRefused = unsent.refused.map((b) => ({ sha256: b.sha256, reason: b.refused ?? '' }))
 }
 
 async function openDevice(deviceId: string, user: User): Promise<void> {

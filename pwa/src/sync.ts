@@ -309,8 +309,16 @@ export class SyncEngine {
         done++
       } catch (error) {
         if (error instanceof LoginRequired) throw error
-        // A refused or interrupted upload never blocks the rest; it is retried at the next sync.
-        await this.db.blobs.update(blob.sha256, { lastError: error instanceof Error ? error.message : String(error) })
+        const message = error instanceof Error ? error.message : String(error)
+        if (error instanceof HttpError && error.status === 422) {
+          // Refused for good (the bytes are not what their hash says, or not an image the
+          // server takes): sent again they would be refused again, at every sync, and counted
+          // as unsent work for ever. Kept on the phone and shown to the engineer instead.
+          await this.db.blobs.update(blob.sha256, { lastError: message, refused: error.detail || message })
+          continue
+        }
+        // An interrupted upload never blocks the rest; it is retried at the next sync.
+        await this.db.blobs.update(blob.sha256, { lastError: message })
       }
     }
     return done
@@ -360,22 +368,28 @@ async function blobNames(db: DeviceDb): Promise<{ live: Set<string>; refused: Se
 }
 
 /**
- * The photo bytes not yet uploaded: `waiting` for the server (unsent work), and `detached`,
- * whose only record the server refused. Detached bytes are kept on the phone with their refused
- * mutation, but nothing on the server will ever name them: they are not uploaded, not counted
- * as unsent and do not hold up a sign-out. Bytes that no record or mutation names at all stay
- * `waiting`: they may belong to a photo the server holds whose job has left the phone (an
- * eviction) before its bytes went, and the server still needs them.
+ * The photo bytes not yet uploaded: `waiting` for the server (unsent work); `detached`, whose
+ * only record the server refused; and `refused`, whose bytes the server refused for good (422).
+ * Detached and refused bytes are kept on the phone, but the server will never take them: they
+ * are not uploaded, not counted as unsent and do not hold up a sign-out. Bytes that no record
+ * or mutation names at all stay `waiting`: they may belong to a photo the server holds whose
+ * job has left the phone (an eviction) before its bytes went, and the server still needs them.
  */
 export async function unsentBlobs(
   db: DeviceDb,
-): Promise<{ waiting: BlobEntry[]; detached: BlobEntry[]; recordQueued: Set<string> }> {
+): Promise<{ waiting: BlobEntry[]; detached: BlobEntry[]; refused: BlobEntry[]; recordQueued: Set<string> }> {
   return db.transaction('r', [db.records, db.outbox, db.acked, db.failed, db.blobs], async () => {
     const unsent = await db.blobs.where('uploaded').equals(0).toArray()
-    if (unsent.length === 0) return { waiting: [], detached: [], recordQueued: new Set<string>() }
-    const { live, refused, queued } = await blobNames(db)
-    const isDetached = (b: BlobEntry) => refused.has(b.sha256) && !live.has(b.sha256)
-    return { waiting: unsent.filter((b) => !isDetached(b)), detached: unsent.filter(isDetached), recordQueued: queued }
+    if (unsent.length === 0) return { waiting: [], detached: [], refused: [], recordQueued: new Set<string>() }
+    const names = await blobNames(db)
+    const isDetached = (b: BlobEntry) => names.refused.has(b.sha256) && !names.live.has(b.sha256)
+    const isRefused = (b: BlobEntry) => !isDetached(b) && !!b.refused
+    return {
+      waiting: unsent.filter((b) => !isDetached(b) && !isRefused(b)),
+      detached: unsent.filter(isDetached),
+      refused: unsent.filter(isRefused),
+      recordQueued: names.queued,
+    }
   })
 }
 

@@ -360,6 +360,50 @@ describe('photo bytes', () => {
     expect(await getMeta(db, 'cursor', '')).toBe('c1') // the pull ran
   })
 
+  it('the server refuses for good (422) are kept, never sent again and no longer unsent work', async () => {
+    const bad = 'e1'.repeat(32)
+    const good = 'e2'.repeat(32)
+    for (const sha of [bad, good]) {
+      await db.blobs.put({ sha256: sha, bytes: new Blob(['x']), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })
+      await db.records.put({ entity: 'photos', id: `p-${sha.slice(0, 2)}`, job_id: JOB, data: { job_id: JOB, blob_sha256: sha, category: 'after' } })
+    }
+    const started: string[] = []
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/uploads/missing')) return json(200, { missing: JSON.parse(String(init?.body)).hashes })
+      if (url.endsWith('/api/uploads')) {
+        const sha = (JSON.parse(String(init?.body)) as { sha256: string }).sha256
+        started.push(sha)
+        if (sha === bad) return json(422, { detail: 'the bytes are not an image the server accepts' })
+        return json(200, { id: null, offset: 1, complete: true })
+      }
+      return json(404, { detail: 'no' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    expect(await engine.uploadBlobs()).toBe(1)
+    const kept = await db.blobs.get(bad)
+    expect(kept?.uploaded).toBe(0) // never dropped: the only copy of what was taken
+    expect(kept?.refused).toBe('the bytes are not an image the server accepts')
+    const unsent = await unsentBlobs(db)
+    expect(unsent.waiting).toEqual([]) // so it no longer holds up a sign-out
+    expect(unsent.refused.map((b) => b.sha256)).toEqual([bad])
+    started.length = 0
+    expect(await engine.uploadBlobs()).toBe(0)
+    expect(started).toEqual([]) // not sent again at the next sync
+  })
+
+  it('that fail for a passing reason are tried again at the next sync', async () => {
+    const sha = 'e3'.repeat(32)
+    await db.blobs.put({ sha256: sha, bytes: new Blob(['x']), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/uploads/missing')) return json(200, { missing: JSON.parse(String(init?.body)).hashes })
+      return json(503, { detail: 'the blob store is busy' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    expect(await engine.uploadBlobs()).toBe(0)
+    expect((await db.blobs.get(sha))?.refused ?? '').toBe('')
+    expect((await unsentBlobs(db)).waiting.map((b) => b.sha256)).toEqual([sha])
+  })
+
   it('that cannot upload now do not keep the changes of the office from the phone', async () => {
     const sha = 'cd'.repeat(32)
     await db.blobs.put({ sha256: sha, bytes: new Blob(['x']), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })
