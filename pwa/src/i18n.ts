@@ -42,6 +42,8 @@ const en = {
     quantity: 'Quantity', billing: 'Billing', warranty: 'Warranty', chargeable: 'Chargeable', remove: 'Remove',
     none: 'No parts yet', removed: 'removed', removeConfirm: 'Remove {part} from this job?',
     added: 'Added {part}', noMatch: 'No part in the catalogue matches “{q}”',
+    already: '{part} is already on this job: {quantity} {unit}, {billing}. Add one more to that line, or record a separate line?',
+    addOne: 'Add 1 to it', newLine: 'Separate line', addedOne: '{part}: now {quantity}',
     vanEmpty: 'Nothing in your van: search the catalogue by code or name',
   },
   photos: {
@@ -146,6 +148,8 @@ const zh: Messages = {
     quantity: '数量', billing: '计费', warranty: '保修', chargeable: '收费', remove: '移除',
     none: '暂无用料', removed: '已移除', removeConfirm: '从本单移除 {part}？',
     added: '已添加 {part}', noMatch: '备件目录中没有与“{q}”匹配的备件',
+    already: '本单已有 {part}：{quantity} {unit}（{billing}）。在该行数量上加 1，还是另记一行？',
+    addOne: '数量加 1', newLine: '另记一行', addedOne: '{part}：数量已为 {quantity}',
     vanEmpty: '车载库存为空：请按编码或名称搜索备件目录',
   },
   photos: {

@@ -17,6 +17,7 @@ from pdf.canonical import content_from_json, content_sha256
 from tests.e2e.app import (
     add_part,
     back_to_job,
+    confirm_dialog,
     draw_signature,
     log_in,
     mark_work_done,
@@ -118,6 +119,15 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     page.click("[data-testid=go-parts]")
     for code in codes:
         add_part(page, code)
+    # The same part again: the app asks, and "add 1" puts one more on its line.
+    page.fill("[data-testid=part-search] input", codes[0])
+    page.click(f"[data-testid=add-{codes[0]}]")
+    assert codes[0] in confirm_dialog(page)
+    page.wait_for_function(
+        "code => document.querySelector(`[data-testid=line-${code}] input`).value === '2'",
+        arg=codes[0],
+    )
+    assert page.locator(f"[data-testid=line-{codes[0]}]").count() == 1
     back_to_job(page, job["id"])
 
     page.click("[data-testid=go-photos]")
@@ -176,7 +186,8 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     assert detail["job"]["status"] == "signed"
     assert detail["diagnosis"] == DIAGNOSIS
     assert sorted(line["code"] for line in detail["part_lines"]) == sorted(codes)
-    assert all(str(line["quantity"]) in {"1", "1.000"} for line in detail["part_lines"])
+    quantities = {line["code"]: str(line["quantity"]) for line in detail["part_lines"]}
+    assert quantities[codes[0]] in {"2", "2.000"} and quantities[codes[1]] in {"1", "1.000"}
     assert sorted(p["caption"] for p in detail["photos"]) == ["photo 1", "photo 2"]
     roles = {s["signer_role"]: s for s in detail["signatures"]}
     assert set(roles) == {"customer", "engineer"}
