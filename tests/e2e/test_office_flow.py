@@ -334,3 +334,50 @@ def test_a_serious_complaint_is_escalated_at_once_and_resolved_with_its_resoluti
     assert stored["resolved_at"]
     assert page.page_errors == []
     context.close()
+
+
+def test_a_complaint_still_names_its_owner_after_they_leave(browser: Any, server: Server) -> None:
+    import uuid
+
+    import httpx
+
+    from tests.e2e.conftest import DEMO_PASSWORD
+
+    login = httpx.post(
+        f"{server.base}/api/auth/login",
+        json={"username": "admin", "password": DEMO_PASSWORD, "device_id": str(uuid.uuid4())},
+    )
+    admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    name = f"离职客服{time.monotonic_ns() % 10000}"
+    made = httpx.post(
+        f"{server.base}/api/users",
+        json={
+            "username": f"leaver{time.monotonic_ns()}",
+            "display_name": name,
+            "password": "a-long-enough-password",
+            "role": "dispatcher",
+        },
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    owner = made.json()["id"]
+    office = Office(server.base)
+    customer = office.get("/api/customers?limit=1")["items"][0]
+    text = f"投诉负责人已离职 {time.monotonic_ns()}"
+    office.post(
+        "/api/complaints",
+        {"customer_id": customer["id"], "severity": "minor", "description": text, "owner_id": owner},
+        expect=201,
+    )
+    left = httpx.patch(f"{server.base}/api/users/{owner}", json={"active": False}, headers=admin)
+    assert left.status_code == 200, left.text
+
+    context, page = open_console(browser, server.base)
+    console_login(page, "dispatcher1")
+    go(page, "complaints")
+    row = page.locator("[data-testid=complaints] .el-table__row", has_text=text)
+    row.locator(f"text={name}").wait_for()  # not "—", as if nobody owned it
+    row.locator("[data-testid=complaint-edit]").click()
+    page.locator(".el-dialog .el-select", has_text=f"{name} (no longer active)").wait_for()
+    assert page.page_errors == []
+    context.close()

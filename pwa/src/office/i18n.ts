@@ -94,6 +94,7 @@ const en = {
     closeJob: 'Close', empty: 'No calls due', reopened: 'Reopened: it is back on the board',
   },
   complaints: {
+    inactive: 'no longer active',
     new: 'New complaint', severity: 'Severity', minor: 'Minor', major: 'Major', serious: 'Serious', description: 'Description',
     owner: 'Owner', deadline: 'Deadline', resolution: 'Resolution', escalate: 'Escalate', escalated: 'Escalated', notEscalated: 'Not escalated',
     in_progress: 'In progress', open: 'Open', resolved: 'Resolved', edit: 'Edit', jobNumber: 'Job (optional)', created: 'Created',
@@ -201,6 +202,7 @@ const zh: Messages = {
     closeJob: '关闭', empty: '暂无回访', reopened: '已重新派修:工单回到派工看板',
   },
   complaints: {
+    inactive: '已停用',
     new: '新建投诉', severity: '严重程度', minor: '一般', major: '较重', serious: '严重', description: '投诉内容',
     owner: '负责人', deadline: '期限', resolution: '处理结果', escalate: '上报总监', escalated: '已上报', notEscalated: '未上报',
     in_progress: '处理中', open: '待处理', resolved: '已解决', edit: '编辑', jobNumber: '工单(可选)', created: '登记时间',
