@@ -366,7 +366,12 @@ def test_a_complaint_still_names_its_owner_after_they_leave(browser: Any, server
     text = f"投诉负责人已离职 {time.monotonic_ns()}"
     office.post(
         "/api/complaints",
-        {"customer_id": customer["id"], "severity": "minor", "description": text, "owner_id": owner},
+        {
+            "customer_id": customer["id"],
+            "severity": "minor",
+            "description": text,
+            "owner_id": owner,
+        },
         expect=201,
     )
     left = httpx.patch(f"{server.base}/api/users/{owner}", json={"active": False}, headers=admin)
