@@ -7,10 +7,23 @@ signed, unless something changed since.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Asset, Customer, Job, Part, PartLine, Photo, RepairReceipt, Site
+from api.models import (
+    Asset,
+    Customer,
+    Job,
+    Part,
+    PartLine,
+    Photo,
+    RepairReceipt,
+    Signature,
+    SignerRole,
+    Site,
+)
 from pdf.canonical import (
     AssetContent,
     ContentInput,
@@ -21,6 +34,19 @@ from pdf.canonical import (
     ReceiptContent,
     SiteContent,
 )
+
+
+async def customer_signed(session: AsyncSession, job_id: uuid.UUID) -> str | None:
+    """The content hash the customer's current signature covers (None: not signed, or the
+    signature was set aside when the job was reopened for a new visit)."""
+    signed: str | None = await session.scalar(
+        select(Signature.content_sha256).where(
+            Signature.job_id == job_id,
+            Signature.signer_role == SignerRole.CUSTOMER,
+            Signature.superseded_at.is_(None),
+        )
+    )
+    return signed
 
 
 async def content_input(session: AsyncSession, job: Job) -> ContentInput:

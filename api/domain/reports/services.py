@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Database
 from api.domain.jobs.services import SIGNED_OR_LATER, get_visible_job
 from api.domain.reports.build import build_context
-from api.domain.reports.content import content_input
+from api.domain.reports.content import content_input, customer_signed
 from api.http import Conflict, DomainError, not_found
 from api.media.access import photo_has_bytes
 from api.media.pipeline import PROCESSING, Pipeline, StillProcessing
@@ -82,19 +82,6 @@ class RenderFailed(DomainError):
 def token_hash(token: str) -> str:
     """What is stored of a customer link's token."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def customer_signed(session: AsyncSession, job_id: uuid.UUID) -> str | None:
-    """The content hash the customer's current signature covers (None: not signed, or the
-    signature was set aside when the job was reopened for a new visit)."""
-    signed: str | None = await session.scalar(
-        select(Signature.content_sha256).where(
-            Signature.job_id == job_id,
-            Signature.signer_role == SignerRole.CUSTOMER,
-            Signature.superseded_at.is_(None),
-        )
-    )
-    return signed
 
 
 async def photos_on_the_way(session: AsyncSession, job_id: uuid.UUID) -> int:
