@@ -23,6 +23,8 @@ from sync import wire
 from sync.ids import uuid7
 
 Key = tuple[str, str]
+CHANGES = {"part_line.change": "part_lines", "photo.change": "photos"}
+"""Mutations that change fields of a record, merged against ``base``, and the record's entity."""
 JOB_CHILD_ENTITIES = (
     "part_lines",
     "photos",
@@ -108,9 +110,9 @@ class SyncClient:
         if name == "job.record":
             job = self.get("jobs", args["job_id"]) or {}
             args.setdefault("base", {k: job.get(k) for k in args["fields"]})
-        if name == "part_line.change":
-            line = self.get("part_lines", args["id"]) or {}
-            args.setdefault("base", {k: _text(line.get(k)) for k in args["fields"]})
+        if name in CHANGES:
+            row = self.get(CHANGES[name], args["id"]) or {}
+            args.setdefault("base", {k: _text(row.get(k)) for k in args["fields"]})
         if name == "job.status":
             job = self.get("jobs", args["job_id"]) or {}
             args.setdefault("base_status", job.get("status", ""))
@@ -302,16 +304,22 @@ def _record(view: dict[Key, dict[str, Any]], args: dict[str, Any]) -> None:
         job.update(args["fields"])
 
 
-def _line_change(view: dict[Key, dict[str, Any]], args: dict[str, Any]) -> None:
-    line = view.get(("part_lines", str(args["id"])))
-    if line is not None:
-        line.update(args["fields"])
+def _change(entity: str) -> Callable[[dict[Key, dict[str, Any]], dict[str, Any]], None]:
+    def change(view: dict[Key, dict[str, Any]], args: dict[str, Any]) -> None:
+        row = view.get((entity, str(args["id"])))
+        if row is not None:
+            row.update(args["fields"])
+
+    return change
 
 
-def _line_remove(view: dict[Key, dict[str, Any]], args: dict[str, Any]) -> None:
-    line = view.get(("part_lines", str(args["id"])))
-    if line is not None:
-        line["removed_at"] = "pending"
+def _remove(entity: str) -> Callable[[dict[Key, dict[str, Any]], dict[str, Any]], None]:
+    def remove(view: dict[Key, dict[str, Any]], args: dict[str, Any]) -> None:
+        row = view.get((entity, str(args["id"])))
+        if row is not None:
+            row["removed_at"] = "pending"
+
+    return remove
 
 
 def _accept(view: dict[Key, dict[str, Any]], args: dict[str, Any]) -> None:
@@ -326,9 +334,11 @@ MUTATORS: dict[str, Callable[[dict[Key, dict[str, Any]], dict[str, Any]], None]]
     "job.record": _record,
     "trip.log": _row("trip_events"),
     "part_line.add": _row("part_lines"),
-    "part_line.change": _line_change,
-    "part_line.remove": _line_remove,
+    "part_line.change": _change("part_lines"),
+    "part_line.remove": _remove("part_lines"),
     "photo.add": _row("photos"),
+    "photo.change": _change("photos"),
+    "photo.remove": _remove("photos"),
     "note.add": _row("notes"),
     "signature.add": _row("signatures"),
     "satisfaction.add": _row("satisfaction"),

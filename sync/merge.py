@@ -63,6 +63,15 @@ PART_LINE_FIELDS: MappingProxyType[str, Policy] = MappingProxyType(
 )
 """The policy of every part-line field a client could name."""
 
+PHOTO_FIELDS: MappingProxyType[str, Policy] = MappingProxyType(
+    {
+        "category": Policy.ENGINEER,
+        "caption": Policy.ENGINEER,
+    }
+)
+"""The policy of every photo field a client could name (``photo.change``): the engineer took
+the photo, so what it shows and says is theirs, like the note of a part line."""
+
 ENGINEER_RECORD_FIELDS = frozenset(k for k, v in JOB_FIELDS.items() if v is Policy.ENGINEER)
 """The fields of the engineer's record (``job.record``)."""
 

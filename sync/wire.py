@@ -25,7 +25,9 @@ MAX_PULL_LIMIT = 2000
 MAX_TEXT = 10_000
 """Characters in a field of the engineer's record (and in its ``base``)."""
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-Short = Annotated[str, msgspec.Meta(max_length=200)]
+MAX_SHORT = 200
+"""Characters in a short text: a part line's note, a photo's caption."""
+Short = Annotated[str, msgspec.Meta(max_length=MAX_SHORT)]
 # The length too: msgspec searches the pattern, and "$" also matches before a final "\n".
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$", min_length=64, max_length=64)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -208,6 +210,21 @@ class PhotoAdd(Args, kw_only=True):
     longitude: Longitude | None = None
 
 
+class PhotoChange(Args, kw_only=True):
+    """A photo's category or caption changed; each field merges against ``base``."""
+
+    id: uuid.UUID
+    fields: dict[str, Short]
+    """Values as text; the handler checks a category (its reason names the categories)."""
+    base: dict[str, str | None] = {}
+
+
+class PhotoRemove(Args, kw_only=True):
+    """A photo taken off the job (kept, with ``removed_at``)."""
+
+    id: uuid.UUID
+
+
 class NoteAdd(Args, kw_only=True):
     """A note on the job."""
 
@@ -259,6 +276,8 @@ MUTATIONS: dict[str, type[Args]] = {
     "part_line.change": PartLineChange,
     "part_line.remove": PartLineRemove,
     "photo.add": PhotoAdd,
+    "photo.change": PhotoChange,
+    "photo.remove": PhotoRemove,
     "note.add": NoteAdd,
     "signature.add": SignatureAdd,
     "satisfaction.add": SatisfactionAdd,

@@ -655,3 +655,120 @@ async def test_the_list_names_each_job_by_number_and_can_put_the_latest_decision
     ]
     refused = await client.get("/api/conflicts", params={"order": "newest"}, headers=desk)
     assert refused.status_code == 400
+
+
+async def _photo_clash(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+    fields: tuple[dict[str, str], dict[str, str]],
+) -> tuple[str, str, SyncClient, SyncClient]:
+    """A photo changed on the phone (``fields[0]``) and on the engineer's tablet
+    (``fields[1]``) from the same base: the tablet's change is a conflict. The job's id, the
+    photo's, the phone and the tablet."""
+    job_id = await new_job()
+    phone, tablet = device("wang"), device("wang")
+    await phone.pull()
+    photo = str(uuid.uuid4())
+    phone.mutate(
+        "photo.add", id=photo, job_id=job_id, blob_sha256=HASH, category="before", caption="铭牌"
+    )
+    await phone.sync()
+    await tablet.pull()
+    phone.mutate("photo.change", id=photo, fields=fields[0])
+    tablet.mutate("photo.change", id=photo, fields=fields[1])
+    await phone.sync()
+    answer = await tablet.push()
+    assert answer is not None
+    assert answer.results[0].status == "conflict"
+    return job_id, photo, phone, tablet
+
+
+async def test_two_devices_re_captioning_a_photo_need_a_person_and_both_learn_the_answer(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id, photo, phone, tablet = await _photo_clash(
+        client, new_job, device, desk, ({"caption": "压缩机铭牌"}, {"caption": "室外机铭牌"})
+    )
+    (clash,) = await conflicts(client, desk, job_id=job_id)
+    assert (clash["entity"], clash["entity_id"], clash["field"]) == ("photos", photo, "caption")
+    assert (clash["policy"], clash["base_value"]) == ("engineer", "铭牌")
+    assert (clash["server_value"], clash["client_value"]) == ("压缩机铭牌", "室外机铭牌")
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    assert [(h["entity"], h["value"]) for h in history if h["outcome"] == "conflict"] == [
+        ("photos", "室外机铭牌")
+    ]
+    # The phone edits again before the office decides: the decision replaces that caption.
+    phone.mutate("photo.change", id=photo, fields={"caption": "压缩机铭牌(新)"})
+    again = await phone.push()
+    assert again is not None
+    assert again.results[0].status == "applied"
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert decided.status_code == 200, decided.text
+    await phone.sync()
+    await tablet.sync()
+    assert phone.get("photos", photo)["caption"] == "室外机铭牌"
+    assert tablet.get("photos", photo)["caption"] == "室外机铭牌"
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    dropped = [h["value"] for h in history if h["reason"].startswith("conflict resolved")]
+    assert dropped == ["压缩机铭牌(新)"]
+    # The phone saw the office's decision: its next edit is a plain one.
+    phone.mutate("photo.change", id=photo, fields={"caption": "室外机铭牌(左)"})
+    answer = await phone.push()
+    assert answer is not None
+    assert answer.results[0].status == "applied"
+
+
+async def test_a_photo_value_the_office_enters_is_checked_as_a_phones_is(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id, photo, phone, _ = await _photo_clash(
+        client,
+        new_job,
+        device,
+        desk,
+        ({"category": "defect", "caption": "端子"}, {"category": "after", "caption": "端子烧蚀"}),
+    )
+    by_field = {c["field"]: c for c in await conflicts(client, desk, job_id=job_id)}
+    assert set(by_field) == {"category", "caption"}
+    for field, bad in (
+        ("category", "selfie"),
+        ("category", 3),
+        ("caption", "长" * 201),
+        ("caption", {"text": "x"}),
+    ):
+        refused = await client.post(
+            f"/api/conflicts/{by_field[field]['id']}/resolve",
+            json={"choice": "value", "value": bad},
+            headers=desk,
+        )
+        assert refused.status_code == 400, (field, bad, refused.status_code, refused.text)
+    for field, value in (("category", "nameplate"), ("caption", "长" * 200)):
+        good = await client.post(
+            f"/api/conflicts/{by_field[field]['id']}/resolve",
+            json={"choice": "value", "value": value},
+            headers=desk,
+        )
+        assert good.status_code == 200, good.text
+    (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
+    assert (shown["category"], shown["caption"]) == ("nameplate", "长" * 200)
+    await phone.pull()
+    assert phone.get("photos", photo)["category"] == "nameplate"
+
+
+async def test_keeping_the_server_side_of_a_photo_clash_changes_nothing(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id, photo, _, _ = await _photo_clash(
+        client, new_job, device, desk, ({"category": "defect"}, {"category": "after"})
+    )
+    (clash,) = await conflicts(client, desk, job_id=job_id)
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "server"}, headers=desk
+    )
+    assert decided.status_code == 200, decided.text
+    (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
+    assert (shown["id"], shown["category"]) == (photo, "defect")

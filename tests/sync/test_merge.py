@@ -8,6 +8,7 @@ from sync.merge import (
     ENGINEER_RECORD_FIELDS,
     JOB_FIELDS,
     PART_LINE_FIELDS,
+    PHOTO_FIELDS,
     Outcome,
     Policy,
     Writer,
@@ -55,6 +56,35 @@ def test_merge_field_decides_by_policy(
 
 
 @pytest.mark.parametrize(
+    ("field", "base", "server", "client", "writer", "outcome"),
+    [
+        # the engineer re-captions or re-categorises their photo: nobody changed it meanwhile
+        ("caption", "铭牌", "铭牌", "压缩机铭牌", Writer.NOBODY, Outcome.APPLY),
+        ("category", "before", "before", "defect", Writer.OTHER_ENGINEER, Outcome.APPLY),
+        # the device's own earlier edit, not pulled back yet
+        ("caption", "铭牌", "第一次", "第二次", Writer.SAME_DEVICE, Outcome.APPLY),
+        # the same value from two devices
+        ("category", "before", "after", "after", Writer.SAME_USER, Outcome.KEEP),
+        # over the office's decision: the engineer's photo, the engineer's words
+        ("caption", "铭牌", "办公室", "现场", Writer.OFFICE, Outcome.OVERRIDE),
+        ("category", "before", "during", "after", Writer.OFFICE, Outcome.OVERRIDE),
+        # two devices, or two engineers, at once: a person decides
+        ("caption", "铭牌", "手机", "平板", Writer.SAME_USER, Outcome.CONFLICT),
+        ("category", "before", "defect", "after", Writer.OTHER_ENGINEER, Outcome.CONFLICT),
+        # a device that never saw the server's value never silently overwrites it
+        ("caption", None, "手机", "平板", Writer.SAME_USER, Outcome.CONFLICT),
+    ],
+)
+def test_a_photos_fields_merge_by_their_policy(
+    field: str, base: object, server: object, client: object, writer: Writer, outcome: Outcome
+) -> None:
+    decision = merge_field(
+        PHOTO_FIELDS[field], base=base, server=server, client=client, writer=writer
+    )
+    assert decision.outcome is outcome
+
+
+@pytest.mark.parametrize(
     ("server", "target", "outcome"),
     [
         (JobStatus.ASSIGNED, JobStatus.EN_ROUTE, Outcome.APPLY),
@@ -81,6 +111,7 @@ def test_every_job_field_a_device_may_name_has_a_policy() -> None:
     assert JOB_FIELDS["status"] is Policy.STATE_MACHINE
     assert PART_LINE_FIELDS["unit_price"] is Policy.OFFICE
     assert PART_LINE_FIELDS["quantity"] is Policy.ENGINEER
+    assert dict(PHOTO_FIELDS) == {"category": Policy.ENGINEER, "caption": Policy.ENGINEER}
 
 
 def test_merge_field_refuses_the_status_policy() -> None:

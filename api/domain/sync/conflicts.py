@@ -29,6 +29,8 @@ from api.models import (
     FieldHistory,
     Job,
     PartLine,
+    Photo,
+    PhotoCategory,
     Role,
     Signature,
     SyncConflict,
@@ -36,7 +38,7 @@ from api.models import (
 )
 from api.security import Principal
 from sync import wire
-from sync.merge import ENGINEER_RECORD_FIELDS, PART_LINE_FIELDS, Policy
+from sync.merge import ENGINEER_RECORD_FIELDS, PART_LINE_FIELDS, PHOTO_FIELDS, Policy
 from sync.rules.lifecycle import JobStatus
 
 
@@ -102,16 +104,22 @@ async def resolve(
     )
 
 
+ROW_ENTITIES: dict[str, type[PartLine] | type[Photo]] = {"part_lines": PartLine, "photos": Photo}
+"""The entities of job rows whose fields a decision sets, by their name in a conflict."""
+
+
 async def _current(session: AsyncSession, conflict: SyncConflict, job: Job) -> Any:
     """The value that deciding for the device (or for the office's own value) replaces, as
     the record holds it now; the clash's ``server_value`` if the record is gone."""
     entity, field = conflict.entity, conflict.field
     if entity == "jobs" and hasattr(job, field):
         return plain(getattr(job, field))
-    if entity == "part_lines":
-        line = await session.get(PartLine, uuid.UUID(conflict.entity_id), with_for_update=True)
-        if line is not None and hasattr(line, field):
-            return plain(getattr(line, field))
+    if entity in ROW_ENTITIES:
+        row = await session.get(
+            ROW_ENTITIES[entity], uuid.UUID(conflict.entity_id), with_for_update=True
+        )
+        if row is not None and hasattr(row, field):
+            return plain(getattr(row, field))
     if entity == "signatures":
         # The whole signature: keeping the second one overwrites the strokes of the first.
         signature = await session.get(Signature, uuid.UUID(conflict.entity_id))
@@ -192,6 +200,15 @@ async def _apply(
             session, entity, conflict.entity_id, field, user_id=me.user_id, device_id=None, now=now
         )
         return
+    if entity == "photos" and PHOTO_FIELDS.get(field) is Policy.ENGINEER:
+        photo = await session.get(Photo, uuid.UUID(conflict.entity_id), with_for_update=True)
+        if photo is None:
+            raise DomainError("the photo is gone")
+        setattr(photo, field, _photo_value(field, kept))
+        await note_write(
+            session, entity, conflict.entity_id, field, user_id=me.user_id, device_id=None, now=now
+        )
+        return
     if entity == "signatures":
         if choice is Choice.VALUE:
             raise DomainError("a signature conflict is resolved by choosing a side")
@@ -226,6 +243,23 @@ def _part_value(field: str, kept: Any) -> Any:
     except ValueError:
         raise DomainError(f"{kept!r} is not a valid {field}") from None
     return str(kept)
+
+
+def _photo_value(field: str, kept: Any) -> Any:
+    """A photo's field as a device could send it in ``photo.change``: a phone sends the value
+    it holds as the base of its next edit."""
+    if field == "category":
+        try:
+            return PhotoCategory(kept)
+        except ValueError:
+            raise DomainError(
+                f"{kept!r} is not a photo category; they are {', '.join(PhotoCategory)}"
+            ) from None
+    if not isinstance(kept, str):
+        raise DomainError(f"{field} takes text")
+    if len(kept) > wire.MAX_SHORT:
+        raise DomainError(f"{field} takes at most {wire.MAX_SHORT} characters")
+    return kept
 
 
 async def _reassign(

@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import NewRow, plain
+from api.domain.reports.content import customer_signed
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
@@ -56,6 +57,7 @@ from sync import wire
 from sync.merge import (
     ENGINEER_RECORD_FIELDS,
     PART_LINE_FIELDS,
+    PHOTO_FIELDS,
     Decision,
     Outcome,
     Policy,
@@ -68,6 +70,7 @@ from sync.rules.lifecycle import Actor, JobStatus, can_transition
 MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
+SIGNED_PHOTO = "the customer has signed the report with this photo in it"
 
 
 class Rejected(Exception):
@@ -90,6 +93,9 @@ class Batch:
     """Rows the push would create that did not exist when it began (and were not made since)."""
     pending: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
     """Rows of their own that the push will write at its end (:func:`plain_row`)."""
+    named: set[tuple[type[Base], uuid.UUID]] = field(default_factory=set)
+    """Rows that a mutation of the push changes or removes (:data:`THROUGH_ROW`): one made
+    by the push itself is written when its mutation runs, not at the end, so they find it."""
     recorders: set[uuid.UUID] = field(default_factory=set)
     """Who recorded the part lines the push changes or removes: their vans give and take."""
 
@@ -105,9 +111,16 @@ CREATES: dict[str, type[Base]] = {
 """Mutations that make a row with the device's id, which must not exist yet."""
 
 
-LINE_NAMES = frozenset({"part_line.change", "part_line.remove"})
-"""Mutations that name their job only through the part line they change."""
-PART_LINE_NAMES = LINE_NAMES | {"part_line.add"}
+THROUGH_ROW: dict[str, type[PartLine] | type[Photo]] = {
+    "part_line.change": PartLine,
+    "part_line.remove": PartLine,
+    "photo.change": Photo,
+    "photo.remove": Photo,
+}
+"""Mutations that name their job only through the row (its ``id``) they change or remove."""
+PART_LINE_NAMES = frozenset(n for n, cls in THROUGH_ROW.items() if cls is PartLine) | {
+    "part_line.add"
+}
 """Mutations that may move the engineer's van stock."""
 
 
@@ -129,11 +142,13 @@ async def prefetch(
     whole: set[uuid.UUID] = set()
     new: dict[type[Base], set[uuid.UUID]] = {}
     parsed: dict[Any, uuid.UUID | None] = {}  # a push names the same few jobs again and again
-    lines: set[uuid.UUID] = set()
+    named: dict[type[Base], set[uuid.UUID]] = {}
     for envelope in envelopes:
         args = envelope.args if isinstance(envelope.args, dict) else {}
-        if envelope.name in LINE_NAMES and (line := _uuid_or_none(args.get("id"))) is not None:
-            lines.add(line)
+        through = THROUGH_ROW.get(envelope.name)
+        if through is not None and (row_id := _uuid_or_none(args.get("id"))) is not None:
+            named.setdefault(through, set()).add(row_id)
+            batch.named.add((through, row_id))
         text = args.get("job_id")
         job_id = None
         if type(text) is str:  # anything else is refused by the mutation's own check
@@ -152,19 +167,21 @@ async def prefetch(
             continue
         if (ident := _uuid_or_none(args.get("id"))) is not None:
             new.setdefault(cls, set()).add(ident)
-    if lines:
-        # A part line names its job only through the line: lock that job with the others,
-        # in id order, before any line is locked (a line's job never changes).
+    # A part line or a photo names its job only through its row: lock that job with the
+    # others, in id order, before any such row is locked (a row's job never changes).
+    owners: set[uuid.UUID] = set()
+    if lines := named.get(PartLine):
         rows = await session.execute(
             select(PartLine.job_id, PartLine.created_by).where(PartLine.id.in_(lines))
         )
-        owners = set()
         for owner, recorder in rows:
             owners.add(owner)
             if recorder is not None:
                 batch.recorders.add(recorder)
-        job_ids |= owners
-        whole |= owners
+    if photos := named.get(Photo):
+        owners.update(await session.scalars(select(Photo.job_id).where(Photo.id.in_(photos))))
+    job_ids |= owners
+    whole |= owners
     if job_ids:
         # Every job locked, in one order, so two pushes naming the same jobs cannot deadlock.
         # Rows of their own need only the job's engineer (:func:`plain_row`); building a
@@ -691,17 +708,24 @@ async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
         reassigned_conflict(ctx, job, f"part {part.code} × {args.quantity}")
 
 
-async def _line_for(ctx: Context, line_id: uuid.UUID) -> tuple[PartLine, Job, bool]:
-    line = await ctx.session.get(PartLine, line_id, with_for_update=True)
-    if line is None:
-        raise Rejected("unknown part line")
-    job, held = await job_for(ctx, line.job_id)
-    return line, job, held
+_Row = TypeVar("_Row", PartLine, Photo)
+
+
+async def _row_for(
+    ctx: Context, cls: type[_Row], ident: uuid.UUID, noun: str
+) -> tuple[_Row, Job, bool]:
+    """The part line or photo a mutation names, locked, with its job and whether the caller
+    holds that job (:func:`job_for`)."""
+    row = await ctx.session.get(cls, ident, with_for_update=True)
+    if row is None:
+        raise Rejected(f"unknown {noun}")
+    job, held = await job_for(ctx, row.job_id)
+    return row, job, held
 
 
 async def part_line_change(ctx: Context, args: wire.PartLineChange) -> None:
     """Quantity, billing or note of a part line, merged field by field."""
-    line, job, held = await _line_for(ctx, args.id)
+    line, job, held = await _row_for(ctx, PartLine, args.id, "part line")
     if line.removed_at is not None:
         raise Rejected("the part line was removed")
     values: dict[str, Any] = {}
@@ -730,7 +754,7 @@ async def part_line_change(ctx: Context, args: wire.PartLineChange) -> None:
 
 async def part_line_remove(ctx: Context, args: wire.PartLineRemove) -> None:
     """A part line taken off the job; the part goes back to the van."""
-    line, job, held = await _line_for(ctx, args.id)
+    line, job, held = await _row_for(ctx, PartLine, args.id, "part line")
     if line.removed_at is not None:
         return
     if not held:
@@ -753,6 +777,52 @@ def _new_photo(ctx: Context, args: wire.PhotoAdd, job_id: uuid.UUID) -> dict[str
         "longitude": args.longitude,
         "created_by": ctx.user_id,
     }
+
+
+async def _not_signed(ctx: Context, job: Job) -> None:
+    """Refuse to change the photos of a job whose customer has signed: the signed content
+    holds them (docs/report-content.md), and a report that differs is not issued. A signature
+    set aside by a reopening of the job no longer counts."""
+    if await customer_signed(ctx.session, job.id) is not None:
+        raise Rejected(SIGNED_PHOTO)
+
+
+async def photo_change(ctx: Context, args: wire.PhotoChange) -> None:
+    """A photo's category or caption, merged field by field."""
+    photo, job, held = await _row_for(ctx, Photo, args.id, "photo")
+    if photo.removed_at is not None:
+        raise Rejected("the photo was removed")
+    if not args.fields:
+        raise Rejected(f"fields is empty; name at least one of {', '.join(PHOTO_FIELDS)}")
+    values: dict[str, Any] = dict(args.fields)
+    if "category" in values:
+        try:
+            values["category"] = PhotoCategory(values["category"])
+        except ValueError:
+            raise Rejected(f"category must be one of {', '.join(PhotoCategory)}") from None
+    await _not_signed(ctx, job)
+    await merge_fields(
+        ctx,
+        job,
+        photo,
+        entity="photos",
+        policies=dict(PHOTO_FIELDS),
+        fields=values,
+        base=dict(args.base),
+        held=held,
+    )
+
+
+async def photo_remove(ctx: Context, args: wire.PhotoRemove) -> None:
+    """A photo taken off the job: kept, with the time, and left out of the report."""
+    photo, job, held = await _row_for(ctx, Photo, args.id, "photo")
+    if photo.removed_at is not None:
+        return
+    await _not_signed(ctx, job)
+    if not held:
+        reassigned_conflict(ctx, job, "photo removed")
+        return
+    photo.removed_at = ctx.now
 
 
 def _new_note(ctx: Context, args: wire.NoteAdd, job_id: uuid.UUID) -> dict[str, Any]:
@@ -814,6 +884,8 @@ def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     key = (kind.cls, args.id)  # type: ignore[attr-defined]
     if key in ctx.batch.pending:
         return None  # the same id twice in one push: the handler refuses the second
+    if key in ctx.batch.named:
+        return None  # a later mutation of the push changes it: it must find the row there
     ctx.batch.pending.add(key)
     return NewRow(kind.cls, kind.values(ctx, args, job_id), now=ctx.now)
 
@@ -971,6 +1043,8 @@ HANDLERS: dict[type[wire.Args], Any] = {
     wire.PartLineChange: part_line_change,
     wire.PartLineRemove: part_line_remove,
     wire.PhotoAdd: own_row,
+    wire.PhotoChange: photo_change,
+    wire.PhotoRemove: photo_remove,
     wire.NoteAdd: own_row,
     wire.SignatureAdd: signature_add,
     wire.SatisfactionAdd: satisfaction_add,
@@ -979,13 +1053,20 @@ HANDLERS: dict[type[wire.Args], Any] = {
 """The handler of each mutation's arguments."""
 
 
+_THROUGH_ARGS: dict[type[wire.Args], type[PartLine] | type[Photo]] = {
+    wire.MUTATIONS[name]: cls for name, cls in THROUGH_ROW.items()
+}
+
+
 async def job_id_of(session: AsyncSession, args: wire.Args) -> uuid.UUID | None:
-    """The job a mutation concerns: the one it names, or the job of the part line it changes."""
+    """The job a mutation concerns: the one it names, or the job of the part line or photo it
+    changes."""
     value = getattr(args, "job_id", None)
     if isinstance(value, uuid.UUID):
         return value
-    if isinstance(args, wire.PartLineChange | wire.PartLineRemove):
-        # The handler has loaded the line already: the identity map answers, no query.
-        line = await session.get(PartLine, args.id)
-        return line.job_id if line is not None else None
+    cls = _THROUGH_ARGS.get(type(args))
+    if cls is not None:
+        # The handler has loaded the row already: the identity map answers, no query.
+        row: PartLine | Photo | None = await session.get(cls, args.id)  # type: ignore[attr-defined]
+        return row.job_id if row is not None else None
     return None
