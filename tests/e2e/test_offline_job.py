@@ -131,9 +131,22 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     back_to_job(page, job["id"])
 
     page.click("[data-testid=go-photos]")
-    for i, color in enumerate([(200, 30, 30), (30, 90, 200)]):
+    for i, color in enumerate([(200, 30, 30), (30, 90, 200), (30, 200, 30)]):
         page.fill("[data-testid=photo-caption] input", f"photo {i + 1}")
         take_photo(page, color, 3000, 2000)
+    # A wrong photo goes after a confirmation; another is corrected: category and caption.
+    grid = page.locator("[data-testid=photo-grid] figure")
+    grid.filter(has_text="photo 3").locator("[data-testid=photo-remove]").click()
+    assert "Remove" in confirm_dialog(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=photo-grid] figure').length === 2"
+    )
+    grid.filter(has_text="photo 1").locator("[data-testid=photo-edit]").click()
+    sheet = page.locator("[data-testid=photo-edit-sheet]")
+    sheet.locator(".van-radio", has_text="Defect").click()
+    sheet.locator("[data-testid=photo-edit-caption] input").fill("photo 1 corrected")
+    sheet.locator("[data-testid=photo-edit-save]").click()
+    grid.filter(has_text="photo 1 corrected").wait_for()
     back_to_job(page, job["id"])
     page.click("[data-testid=go-receipts]")
     page.fill("[data-testid=receipt-item] input", "控制主板")
@@ -189,7 +202,10 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     quantities = {line["code"]: str(line["quantity"]) for line in detail["part_lines"]}
     assert quantities[codes[0]] in {"2", "2.000"}
     assert quantities[codes[1]] in {"1", "1.000"}
-    assert sorted(p["caption"] for p in detail["photos"]) == ["photo 1", "photo 2"]
+    # The removed photo is not on the job; the corrected one is as corrected.
+    assert sorted(p["caption"] for p in detail["photos"]) == ["photo 1 corrected", "photo 2"]
+    categories = {p["caption"]: p["category"] for p in detail["photos"]}
+    assert categories["photo 1 corrected"] == "defect"
     roles = {s["signer_role"]: s for s in detail["signatures"]}
     assert set(roles) == {"customer", "engineer"}
     assert roles["customer"]["signer_name"] == "赵经理"
@@ -203,9 +219,10 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     # The device hashed exactly what the server's canonical encoding gives for this job.
     assert _server_content_hash(detail) == device_hash
 
-    # Each photo was shrunk on the device to at most 2048 px before it was kept and sent.
+    # Each photo was shrunk on the device to at most 2048 px before it was kept and sent (the
+    # removed one's bytes too: its record stays on the server, removed).
     edges = page.evaluate(LOCAL_PHOTO_EDGES)
-    assert sorted(edges) == [2048, 2048], edges
+    assert sorted(edges) == [2048, 2048, 2048], edges
     for photo in detail["photos"]:
         screen = httpx.get(
             f"{server.base}/api/blobs/{photo['blob_sha256']}?variant=screen",
