@@ -2,20 +2,21 @@
 
 Three devices (the engineer wang on two phones, the engineer li on one) and the office ("desk",
 over REST) work on the same two jobs. Devices edit the engineer's record, move statuses, add
-notes, use, change and remove parts and take customer signatures; the office edits its own
-fields, reassigns, cancels and revives jobs and resolves conflicts. Every push and pull goes
-through :mod:`tests.sync.simnet`, which drops requests, drops answers, delivers twice, or holds
-a request and hands it to the app later, after others and in any order.
+notes, use, change and remove parts, take, correct and remove photos and take customer
+signatures; the office edits its own fields, reassigns, cancels and revives jobs and resolves
+conflicts. Every push and pull goes through :mod:`tests.sync.simnet`, which drops requests,
+drops answers, delivers twice, or holds a request and hands it to the app later, after others
+and in any order.
 
 At the end everything is delivered over a reliable network, and then:
 
 1. every device's copy of the server's records equals what a brand-new device of the same
    engineer gets from a priming pull;
-2. every value a device wrote to the engineer's record (diagnosis, cause, work done, advice)
-   or to a part line (note, quantity), every customer signature, and every office note the
-   office wrote, is the current value, or in the job's field history (overridden, or refused
-   with the mutation's arguments), or in a conflict record, or in the job's audit trail:
-   nothing is lost;
+2. every value a device wrote to the engineer's record (diagnosis, cause, work done, advice),
+   to a part line (note, quantity) or to a photo (caption, category), every customer
+   signature, and every office note the office wrote, is the current value, or in the job's
+   field history (overridden, or refused with the mutation's arguments), or in a conflict
+   record, or in the job's audit trail: nothing is lost;
 3. no mutation took effect twice: each job has exactly one note per note.add that was not
    rejected;
 4. every outbox is empty and every refused mutation has a reason; the app never answered 5xx
@@ -353,6 +354,12 @@ def _refused_values(entry: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]
         case "part_line.add":
             for field in ("note", "quantity"):
                 yield "part_lines", str(args.get("id")), field, args.get(field)
+        case "photo.change":
+            for field, value in fields.items():
+                yield "photos", str(args.get("id")), field, value
+        case "photo.add":
+            for field in ("caption", "category"):
+                yield "photos", str(args.get("id")), field, args.get(field)
         case "signature.add":
             yield (
                 "signatures",
@@ -560,6 +567,61 @@ class SyncUnderBadNetwork(RuleBasedStateMachine):
         mid = client.mutate("part_line.change", id=line, fields=change)
         for name, value in change.items():
             self.writes.append(Write(dev, mid, "part_lines", line, name, value))
+
+    @rule(
+        dev=DEVICE,
+        job=JOB,
+        action=st.sampled_from(["add", "change", "remove"]),
+        pick=st.integers(0, 3),
+        category=st.sampled_from(["before", "defect"]),
+        fields=st.sampled_from([("caption",), ("category",), ("caption", "category")]),
+        caption=VALUES,
+    )
+    def photo(
+        self,
+        dev: str,
+        job: int,
+        action: str,
+        pick: int,
+        category: str,
+        fields: tuple[str, ...],
+        caption: str,
+    ) -> None:
+        """A photo taken on the job, corrected or taken off (until the customer signs)."""
+        held = self._holds(dev, job)
+        if held is None:
+            return
+        client, job_id = held
+        text = self.value(caption, dev)
+        if action == "add":
+            photo = str(self.new_id())
+            mid = client.mutate(
+                "photo.add",
+                id=photo,
+                job_id=job_id,
+                blob_sha256=_sha(photo),
+                category=category,
+                caption=text,
+            )
+            self.writes.append(Write(dev, mid, "photos", photo, "caption", text))
+            self.writes.append(Write(dev, mid, "photos", photo, "category", category))
+            return
+        photos = sorted(
+            ident
+            for (entity, ident), row in client.replica.items()
+            if entity == "photos" and row.get("job_id") == job_id and not row.get("removed_at")
+        )
+        if not photos:
+            return
+        photo = photos[pick % len(photos)]
+        if action == "remove":
+            client.mutate("photo.remove", id=photo)
+            return
+        values = {"caption": text, "category": category}
+        change = {name: values[name] for name in fields}
+        mid = client.mutate("photo.change", id=photo, fields=change)
+        for name, value in change.items():
+            self.writes.append(Write(dev, mid, "photos", photo, name, value))
 
     @precondition(lambda self: len(self.signatures) < 3)
     @rule(dev=DEVICE, job=JOB, content=st.sampled_from(["v1", "v2"]))
@@ -806,6 +868,9 @@ class SyncUnderBadNetwork(RuleBasedStateMachine):
             for line in detail["part_lines"]:
                 for field in ("note", "quantity"):
                     keep("part_lines", line["id"], field, line[field])
+            for photo in detail["photos"]:
+                for field in ("caption", "category"):
+                    keep("photos", photo["id"], field, photo[field])
             for entry in detail["history"]:
                 for side in (entry["before"], entry["after"]):
                     for field, value in (side or {}).items():
