@@ -772,3 +772,37 @@ async def test_keeping_the_server_side_of_a_photo_clash_changes_nothing(
     assert decided.status_code == 200, decided.text
     (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
     assert (shown["id"], shown["category"]) == (photo, "defect")
+
+
+async def test_a_photo_clash_cannot_change_the_photo_once_the_customer_signed(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id, photo, phone, _ = await _photo_clash(
+        client, new_job, device, desk, ({"caption": "压缩机铭牌"}, {"caption": "室外机铭牌"})
+    )
+    (clash,) = await conflicts(client, desk, job_id=job_id)
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    phone.mutate(
+        "signature.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        signer_role="customer",
+        signer_name="赵经理",
+        strokes=STROKES,
+        content_sha256=HASH,
+    )
+    await phone.sync()
+    assert not phone.failed, [f.reason for f in phone.failed]
+    for choice in ({"choice": "client"}, {"choice": "value", "value": "别的说明"}):
+        refused = await client.post(
+            f"/api/conflicts/{clash['id']}/resolve", json=choice, headers=desk
+        )
+        assert refused.status_code == 409, refused.text
+        assert "signed the report with this photo" in refused.json()["detail"]
+    (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
+    assert shown["caption"] == "压缩机铭牌", "as the customer signed it"
+    kept = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "server"}, headers=desk
+    )
+    assert kept.status_code == 200, kept.text

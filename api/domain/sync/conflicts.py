@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
+from api.domain.reports.content import customer_signed
 from api.domain.sync.handlers import (
+    SIGNED_PHOTO,
     Rejected,
     apply_status,
     move_van_stock,
@@ -204,6 +206,12 @@ async def _apply(
         photo = await session.get(Photo, uuid.UUID(conflict.entity_id), with_for_update=True)
         if photo is None:
             raise DomainError("the photo is gone")
+        if await customer_signed(session, photo.job_id) is not None:
+            # Frozen with the signed content, as for the phone: changed now, the report the
+            # customer signed could no longer be issued.
+            raise Conflict(
+                f"{SIGNED_PHOTO}: keep the server's value, or issue a correction of the report"
+            )
         setattr(photo, field, _photo_value(field, kept))
         await note_write(
             session, entity, conflict.entity_id, field, user_id=me.user_id, device_id=None, now=now
