@@ -86,9 +86,9 @@ class Housekeeping:
             if expired:
                 log.info("%d upload(s) abandoned unfinished were removed", expired)
         if self.reports is not None:
-            tried = await self.reports.issue_overdue(utcnow())
-            if tried:
-                log.info("%d report(s) that waited in vain for photo bytes issued", tried)
+            started = await self.reports.issue_overdue(utcnow())
+            if started:
+                log.info("issuing %d report(s) that waited a day in vain for photo bytes", started)
         return total
 
     def start(self) -> None:

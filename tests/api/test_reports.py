@@ -713,6 +713,7 @@ async def test_a_report_that_waited_a_day_in_vain_for_photo_bytes_is_issued_with
     await service.drain()
     chores = Housekeeping(db, reports=service)
     await chores.run_once()
+    await service.drain()
     assert await issued_reports(client, signed) == [], "within the day it still waits"
     async with db.write() as session:
         await session.execute(
@@ -721,6 +722,7 @@ async def test_a_report_that_waited_a_day_in_vain_for_photo_bytes_is_issued_with
             .values(server_time=utcnow() - timedelta(hours=24, minutes=5))
         )
     await chores.run_once()
+    await service.drain()  # the chores start the report and go on; it renders meanwhile
     (report,) = await issued_reports(client, signed)
     pdf = await client.get(report["pdf_url"], headers=signed.desk)
     assert "照片尚未上传" in pdf_text(pdf.content, tmp_path), "the photo shows as not uploaded"

@@ -777,7 +777,7 @@ async def test_keeping_the_server_side_of_a_photo_clash_changes_nothing(
 async def test_a_photo_clash_cannot_change_the_photo_once_the_customer_signed(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:
-    job_id, photo, phone, _ = await _photo_clash(
+    job_id, _photo, phone, _ = await _photo_clash(
         client, new_job, device, desk, ({"caption": "压缩机铭牌"}, {"caption": "室外机铭牌"})
     )
     (clash,) = await conflicts(client, desk, job_id=job_id)

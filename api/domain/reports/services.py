@@ -483,9 +483,10 @@ class Reports:
             await self.auto_issue(job_id)
 
     async def issue_overdue(self, now: datetime) -> int:
-        """Issue the automatic reports that waited longer than :data:`PHOTO_GRACE` for photo
-        bytes (the phone lost, the photo deleted from it): printed with those photos shown as
-        not uploaded. Run by the hourly chores; returns how many jobs it tried."""
+        """Start issuing the automatic reports that waited longer than :data:`PHOTO_GRACE` for
+        photo bytes (the phone lost, the photo deleted from it): printed with those photos
+        shown as not uploaded. Run by the hourly chores, which must not wait for the renders
+        (in the background, as after a push); returns how many jobs it started."""
         if not self.settings.report.auto_issue:
             return 0
         async with self.db.read() as session:
@@ -517,7 +518,7 @@ class Reports:
                 )
             )
         for job_id in sorted(jobs):
-            await self.auto_issue(job_id, now=now)
+            self.spawn(self.auto_issue(job_id, now=now))
         return len(jobs)
 
     # ---- reading ------------------------------------------------------------------------
