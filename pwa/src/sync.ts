@@ -1,5 +1,6 @@
 // The flusher and the pull loop (sync protocol 4 and 9). One sync at a time per device.
 // No HTTP error ever drops a queued mutation: only a 200 push answer removes entries.
+import { sha256Hex } from './canonical'
 import { getMeta, setMeta, type BlobEntry, type DeviceDb, type Json, type StoredRecord } from './db'
 import { JOB_CHILD_ENTITIES } from './mutators'
 import { ack, envelope, noteAttempt, peek, type PushResult } from './outbox'
@@ -310,10 +311,9 @@ export class SyncEngine {
       } catch (error) {
         if (error instanceof LoginRequired) throw error
         const message = error instanceof Error ? error.message : String(error)
-        if (error instanceof HttpError && error.status === 422) {
-          // Refused for good (the bytes are not what their hash says, or not an image the
-          // server takes): sent again they would be refused again, at every sync, and counted
-          // as unsent work for ever. Kept on the phone and shown to the engineer instead.
+        if (error instanceof HttpError && error.status === 422 && (await refusedForGood(blob, error))) {
+          // Sent again they would be refused again, at every sync, and counted as unsent work
+          // for ever. Kept on the phone and shown to the engineer instead.
           await this.db.blobs.update(blob.sha256, { lastError: message, refused: error.detail || message })
           continue
         }
@@ -345,6 +345,15 @@ export class SyncEngine {
     const complete = await this.call('POST', `/api/uploads/${state.id}/complete`)
     if (!complete.ok) throw await errorOf(complete)
   }
+}
+
+/** Whether a 422 on an upload is for good: an image the server does not take, or bytes this
+ * phone holds damaged (they no longer have their hash). Bytes that left the phone whole but
+ * arrived otherwise (the server says they do not match their SHA-256, and they still do here)
+ * were damaged on the way: the next sync sends them again. */
+async function refusedForGood(blob: BlobEntry, error: HttpError): Promise<boolean> {
+  if (!/SHA-256/i.test(error.detail)) return true
+  return (await sha256Hex(await blob.bytes.arrayBuffer())) !== blob.sha256
 }
 
 const CUSTOMER_FILE = ['contacts', 'sites', 'assets'] as const

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DeviceDb, getMeta, setMeta, type StoredRecord } from '../src/db'
 import { ack, enqueue, enqueueWithBytes, peek, rebase } from '../src/outbox'
+import { sha256Hex } from '../src/canonical'
 import { SyncEngine, unsentBlobs } from '../src/sync'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
@@ -389,6 +390,23 @@ describe('photo bytes', () => {
     started.length = 0
     expect(await engine.uploadBlobs()).toBe(0)
     expect(started).toEqual([]) // not sent again at the next sync
+  })
+
+  it('that arrive damaged are sent again, unless they are damaged on the phone too', async () => {
+    const whole = new Blob(['whole bytes'])
+    const sha = await sha256Hex(await whole.arrayBuffer())
+    const damaged = 'e4'.repeat(32) // bytes that no longer have the hash they were kept under
+    await db.blobs.put({ sha256: sha, bytes: whole, type: 'image/jpeg', size: 11, uploaded: 0, lastError: '' })
+    await db.blobs.put({ sha256: damaged, bytes: new Blob(['x']), type: 'image/jpeg', size: 1, uploaded: 0, lastError: '' })
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/uploads/missing')) return json(200, { missing: JSON.parse(String(init?.body)).hashes })
+      return json(422, { detail: 'the bytes received do not match the declared SHA-256; nothing was stored' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    expect(await engine.uploadBlobs()).toBe(0)
+    expect((await db.blobs.get(sha))?.refused ?? '').toBe('') // whole here: damaged on the way
+    expect((await db.blobs.get(damaged))?.refused).toContain('SHA-256')
+    expect((await unsentBlobs(db)).waiting.map((b) => b.sha256)).toEqual([sha])
   })
 
   it('that fail for a passing reason are tried again at the next sync', async () => {

@@ -384,5 +384,14 @@ def test_a_complaint_still_names_its_owner_after_they_leave(browser: Any, server
     row.locator(f"text={name}").wait_for()  # not "—", as if nobody owned it
     row.locator("[data-testid=complaint-edit]").click()
     page.locator(".el-dialog .el-select", has_text=f"{name} (no longer active)").wait_for()
+    # Closing it keeps its owner: only a changed owner must be an active one.
+    page.click("[data-testid=complaint-status] >> text=Resolved")
+    page.locator("[data-testid=complaint-resolution]").fill("已回访,客户满意")
+    page.click("[data-testid=complaint-update]")
+    row.locator("text=Resolved").wait_for()
+    stored = next(
+        c for c in office.get("/api/complaints?limit=200")["items"] if c["description"] == text
+    )
+    assert (stored["status"], stored["owner_id"]) == ("resolved", owner)
     assert page.page_errors == []
     context.close()
