@@ -8,16 +8,18 @@ import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import jwt
+import pytest
 from litestar import Litestar
 from sqlalchemy import event
 
 from api.app import create_app
 from api.db import Database
 from api.guards import AccessCache, Standing
-from api.security import Principal, issue_access_token
+from api.security import Principal, TokenError, decode_access_token, issue_access_token
 from api.settings import AuthSettings, Settings
 from tests.helpers import PASSWORD, World
 
@@ -161,6 +163,27 @@ async def test_expired_forged_and_missing_tokens_get_401(
         response = await client.get("/api/jobs", headers=headers)
         assert response.status_code == 401
         assert reason in response.json()["detail"]
+
+
+def test_a_token_checked_before_still_expires_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "a-key-that-is-long-enough-for-hs256-and-then-some"
+    principal = Principal(
+        user_id=uuid.uuid4(), username="wang", role="engineer", device_id=uuid.uuid4()
+    )
+    issued = datetime.now(UTC)
+    token = issue_access_token(principal, key=key, now=issued, minutes=15)
+    assert decode_access_token(token, key=key).user_id == principal.user_id  # checked, kept
+    with pytest.raises(TokenError, match="invalid"):
+        decode_access_token(token, key="another-key-that-is-long-enough-for-hs256-xx")
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            return issued + timedelta(minutes=15, seconds=1)
+
+    monkeypatch.setattr("api.security.datetime", Later)
+    with pytest.raises(TokenError, match="expired"):
+        decode_access_token(token, key=key)
 
 
 async def test_a_disabled_user_cannot_log_in(client: httpx.AsyncClient, world: World) -> None:
