@@ -401,6 +401,7 @@ class _PartRow:
     name: str
     name_en: str | None
     unit: str | None
+    unit_en: str | None
     price: Decimal | None
 
 
@@ -672,6 +673,7 @@ def _parse_part(c: _Cells) -> _PartRow | None:
         name=name or "",
         name_en=c.text("name_en", table=t, column="name_en"),
         unit=c.text("unit", table=t, column="unit"),
+        unit_en=c.text("unit_en", table=t, column="unit_en"),
         price=c.price("price"),
     )
     return row if c.ok else None
@@ -693,11 +695,14 @@ async def _write_parts(
                     name=r.name,
                     name_en=r.name_en or "",
                     unit=r.unit or "个",
+                    unit_en=r.unit_en or "",
                     price=r.price if r.price is not None else Decimal("0.00"),
                 )
             )
             out.created += 1
-        elif _apply(part, name=r.name, name_en=r.name_en, unit=r.unit, price=r.price):
+        elif _apply(
+            part, name=r.name, name_en=r.name_en, unit=r.unit, unit_en=r.unit_en, price=r.price
+        ):
             out.updated += 1
         else:
             out.unchanged += 1
@@ -750,6 +755,7 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
         _Column("name", ("name", "名称", "备件名称"), required=True),
         _Column("name_en", ("name_en", "英文名称", "english_name")),
         _Column("unit", ("unit", "单位")),
+        _Column("unit_en", ("unit_en", "英文单位", "english_unit")),
         _Column("price", ("price", "单价", "unit_price", "价格")),
     ),
 }

@@ -354,6 +354,8 @@ class Part(Audited, Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     name_en: Mapped[str] = mapped_column(String(200), default="")
     unit: Mapped[str] = mapped_column(String(20), default="pc")
+    unit_en: Mapped[str] = mapped_column(String(20), default="")
+    """The unit in English (台 → set), shown where the interface is English; empty means none."""
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -194,6 +194,36 @@ async def test_second_import_updates_instead_of_duplicating(db: Database, tmp_pa
     assert parts["P-2"].unit == "套"
 
 
+async def test_parts_take_an_english_unit_under_either_header_language(
+    db: Database, tmp_path: Path
+) -> None:
+    chinese = write_csv(
+        tmp_path / "备件.csv",
+        [
+            ["编码", "名称", "单位", "英文单位"],
+            ["P-1", "压缩机 3匹", "台", "set"],
+            ["P-2", "紫铜管 Φ12", "米", ""],
+            ["P-3", "密封圈", "个", "x" * 21],
+        ],
+    )
+    report = await import_file(db, "parts", chinese)
+    assert (report.created, errors_of(report)) == (2, [(4, "英文单位")])
+    assert "at most 20" in report.errors[0].message
+    english = write_csv(
+        tmp_path / "parts.csv",
+        [["code", "name", "english_unit"], ["P-1", "压缩机 3匹", ""], ["P-2", "紫铜管 Φ12", "m"]],
+    )
+    report = await import_file(db, "parts", english)
+    assert (report.updated, report.unchanged, report.errors) == (1, 1, [])
+    async with db.read() as session:
+        parts = {p.code: p for p in (await session.scalars(select(Part))).all()}
+    # An empty cell leaves the stored English unit alone, as for every column.
+    assert {code: (p.unit, p.unit_en) for code, p in parts.items()} == {
+        "P-1": ("台", "set"),
+        "P-2": ("米", "m"),
+    }
+
+
 async def test_customer_update_keeps_values_of_empty_cells_and_adds_contacts(
     db: Database, tmp_path: Path
 ) -> None:

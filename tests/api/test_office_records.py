@@ -365,3 +365,36 @@ async def test_part_and_user_searches_take_percent_and_underscore_as_written(
         assert made.status_code == 201, made.text
     found = await client.get("/api/users", params={"q": "li_m"}, headers=admin)
     assert [u["username"] for u in found.json()["items"]] == ["li_ming"]
+
+
+async def test_a_part_keeps_an_english_unit_of_at_most_20_characters(
+    client: Client, desk: dict[str, str]
+) -> None:
+    made = await client.post(
+        "/api/parts",
+        json={"code": "CMP-3", "name": "压缩机 3匹", "unit": "台", "unit_en": "set"},
+        headers=desk,
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["unit"], made.json()["unit_en"]) == ("台", "set")
+    plain = await client.post("/api/parts", json={"code": "P-0", "name": "垫片"}, headers=desk)
+    assert plain.json()["unit_en"] == "", "no English unit unless one is given"
+    part_id = made.json()["id"]
+    changed = await client.patch(f"/api/parts/{part_id}", json={"unit_en": "unit"}, headers=desk)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["unit"], changed.json()["unit_en"]) == ("台", "unit")
+    listed = await client.get("/api/parts", params={"q": "CMP-3"}, headers=desk)
+    assert [(p["code"], p["unit_en"]) for p in listed.json()["items"]] == [("CMP-3", "unit")]
+    long = "x" * 21
+    refused = [
+        await client.post(
+            "/api/parts", json={"code": "P-L", "name": "x", "unit_en": long}, headers=desk
+        ),
+        await client.patch(f"/api/parts/{part_id}", json={"unit_en": long}, headers=desk),
+    ]
+    for answer in refused:
+        assert answer.status_code == 400, answer.text
+        assert "unit_en" in answer.text
+        assert "length <= 20" in answer.text
+    again = await client.get("/api/parts", params={"q": "CMP-3"}, headers=desk)
+    assert again.json()["items"][0]["unit_en"] == "unit"

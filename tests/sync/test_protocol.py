@@ -266,6 +266,26 @@ async def test_pull_pages_follow_the_feed_without_gaps(
     assert seqs == sorted(seqs)
 
 
+async def test_a_pulled_part_carries_its_english_unit_and_its_changes(
+    client: httpx.AsyncClient, world: World, device: Device, desk: dict[str, str]
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts",
+            json={"code": "CMP-3", "name": "压缩机 3匹", "unit": "台", "unit_en": "set"},
+            headers=desk,
+        )
+    ).json()
+    phone = device("wang")
+    await phone.pull()
+    pulled = phone.get("parts", part["id"])
+    assert pulled is not None
+    assert (pulled["unit"], pulled["unit_en"]) == ("台", "set")
+    await client.patch(f"/api/parts/{part['id']}", json={"unit_en": "unit"}, headers=desk)
+    await phone.pull()
+    assert phone.get("parts", part["id"])["unit_en"] == "unit"
+
+
 async def test_twenty_parallel_pushes_on_one_job_lose_no_update(
     client: httpx.AsyncClient,
     world: World,

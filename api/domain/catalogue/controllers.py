@@ -81,6 +81,7 @@ class PartIn(Schema):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     name_en: Annotated[str, msgspec.Meta(max_length=200)] = ""
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] = "pc"
+    unit_en: Annotated[str, msgspec.Meta(max_length=20)] = ""
     price: Price = Decimal("0")
 
     def __post_init__(self) -> None:
@@ -98,6 +99,7 @@ class PartPatch(Schema):
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | msgspec.UnsetType = (
         msgspec.UNSET
     )
+    unit_en: Annotated[str, msgspec.Meta(max_length=20)] | msgspec.UnsetType = msgspec.UNSET
     price: Price | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
 
@@ -114,6 +116,7 @@ class PartOut(Out):
     name: str
     name_en: str
     unit: str
+    unit_en: str
     price: Decimal
     active: bool
     version: int
@@ -174,6 +177,7 @@ def part_out(p: Part) -> PartOut:
         name=p.name,
         name_en=p.name_en,
         unit=p.unit,
+        unit_en=p.unit_en,
         price=p.price,
         active=p.active,
         version=p.version,
@@ -269,6 +273,7 @@ class PartController(Controller):
                 name=data.name,
                 name_en=data.name_en,
                 unit=data.unit,
+                unit_en=data.unit_en,
                 price=data.price,
             )
             session.add(part)

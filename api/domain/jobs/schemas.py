@@ -140,6 +140,8 @@ class PartLineOut(Out):
     code: str
     name: str
     unit: str
+    unit_en: str
+    """The catalogue's English unit, for an English-speaking desk; '' when it has none."""
     quantity: Decimal
     unit_price: Decimal
     billing: Billing

@@ -709,6 +709,7 @@ async def detail(
                 code=part.code,
                 name=part.name,
                 unit=part.unit,
+                unit_en=part.unit_en,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 billing=line.billing,
