@@ -114,6 +114,23 @@ export function reviewPartName(part: Rec | undefined, locale: string): { signed:
   return { signed, translation: english && english !== signed ? english : '' }
 }
 
+/** How the review screen gives a part's unit, as :func:`reviewPartName` gives its name: `unit`,
+ * the text the customer signs, and for an English-speaking customer the catalogue's `unit_en`
+ * as a translation, only when there is one that says something else (台 → set). */
+export function reviewPartUnit(part: Rec | undefined, locale: string): { signed: string; translation: string } {
+  const signed = s(part?.unit)
+  const english = locale === 'en' ? s(part?.unit_en) : ''
+  return { signed, translation: english && english !== signed ? english : '' }
+}
+
+/** The review screen's secondary line for a part line, for an English-speaking customer: the
+ * name's and the unit's translations ("Compressor 3 HP · 2 set"), or '' when neither says
+ * anything the signed text does not. */
+export function reviewPartTranslation(part: Rec | undefined, quantity: Json | undefined, locale: string): string {
+  const unit = reviewPartUnit(part, locale).translation
+  return [reviewPartName(part, locale).translation, unit && `${Number(quantity)} ${unit}`].filter(Boolean).join(' · ')
+}
+
 /** The content input of a job as this device's replica holds it (joined with the catalogue). */
 export function contentOf(view: View, jobId: string): ContentInput | null {
   const job = view.get(key('jobs', jobId))

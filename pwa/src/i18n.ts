@@ -174,7 +174,7 @@ const zh: Messages = {
     rating: '您对本次服务满意吗？', remarks: '意见', rate: '提交评价', rated: '评分 {n} / 5',
     workDoneFirst: '请先在工单页点击“完工”，再请客户签字：完工前的签字不能完成工单。',
     tooShort: '签名过短，请重新签字', done: '谢谢！', pdf: '打开已签字报告',
-    partTranslation: '英文名称（仅供参考，不属于签字内容）：{name}',
+    partTranslation: '英文（仅供参考，不属于签字内容）：{name}',
   },
   sync: {
     title: '同步', now: '立即同步', pending: '待同步', last: '上次同步', never: '从未',

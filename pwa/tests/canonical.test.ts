@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { canonicalContent, canonicalQuantity, contentHash, contentOf, reviewPartName, type ContentInput } from '../src/canonical'
+import {
+  canonicalContent, canonicalQuantity, contentHash, contentOf, reviewPartName, reviewPartTranslation, reviewPartUnit, type ContentInput,
+} from '../src/canonical'
 import { applyLocally, type View } from '../src/mutators'
 
 // The shared vectors (docs/report-content.md), also checked against pdf/canonical.py.
@@ -85,5 +87,27 @@ describe('canonical report content', () => {
     expect(reviewPartName(part, 'zh-CN').translation).toBe('')
     expect(reviewPartName({ ...part, name_en: '压缩机 3匹' }, 'en').translation).toBe('') // nothing new to say
     expect(reviewPartName({ ...part, name_en: null }, 'en')).toEqual({ signed: '压缩机 3匹', translation: '' })
+  })
+
+  it('gives each part’s unit on the review screen as signed, with the English unit as a translation only', () => {
+    const view: View = new Map()
+    const jobId = '01a21961-6594-728d-a6fe-61e3a96f3413'
+    const part = { id: 'p1', code: 'CMP-3HP', name: '压缩机 3匹', name_en: 'Compressor 3 HP', unit: '台', unit_en: 'set' }
+    view.set(`jobs:${jobId}`, { id: jobId, number: 'J-1', customer_id: 'c' })
+    view.set('parts:p1', part)
+    view.set('part_lines:l1', { id: 'l1', job_id: jobId, part_id: 'p1', quantity: '2.000', billing: 'warranty', note: '' })
+    const signed = JSON.parse(canonicalContent(contentOf(view, jobId)!)) as { parts: Record<string, string>[] }
+    expect(signed.parts[0].unit).toBe('台') // the English unit is not part of what the customer signs
+    expect(Object.values(signed.parts[0])).not.toContain('set')
+    for (const locale of ['en', 'zh-CN']) expect(reviewPartUnit(part, locale).signed).toBe(signed.parts[0].unit)
+    expect(reviewPartUnit(part, 'en').translation).toBe('set')
+    expect(reviewPartUnit(part, 'zh-CN').translation).toBe('')
+    expect(reviewPartUnit({ ...part, unit_en: '台' }, 'en').translation).toBe('') // nothing new to say
+    expect(reviewPartUnit({ ...part, unit_en: null }, 'en')).toEqual({ signed: '台', translation: '' })
+
+    expect(reviewPartTranslation(part, '2.000', 'en')).toBe('Compressor 3 HP · 2 set')
+    expect(reviewPartTranslation({ ...part, name_en: '' }, '2', 'en')).toBe('2 set')
+    expect(reviewPartTranslation({ ...part, unit_en: '' }, '2', 'en')).toBe('Compressor 3 HP')
+    expect(reviewPartTranslation(part, '2', 'zh-CN')).toBe('')
   })
 })

@@ -72,6 +72,8 @@ export interface PartLine {
   code: string
   name: string
   unit: string
+  /** The catalogue's English unit ('' when none; absent from an older server). */
+  unit_en?: string
   quantity: string | number
   unit_price: string | number
   billing: string
