@@ -89,6 +89,9 @@ class PartRow(msgspec.Struct, frozen=True):
     translation: str = ""
     """The catalogue's English name, printed beneath ``name`` (which the customer signed) in
     an English report: a translation, not part of the signed content."""
+    unit_translation: str = ""
+    """The catalogue's English unit, printed beneath ``quantity unit`` (``unit`` is what the
+    customer signed) in an English report, as ``translation`` is for the name."""
 
 
 class Times(msgspec.Struct, frozen=True):

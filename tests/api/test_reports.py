@@ -359,6 +359,34 @@ async def test_an_english_report_names_parts_as_signed_with_the_translation_bene
     assert text.index("制冷剂 R410A") < text.index("Refrigerant R410A")
 
 
+async def test_an_english_report_gives_units_as_signed_with_the_english_unit_beneath(
+    app: Litestar, db: Database, signed: Signed, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    async with db.write() as session:
+        await session.execute(
+            update(Part).where(Part.unit == "台").values(unit_en="pce-set")  # one word to find
+        )
+        # An English unit that says nothing new prints nothing more.
+        await session.execute(update(Part).where(Part.unit == "kg").values(unit_en="kg"))
+    texts = {}
+    for language in ("en", "zh-CN"):
+        report, fresh = await reports_service(app).issue(
+            uuid.UUID(signed.job_id), me=None, language=language, correction_reason="copy"
+        )
+        assert fresh
+        texts[language] = pdf_text(await reports_service(app).pdf(report), tmp_path)
+    # pdftotext drops the space between a number and a Chinese character.
+    english, chinese = (texts[k].replace("1台", "1 台") for k in ("en", "zh-CN"))
+    assert "1 台" in english, "the unit the customer signed"
+    assert "pce-set" in english, "the catalogue's English unit, as a translation"
+    assert english.index("1 台") < english.index("pce-set")
+    assert english.count("kg") == chinese.count("kg")
+    assert "1 台" in chinese
+    assert "pce-set" not in chinese, "a Chinese report is unchanged"
+
+
 async def test_the_totals_are_the_sums_of_the_printed_line_amounts(
     app: Litestar, db: Database, signed: Signed
 ) -> None:

@@ -121,17 +121,20 @@ async def build_context(
         # Rounded per line, as settlement does: the totals are the sums of the printed amounts.
         amount = (line.quantity * line.unit_price).quantize(CENT, ROUND_HALF_UP)
         totals[line.billing.value] += amount
+        english = report.language != "zh-CN"
         rows.append(
             c.PartRow(
                 code=part.code,
                 # The name the customer signed, whatever the language (docs/report-content.md).
                 name=part.name,
                 translation=(
-                    part.name_en
-                    if report.language != "zh-CN" and part.name_en and part.name_en != part.name
-                    else ""
+                    part.name_en if english and part.name_en and part.name_en != part.name else ""
                 ),
+                # The unit as signed, likewise, and its English beneath it (台, then "set").
                 unit=part.unit,
+                unit_translation=(
+                    part.unit_en if english and part.unit_en and part.unit_en != part.unit else ""
+                ),
                 quantity=decimal_text(format(line.quantity, "f")),
                 billing=line.billing.value,
                 unit_price=_money(line.unit_price),
