@@ -382,6 +382,19 @@ class _Equipment:
     parts: tuple[_PartFamily, ...]
 
 
+_UNIT_EN = {
+    "个": "pc",
+    "只": "pc",
+    "块": "pc",
+    "根": "pc",
+    "台": "set",
+    "套": "set",
+    "米": "m",
+    "升": "L",
+    "卷": "roll",
+}
+"""The demo catalogue's units in English, as an office would fill in ``unit_en``."""
+
 _TEN = ("10", "12", "16", "20", "25", "32", "40", "50", "63", "80")
 
 _EQUIPMENT = (
@@ -1039,6 +1052,7 @@ class _Builder:
                         name=family.name.format(s=size),
                         name_en=family.name_en.format(s=size),
                         unit=family.unit,
+                        unit_en=_UNIT_EN[family.unit],
                         price=price.quantize(Decimal("0.01")),
                     )
                     family_parts.append(part)

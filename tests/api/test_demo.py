@@ -301,6 +301,16 @@ async def test_asset_warranty_ends_follow_the_rule_and_contracts(db: Database) -
     assert 20 < covered < 130
 
 
+async def test_every_demo_part_has_its_unit_in_english(db: Database) -> None:
+    async with db.read() as session:
+        rows = (await session.execute(select(Part.unit, Part.unit_en))).all()
+    units = {(unit, english) for unit, english in rows}
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert units
+    assert all(english and not han.search(english) for _, english in units), units
+    assert ("台", "set") in units
+
+
 async def test_stock_in_the_warehouse_and_every_engineers_van(db: Database) -> None:
     async with db.read() as session:
         locations = (await session.scalars(select(StockLocation))).all()
