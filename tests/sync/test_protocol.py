@@ -267,7 +267,7 @@ async def test_pull_pages_follow_the_feed_without_gaps(
 
 
 async def test_a_pulled_part_carries_its_english_unit_and_its_changes(
-    client: httpx.AsyncClient, world: World, device: Device, desk: dict[str, str]
+    client: httpx.AsyncClient, world: World, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:
     part = (
         await client.post(
@@ -284,6 +284,19 @@ async def test_a_pulled_part_carries_its_english_unit_and_its_changes(
     await client.patch(f"/api/parts/{part['id']}", json={"unit_en": "unit"}, headers=desk)
     await phone.pull()
     assert phone.get("parts", part["id"])["unit_en"] == "unit"
+    # The office console's job screens show it on the job's part lines.
+    job_id = await new_job()
+    phone.mutate(
+        "part_line.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="2",
+        billing="chargeable",
+    )
+    await phone.sync()
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert [(p["unit"], p["unit_en"]) for p in detail["part_lines"]] == [("台", "unit")]
 
 
 async def test_twenty_parallel_pushes_on_one_job_lose_no_update(
