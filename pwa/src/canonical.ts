@@ -105,22 +105,26 @@ export async function contentHash(input: ContentInput): Promise<string> {
 
 const s = (v: Json | undefined): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v))
 
+/** A signed text and, for an English-speaking customer, its English from the catalogue when
+ * there is one that says something else. */
+function signedWithEnglish(signed: Json | undefined, english: Json | undefined, locale: string): { signed: string; translation: string } {
+  const text = s(signed)
+  const translation = locale === 'en' ? s(english) : ''
+  return { signed: text, translation: translation && translation !== text ? translation : '' }
+}
+
 /** How the review screen names a part: `name`, the text the customer signs (`parts.name` is in
  * the content, `name_en` is not), and for an English-speaking customer the catalogue's
  * `name_en` as a secondary line, only when there is one that says something else. */
 export function reviewPartName(part: Rec | undefined, locale: string): { signed: string; translation: string } {
-  const signed = s(part?.name)
-  const english = locale === 'en' ? s(part?.name_en) : ''
-  return { signed, translation: english && english !== signed ? english : '' }
+  return signedWithEnglish(part?.name, part?.name_en, locale)
 }
 
 /** How the review screen gives a part's unit, as :func:`reviewPartName` gives its name: `unit`,
  * the text the customer signs, and for an English-speaking customer the catalogue's `unit_en`
  * as a translation, only when there is one that says something else (台 → set). */
 export function reviewPartUnit(part: Rec | undefined, locale: string): { signed: string; translation: string } {
-  const signed = s(part?.unit)
-  const english = locale === 'en' ? s(part?.unit_en) : ''
-  return { signed, translation: english && english !== signed ? english : '' }
+  return signedWithEnglish(part?.unit, part?.unit_en, locale)
 }
 
 /** The review screen's secondary line for a part line, for an English-speaking customer: the
