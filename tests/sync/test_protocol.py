@@ -272,7 +272,13 @@ async def test_a_pulled_part_carries_its_english_unit_and_its_changes(
     part = (
         await client.post(
             "/api/parts",
-            json={"code": "CMP-3", "name": "压缩机 3匹", "unit": "台", "unit_en": "set"},
+            json={
+                "code": "CMP-3",
+                "name": "压缩机 3匹",
+                "name_en": "Compressor 3 HP",
+                "unit": "台",
+                "unit_en": "set",
+            },
             headers=desk,
         )
     ).json()
@@ -297,6 +303,9 @@ async def test_a_pulled_part_carries_its_english_unit_and_its_changes(
     await phone.sync()
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert [(p["unit"], p["unit_en"]) for p in detail["part_lines"]] == [("台", "unit")]
+    assert [(p["name"], p["name_en"]) for p in detail["part_lines"]] == [
+        ("压缩机 3匹", "Compressor 3 HP")
+    ]
 
 
 async def test_twenty_parallel_pushes_on_one_job_lose_no_update(

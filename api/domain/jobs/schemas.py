@@ -139,6 +139,8 @@ class PartLineOut(Out):
     part_id: uuid.UUID
     code: str
     name: str
+    name_en: str
+    """The catalogue's English name, for an English-speaking desk; '' when it has none."""
     unit: str
     unit_en: str
     """The catalogue's English unit, for an English-speaking desk; '' when it has none."""

@@ -708,6 +708,7 @@ async def detail(
                 part_id=part.id,
                 code=part.code,
                 name=part.name,
+                name_en=part.name_en,
                 unit=part.unit,
                 unit_en=part.unit_en,
                 quantity=line.quantity,

@@ -71,6 +71,8 @@ export interface PartLine {
   id: string
   code: string
   name: string
+  /** The catalogue's English name ('' when none; absent from an older server). */
+  name_en?: string
   unit: string
   /** The catalogue's English unit ('' when none; absent from an older server). */
   unit_en?: string
