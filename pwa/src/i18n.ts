@@ -22,6 +22,7 @@ const en = {
   job: {
     customer: 'Customer', site: 'Site', asset: 'Equipment', contact: 'Contact', fault: 'Fault',
     plan: 'Handling plan', officeNotes: 'Office notes',
+    signedChange: 'The customer has signed. A change here no longer matches what they signed: the report can then only be issued as a correction by the office.',
     sentBack: 'Sent back by the supervisor: {note}',
     cancelled: 'Cancelled by the office ({reason}). No visit is needed; it leaves this phone 3 days after the cancellation.', visits: 'Earlier visits', noVisits: 'No earlier visits',
     warranty: 'Warranty until {date}', outOfWarranty: 'Out of warranty (ended {date})', noWarranty: 'Warranty unknown',
@@ -128,6 +129,7 @@ const zh: Messages = {
   job: {
     customer: '客户', site: '现场', asset: '设备', contact: '联系人', fault: '故障描述',
     plan: '处理方案', officeNotes: '客服备注',
+    signedChange: '客户已签字。此处修改将与客户签字的内容不符，报告只能由办公室出具更正版。',
     sentBack: '主管退回：{note}',
     cancelled: '办公室已取消此工单（{reason}），无需上门；取消 3 天后将从本机移除。', visits: '历史维修', noVisits: '无历史维修',
     warranty: '保修至 {date}', outOfWarranty: '已过保（{date} 到期）', noWarranty: '保修期未知',

@@ -128,6 +128,7 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
         arg=codes[0],
     )
     assert page.locator(f"[data-testid=line-{codes[0]}]").count() == 1
+    assert page.locator("[data-testid=signed-notice]").count() == 0, "not signed yet"
     back_to_job(page, job["id"])
 
     page.click("[data-testid=go-photos]")
@@ -177,6 +178,8 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     back_to_job(page, job["id"])
     page.click("[data-testid=go-record]")
     assert page.locator("[data-testid=record-diagnosis] textarea").input_value() == DIAGNOSIS
+    # Signed: the record's screen says a change now needs the office's correction.
+    assert "correction" in text_of(page, "signed-notice")
     page.click("[data-testid=sync-tab]")
     assert int(text_of(page, "pending-count").split()[-1]) >= 10
     # Nothing reached the server while offline.
