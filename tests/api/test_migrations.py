@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -14,7 +15,15 @@ from sqlalchemy.engine import Connection
 
 from api.db import Database
 from api.migrate import downgrade, upgrade
-from api.models import Assignment, Base, Job
+from api.models import (
+    Assignment,
+    Base,
+    Job,
+    LocationKind,
+    Part,
+    StockLevel,
+    StockLocation,
+)
 from sync.rules.lifecycle import JobStatus
 from tests.api.visits import dispatched_job, phone_of
 from tests.helpers import World, login
@@ -76,3 +85,29 @@ async def test_jobs_closed_before_0008_leave_the_phones_that_hold_them(
         rows = await session.execute(select(Assignment.job_id, Assignment.ended_at))
         ended = {job_id: at for job_id, at in rows}
     assert ended == {uuid.UUID(closed): when, uuid.UUID(still_open): None}
+
+
+async def test_0011_goes_down_and_up_with_its_parts_in_use(db_url: str, db: Database) -> None:
+    # On SQLite a batch drop rebuilt `parts`, and with foreign keys on that failed as soon as a
+    # stock level or a part line named a part: the rollback of any real installation.
+    part_id, van_id = uuid.uuid4(), uuid.uuid4()
+    async with db.write() as session:
+        session.add(Part(id=part_id, code="P-0011", name="接触器", unit="个", unit_en="pc"))
+        session.add(StockLocation(id=van_id, kind=LocationKind.VAN, name="0011 van"))
+        await session.flush()
+        session.add(StockLevel(location_id=van_id, part_id=part_id, quantity=Decimal(3)))
+    await db.dispose()
+    downgrade(db_url, "0010")
+    async with db.write_engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {x["name"] for x in inspect(c).get_columns("parts")}
+        )
+    assert "unit_en" not in columns
+    upgrade(db_url)
+    async with db.read() as session:
+        part = await session.get(Part, part_id)
+        assert part is not None
+        assert (part.name, part.unit_en) == ("接触器", ""), "kept, with no English unit again"
+        level = await session.get(StockLevel, (van_id, part_id))
+        assert level is not None
+        assert level.quantity == 3

@@ -23,5 +23,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite's own DROP COLUMN (3.35+), not a batch rebuild: rebuilding drops and recreates
+        # `parts`, which the stock levels and part lines reference, and with foreign keys on
+        # (as the app connects) that drop fails on any database whose parts are in use.
+        op.execute('ALTER TABLE parts DROP COLUMN unit_en')
+        return
     with op.batch_alter_table('parts', schema=None) as batch_op:
         batch_op.drop_column('unit_en')
