@@ -57,6 +57,13 @@ async def test_the_review_queue_flags_what_a_supervisor_checks(
     assert all(flags[i]["unsigned"] is False for i in signed)
     assert all(flags[i]["open_conflicts"] == 0 for i in ids)
     assert all(flags[i]["clock_skew"] is False for i in ids)
+    # The "after" photos' bytes never came from the phone: the office sees that they are
+    # still on their way (the report waits for them).
+    assert flags[first]["photos_on_the_way"] == 1
+    assert sorted(flags[i]["photos_on_the_way"] for i in signed) == [0, 1]
+    assert all(
+        flags[i]["photos_on_the_way"] == (0 if flags[i]["no_after_photo"] else 1) for i in ids
+    )
     for who in ("desk", "wang"):
         refused = await client.get("/api/queues/review", headers=await login(client, who))
         assert refused.status_code == 403, who

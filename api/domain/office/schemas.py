@@ -27,6 +27,9 @@ class ReviewFlags(Out):
     """A device of the engineer had its clock more than 5 minutes off at its last sync."""
     beyond_van_stock: list[str]
     """Codes of parts taken from the van although the van's stock went below zero."""
+    photos_on_the_way: int = 0
+    """Photos whose bytes their author has not sent yet: the report waits for them (a day at
+    most, docs/report.md), and the office sees only their records meanwhile."""
 
 
 class ReviewItem(Out):

@@ -25,6 +25,7 @@ from api.domain.office.schemas import (
     ReviewItem,
 )
 from api.http import DomainError, Page, apply_patch, check_version, not_found
+from api.media.access import photo_has_bytes
 from api.models import (
     Billing,
     Complaint,
@@ -96,6 +97,12 @@ async def review_queue(session: AsyncSession) -> list[ReviewItem]:
             )
         )
     )
+    waiting = await session.execute(
+        select(Photo.job_id, func.count())
+        .where(Photo.job_id.in_(ids), Photo.removed_at.is_(None), ~photo_has_bytes())
+        .group_by(Photo.job_id)
+    )
+    on_the_way: dict[uuid.UUID, int] = {job_id: n for job_id, n in waiting}
     open_conflicts = await session.execute(
         select(SyncConflict.job_id, func.count())
         .where(SyncConflict.job_id.in_(ids), SyncConflict.status == ConflictStatus.OPEN)
@@ -150,6 +157,7 @@ async def review_queue(session: AsyncSession) -> list[ReviewItem]:
                 open_conflicts=int(conflicts.get(job.id, 0)),
                 clock_skew=job.assigned_engineer_id in skewed,
                 beyond_van_stock=short.get(job.id, []),
+                photos_on_the_way=int(on_the_way.get(job.id, 0)),
             ),
         )
         for job, customer, engineer in rows

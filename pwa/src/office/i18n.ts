@@ -44,6 +44,7 @@ const en = {
   },
   review: {
     queue: 'Waiting for review', flags: 'Flags', unsigned: 'Unsigned', no_after_photo: 'No "after" photo',
+    photos_on_the_way: '{n} photo(s) still uploading: the report waits for them',
     open_conflicts: '{n} open conflicts', clock_skew: 'Clock skew', beyond_van_stock: 'Beyond van stock: {codes}',
     approve: 'Approve', sendBack: 'Send back', note: 'Reason for the engineer', record: 'Service record', diagnosis: 'Diagnosis',
     cause: 'Cause', work_done: 'Work done', advice: 'Advice', parts: 'Parts', photos: 'Photos', signatures: 'Signatures',
@@ -152,6 +153,7 @@ const zh: Messages = {
   },
   review: {
     queue: '待审核', flags: '提示', unsigned: '客户未签字', no_after_photo: '缺少"完工后"照片',
+    photos_on_the_way: '{n} 张照片尚在上传，报告待其到齐后出具',
     open_conflicts: '{n} 个未决冲突', clock_skew: '设备时钟偏差', beyond_van_stock: '超出车载库存:{codes}',
     approve: '审核通过', sendBack: '退回', note: '给工程师的退回原因', record: '售后服务记录', diagnosis: '故障诊断',
     cause: '原因分析', work_done: '处理结果', advice: '注意事项', parts: '备件', photos: '照片', signatures: '签字',

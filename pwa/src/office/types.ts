@@ -147,6 +147,8 @@ export interface ReviewItem {
   flags: {
     unsigned: boolean
     no_after_photo: boolean
+    /** Photos whose bytes are still on their way from the phone (absent from an older server). */
+    photos_on_the_way?: number
     open_conflicts: number
     clock_skew: boolean
     beyond_van_stock: string[]
