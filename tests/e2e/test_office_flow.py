@@ -3,11 +3,17 @@ conflict from two phones resolved at the desk and shown on the phones."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from sync.client import SyncClient
 from tests.e2e.app import (
     draw_signature,
     log_in,
@@ -18,7 +24,7 @@ from tests.e2e.app import (
     record,
     sync_now,
 )
-from tests.e2e.conftest import Office, Server
+from tests.e2e.conftest import DEMO_PASSWORD, Office, Server
 from tests.e2e.office import choose, console_login, go, open_console
 
 
@@ -337,12 +343,6 @@ def test_a_serious_complaint_is_escalated_at_once_and_resolved_with_its_resoluti
 
 
 def test_a_complaint_still_names_its_owner_after_they_leave(browser: Any, server: Server) -> None:
-    import uuid
-
-    import httpx
-
-    from tests.e2e.conftest import DEMO_PASSWORD
-
     login = httpx.post(
         f"{server.base}/api/auth/login",
         json={"username": "admin", "password": DEMO_PASSWORD, "device_id": str(uuid.uuid4())},
@@ -393,5 +393,43 @@ def test_a_complaint_still_names_its_owner_after_they_leave(browser: Any, server
         c for c in office.get("/api/complaints?limit=200")["items"] if c["description"] == text
     )
     assert (stored["status"], stored["owner_id"]) == ("resolved", owner)
+    assert page.page_errors == []
+    context.close()
+
+
+async def _photo_taken_off(base: str, job_id: str) -> None:
+    """engineer6 takes two photos on the job and takes one off again (reference client)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        phone = SyncClient(http=http, username="engineer6", password=DEMO_PASSWORD)
+        await phone.pull()
+        wrong = uuid.uuid4()
+        for photo, caption in ((uuid.uuid4(), "铭牌"), (wrong, "拍错了")):
+            phone.mutate(
+                "photo.add",
+                id=photo,
+                job_id=job_id,
+                blob_sha256=f"{photo.int:064x}"[-64:],
+                category="before",
+                caption=caption,
+            )
+        phone.mutate("photo.remove", id=wrong)
+        await phone.sync()
+        assert phone.failed == [], [f.reason for f in phone.failed]
+
+
+def test_the_review_shows_a_photo_the_engineer_took_off_apart(browser: Any, server: Server) -> None:
+    office = Office(server.base)
+    job = office.new_job("engineer6", "冷却塔风机异响")
+    # Playwright's sync API holds this thread's event loop: the reference client runs beside it.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _photo_taken_off(server.base, job["id"])).result()
+    context, page = open_console(browser, server.base)
+    console_login(page, "supervisor1")
+    page.goto(f"{server.base}/office/review/{job['id']}")
+    removed = page.locator("[data-testid=removed-photos]")
+    removed.wait_for()
+    assert "(1)" in removed.inner_text()
+    assert page.locator(".photos.removed figure", has_text="拍错了").count() == 1
+    assert page.locator(".photos:not(.removed) figure", has_text="拍错了").count() == 0
     assert page.page_errors == []
     context.close()

@@ -86,6 +86,11 @@ async def test_a_removed_photo_stays_a_record_and_reaches_the_engineers_other_de
     photo = await stored(db, wrong)
     assert photo.removed_at is not None
     assert await office_photos(client, desk, job_id) == [kept]
+    # The office still sees it, apart, with when it was taken off: nothing is lost.
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    (gone,) = detail["removed_photos"]
+    assert (gone["id"], gone["caption"]) == (wrong, "拍错了")
+    assert datetime.fromisoformat(gone["removed_at"]) == photo.removed_at.replace(tzinfo=UTC)
     await tablet.pull()
     pulled = tablet.get("photos", wrong)
     assert pulled is not None, "an upsert, not a tombstone"

@@ -201,6 +201,8 @@ class PhotoOut(Out):
     longitude: float | None
     state: str = "uploading"
     error: str = ""
+    removed_at: datetime | None = None
+    """When the engineer took the photo off the job (only in ``removed_photos``)."""
 
 
 class SignatureOut(Out):
@@ -294,6 +296,9 @@ class JobDetail(Out):
     satisfaction: list[SatisfactionOut]
     receipts: list[ReceiptOut]
     photos: list[PhotoOut]
+    removed_photos: list[PhotoOut]
+    """Photos the engineer took off the job (``photo.remove``): kept, with their bytes, for
+    the office to see; reports and the signed content leave them out."""
     signatures: list[SignatureOut]
     earlier_visits: list[VisitOut]
     """The newest earlier jobs on the job's asset (up to 20); the job list's ``asset_id``

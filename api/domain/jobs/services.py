@@ -583,13 +583,15 @@ async def summaries(
 # ---- the detail -----------------------------------------------------------------------------
 
 
-async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
-    """The job's photos, each with whether its bytes are in and its copies' hashes."""
+async def _photos(
+    session: AsyncSession, job_id: uuid.UUID, *, removed: bool = False
+) -> list[PhotoOut]:
+    """The job's photos (or those taken off it), each with whether its bytes are in and its
+    copies' hashes."""
+    gone = Photo.removed_at.is_not(None) if removed else Photo.removed_at.is_(None)
     photos = list(
         await session.scalars(
-            select(Photo)
-            .where(Photo.job_id == job_id, Photo.removed_at.is_(None))
-            .order_by(Photo.created_at)
+            select(Photo).where(Photo.job_id == job_id, gone).order_by(Photo.created_at)
         )
     )
     hashes = [p.blob_sha256 for p in photos]
@@ -620,6 +622,7 @@ async def _photos(session: AsyncSession, job_id: uuid.UUID) -> list[PhotoOut]:
                 longitude=p.longitude,
                 state=blob.state if blob else "uploading",
                 error=blob.error if blob else "",
+                removed_at=p.removed_at,
             )
         )
     return out
@@ -748,6 +751,7 @@ async def detail(
             )
         ],
         photos=await _photos(session, job.id),
+        removed_photos=await _photos(session, job.id, removed=True),
         signatures=[
             SignatureOut(
                 id=g.id,

@@ -92,6 +92,8 @@ export interface Photo {
   /** uploading (bytes on the way), processing (copies being made), ready, failed (see error). */
   state: 'uploading' | 'processing' | 'ready' | 'failed'
   error: string
+  /** When the engineer took it off the job (only in `removed_photos`). */
+  removed_at?: string | null
 }
 
 export interface Signature {
@@ -119,6 +121,8 @@ export interface JobDetail {
   asset: Asset | null
   part_lines: PartLine[]
   photos: Photo[]
+  /** Photos the engineer took off the job (absent from an older server). */
+  removed_photos?: Photo[]
   signatures: Signature[]
   /** The newest earlier jobs on the same asset (up to 20), newest first. */
   earlier_visits: Visit[]
