@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,11 @@ def photo_has_bytes() -> ColumnElement[bool]:
     return exists().where(
         BlobHolder.sha256 == Photo.blob_sha256, BlobHolder.user_id == Photo.created_by
     )
+
+
+def photo_on_the_way() -> ColumnElement[bool]:
+    """SQL: a photo of the job (not taken off it) whose author has not sent its bytes yet."""
+    return and_(Photo.removed_at.is_(None), ~photo_has_bytes())
 
 
 async def photos_with_bytes(session: AsyncSession, photos: Iterable[Photo]) -> set[uuid.UUID]:

@@ -68,3 +68,20 @@ def signature(seed: int = 0, width: int = 600, height: int = 200) -> dict[str, o
             points.append({"x": x, "y": round(y, 1), "t": s * 800 + i * 16, "p": 0.5})
         strokes.append(points)
     return {"width": width, "height": height, "strokes": strokes}
+
+
+def customer_signs(phone: SyncClient, job_id: str, content_sha256: str = "a" * 64) -> None:
+    """Queue the end of a visit on ``phone``: on site, work done, the customer's signature."""
+    import uuid
+
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    phone.mutate(
+        "signature.add",
+        id=uuid.uuid4(),
+        job_id=job_id,
+        signer_role="customer",
+        signer_name="赵经理",
+        strokes=signature(),
+        content_sha256=content_sha256,
+    )

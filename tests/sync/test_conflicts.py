@@ -18,7 +18,7 @@ from api.domain.sync import handlers
 from api.media.signatures import render_png
 from sync.client import SyncClient
 from tests.helpers import World
-from tests.sync.conftest import Register, signature
+from tests.sync.conftest import Register, customer_signs, signature
 
 Device = Callable[[str], SyncClient]
 STROKES = signature(0)
@@ -781,17 +781,7 @@ async def test_a_photo_clash_cannot_change_the_photo_once_the_customer_signed(
         client, new_job, device, desk, ({"caption": "压缩机铭牌"}, {"caption": "室外机铭牌"})
     )
     (clash,) = await conflicts(client, desk, job_id=job_id)
-    phone.mutate("job.status", job_id=job_id, to="on_site")
-    phone.mutate("job.status", job_id=job_id, to="work_done")
-    phone.mutate(
-        "signature.add",
-        id=uuid.uuid4(),
-        job_id=job_id,
-        signer_role="customer",
-        signer_name="赵经理",
-        strokes=STROKES,
-        content_sha256=HASH,
-    )
+    customer_signs(phone, job_id, HASH)
     await phone.sync()
     assert not phone.failed, [f.reason for f in phone.failed]
     for choice in ({"choice": "client"}, {"choice": "value", "value": "别的说明"}):

@@ -20,7 +20,7 @@ from pdf.canonical import content_from_replica, content_sha256
 from sync import wire
 from sync.client import Pending, SyncClient
 from tests.helpers import World, login
-from tests.sync.conftest import Register, signature
+from tests.sync.conftest import Register, customer_signs
 
 Device = Callable[[str], SyncClient]
 HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -38,6 +38,14 @@ def add_photo(phone: SyncClient, job_id: str, caption: str = "铭牌") -> str:
         caption=caption,
     )
     return photo_id
+
+
+async def on_the_phone(new_job: Register, device: Device) -> tuple[str, SyncClient]:
+    """A new job assigned to wang, and wang's phone with it pulled."""
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    return job_id, phone
 
 
 async def stored(db: Database, photo_id: str) -> Photo:
@@ -111,9 +119,7 @@ async def test_a_photo_added_and_removed_in_one_push_is_kept_removed(
     device: Device,
     desk: dict[str, str],
 ) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     note = uuid.uuid4()
     phone.mutate("note.add", id=note, job_id=job_id, body="到场")
     gone, changed = add_photo(phone, job_id), add_photo(phone, job_id)
@@ -137,9 +143,7 @@ async def test_a_retried_photo_removal_changes_nothing(
     device: Device,
     desk: dict[str, str],
 ) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     photo_id = add_photo(phone, job_id)
     await phone.sync()
     phone.mutate("photo.remove", id=photo_id)
@@ -181,9 +185,7 @@ async def test_a_photo_change_is_refused_with_its_reason(
     device: Device,
     desk: dict[str, str],
 ) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     photo_id, removed = add_photo(phone, job_id), add_photo(phone, job_id)
     phone.mutate("photo.remove", id=removed)
     await phone.sync()
@@ -220,21 +222,9 @@ async def test_the_photos_of_a_job_its_customer_signed_stay_until_a_reopening(
     device: Device,
     desk: dict[str, str],
 ) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     first, second = add_photo(phone, job_id), add_photo(phone, job_id)
-    phone.mutate("job.status", job_id=job_id, to="on_site")
-    phone.mutate("job.status", job_id=job_id, to="work_done")
-    phone.mutate(
-        "signature.add",
-        id=uuid.uuid4(),
-        job_id=job_id,
-        signer_role="customer",
-        signer_name="赵经理",
-        strokes=signature(),
-        content_sha256="a" * 64,
-    )
+    customer_signs(phone, job_id)
     await phone.sync()
     assert not phone.failed, [f.reason for f in phone.failed]
     phone.mutate("photo.remove", id=first)
@@ -277,9 +267,7 @@ async def test_a_former_assignees_photo_edits_wait_for_the_office(
     device: Device,
     desk: dict[str, str],
 ) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     first, second = add_photo(phone, job_id), add_photo(phone, job_id)
     await phone.sync()
     moved = await client.post(
@@ -307,9 +295,7 @@ async def test_a_former_assignees_photo_edits_wait_for_the_office(
 async def test_someone_who_never_held_the_job_learns_nothing_of_its_photos(
     db: Database, new_job: Register, device: Device
 ) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     photo_id = add_photo(phone, job_id)
     await phone.sync()
     stranger = device("li")
@@ -326,9 +312,7 @@ async def test_the_report_content_leaves_out_a_photo_removed_before_signing(
 ) -> None:
     # The phone hashes what the customer signs from its replica, its removal still queued;
     # the server's content of the same job must give the same hash once the push is in.
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     kept, wrong = add_photo(phone, job_id), add_photo(phone, job_id)
     await phone.sync()
     phone.mutate("photo.remove", id=wrong)
@@ -349,9 +333,7 @@ async def test_a_push_locks_the_job_of_each_photo_it_changes(
 ) -> None:
     # A photo names its job only through its row: the push must lock that job up front,
     # in id order with the others, as it does for part lines.
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
+    job_id, phone = await on_the_phone(new_job, device)
     photo_id = add_photo(phone, job_id)
     await phone.sync()
 

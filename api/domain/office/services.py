@@ -25,7 +25,7 @@ from api.domain.office.schemas import (
     ReviewItem,
 )
 from api.http import DomainError, Page, apply_patch, check_version, not_found
-from api.media.access import photo_has_bytes
+from api.media.access import photo_on_the_way
 from api.models import (
     Billing,
     Complaint,
@@ -99,7 +99,7 @@ async def review_queue(session: AsyncSession) -> list[ReviewItem]:
     )
     waiting = await session.execute(
         select(Photo.job_id, func.count())
-        .where(Photo.job_id.in_(ids), Photo.removed_at.is_(None), ~photo_has_bytes())
+        .where(Photo.job_id.in_(ids), photo_on_the_way())
         .group_by(Photo.job_id)
     )
     on_the_way: dict[uuid.UUID, int] = {job_id: n for job_id, n in waiting}

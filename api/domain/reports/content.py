@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import (
@@ -36,14 +36,25 @@ from pdf.canonical import (
 )
 
 
+def current_customer_signature() -> ColumnElement[bool]:
+    """SQL: a customer's signature of the job's current visit (not set aside when the job was
+    reopened for a new visit)."""
+    return and_(Signature.signer_role == SignerRole.CUSTOMER, Signature.superseded_at.is_(None))
+
+
+async def customer_signature(session: AsyncSession, job_id: uuid.UUID) -> Signature | None:
+    """The customer's current signature of the job, if any."""
+    return await session.scalar(
+        select(Signature).where(Signature.job_id == job_id, current_customer_signature())
+    )
+
+
 async def customer_signed(session: AsyncSession, job_id: uuid.UUID) -> str | None:
     """The content hash the customer's current signature covers (None: not signed, or the
     signature was set aside when the job was reopened for a new visit)."""
     signed: str | None = await session.scalar(
         select(Signature.content_sha256).where(
-            Signature.job_id == job_id,
-            Signature.signer_role == SignerRole.CUSTOMER,
-            Signature.superseded_at.is_(None),
+            Signature.job_id == job_id, current_customer_signature()
         )
     )
     return signed

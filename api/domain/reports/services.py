@@ -20,9 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Database
 from api.domain.jobs.services import SIGNED_OR_LATER, get_visible_job
 from api.domain.reports.build import build_context
-from api.domain.reports.content import content_input, customer_signed
+from api.domain.reports.content import (
+    content_input,
+    current_customer_signature,
+    customer_signature,
+    customer_signed,
+)
 from api.http import Conflict, DomainError, not_found
-from api.media.access import photo_has_bytes
+from api.media.access import photo_has_bytes, photo_on_the_way
 from api.media.pipeline import PROCESSING, Pipeline, StillProcessing
 from api.media.store import BlobStore
 from api.models import (
@@ -35,7 +40,6 @@ from api.models import (
     ReportStatus,
     Role,
     Signature,
-    SignerRole,
     utcnow,
 )
 from api.numbers import next_number
@@ -87,9 +91,7 @@ def token_hash(token: str) -> str:
 async def photos_on_the_way(session: AsyncSession, job_id: uuid.UUID) -> int:
     """How many of the job's photos have no bytes from their author yet."""
     count = await session.scalar(
-        select(func.count())
-        .select_from(Photo)
-        .where(Photo.job_id == job_id, Photo.removed_at.is_(None), ~photo_has_bytes())
+        select(func.count()).select_from(Photo).where(Photo.job_id == job_id, photo_on_the_way())
     )
     return count or 0
 
@@ -420,13 +422,7 @@ class Reports:
             job = await session.get(Job, job_id)
             if job is None or job.status not in SIGNED_OR_LATER:
                 return
-            signature = await session.scalar(
-                select(Signature).where(
-                    Signature.job_id == job_id,
-                    Signature.signer_role == SignerRole.CUSTOMER,
-                    Signature.superseded_at.is_(None),
-                )
-            )
+            signature = await customer_signature(session, job_id)
             if signature is None:
                 return
             # Issued once per signing: a reopened job's new visit, signed, gets its own.
@@ -505,13 +501,11 @@ class Reports:
                     .join(Job, Job.id == Signature.job_id)
                     .join(Photo, Photo.job_id == Signature.job_id)
                     .where(
-                        Signature.signer_role == SignerRole.CUSTOMER,
-                        Signature.superseded_at.is_(None),
+                        current_customer_signature(),
                         Signature.server_time <= now - PHOTO_GRACE,
                         Signature.server_time > now - PHOTO_GRACE - OVERDUE_WINDOW,
                         Job.status.in_(SIGNED_OR_LATER),
-                        Photo.removed_at.is_(None),
-                        ~photo_has_bytes(),
+                        photo_on_the_way(),
                         ~issued,
                     )
                     .distinct()
