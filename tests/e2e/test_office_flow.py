@@ -268,7 +268,16 @@ def test_the_console_refuses_engineers_and_shows_each_office_role_its_own_menu(
     assert "/app/" in page.locator("[data-testid=login-error]").inner_text()
     assert page.locator("[data-testid=menu]").count() == 0
     menus = {
-        "quality1": ["review", "conflicts", "settlement", "van", "complaints", "figures"],
+        "quality1": [
+            "review",
+            "conflicts",
+            "settlement",
+            "van",
+            "complaints",
+            "figures",
+            "customers",
+            "catalogue",
+        ],
         "dispatcher1": [
             "intake",
             "board",
@@ -278,6 +287,8 @@ def test_the_console_refuses_engineers_and_shows_each_office_role_its_own_menu(
             "followup",
             "complaints",
             "figures",
+            "customers",
+            "catalogue",
         ],
     }
     for username, expected in menus.items():

@@ -1,6 +1,9 @@
 // zh-CN when the browser prefers Chinese, else English; switchable and remembered.
 import { createI18n } from 'vue-i18n'
 import { CONFLICT_NAMES } from '../conflict-text'
+import { catalogueText } from './text/catalogue'
+import { customersText } from './text/customers'
+import { peopleText } from './text/people'
 
 const en = {
   app: { title: 'Fieldsync service desk', language: 'Language', logout: 'Sign out', live: 'Live', offline: 'Reconnecting…' },
@@ -11,6 +14,7 @@ const en = {
   menu: {
     intake: 'Intake', board: 'Dispatch board', review: 'Review queue', conflicts: 'Reconciliation', settlement: 'Settlement',
     van: 'Van stock', followup: 'Follow-up', complaints: 'Complaints', figures: 'Figures',
+    customers: 'Customers', catalogue: 'Parts & stock', people: 'People & devices',
   },
   role: { admin: 'Administrator', dispatcher: 'Dispatcher', supervisor: 'Supervisor', quality: 'Quality' },
   status: {
@@ -108,6 +112,9 @@ const en = {
     satisfaction_callback: 'Satisfaction (call)', complaints: 'Complaints', parts_cost_warranty: 'Parts in warranty',
     parts_cost_chargeable: 'Parts chargeable', jobsChart: 'Jobs per engineer', timesChart: 'Median hours per engineer',
   },
+  customers: customersText.en,
+  catalogue: catalogueText.en,
+  people: peopleText.en,
 }
 
 type Messages = typeof en
@@ -121,6 +128,7 @@ const zh: Messages = {
   menu: {
     intake: '报修登记', board: '派工看板', review: '主管审核', conflicts: '冲突处理', settlement: '结算',
     van: '车载库存对账', followup: '回访', complaints: '投诉', figures: '统计',
+    customers: '客户与设备', catalogue: '备件与库存', people: '人员与设备终端',
   },
   role: { admin: '管理员', dispatcher: '派工员', supervisor: '主管', quality: '质量部门' },
   status: {
@@ -218,6 +226,9 @@ const zh: Messages = {
     satisfaction_callback: '回访满意度', complaints: '投诉', parts_cost_warranty: '保修备件成本',
     parts_cost_chargeable: '收费备件金额', jobsChart: '各工程师工单数', timesChart: '各工程师时长中位数(小时)',
   },
+  customers: customersText.zh,
+  catalogue: catalogueText.zh,
+  people: peopleText.zh,
 }
 
 const STORE = 'fieldsync-office-locale'

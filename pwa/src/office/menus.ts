@@ -23,10 +23,14 @@ export const MENU: readonly MenuItem[] = [
   { key: 'followup', path: '/follow-up', roles: DESK },
   { key: 'complaints', path: '/complaints', roles: STAFF },
   { key: 'figures', path: '/figures', roles: STAFF },
+  { key: 'customers', path: '/customers', roles: STAFF },
+  { key: 'catalogue', path: '/catalogue', roles: STAFF },
+  { key: 'people', path: '/people', roles: ['admin'] },
 ]
 
 export type Action =
   | 'dispatch' | 'review' | 'resolve' | 'settle' | 'reclassify' | 'labour' | 'followup' | 'complain'
+  | 'records' | 'catalogue' | 'people'
 
 const ACTIONS: Record<Action, readonly Role[]> = {
   dispatch: DESK,
@@ -37,6 +41,10 @@ const ACTIONS: Record<Action, readonly Role[]> = {
   labour: DESK,
   followup: DESK,
   complain: DESK,
+  // Customers, sites and equipment; the parts catalogue and stock; accounts and devices.
+  records: DESK,
+  catalogue: DESK,
+  people: ['admin'],
 }
 
 export function isOfficeRole(role: string): role is Role {

@@ -18,6 +18,9 @@ export const router = createRouter({
     { path: '/follow-up', component: () => import('./views/FollowUp.vue'), meta: { menu: 'followup' } },
     { path: '/complaints', component: () => import('./views/Complaints.vue'), meta: { menu: 'complaints' } },
     { path: '/figures', component: () => import('./views/Figures.vue'), meta: { menu: 'figures' } },
+    { path: '/customers', component: () => import('./views/Customers.vue'), meta: { menu: 'customers' } },
+    { path: '/catalogue', component: () => import('./views/Catalogue.vue'), meta: { menu: 'catalogue' } },
+    { path: '/people', component: () => import('./views/People.vue'), meta: { menu: 'people' } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })
