@@ -53,7 +53,8 @@ export interface BlobEntry {
   uploaded: number // 0 or 1 (IndexedDB cannot index booleans)
   lastError: string
   /** Why the server refused these bytes for good (422: not the declared hash, not an image it
-   * accepts); "" or absent while they may still go. Never sent again: it would refuse again. */
+   * accepts); "" or absent while they may still go. Not sent again at each sync, where it would
+   * be refused again, only when the engineer asks (`sendAgain`). */
   refused?: string
 }
 

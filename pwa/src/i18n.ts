@@ -83,7 +83,7 @@ const en = {
     done: 'Synced',
     detached: 'Photos not attached',
     detachedWhy: 'Their record was refused (see below): the photos stay on this phone but will not be uploaded, and do not hold up signing out.',
-    refusedPhoto: 'Photo refused by the server',
+    refusedPhoto: 'Photo refused by the server', sendAgain: 'Send again',
     refusedWhy: 'The server cannot take this photo: take it again (and, before the customer signs, remove this one). It stays on this phone and does not hold up signing out',
   },
   mutation: {
@@ -190,7 +190,7 @@ const zh: Messages = {
     done: '已同步',
     detached: '未关联的照片',
     detachedWhy: '其记录已被拒绝（见下方）：照片保留在本机，但不会上传，也不影响退出登录。',
-    refusedPhoto: '服务器拒收的照片',
+    refusedPhoto: '服务器拒收的照片', sendAgain: '重新发送',
     refusedWhy: '服务器无法接收此照片，请重新拍摄（客户签字前可删除这张）；它保留在本机，不影响退出登录',
   },
   mutation: {

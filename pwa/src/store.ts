@@ -4,7 +4,7 @@ import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
 import { applyLocally, jobOf, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
 import { enqueue, enqueueWithBytes, rebase } from './outbox'
-import { APP_VERSION, HttpError, LoginRequired, SyncEngine, unsentBlobs } from './sync'
+import { APP_VERSION, HttpError, LoginRequired, SyncEngine, sendAgain, unsentBlobs } from './sync'
 
 export interface User {
   id: string
@@ -250,6 +250,14 @@ export async function syncNow(): Promise<SyncOutcome> {
     state.syncing = false
     await refresh()
   }
+}
+
+/** Send refused photo bytes once more, now (the sync screen's "Send again"). */
+export async function retryRefusedPhoto(sha256: string): Promise<SyncOutcome> {
+  if (!db) return 'signed-out'
+  await sendAgain(db, sha256)
+  await refresh()
+  return syncNow()
 }
 
 let syncSoonTimer: ReturnType<typeof setTimeout> | null = null

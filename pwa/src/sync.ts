@@ -356,6 +356,12 @@ async function refusedForGood(blob: BlobEntry, error: HttpError): Promise<boolea
   return (await sha256Hex(await blob.bytes.arrayBuffer())) !== blob.sha256
 }
 
+/** Try refused photo bytes again at the next sync (the engineer asked: the server may take
+ * them now, after an update). Refused again, they return to the refused list. */
+export async function sendAgain(db: DeviceDb, sha256: string): Promise<void> {
+  await db.blobs.update(sha256, { refused: '', lastError: '' })
+}
+
 const CUSTOMER_FILE = ['contacts', 'sites', 'assets'] as const
 
 /** The photo hashes this phone's records and mutations name: `live` by a photo record, a

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DeviceDb, getMeta, setMeta, type StoredRecord } from '../src/db'
 import { ack, enqueue, enqueueWithBytes, peek, rebase } from '../src/outbox'
 import { sha256Hex } from '../src/canonical'
-import { SyncEngine, unsentBlobs } from '../src/sync'
+import { SyncEngine, sendAgain, unsentBlobs } from '../src/sync'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
 const DEVICE = 'eae0fb0c-f3a2-46ff-b345-1fe9813f020e'
@@ -390,6 +390,12 @@ describe('photo bytes', () => {
     started.length = 0
     expect(await engine.uploadBlobs()).toBe(0)
     expect(started).toEqual([]) // not sent again at the next sync
+
+    await sendAgain(db, bad) // the engineer asks: the server may take it now
+    expect((await unsentBlobs(db)).waiting.map((b) => b.sha256)).toEqual([bad])
+    expect(await engine.uploadBlobs()).toBe(0)
+    expect(started).toEqual([bad]) // sent once more, refused again
+    expect((await unsentBlobs(db)).refused.map((b) => b.sha256)).toEqual([bad])
   })
 
   it('that arrive damaged are sent again, unless they are damaged on the phone too', async () => {
