@@ -312,12 +312,18 @@ async def test_a_contracts_warranty_end_survives_a_corrected_acceptance_date(
         "2030-12-31",
         "2027-01-09",
     )
+    # The desk is told which end stays put (a contract's) and which follows the acceptance date.
+    assert (contract.json()["warranty_end_given"], usual.json()["warranty_end_given"]) == (
+        True,
+        False,
+    )
     for changes in ({"acceptance_date": "2025-01-12"}, {"warranty_months": 36}):
         kept = await client.patch(
             f"/api/assets/{contract.json()['id']}", json=changes, headers=desk
         )
         assert kept.status_code == 200, kept.text
         assert kept.json()["warranty_end"] == "2030-12-31", changes
+        assert kept.json()["warranty_end_given"] is True, changes
     # A worked-out end is worked out again, as before.
     moved = await client.patch(
         f"/api/assets/{usual.json()['id']}", json={"acceptance_date": "2025-01-12"}, headers=desk
@@ -327,12 +333,16 @@ async def test_a_contracts_warranty_end_survives_a_corrected_acceptance_date(
         f"/api/assets/{usual.json()['id']}", json={"warranty_months": 36}, headers=desk
     )
     assert longer.json()["warranty_end"] == "2028-01-11"
+    assert longer.json()["warranty_end_given"] is False
+    listed = await client.get(f"/api/assets?q={usual.json()['serial']}", headers=desk)
+    assert [a["warranty_end_given"] for a in listed.json()["items"]] == [False]
     given = await client.patch(
         f"/api/assets/{contract.json()['id']}",
         json={"acceptance_date": "2025-02-01", "warranty_end": None},
         headers=desk,
     )
     assert given.json()["warranty_end"] is None, "an end given in the PATCH wins"
+    assert given.json()["warranty_end_given"] is False, "no end at all is not a contract's"
 
 
 async def test_part_and_user_searches_take_percent_and_underscore_as_written(

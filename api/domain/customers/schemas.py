@@ -172,6 +172,9 @@ class AssetOut(Out):
     acceptance_date: date | None
     warranty_months: int | None
     warranty_end: date | None
+    warranty_end_given: bool
+    """Whether ``warranty_end`` was given (a contract's date) rather than worked out from the
+    acceptance date and months: a given end stays when those are corrected."""
     warranty_status: WarrantyStatus
     contract_ref: str
     version: int

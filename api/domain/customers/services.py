@@ -67,6 +67,7 @@ def asset_out(a: Asset, *, today: date) -> AssetOut:
         acceptance_date=a.acceptance_date,
         warranty_months=a.warranty_months,
         warranty_end=a.warranty_end,
+        warranty_end_given=warranty_end_given(a),
         warranty_status=warranty_status(a.warranty_end, today),
         contract_ref=a.contract_ref,
         version=a.version,
