@@ -55,17 +55,49 @@ export interface Board {
 }
 
 export interface Contact { id: string; name: string; phone: string; email: string; title: string }
-export interface Customer { id: string; code: string; name: string; address: string; phone: string; contacts: Contact[] }
-export interface Site { id: string; customer_id: string; name: string; address: string }
+export interface Customer {
+  id: string
+  code: string
+  name: string
+  address: string
+  phone: string
+  email: string
+  /** The language of the customer's service reports. */
+  locale: 'zh-CN' | 'en'
+  notes: string
+  contacts: Contact[]
+  version: number
+  updated_at: string
+}
+export interface Site {
+  id: string
+  customer_id: string
+  name: string
+  address: string
+  region_id: string | null
+  version: number
+}
+export type WarrantyStatus = 'in_warranty' | 'expired' | 'unknown'
 export interface Asset {
   id: string
+  customer_id: string
   site_id: string
   name: string
   model: string
   serial: string
+  /** YYYY-MM-DD */
+  acceptance_date: string | null
+  /** A contract's warranty length; null is the usual 24 months. */
+  warranty_months: number | null
+  /** The last covered day, YYYY-MM-DD: worked out by the server unless a contract gave it. */
   warranty_end: string | null
-  warranty_status: 'in_warranty' | 'expired' | 'unknown'
+  /** The end is a contract's date (absent from an older server). */
+  warranty_end_given?: boolean
+  warranty_status: WarrantyStatus
+  contract_ref: string
+  version: number
 }
+export interface Region { id: string; code: string; name: string }
 
 export interface PartLine {
   id: string
