@@ -159,9 +159,9 @@ describe('the list and history', () => {
     expect(contactLine(customer({ contacts: [] }))).toBe('')
   })
 
-  it('links a job of the history to its review page only for the roles that may open it', () => {
-    expect(['quality', 'supervisor', 'admin', 'dispatcher'].map((r) => jobLink(r, 'j1')))
-      .toEqual(['/review/j1', '/review/j1', '/review/j1', null])
+  it('links a job of the history to its page for every office role', () => {
+    expect(['quality', 'supervisor', 'admin', 'dispatcher', 'engineer'].map((r) => jobLink(r, 'j1')))
+      .toEqual(['/review/j1', '/review/j1', '/review/j1', '/review/j1', null])
   })
 
   it('tells a colleague’s save meanwhile from another refusal', () => {

@@ -123,7 +123,7 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     assert (fixed["serial"], fixed["name"]) == (fixed_serial, "一号冷水机组")
     assert fixed["warranty_end"] == last_day.isoformat()
 
-    # A job on it shows in its service history (a dispatcher may not open the review page).
+    # A job on it shows in its service history, linked to the job's page.
     job = office.post(
         "/api/jobs",
         {
@@ -141,7 +141,7 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     history = page.locator("[data-testid=asset-jobs] .el-table__row", has_text=job["number"])
     history.wait_for()
     assert f"不制冷 {tag}" in history.inner_text()
-    assert history.locator("a").count() == 0
+    assert history.locator("a").get_attribute("href") == f"/office/review/{job['id']}"
     page.keyboard.press("Escape")
 
     # The desk has only the nameplate's serial: the search finds the equipment and its customer.
@@ -157,6 +157,11 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     page.locator("[data-testid=customer-title]", has_text=name).wait_for()
     assert f"customer={customer['id']}" in page.url
     page.locator("[data-testid=assets] .current-row", has_text=fixed_serial).wait_for()
+
+    # The dispatcher reads the job's page (no review queue in the menu, no approve button).
+    page.goto(f"{server.base}/office/review/{job['id']}")
+    page.locator("[data-testid=review-job]", has_text=job["number"]).wait_for()
+    assert page.locator("[data-testid=approve]").count() == 0
     assert page.page_errors == []
     context.close()
 

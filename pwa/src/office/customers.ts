@@ -1,6 +1,6 @@
 // The customers and equipment screen's rules (views/Customers.vue): forms from records, the
 // PATCH of only what changed (with the version the form was opened on), and warranty wording.
-import { menuFor } from './menus'
+import { isOfficeRole } from './menus'
 import type { Asset, Customer, Site, WarrantyStatus } from './types'
 
 export interface ContactForm { name: string; title: string; phone: string; email: string }
@@ -190,10 +190,10 @@ export function contactLine(c: Customer): string {
   return [p.name, p.phone].filter(Boolean).join(' · ')
 }
 
-/** Where a job of the equipment's history opens: its review page, for the roles that may open
- * it (the route is the review queue's); null for the others (a dispatcher sees the number). */
+/** Where a job of the equipment's history opens: its page (the review queue's, which every
+ * office role may read; only a supervisor decides there). */
 export function jobLink(role: string, jobId: string): string | null {
-  return menuFor(role).some((m) => m.key === 'review') ? `/review/${jobId}` : null
+  return isOfficeRole(role) ? `/review/${jobId}` : null
 }
 
 /** Whether a refused save (409) was refused because someone saved the record since the form

@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { session } from './api'
-import { homeOf, menuFor } from './menus'
+import { OFFICE_ROLES, homeOf, menuFor } from './menus'
 
 export const router = createRouter({
   history: createWebHistory('/office/'),
@@ -10,7 +10,9 @@ export const router = createRouter({
     { path: '/intake', component: () => import('./views/Intake.vue'), meta: { menu: 'intake' } },
     { path: '/board', component: () => import('./views/Board.vue'), meta: { menu: 'board' } },
     { path: '/review', component: () => import('./views/Review.vue'), meta: { menu: 'review' } },
-    { path: '/review/:id', component: () => import('./views/ReviewJob.vue'), props: true, meta: { menu: 'review' } },
+    // A job's page: every office role may read it (the dispatcher from customers' equipment
+    // history); only the supervisor sees approve / send back.
+    { path: '/review/:id', component: () => import('./views/ReviewJob.vue'), props: true, meta: { menu: 'review', roles: OFFICE_ROLES } },
     { path: '/conflicts', component: () => import('./views/Conflicts.vue'), meta: { menu: 'conflicts' } },
     { path: '/settlement', component: () => import('./views/Settlement.vue'), meta: { menu: 'settlement' } },
     { path: '/settlement/:id', component: () => import('./views/Settlement.vue'), props: true, meta: { menu: 'settlement' } },
@@ -29,8 +31,11 @@ router.beforeEach((to) => {
   if (to.meta.public) return true
   if (!session.tokens) return { path: '/login', query: { next: to.fullPath } }
   const key = to.meta.menu
-  if (typeof key === 'string' && !menuFor(session.tokens.user.role).some((m) => m.key === key)) {
-    return homeOf(session.tokens.user.role)
+  const role = session.tokens.user.role
+  const roles = to.meta.roles as readonly string[] | undefined
+  if (roles?.includes(role)) return true
+  if (typeof key === 'string' && !menuFor(role).some((m) => m.key === key)) {
+    return homeOf(role)
   }
   return true
 })
