@@ -21,7 +21,8 @@ interface Tokens {
 const KEY = 'fieldsync-office-session'
 
 export class ApiError extends Error {
-  constructor(public status: number, public detail: string) {
+  /** `extra` is the problem's detail per field, as the server sent it (a 400's failed field). */
+  constructor(public status: number, public detail: string, public extra: unknown = null) {
     super(detail)
   }
 }
@@ -48,13 +49,15 @@ function save(tokens: Tokens | null): void {
 
 async function errorOf(response: Response): Promise<ApiError> {
   let detail = `${response.status} ${response.statusText}`
+  let extra: unknown = null
   try {
-    const body = (await response.json()) as { detail?: unknown }
+    const body = (await response.json()) as { detail?: unknown; extra?: unknown }
     if (typeof body.detail === 'string') detail = body.detail
+    extra = body.extra ?? null
   } catch {
     // not JSON
   }
-  return new ApiError(response.status, detail)
+  return new ApiError(response.status, detail, extra)
 }
 
 export async function login(username: string, password: string): Promise<User> {
