@@ -16,7 +16,7 @@ const en = {
     van: 'Van stock', followup: 'Follow-up', complaints: 'Complaints', figures: 'Figures',
     customers: 'Customers', catalogue: 'Parts & stock', people: 'People & devices',
   },
-  role: { admin: 'Administrator', dispatcher: 'Dispatcher', supervisor: 'Supervisor', quality: 'Quality' },
+  role: { admin: 'Administrator', dispatcher: 'Dispatcher', supervisor: 'Supervisor', quality: 'Quality', engineer: 'Engineer' },
   status: {
     reported: 'Reported', accepted: 'Accepted', assigned: 'Assigned', en_route: 'On the way', on_site: 'On site',
     waiting_parts: 'Waiting for parts', work_done: 'Work done', signed: 'Signed', reviewed: 'Reviewed',
@@ -130,7 +130,7 @@ const zh: Messages = {
     van: '车载库存对账', followup: '回访', complaints: '投诉', figures: '统计',
     customers: '客户与设备', catalogue: '备件与库存', people: '人员与设备终端',
   },
-  role: { admin: '管理员', dispatcher: '派工员', supervisor: '主管', quality: '质量部门' },
+  role: { admin: '管理员', dispatcher: '派工员', supervisor: '主管', quality: '质量部门', engineer: '工程师' },
   status: {
     reported: '已报修', accepted: '已受理', assigned: '已派工', en_route: '在途', on_site: '在现场',
     waiting_parts: '待料', work_done: '已完工', signed: '已签字', reviewed: '已审核',
