@@ -196,6 +196,29 @@ async def test_a_disabled_user_cannot_log_in(client: httpx.AsyncClient, world: W
     assert (await do_login(client, "li")).status_code == 401
 
 
+async def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    admin = await bearer_of(client, "admin")
+    me = (await client.get("/api/auth/me", headers=admin)).json()
+    for change in ({"active": False}, {"role": "supervisor"}):
+        response = await client.patch(f"/api/users/{me['id']}", json=change, headers=admin)
+        assert response.status_code == 409, response.text
+        assert "last active administrator" in response.json()["detail"]
+    assert (await client.get("/api/auth/me", headers=admin)).json()["role"] == "admin"
+
+    # With a second administrator, the first may step down.
+    second = await client.patch(
+        f"/api/users/{world.supervisor.id}", json={"role": "admin"}, headers=admin
+    )
+    assert second.status_code == 200, second.text
+    stepped = await client.patch(
+        f"/api/users/{me['id']}", json={"role": "supervisor"}, headers=admin
+    )
+    assert stepped.status_code == 200, stepped.text
+    assert stepped.json()["role"] == "supervisor"
+
+
 async def test_failed_logins_are_throttled_with_retry_after(
     settings: Settings, db: Database, world: World
 ) -> None:

@@ -12,12 +12,23 @@ from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
 from api.domain.auth.schemas import UserOut
 from api.domain.auth.services import revoke_user_devices, user_out
 from api.guards import EVERYONE, STAFF, allow
-from api.http import Offset, Out, Page, Schema, SearchText, apply_patch, not_found, text_search
+from api.http import (
+    Conflict,
+    Offset,
+    Out,
+    Page,
+    Schema,
+    SearchText,
+    apply_patch,
+    not_found,
+    text_search,
+)
 from api.models import Region, Role, Team, TeamKind, User
 from api.security import Principal, hash_password
 
@@ -170,7 +181,10 @@ class UserController(Controller):
             if user is None:
                 raise not_found("user")
             before = (user.role, user.active)
+            was_admin = user.role == Role.ADMIN and user.active
             apply_patch(user, data)
+            if was_admin and not (user.role == Role.ADMIN and user.active):
+                await _keep_an_administrator(session, leaving=user.id)
             if password_hash is not None:
                 user.password_hash = password_hash
             if password_hash is not None or (user.role, user.active) != before:
@@ -178,6 +192,26 @@ class UserController(Controller):
                 await revoke_user_devices(session, user_id=user.id, now=now)
             await session.flush()
             return user_out(user)
+
+
+async def _keep_an_administrator(session: AsyncSession, *, leaving: uuid.UUID) -> None:
+    """Refuse to leave the department without an active administrator: nobody could then
+    manage accounts or revoke a lost phone from the console.
+
+    Every active administrator's row is locked first, so two administrators demoting each
+    other at once cannot both pass the count (on PostgreSQL; SQLite writes one at a time)."""
+    others = (
+        await session.scalars(
+            select(User.id)
+            .where(User.role == Role.ADMIN, User.active.is_(True), User.id != leaving)
+            .with_for_update()
+        )
+    ).all()
+    if not others:
+        raise Conflict(
+            "this is the last active administrator: make another user an administrator "
+            "before changing this one's role or deactivating it"
+        )
 
 
 class DirectoryController(Controller):
