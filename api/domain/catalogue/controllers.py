@@ -29,7 +29,15 @@ from api.http import (
     not_found,
     text_search,
 )
-from api.models import LocationKind, Part, Role, StockLevel, StockLocation, StockMovement
+from api.models import (
+    Job,
+    LocationKind,
+    Part,
+    Role,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+)
 from api.security import Principal
 
 # msgspec cannot put bounds on Decimal; the structs check them in __post_init__ instead.
@@ -137,7 +145,9 @@ class LevelOut(Out):
     part_id: uuid.UUID
     code: str
     name: str
+    name_en: str
     unit: str
+    unit_en: str
     quantity: Decimal
 
 
@@ -156,15 +166,22 @@ class MovementIn(Schema):
 
 
 class MovementOut(Out):
-    """A recorded stock movement."""
+    """A recorded stock movement, with the part's code, names and units and the job's number
+    (so a list of movements reads without a lookup per row)."""
 
     id: uuid.UUID
     part_id: uuid.UUID
+    code: str
+    name: str
+    name_en: str
+    unit: str
+    unit_en: str
     from_location_id: uuid.UUID | None
     to_location_id: uuid.UUID | None
     quantity: Decimal
     reason: str
     job_id: uuid.UUID | None
+    job_number: str | None
     created_by: uuid.UUID | None
     created_at: datetime
 
@@ -184,16 +201,22 @@ def part_out(p: Part) -> PartOut:
     )
 
 
-def movement_out(m: StockMovement) -> MovementOut:
-    """The wire form of a movement."""
+def movement_out(m: StockMovement, part: Part, job_number: str | None) -> MovementOut:
+    """The wire form of a movement of ``part`` (on the job numbered ``job_number``, if any)."""
     return MovementOut(
         id=m.id,
         part_id=m.part_id,
+        code=part.code,
+        name=part.name,
+        name_en=part.name_en,
+        unit=part.unit,
+        unit_en=part.unit_en,
         from_location_id=m.from_location_id,
         to_location_id=m.to_location_id,
         quantity=m.quantity,
         reason=m.reason,
         job_id=m.job_id,
+        job_number=job_number,
         created_by=m.created_by,
         created_at=m.created_at,
     )
@@ -338,7 +361,15 @@ class StockController(Controller):
                 .order_by(Part.code)
             )
             return [
-                LevelOut(part_id=p.id, code=p.code, name=p.name, unit=p.unit, quantity=lvl.quantity)
+                LevelOut(
+                    part_id=p.id,
+                    code=p.code,
+                    name=p.name,
+                    name_en=p.name_en,
+                    unit=p.unit,
+                    unit_en=p.unit_en,
+                    quantity=lvl.quantity,
+                )
                 for lvl, p in rows.all()
             ]
 
@@ -355,7 +386,8 @@ class StockController(Controller):
         if data.from_location_id == data.to_location_id:
             raise DomainError("from and to are the same location")
         async with db.write(actor_id=me.user_id) as session:
-            if await session.get(Part, data.part_id) is None:
+            part = await session.get(Part, data.part_id)
+            if part is None:
                 raise not_found("part")
             for loc in (data.from_location_id, data.to_location_id):
                 if loc is not None:
@@ -379,7 +411,7 @@ class StockController(Controller):
             )
             session.add(movement)
             await session.flush()
-            return movement_out(movement)
+            return movement_out(movement, part, None)
 
     @get(
         "/movements",
@@ -407,11 +439,17 @@ class StockController(Controller):
             query = query.where(StockMovement.part_id == part_id)
         async with db.read() as session:
             total = await count_rows(session, query)
-            rows = await session.scalars(
-                query.order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
+            rows = await session.execute(
+                query.add_columns(Part, Job.number)
+                .join(Part, Part.id == StockMovement.part_id)
+                .outerjoin(Job, Job.id == StockMovement.job_id)
+                .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
                 .offset(offset)
                 .limit(limit)
             )
             return Page(
-                items=[movement_out(m) for m in rows], total=total, offset=offset, limit=limit
+                items=[movement_out(m, p, number) for m, p, number in rows.all()],
+                total=total,
+                offset=offset,
+                limit=limit,
             )

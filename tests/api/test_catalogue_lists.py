@@ -1,0 +1,111 @@
+"""Stock levels and movements read without a lookup per row: each names its part (code, names,
+units in both languages) and a movement the job it was used on (the console's parts screen)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.visits import dispatched_job, phone_of, visit
+from tests.helpers import World, login
+
+Client = httpx.AsyncClient
+Headers = dict[str, str]
+
+
+@pytest.fixture
+async def desk(client: Client, world: World) -> Headers:
+    return await login(client, "desk")
+
+
+async def _vans(client: Client, desk: Headers, world: World) -> tuple[str, str]:
+    """The vans of li and wang (the world's engineer)."""
+    locations = (await client.get("/api/stock/locations", headers=desk)).json()
+    wang = next(x["id"] for x in locations if x["engineer_id"] == str(world.engineer.id))
+    li = next(x["id"] for x in locations if x["kind"] == "van" and x["id"] != wang)
+    return li, wang
+
+
+async def _part(client: Client, desk: Headers) -> dict[str, Any]:
+    made = await client.post(
+        "/api/parts",
+        json={
+            "code": "CMP-3",
+            "name": "压缩机 3匹",
+            "name_en": "Compressor 3 HP",
+            "unit": "台",
+            "unit_en": "set",
+            "price": "800",
+        },
+        headers=desk,
+    )
+    assert made.status_code == 201, made.text
+    part: dict[str, Any] = made.json()
+    return part
+
+
+PART_TEXT = {
+    "code": "CMP-3",
+    "name": "压缩机 3匹",
+    "name_en": "Compressor 3 HP",
+    "unit": "台",
+    "unit_en": "set",
+}
+
+
+async def test_levels_and_movements_name_the_part_in_both_languages(
+    client: Client, world: World, desk: Headers
+) -> None:
+    part = await _part(client, desk)
+    li, wang = await _vans(client, desk, world)
+    body = {"part_id": part["id"], "quantity": "5", "reason": "入库", "to_location_id": li}
+    received = await client.post("/api/stock/movements", json=body, headers=desk)
+    assert received.status_code == 201, received.text
+    assert {k: received.json()[k] for k in PART_TEXT} == PART_TEXT
+    assert received.json()["job_number"] is None
+    moved = await client.post(
+        "/api/stock/movements",
+        json={
+            **body,
+            "quantity": "2",
+            "reason": "补车",
+            "from_location_id": li,
+            "to_location_id": wang,
+        },
+        headers=desk,
+    )
+    assert moved.status_code == 201, moved.text
+
+    levels = (await client.get(f"/api/stock/locations/{wang}/levels", headers=desk)).json()
+    assert [({k: x[k] for k in PART_TEXT}, x["quantity"]) for x in levels] == [(PART_TEXT, "2.000")]
+    listed = await client.get("/api/stock/movements", params={"part_id": part["id"]}, headers=desk)
+    assert listed.status_code == 200, listed.text
+    page = listed.json()
+    assert page["total"] == 2
+    assert [m["reason"] for m in page["items"]] == ["补车", "入库"], "newest first"
+    for m in page["items"]:
+        assert {k: m[k] for k in PART_TEXT} == PART_TEXT
+        assert (m["job_id"], m["job_number"]) == (None, None)
+
+
+async def test_a_movement_of_van_stock_used_on_a_job_names_the_job_by_number(
+    client: Client, world: World, desk: Headers
+) -> None:
+    part = await _part(client, desk)
+    _, wang = await _vans(client, desk, world)
+    job_id = await dispatched_job(client, world, desk)
+    await visit(phone_of(client), job_id, parts=[(part["id"], "1", "warranty")])
+    number = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["job"]["number"]
+
+    listed = await client.get("/api/stock/movements", params={"location_id": wang}, headers=desk)
+    assert listed.status_code == 200, listed.text
+    (used,) = listed.json()["items"]
+    assert (used["reason"], used["from_location_id"], used["to_location_id"]) == (
+        "used on job",
+        wang,
+        None,
+    )
+    assert (used["job_id"], used["job_number"]) == (job_id, number)
+    assert {k: used[k] for k in PART_TEXT} == PART_TEXT
