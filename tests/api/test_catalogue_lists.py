@@ -109,3 +109,22 @@ async def test_a_movement_of_van_stock_used_on_a_job_names_the_job_by_number(
     )
     assert (used["job_id"], used["job_number"]) == (job_id, number)
     assert {k: used[k] for k in PART_TEXT} == PART_TEXT
+
+
+async def test_the_parts_list_gives_the_active_the_inactive_or_all(
+    client: Client, desk: Headers
+) -> None:
+    # The console lists all parts, the inactive marked: `active=null` is "either".
+    part = await _part(client, desk)
+    made = await client.post("/api/parts", json={"code": "CMP-4", "name": "压缩机"}, headers=desk)
+    off = await client.patch(f"/api/parts/{part['id']}", json={"active": False}, headers=desk)
+    assert off.status_code == 200, off.text
+
+    async def codes(**params: str) -> list[str]:
+        listed = await client.get("/api/parts", params={"q": "CMP", **params}, headers=desk)
+        assert listed.status_code == 200, listed.text
+        return [p["code"] for p in listed.json()["items"]]
+
+    assert await codes() == [made.json()["code"]], "active ones by default"
+    assert await codes(active="false") == ["CMP-3"]
+    assert await codes(active="null") == ["CMP-3", "CMP-4"]
