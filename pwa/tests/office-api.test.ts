@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { store, USER } from './office-session'
 
-const { authFetch, getAll, session } = await import('../src/office/api')
+const { ApiError, authFetch, errorText, get, getAll, reasonOf, session } = await import('../src/office/api')
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status })
 
@@ -58,5 +58,37 @@ describe('getAll', () => {
       '/api/jobs?status=reviewed&limit=200&offset=200',
       '/api/jobs?status=reviewed&limit=200&offset=400',
     ])
+  })
+})
+
+describe('a refusal', () => {
+  beforeEach(() => {
+    session.tokens = { access_token: 'a', refresh_token: 'r1', device_id: 'd1', user: USER }
+  })
+
+  it('says why a body was refused, not only that it was', async () => {
+    const refused = {
+      status_code: 400,
+      detail: 'Validation failed for POST /api/parts',
+      extra: [
+        { message: 'price may have at most 2 decimal places, got 12.345', key: 'data', source: 'body' },
+        { message: 'Expected `str` of length >= 1', key: 'code', source: 'body' },
+      ],
+    }
+    vi.stubGlobal('fetch', async () => json(400, refused))
+    const error = await get('/api/parts').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    expect(errorText(error)).toBe('price may have at most 2 decimal places, got 12.345; code: Expected `str` of length >= 1')
+  })
+
+  it('keeps the detail of any other refusal, and a field the reason names is not named twice', () => {
+    expect(reasonOf({ detail: 'not enough stock: the location holds 3', extra: null })).toBe('not enough stock: the location holds 3')
+    expect(reasonOf({ detail: 'Validation failed for GET /api/parts?active=x', extra: [{ message: 'Expected `bool | null`, got `str`', key: 'active' }] }))
+      .toBe('active: Expected `bool | null`, got `str`')
+    expect(reasonOf({ detail: 'Validation failed for POST /api/x', extra: [{ message: '`name` contains a NUL character', key: 'name' }] }))
+      .toBe('`name` contains a NUL character')
+    expect(reasonOf({ detail: 'Validation failed for POST /api/x', extra: [] })).toBe('Validation failed for POST /api/x')
+    expect(reasonOf({ nothing: 1 })).toBeNull()
+    expect(reasonOf('text')).toBeNull()
   })
 })

@@ -47,12 +47,29 @@ function save(tokens: Tokens | null): void {
   else sessionStorage.removeItem(KEY)
 }
 
+/** The reason an error answer gives: its `detail`, except that a refused body or query
+ * ("Validation failed for POST /api/parts", which says nothing of why) gives the reasons in
+ * `extra` instead, each after its field unless the reason names it ("code: Expected `str` of
+ * length >= 1", "price may have at most 2 decimal places, got 12.345"). */
+export function reasonOf(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null
+  const { detail, extra } = body as { detail?: unknown; extra?: unknown }
+  if (typeof detail !== 'string') return null
+  if (!detail.startsWith('Validation failed') || !Array.isArray(extra)) return detail
+  const reasons = extra.flatMap((e: { message?: unknown; key?: unknown }) => {
+    if (typeof e?.message !== 'string') return []
+    const key = typeof e.key === 'string' && e.key !== 'data' && !e.message.includes(e.key) ? `${e.key}: ` : ''
+    return [`${key}${e.message}`]
+  })
+  return reasons.length ? reasons.join('; ') : detail
+}
+
 async function errorOf(response: Response): Promise<ApiError> {
   let detail = `${response.status} ${response.statusText}`
   let extra: unknown = null
   try {
     const body = (await response.json()) as { detail?: unknown; extra?: unknown }
-    if (typeof body.detail === 'string') detail = body.detail
+    detail = reasonOf(body) ?? detail
     extra = body.extra ?? null
   } catch {
     // not JSON
