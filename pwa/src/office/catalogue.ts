@@ -1,0 +1,341 @@
+// The parts catalogue and stock screen's logic (api/domain/catalogue/controllers.py): the wire
+// shapes, what a price or quantity typed at the desk means, the PATCH of what an edit changed,
+// the body of a stock movement and how a recorded movement reads. No Vue, no i18n: the screen
+// turns the keys these return into words.
+import { partName, partUnit } from '../part-text'
+
+export interface Part {
+  id: string
+  code: string
+  name: string
+  name_en: string
+  unit: string
+  unit_en: string
+  /** Yuan with fen, as the server writes a Decimal: "800.00". */
+  price: string
+  active: boolean
+  version: number
+}
+
+export interface StockLocation {
+  id: string
+  kind: 'warehouse' | 'van'
+  name: string
+  engineer_id: string | null
+}
+
+export interface StockLevel {
+  part_id: string
+  code: string
+  name: string
+  name_en: string
+  unit: string
+  unit_en: string
+  /** Thousandths: "2.000"; below zero when a van's part was used beyond its stock. */
+  quantity: string
+}
+
+export interface StockMovement {
+  id: string
+  part_id: string
+  code: string
+  name: string
+  name_en: string
+  unit: string
+  unit_en: string
+  from_location_id: string | null
+  to_location_id: string | null
+  quantity: string
+  reason: string
+  job_id: string | null
+  job_number: string | null
+  created_by: string | null
+  created_at: string
+}
+
+/** The server's bounds (check_price, check_quantity in the catalogue controllers). */
+export const PRICE_PLACES = 2
+export const MAX_PRICE = '99999999.99'
+export const QUANTITY_PLACES = 3
+export const MAX_QUANTITY = '1000000'
+
+export type EntryError = 'required' | 'notNumber' | 'negative' | 'notPositive' | 'places' | 'tooLarge'
+
+/** A typed number: its canonical text to send, or why it cannot be sent (with the numbers the
+ * message names). */
+export type Entry =
+  | { ok: true; value: string }
+  | { ok: false; error: EntryError; params: Record<string, string | number> }
+
+interface Decimal {
+  negative: boolean
+  whole: string
+  fraction: string
+}
+
+/** Digits as typed on a Chinese keyboard too: full-width ０-９ and ．/。 for the point, spaces
+ * dropped; a leading ¥ or ￥ (a price) is dropped as well. */
+function normalise(text: string): string {
+  return text
+    .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[．。]/g, '.')
+    .replace(/[－]/g, '-')
+    .replace(/\s+/g, '')
+    .replace(/^[¥￥]/, '')
+}
+
+function parse(text: string): Decimal | null {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(normalise(text))
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null
+  return { negative: m[1] === '-', whole: m[2].replace(/^0+(?=\d)/, '') || '0', fraction: (m[3] ?? '').replace(/0+$/, '') }
+}
+
+const isZero = (d: Decimal) => /^0*$/.test(d.whole) && d.fraction === ''
+
+/** `d` with exactly `places` decimals ("12.5", 2 → "12.50"); its fraction must fit. */
+function fixed(d: Decimal, places: number): string {
+  const sign = d.negative && !isZero(d) ? '-' : ''
+  return places === 0 ? `${sign}${d.whole}` : `${sign}${d.whole}.${d.fraction.padEnd(places, '0')}`
+}
+
+/** a ≤ b for non-negative decimals written with the same number of places. */
+function atMost(a: string, b: string): boolean {
+  const [aw, af = ''] = a.split('.')
+  const [bw, bf = ''] = b.split('.')
+  if (aw.length !== bw.length) return aw.length < bw.length
+  return `${aw}.${af}` <= `${bw}.${bf}`
+}
+
+function entry(text: string, places: number, max: string, positive: boolean): Entry {
+  const params = { places, max }
+  if (!normalise(text)) return { ok: false, error: 'required', params }
+  const d = parse(text)
+  if (!d) return { ok: false, error: 'notNumber', params }
+  if (d.negative && !isZero(d)) return { ok: false, error: positive ? 'notPositive' : 'negative', params }
+  if (positive && isZero(d)) return { ok: false, error: 'notPositive', params }
+  if (d.fraction.length > places) return { ok: false, error: 'places', params }
+  const value = fixed({ ...d, negative: false }, places)
+  if (!atMost(value, fixed(parse(max)!, places))) return { ok: false, error: 'tooLarge', params }
+  return { ok: true, value: places === 0 ? value : value.replace(/\.?0+$/, '') || '0' }
+}
+
+/** A unit price typed at the desk: yuan and fen from 0 to 99,999,999.99. */
+export function priceEntry(text: string): Entry {
+  return entry(text, PRICE_PLACES, MAX_PRICE, false)
+}
+
+/** A quantity to move: above 0, at most 1,000,000, to a thousandth (metres of cable). */
+export function quantityEntry(text: string): Entry {
+  return entry(text, QUANTITY_PLACES, MAX_QUANTITY, true)
+}
+
+/** Two prices (as typed or as the server writes them) name the same amount: "12.5" = "12.50". */
+function samePrice(a: string, b: string): boolean {
+  const x = parse(a)
+  const y = parse(b)
+  return x !== null && y !== null && fixed(x, Math.max(x.fraction.length, y.fraction.length)) === fixed(y, Math.max(x.fraction.length, y.fraction.length))
+}
+
+/** A quantity as people write it: "2.000" → "2", "5.500" → "5.5", "-1.000" → "-1". */
+export function quantityText(quantity: string | number): string {
+  const d = parse(String(quantity))
+  if (!d) return String(quantity)
+  const sign = d.negative && !isZero(d) ? '-' : ''
+  return `${sign}${d.whole}${d.fraction ? `.${d.fraction}` : ''}`
+}
+
+/** Below zero: a van's part used on jobs beyond what the van held (docs/settlement.md). */
+export function isShort(quantity: string | number): boolean {
+  const d = parse(String(quantity))
+  return d !== null && d.negative && !isZero(d)
+}
+
+/** The part form: what the desk typed, as typed. */
+export interface PartDraft {
+  code: string
+  name: string
+  name_en: string
+  unit: string
+  unit_en: string
+  price: string
+  active: boolean
+}
+
+export type PartField = 'code' | 'name' | 'unit' | 'price'
+
+/** What stops the form from being sent, field by field (empty when nothing does). Lengths are
+ * bounded by the inputs themselves. */
+export function partDraftErrors(draft: PartDraft, isNew: boolean): Partial<Record<PartField, Entry & { ok: false }>> {
+  const errors: Partial<Record<PartField, Entry & { ok: false }>> = {}
+  const required = { ok: false as const, error: 'required' as const, params: {} }
+  if (isNew && !draft.code.trim()) errors.code = required
+  if (!draft.name.trim()) errors.name = required
+  if (!draft.unit.trim()) errors.unit = required
+  const price = priceEntry(draft.price)
+  if (!price.ok) errors.price = price
+  return errors
+}
+
+/** The form for a new part; the unit 个 as the importer gives a new part (docs/import.md). */
+export function emptyPart(): PartDraft {
+  return { code: '', name: '', name_en: '', unit: '个', unit_en: '', price: '', active: true }
+}
+
+/** The form for editing `part`. */
+export function draftOf(part: Part): PartDraft {
+  return { code: part.code, name: part.name, name_en: part.name_en, unit: part.unit, unit_en: part.unit_en, price: part.price, active: part.active }
+}
+
+/** The body of `POST /api/parts` (the draft checked by partDraftErrors first). */
+export function newPartBody(draft: PartDraft): Record<string, string> {
+  const price = priceEntry(draft.price)
+  return {
+    code: draft.code.trim(),
+    name: draft.name.trim(),
+    name_en: draft.name_en.trim(),
+    unit: draft.unit.trim(),
+    unit_en: draft.unit_en.trim(),
+    price: price.ok ? price.value : draft.price.trim(),
+  }
+}
+
+export type PartPatch = Partial<Pick<Part, 'name' | 'name_en' | 'unit' | 'unit_en' | 'price' | 'active'>>
+
+/** The body of `PATCH /api/parts/{id}`: only the fields the desk changed, so a colleague's
+ * change to another field meanwhile is not undone (parts carry no version to check). Text is
+ * trimmed; a price that names the same amount ("12.5" for "12.50") is no change. */
+export function partChanges(part: Part, draft: PartDraft): PartPatch {
+  const changes: PartPatch = {}
+  for (const field of ['name', 'name_en', 'unit', 'unit_en'] as const) {
+    const value = draft[field].trim()
+    if (value !== part[field]) changes[field] = value
+  }
+  const price = priceEntry(draft.price)
+  if (price.ok && !samePrice(price.value, part.price)) changes.price = price.value
+  if (draft.active !== part.active) changes.active = draft.active
+  return changes
+}
+
+/** The three movements the desk records (`POST /api/stock/movements`). */
+export type MoveKind = 'receive' | 'move' | 'writeOff'
+export const MOVE_KINDS: readonly MoveKind[] = ['receive', 'move', 'writeOff']
+
+export interface MoveDraft {
+  kind: MoveKind
+  part_id: string
+  from: string
+  to: string
+  quantity: string
+  reason: string
+}
+
+export type MoveField = 'part' | 'from' | 'to' | 'quantity' | 'reason'
+export type MoveError = EntryError | 'sameLocation'
+
+export interface MovementBody {
+  part_id: string
+  quantity: string
+  reason: string
+  from_location_id?: string
+  to_location_id?: string
+}
+
+/** Where parts come from and go to for each kind. */
+export const usesFrom = (kind: MoveKind) => kind !== 'receive'
+export const usesTo = (kind: MoveKind) => kind !== 'writeOff'
+
+/** The movement's body, or the first field that stops it: received parts go only "to", parts
+ * written off leave only "from", a move names both (and two different places). */
+export function movementBody(
+  d: MoveDraft,
+): { ok: true; body: MovementBody } | { ok: false; field: MoveField; error: MoveError; params: Record<string, string | number> } {
+  const missing = (field: MoveField) => ({ ok: false as const, field, error: 'required' as const, params: {} })
+  if (!d.part_id) return missing('part')
+  if (usesFrom(d.kind) && !d.from) return missing('from')
+  if (usesTo(d.kind) && !d.to) return missing('to')
+  if (d.kind === 'move' && d.from === d.to) return { ok: false, field: 'to', error: 'sameLocation', params: {} }
+  const quantity = quantityEntry(d.quantity)
+  if (!quantity.ok) return { ok: false, field: 'quantity', error: quantity.error, params: quantity.params }
+  if (!d.reason.trim()) return missing('reason')
+  const body: MovementBody = { part_id: d.part_id, quantity: quantity.value, reason: d.reason.trim() }
+  if (usesFrom(d.kind)) body.from_location_id = d.from
+  if (usesTo(d.kind)) body.to_location_id = d.to
+  return { ok: true, body }
+}
+
+/** What a recorded movement was: the desk's three, or the sync's stock taken for a job's part
+ * line ("used on job") and given back when the line shrank or went ("returned from job"). */
+export type MovementKind = 'received' | 'moved' | 'writtenOff' | 'usedOnJob' | 'returnedFromJob'
+
+export function movementKind(m: Pick<StockMovement, 'from_location_id' | 'to_location_id' | 'job_id'>): MovementKind {
+  if (m.job_id) return m.from_location_id ? 'usedOnJob' : 'returnedFromJob'
+  if (m.from_location_id && m.to_location_id) return 'moved'
+  return m.from_location_id ? 'writtenOff' : 'received'
+}
+
+/** The reasons the server writes itself (api/domain/sync/handlers.py), said in the desk's
+ * language by these keys; any other reason was typed by a person and reads as written. */
+const SERVER_REASONS: Record<string, MovementKind> = {
+  'used on job': 'usedOnJob',
+  'returned from job': 'returnedFromJob',
+}
+
+export function serverReason(reason: string): MovementKind | null {
+  return SERVER_REASONS[reason] ?? null
+}
+
+/** A message key and its values: the screen says it with `t(key, params)`. */
+export interface Said {
+  key: string
+  params: Record<string, string>
+}
+
+/** One line that says what a movement did: "Moved 2 set of P-1 Compressor from A to B". */
+export function describeMovement(
+  m: Pick<StockMovement, 'code' | 'name' | 'name_en' | 'unit' | 'unit_en' | 'quantity' | 'from_location_id' | 'to_location_id' | 'job_id' | 'job_number'>,
+  placeName: (id: string) => string,
+  locale: string,
+): Said {
+  const kind = movementKind(m)
+  return {
+    key: `catalogue.said.${kind}`,
+    params: {
+      quantity: quantityText(m.quantity),
+      unit: partUnit(m, locale),
+      part: `${m.code} ${partName(m, locale)}`,
+      from: m.from_location_id ? placeName(m.from_location_id) : '',
+      to: m.to_location_id ? placeName(m.to_location_id) : '',
+      job: m.job_number ?? '',
+    },
+  }
+}
+
+/** How the desk names a place: a van by its engineer (the location's own name when the engineer
+ * is not known), the warehouse by its name. */
+export function placeOf(location: StockLocation, names: Record<string, string>): { key: 'vanOf'; name: string } | { key: null; name: string } {
+  const engineer = location.kind === 'van' && location.engineer_id ? names[location.engineer_id] : undefined
+  return engineer ? { key: 'vanOf', name: engineer } : { key: null, name: location.name }
+}
+
+/** Warehouses first, then the vans by the name they are shown with. */
+export function sortLocations(locations: StockLocation[], label: (l: StockLocation) => string, locale: string): StockLocation[] {
+  const rank = (l: StockLocation) => (l.kind === 'warehouse' ? 0 : 1)
+  return [...locations].sort((a, b) => rank(a) - rank(b) || label(a).localeCompare(label(b), locale))
+}
+
+/** The levels whose code or name (either language) holds `q`, case aside. */
+export function filterLevels<T extends Pick<StockLevel, 'code' | 'name' | 'name_en'>>(levels: T[], q: string): T[] {
+  const needle = q.trim().toLowerCase()
+  if (!needle) return levels
+  return levels.filter((l) => [l.code, l.name, l.name_en].some((s) => s.toLowerCase().includes(needle)))
+}
+
+/** A refusal the screen can say in the desk's language (the server's words are shown too). */
+export function knownRefusal(reason: string, action: 'part' | 'move'): Said | null {
+  const short = /^not enough stock: the location holds (-?[\d.]+)$/.exec(reason)
+  if (short) return { key: 'catalogue.refused.notEnough', params: { held: quantityText(short[1]) } }
+  if (action === 'part' && reason === 'a record with the same unique value already exists') {
+    return { key: 'catalogue.refused.duplicateCode', params: {} }
+  }
+  return null
+}
