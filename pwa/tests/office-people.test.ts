@@ -176,7 +176,7 @@ describe('a refusal', () => {
       { message: "Expected `str` matching regex '^[\\w.@-]+$'", key: 'username', source: 'body' },
     ])
     expect(failedFields(e)).toEqual([{ key: 'username', message: "Expected `str` matching regex '^[\\w.@-]+$'" }])
-    expect(refusalText(e, label)).toBe("Validation failed for POST /api/users (用户名: Expected `str` matching regex '^[\\w.@-]+$')")
+    expect(refusalText(e, label)).toBe("用户名: Expected `str` matching regex '^[\\w.@-]+$'")
   })
 
   it('keeps what the server said of the field from the answer', async () => {
@@ -187,7 +187,7 @@ describe('a refusal', () => {
     const refusal = await post('/api/users', {}).catch((e: unknown) => e)
     expect(refusal).toBeInstanceOf(ApiError)
     expect(refusalText(refusal, (k) => (k === 'password' ? 'Initial password' : k)))
-      .toBe('Validation failed for POST /api/users (Initial password: Expected `str` of length >= 8)')
+      .toBe('Initial password: Expected `str` of length >= 8')
   })
 
   it('is the server reason alone when it names no field', () => {

@@ -259,10 +259,10 @@ export function failedFields(e: unknown): { key: string; message: string }[] {
     .map((x) => ({ key: x.key, message: typeof x.message === 'string' ? x.message : '' }))
 }
 
-/** A refusal in words: the server's reason and, for a 400 on a field, which field (in the
- * desk's language, by `label`) and the server's message about it. */
+/** A refusal in words: for a 400 on fields, each field (in the desk's language, by `label`)
+ * with the server's message about it; otherwise the server's reason. */
 export function refusalText(e: unknown, label: (key: string) => string): string {
-  const reason = e instanceof Error ? e.message : String(e)
   const fields = failedFields(e).map((f) => (f.message ? `${label(f.key)}: ${f.message}` : label(f.key)))
-  return fields.length ? `${reason} (${fields.join('; ')})` : reason
+  if (fields.length) return fields.join('; ')
+  return e instanceof Error ? e.message : String(e)
 }
