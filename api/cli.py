@@ -161,6 +161,7 @@ def user_create(
     ctx: click.Context, role: str, username: str, password: str, display_name: str | None
 ) -> None:
     """Create a user."""
+    from api.domain.catalogue.vans import ensure_van
     from api.models import Role, User
     from api.security import hash_password
 
@@ -174,14 +175,14 @@ def user_create(
             exists = await session.scalar(select(User.id).where(User.username == username))
             if exists is not None:
                 raise click.ClickException(f"user {username!r} already exists")
-            session.add(
-                User(
-                    username=username,
-                    display_name=display_name or username,
-                    password_hash=hash_password(password),
-                    role=Role(role),
-                )
+            user = User(
+                username=username,
+                display_name=display_name or username,
+                password_hash=hash_password(password),
+                role=Role(role),
             )
+            session.add(user)
+            await ensure_van(session, user)
 
     asyncio.run(_with_db(settings, work))
     click.echo(f"created {role} {username}")

@@ -128,3 +128,45 @@ async def test_the_parts_list_gives_the_active_the_inactive_or_all(
     assert await codes() == [made.json()["code"]], "active ones by default"
     assert await codes(active="false") == ["CMP-3"]
     assert await codes(active="null") == ["CMP-3", "CMP-4"]
+
+
+async def test_an_engineer_gets_a_van_with_the_account_or_on_becoming_one(
+    client: Client, world: World
+) -> None:
+    admin = await login(client, "admin")
+
+    async def van_list() -> list[tuple[str, str]]:
+        locations = (await client.get("/api/stock/locations", headers=admin)).json()
+        return [(x["engineer_id"], x["name"]) for x in locations if x["kind"] == "van"]
+
+    async def vans() -> dict[str, str]:
+        return dict(await van_list())
+
+    def account(username: str, role: str) -> dict[str, str]:
+        return {
+            "username": username,
+            "display_name": "赵敏",
+            "role": role,
+            "password": "a-long-password",
+        }
+
+    made = await client.post("/api/users", json=account("zhaomin", "engineer"), headers=admin)
+    assert made.status_code == 201, made.text
+    assert (await vans())[made.json()["id"]] == "赵敏的车 Van zhaomin"
+
+    desk = await client.post("/api/users", json=account("zhou", "dispatcher"), headers=admin)
+    assert desk.status_code == 201, desk.text
+    assert desk.json()["id"] not in await vans()
+    became = await client.patch(
+        f"/api/users/{desk.json()['id']}", json={"role": "engineer"}, headers=admin
+    )
+    assert became.status_code == 200, became.text
+    assert desk.json()["id"] in await vans()
+
+    # Back to the desk and out again: the same van, not a second one.
+    for role in ("dispatcher", "engineer"):
+        moved = await client.patch(
+            f"/api/users/{desk.json()['id']}", json={"role": role}, headers=admin
+        )
+        assert moved.status_code == 200, moved.text
+    assert [e for e, _ in await van_list()].count(desk.json()["id"]) == 1

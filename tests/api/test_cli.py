@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -52,6 +53,28 @@ def test_user_create_refuses_a_duplicate_and_a_short_password(tmp_path: Path) ->
     )
     assert short.returncode != 0
     assert "at least 8 characters" in short.stderr
+
+
+def test_user_create_gives_an_engineer_a_van(tmp_path: Path) -> None:
+    for role, username in (("engineer", "lina"), ("dispatcher", "desk2")):
+        fieldsync(
+            tmp_path,
+            "user",
+            "create",
+            "--role",
+            role,
+            "--username",
+            username,
+            "--name",
+            "李娜",
+            "--password",
+            "long-enough",
+        )
+    with sqlite3.connect(tmp_path / "fieldsync.db") as db:
+        vans = db.execute(
+            "SELECT u.username, l.name FROM stock_locations l JOIN users u ON u.id = l.engineer_id"
+        ).fetchall()
+    assert vans == [("lina", "李娜的车 Van lina")]
 
 
 def test_import_reports_bad_rows_and_writes_the_good_ones(tmp_path: Path) -> None:

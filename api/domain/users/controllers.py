@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Database, count_rows
 from api.domain.auth.schemas import UserOut
 from api.domain.auth.services import revoke_user_devices, user_out
+from api.domain.catalogue.vans import ensure_van
 from api.guards import EVERYONE, STAFF, allow
 from api.http import (
     Conflict,
@@ -142,6 +143,7 @@ class UserController(Controller):
             )
             session.add(user)
             await session.flush()
+            await ensure_van(session, user)
             return user_out(user)
 
     @get(
@@ -187,6 +189,8 @@ class UserController(Controller):
                 await _keep_an_administrator(session, leaving=user.id)
             if password_hash is not None:
                 user.password_hash = password_hash
+            if user.role != before[0]:
+                await ensure_van(session, user)
             if password_hash is not None or (user.role, user.active) != before:
                 # Sessions opened under the old password, role or standing end now.
                 await revoke_user_devices(session, user_id=user.id, now=now)
