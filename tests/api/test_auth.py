@@ -219,6 +219,40 @@ async def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(
     assert stepped.json()["role"] == "supervisor"
 
 
+async def test_two_administrators_demoting_each_other_at_once_leave_one(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    admin = await bearer_of(client, "admin")
+    me = (await client.get("/api/auth/me", headers=admin)).json()
+    # An inactive administrator does not count.
+    for user, change in (
+        (world.quality, {"role": "admin", "active": False}),
+        (world.supervisor, {"role": "admin"}),
+    ):
+        made = await client.patch(f"/api/users/{user.id}", json=change, headers=admin)
+        assert made.status_code == 200, made.text
+    boss = await bearer_of(client, "boss")
+
+    first, second = await asyncio.gather(
+        client.patch(
+            f"/api/users/{world.supervisor.id}", json={"role": "supervisor"}, headers=admin
+        ),
+        client.patch(f"/api/users/{me['id']}", json={"active": False}, headers=boss),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409], (first.text, second.text)
+    refused = first if first.status_code == 409 else second
+    assert "last active administrator" in refused.json()["detail"]
+    users = [
+        (
+            await client.get(
+                f"/api/users/{user_id}", headers=boss if first.status_code == 409 else admin
+            )
+        ).json()
+        for user_id in (me["id"], world.supervisor.id)
+    ]
+    assert sum(u["role"] == "admin" and u["active"] for u in users) == 1
+
+
 async def test_failed_logins_are_throttled_with_retry_after(
     settings: Settings, db: Database, world: World
 ) -> None:

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
@@ -179,6 +179,8 @@ class UserController(Controller):
             else None
         )
         async with db.write(actor_id=me.user_id) as session:
+            if data.role is not msgspec.UNSET or data.active is not msgspec.UNSET:
+                await _lock_administrators(session)
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise not_found("user")
@@ -198,19 +200,27 @@ class UserController(Controller):
             return user_out(user)
 
 
+async def _lock_administrators(session: AsyncSession) -> None:
+    """Lock every active administrator's row, in one order, before a change of role or
+    standing: two administrators demoting each other at once then take turns (on PostgreSQL;
+    SQLite writes one at a time), and the second sees the first's change when it counts."""
+    await session.execute(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+
+
 async def _keep_an_administrator(session: AsyncSession, *, leaving: uuid.UUID) -> None:
     """Refuse to leave the department without an active administrator: nobody could then
-    manage accounts or revoke a lost phone from the console.
-
-    Every active administrator's row is locked first, so two administrators demoting each
-    other at once cannot both pass the count (on PostgreSQL; SQLite writes one at a time)."""
-    others = (
-        await session.scalars(
-            select(User.id)
-            .where(User.role == Role.ADMIN, User.active.is_(True), User.id != leaving)
-            .with_for_update()
-        )
-    ).all()
+    manage accounts or revoke a lost phone from the console. Called under
+    :func:`_lock_administrators`."""
+    others = await session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != leaving)
+    )
     if not others:
         raise Conflict(
             "this is the last active administrator: make another user an administrator "
