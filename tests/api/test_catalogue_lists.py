@@ -170,3 +170,40 @@ async def test_an_engineer_gets_a_van_with_the_account_or_on_becoming_one(
         )
         assert moved.status_code == 200, moved.text
     assert [e for e, _ in await van_list()].count(desk.json()["id"]) == 1
+
+
+async def test_the_office_adds_and_renames_a_warehouse_with_a_unique_name(
+    client: Client, world: World, desk: Headers
+) -> None:
+    made = await client.post("/api/stock/locations", json={"name": " 浦东仓库 "}, headers=desk)
+    assert made.status_code == 201, made.text
+    warehouse = made.json()
+    assert (warehouse["kind"], warehouse["name"], warehouse["engineer_id"]) == (
+        "warehouse",
+        "浦东仓库",
+        None,
+    )
+    again = await client.post("/api/stock/locations", json={"name": "浦东仓库"}, headers=desk)
+    assert again.status_code == 409
+    assert "already named '浦东仓库'" in again.json()["detail"]
+    blank = await client.post("/api/stock/locations", json={"name": "   "}, headers=desk)
+    assert blank.status_code == 400
+
+    renamed = await client.patch(
+        f"/api/stock/locations/{warehouse['id']}", json={"name": "浦东一号仓库"}, headers=desk
+    )
+    assert renamed.status_code == 200, renamed.text
+    listed = (await client.get("/api/stock/locations", headers=desk)).json()
+    assert {x["name"] for x in listed if x["id"] == warehouse["id"]} == {"浦东一号仓库"}
+    same = await client.patch(
+        f"/api/stock/locations/{warehouse['id']}", json={"name": "浦东一号仓库"}, headers=desk
+    )
+    assert same.status_code == 200, "its own name is not taken"
+    missing = await client.patch(
+        f"/api/stock/locations/{world.engineer.id}", json={"name": "x"}, headers=desk
+    )
+    assert missing.status_code == 404
+
+    engineer = await login(client, "wang")
+    refused = await client.post("/api/stock/locations", json={"name": "我的仓库"}, headers=engineer)
+    assert refused.status_code == 403

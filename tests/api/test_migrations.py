@@ -21,8 +21,10 @@ from api.models import (
     Job,
     LocationKind,
     Part,
+    Role,
     StockLevel,
     StockLocation,
+    User,
 )
 from sync.rules.lifecycle import JobStatus
 from tests.api.visits import dispatched_job, phone_of
@@ -111,3 +113,46 @@ async def test_0011_goes_down_and_up_with_its_parts_in_use(db_url: str, db: Data
         level = await session.get(StockLevel, (van_id, part_id))
         assert level is not None
         assert level.quantity == 3
+
+
+async def test_0012_gives_every_engineer_without_a_van_one(
+    db_url: str, db: Database, world: World
+) -> None:
+    async with db.write() as session:
+        vans_before = set(
+            await session.scalars(
+                select(StockLocation.engineer_id).where(StockLocation.engineer_id.is_not(None))
+            )
+        )
+        # Made by an earlier version, without a van; one name already taken by a warehouse.
+        session.add_all(
+            [
+                User(username="sun7", display_name="孙七", password_hash="x", role=Role.ENGINEER),
+                User(username="zhou8", display_name="周八", password_hash="x", role=Role.ENGINEER),
+                User(
+                    username="desk9", display_name="吴九", password_hash="x", role=Role.DISPATCHER
+                ),
+                StockLocation(kind=LocationKind.WAREHOUSE, name="周八的车 Van zhou8"),
+            ]
+        )
+    await db.dispose()
+    downgrade(db_url, "0011")
+    upgrade(db_url)
+    async with db.read() as session:
+        vans = {
+            username: (location.name, location.kind)
+            for username, location in await session.execute(
+                select(User.username, StockLocation).join(
+                    StockLocation, StockLocation.engineer_id == User.id
+                )
+            )
+        }
+        owners = list(
+            await session.scalars(
+                select(StockLocation.engineer_id).where(StockLocation.engineer_id.is_not(None))
+            )
+        )
+    assert vans["sun7"] == ("孙七的车 Van sun7", LocationKind.VAN)
+    assert vans["zhou8"][0].startswith("Van zhou8 ")
+    assert "desk9" not in vans
+    assert len(owners) == len(set(owners)) == len(vans_before) + 2, "one van each, kept ones kept"

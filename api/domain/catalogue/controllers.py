@@ -139,6 +139,21 @@ class LocationOut(Out):
     engineer_id: uuid.UUID | None
 
 
+LocationName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class LocationIn(Schema):
+    """A new warehouse (an engineer's van is made with their account)."""
+
+    name: LocationName
+
+
+class LocationPatch(Schema):
+    """A location's new name."""
+
+    name: LocationName
+
+
 class LevelOut(Out):
     """How many of a part a location holds."""
 
@@ -322,6 +337,22 @@ class PartController(Controller):
             return part_out(part)
 
 
+def _location_out(location: StockLocation) -> LocationOut:
+    return LocationOut(
+        id=location.id, kind=location.kind, name=location.name, engineer_id=location.engineer_id
+    )
+
+
+async def _name_free(session: AsyncSession, name: str) -> None:
+    """409 when another location has ``name`` (the unique index would refuse it anyway, with a
+    reason that does not say which field)."""
+    if not name:
+        raise DomainError("a location needs a name")
+    taken = await session.scalar(select(StockLocation.id).where(StockLocation.name == name))
+    if taken is not None:
+        raise Conflict(f"a stock location is already named {name!r}")
+
+
 class StockController(Controller):
     """Stock locations, levels and movements."""
 
@@ -339,10 +370,44 @@ class StockController(Controller):
         if me.role == Role.ENGINEER:
             query = query.where(StockLocation.engineer_id == me.user_id)
         async with db.read() as session:
-            return [
-                LocationOut(id=x.id, kind=x.kind, name=x.name, engineer_id=x.engineer_id)
-                for x in await session.scalars(query)
-            ]
+            return [_location_out(x) for x in await session.scalars(query)]
+
+    @post(
+        "/locations",
+        opt=allow(*OFFICE),
+        operation_id="createStockLocation",
+        summary="Add a warehouse",
+        description="Vans are made with each engineer's account; a name is unique (409).",
+    )
+    async def create_location(self, data: LocationIn, db: Database, me: Principal) -> LocationOut:
+        async with db.write(actor_id=me.user_id) as session:
+            await _name_free(session, data.name.strip())
+            location = StockLocation(kind=LocationKind.WAREHOUSE, name=data.name.strip())
+            session.add(location)
+            await session.flush()
+            return _location_out(location)
+
+    @patch(
+        "/locations/{location_id:uuid}",
+        opt=allow(*OFFICE),
+        operation_id="renameStockLocation",
+        summary="Rename a warehouse or a van",
+        raises=[NotFoundException],
+    )
+    async def rename_location(
+        self, location_id: uuid.UUID, data: LocationPatch, db: Database, me: Principal
+    ) -> LocationOut:
+        async with db.write(actor_id=me.user_id) as session:
+            location = await session.get(StockLocation, location_id, with_for_update=True)
+            if location is None:
+                raise not_found("stock location")
+            name = data.name.strip()
+            if name != location.name:
+                await _name_free(session, name)
+                location.name = name
+                location.version += 1
+            await session.flush()
+            return _location_out(location)
 
     @get(
         "/locations/{location_id:uuid}/levels",
