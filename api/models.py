@@ -385,6 +385,12 @@ class StockMovement(Base):
     """A move of parts between locations, into a job, or a correction."""
 
     __tablename__ = "stock_movements"
+    # The console lists movements newest first, of one location (from or to it) or all.
+    __table_args__ = (
+        Index("ix_stock_movements_created", "created_at", "id"),
+        Index("ix_stock_movements_from", "from_location_id", "created_at"),
+        Index("ix_stock_movements_to", "to_location_id", "created_at"),
+    )
     id: Mapped[uuid.UUID] = _pk()
     part_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parts.id"), index=True)
     from_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stock_locations.id"))
