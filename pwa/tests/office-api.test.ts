@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { store, USER } from './office-session'
 
-const { ApiError, authFetch, errorText, get, getAll, reasonOf, session } = await import('../src/office/api')
+const { ApiError, authFetch, errorText, failedFields, get, getAll, post, reasonOf, session } = await import('../src/office/api')
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status })
 
@@ -90,5 +90,48 @@ describe('a refusal', () => {
     expect(reasonOf({ detail: 'Validation failed for POST /api/x', extra: [] })).toBe('Validation failed for POST /api/x')
     expect(reasonOf({ nothing: 1 })).toBeNull()
     expect(reasonOf('text')).toBeNull()
+  })
+})
+
+describe('a refused field, named as on the form', () => {
+  const label = (k: string) => ({ username: '用户名', phone: '电话', 'contacts[0].phone': '联系人 1 的电话' })[k] ?? `?${k}`
+
+  it('is each field the 400 failed on by its label, with the server message', () => {
+    const e = new ApiError(400, 'phone: Expected `str` of length <= 40', [
+      { message: 'Expected `str` of length <= 40', key: 'contacts[0].phone', source: 'body' },
+      { message: 'Expected `str` of length <= 40', key: 'phone', source: 'body' },
+    ])
+    expect(errorText(e, label)).toBe('联系人 1 的电话: Expected `str` of length <= 40; 电话: Expected `str` of length <= 40')
+    // Without labels: the server's reasons as they came.
+    expect(errorText(e)).toBe('phone: Expected `str` of length <= 40')
+  })
+
+  it('keeps a reason about the whole body, which names no field', () => {
+    const e = new ApiError(400, 'x', [
+      { message: 'price may have at most 2 decimal places, got 12.345', key: 'data', source: 'body' },
+      { message: '', key: 'username', source: 'body' },
+    ])
+    expect(failedFields(e)).toEqual([
+      { key: '', message: 'price may have at most 2 decimal places, got 12.345' },
+      { key: 'username', message: '' },
+    ])
+    expect(errorText(e, label)).toBe('price may have at most 2 decimal places, got 12.345; 用户名')
+  })
+
+  it('names fields only for a 400: any other refusal is the server reason alone', () => {
+    const taken = new ApiError(409, 'a record with the same unique value already exists', [{ key: 'username', message: 'taken' }])
+    expect(failedFields(taken)).toEqual([])
+    expect(errorText(taken, label)).toBe('a record with the same unique value already exists')
+    expect(errorText(new Error('offline'), label)).toBe('offline')
+    expect(errorText('plain', label)).toBe('plain')
+  })
+
+  it('reads the fields from the server answer', async () => {
+    session.tokens = { access_token: 'a', refresh_token: 'r', device_id: 'd', user: USER }
+    const extra = [{ message: 'Expected `str` of length >= 8', key: 'password', source: 'body' }]
+    vi.stubGlobal('fetch', async () => json(400, { status_code: 400, detail: 'Validation failed for POST /api/users', extra }))
+    const refusal = await post('/api/users', {}).catch((e: unknown) => e)
+    expect(refusal).toBeInstanceOf(ApiError)
+    expect(errorText(refusal, (k) => (k === 'password' ? 'Initial password' : k))).toBe('Initial password: Expected `str` of length >= 8')
   })
 })

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
-  assetForm, assetPatch, changedMeanwhile, contactLine, contactsMissingName, customerForm, customerPatch, emptyAsset,
+  ASSET_MAX, assetForm, assetPatch, changedMeanwhile, CONTACT_MAX, CUSTOMER_MAX, fieldLabel, SITE_MAX, contactLine, contactsMissingName, customerForm, customerPatch, emptyAsset,
   emptyCustomer, jobLink, newAssetBody, newCustomerBody, newSiteBody, siteForm, sitePatch, warrantySource, warrantyText,
   warrantyTone,
 } from '../src/office/customers'
@@ -187,5 +187,44 @@ describe('the screen’s texts', () => {
     const used = [...new Set([...sources.matchAll(/'customers\.(\w+)'/g)].map((m) => m[1]))]
     expect(used.length).toBeGreaterThan(20)
     expect(used.filter((k) => !(k in customersText.en))).toEqual([])
+  })
+})
+
+describe('a refused field', () => {
+  it('is named as on the form, a contact’s with the contact’s number', async () => {
+    vi.stubGlobal('localStorage', { getItem: () => null, setItem: () => undefined })
+    vi.stubGlobal('navigator', { languages: ['en'] })
+    const { i18n } = await import('../src/office/i18n')
+    const in_ = (locale: 'en' | 'zh-CN') => (key: string, args?: Record<string, unknown>) => i18n.global.t(key, args ?? {}, { locale })
+    const [en, zh] = [in_('en'), in_('zh-CN')]
+    expect(['phone', 'serial', 'contract_ref', 'mystery'].map((k) => fieldLabel(k, en)))
+      .toEqual(['Phone', 'Serial number', 'Contract no.', 'mystery'])
+    expect(fieldLabel('contacts[1].phone', en)).toBe('Phone of contact 2')
+    expect(fieldLabel('contacts[0].phone', zh)).toBe('联系人 1 的电话')
+    expect(fieldLabel('contacts[0].name', zh)).toBe('联系人 1 的姓名')
+    expect(fieldLabel('contacts[2]', zh)).toBe('联系人 3')
+    expect(fieldLabel('code', zh)).toBe('编号')
+  })
+})
+
+describe('the inputs’ limits', () => {
+  it('are the server’s (api/domain/customers/schemas.py)', () => {
+    const py = readFileSync(join(__dirname, '../../api/domain/customers/schemas.py'), 'utf8')
+    const alias = Object.fromEntries(
+      [...py.matchAll(/^(\w+) = Annotated\[str, msgspec\.Meta\([^)]*max_length=(\d+)/gm)].map((m) => [m[1], Number(m[2])]))
+    const limits = (cls: string) => {
+      const body = py.split(`class ${cls}(Schema):`)[1].split('\nclass ')[0]
+      return Object.fromEntries(
+        [...body.matchAll(/^ {4}(\w+): (?:Annotated\[str, msgspec\.Meta\([^)]*max_length=(\d+)|(\w+))/gm)]
+          .map((m) => [m[1], m[2] ? Number(m[2]) : alias[m[3]]])
+          .filter(([, n]) => n !== undefined),
+      )
+    }
+    expect(limits('CustomerIn')).toMatchObject(CUSTOMER_MAX)
+    expect(limits('CustomerPatch')).toMatchObject(CUSTOMER_MAX)
+    expect(limits('ContactIn')).toMatchObject(CONTACT_MAX)
+    expect(limits('SiteIn')).toMatchObject(SITE_MAX)
+    expect(limits('AssetIn')).toMatchObject(ASSET_MAX)
+    expect(limits('AssetPatch')).toMatchObject(ASSET_MAX)
   })
 })

@@ -1,11 +1,10 @@
 import { describe, expect, it, vi } from 'vitest'
 
-import { USER } from './office-session'
+import './office-session'
 
-const { ApiError, post, session } = await import('../src/office/api')
 const {
-  accountChanges, ago, blankAccount, clockOf, deviceLabel, deviceState, draftOf, draftProblems, failedFields,
-  newAccountBody, newAccountProblems, passwordProblem, refusalText, signsOut, SKEW_LIMIT_MS, span,
+  accountChanges, ago, blankAccount, clockOf, deviceLabel, deviceState, draftOf, draftProblems,
+  newAccountBody, newAccountProblems, passwordProblem, signsOut, SKEW_LIMIT_MS, span,
 } = await import('../src/office/people')
 type Account = import('../src/office/people').Account
 type Device = import('../src/office/people').Device
@@ -165,36 +164,6 @@ describe('an edit', () => {
   it('needs a name', () => {
     expect(draftProblems({ ...draftOf(account), display_name: ' ' })).toEqual({ display_name: 'nameMissing' })
     expect(draftProblems(draftOf(account))).toEqual({})
-  })
-})
-
-describe('a refusal', () => {
-  const label = (k: string) => ({ username: '用户名' })[k] ?? k
-
-  it('names the field a 400 failed on, with the server message', () => {
-    const e = new ApiError(400, 'Validation failed for POST /api/users', [
-      { message: "Expected `str` matching regex '^[\\w.@-]+$'", key: 'username', source: 'body' },
-    ])
-    expect(failedFields(e)).toEqual([{ key: 'username', message: "Expected `str` matching regex '^[\\w.@-]+$'" }])
-    expect(refusalText(e, label)).toBe("用户名: Expected `str` matching regex '^[\\w.@-]+$'")
-  })
-
-  it('keeps what the server said of the field from the answer', async () => {
-    session.tokens = { access_token: 'a', refresh_token: 'r', device_id: 'd', user: USER }
-    const extra = [{ message: 'Expected `str` of length >= 8', key: 'password', source: 'body' }]
-    vi.stubGlobal('fetch', async () =>
-      new Response(JSON.stringify({ status_code: 400, detail: 'Validation failed for POST /api/users', extra }), { status: 400 }))
-    const refusal = await post('/api/users', {}).catch((e: unknown) => e)
-    expect(refusal).toBeInstanceOf(ApiError)
-    expect(refusalText(refusal, (k) => (k === 'password' ? 'Initial password' : k)))
-      .toBe('Initial password: Expected `str` of length >= 8')
-  })
-
-  it('is the server reason alone when it names no field', () => {
-    const e = new ApiError(409, 'a record with the same unique value already exists', null)
-    expect(failedFields(e)).toEqual([])
-    expect(refusalText(e, label)).toBe('a record with the same unique value already exists')
-    expect(refusalText(new Error('offline'), label)).toBe('offline')
   })
 })
 

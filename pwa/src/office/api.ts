@@ -215,6 +215,26 @@ export async function openFile(path: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 300_000)
 }
 
-export function errorText(e: unknown): string {
+/** The fields a 400 refused, with the server's message about each (the problem's `extra`:
+ * `[{key, message, source}]`); a reason about the whole body (key `data`, or none) has key ''. */
+export function failedFields(e: unknown): { key: string; message: string }[] {
+  if (!(e instanceof ApiError) || e.status !== 400 || !Array.isArray(e.extra)) return []
+  return e.extra.flatMap((x: unknown) => {
+    if (typeof x !== 'object' || x === null) return []
+    const { key, message } = x as { key?: unknown; message?: unknown }
+    const text = typeof message === 'string' ? message : ''
+    const field = typeof key === 'string' && key !== 'data' ? key : ''
+    return field || text ? [{ key: field, message: text }] : []
+  })
+}
+
+/** A refusal in words: the server's reason (see reasonOf). Given `label` (a field's name in the
+ * desk's language, by the key the server names it by: `phone`, `contacts[0].phone`), each field
+ * a 400 refused is named by it, with the server's message about it. */
+export function errorText(e: unknown, label?: (key: string) => string): string {
+  if (label) {
+    const fields = failedFields(e).map((f) => (!f.key ? f.message : f.message ? `${label(f.key)}: ${f.message}` : label(f.key)))
+    if (fields.length) return fields.join('; ')
+  }
   return e instanceof Error ? e.message : String(e)
 }

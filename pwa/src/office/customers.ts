@@ -30,6 +30,33 @@ export interface AssetForm {
 
 type Body = Record<string, unknown>
 
+/** The longest texts the server takes (api/domain/customers/schemas.py), for the inputs' maxlength. */
+export const CUSTOMER_MAX = { name: 200, phone: 40, email: 200, address: 300, notes: 5000 } as const
+export const CONTACT_MAX = { name: 100, title: 100, phone: 40, email: 200 } as const
+export const SITE_MAX = { name: 200, address: 300 } as const
+export const ASSET_MAX = { model: 100, serial: 100, name: 200, contract_ref: 100 } as const
+
+/** The texts naming the fields of a customer, contact, site or asset, by the server's key. */
+const FIELD_TEXT: Record<string, string> = {
+  name: 'intake.name', code: 'customers.code', phone: 'intake.phone', email: 'customers.email', address: 'intake.address',
+  locale: 'customers.locale', notes: 'customers.notes', contacts: 'customers.contacts', title: 'customers.contactTitle',
+  region_id: 'customers.region', site_id: 'intake.site', model: 'intake.model', serial: 'intake.serial',
+  acceptance_date: 'intake.accepted', warranty_months: 'customers.warrantyMonths', warranty_end: 'customers.contractEnd',
+  contract_ref: 'customers.contractRef',
+}
+
+/** A field the server refused (`phone`, `contacts[1].phone`, `contacts[1]`) in the desk's
+ * language: a contact's field with the contact's number from 1 ("Phone of contact 2"); a key
+ * it does not know as it is. */
+export function fieldLabel(key: string, t: (key: string, args?: Record<string, unknown>) => string): string {
+  const named = (k: string) => (FIELD_TEXT[k] ? t(FIELD_TEXT[k]) : k)
+  const contact = /^contacts\[(\d+)\](?:\.(\w+))?$/.exec(key)
+  if (!contact) return named(key)
+  const n = Number(contact[1]) + 1
+  if (!contact[2]) return t('customers.contactN', { n })
+  return t('customers.contactField', { n, field: contact[2] === 'name' ? t('customers.contactName') : named(contact[2]) })
+}
+
 const clean = (s: string) => s.trim()
 
 export function emptyCustomer(name = ''): CustomerForm {

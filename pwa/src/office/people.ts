@@ -1,6 +1,5 @@
 // The people screen's logic, apart from the view: accounts (GET/POST/PATCH /api/users), their
 // devices (GET /api/devices?user_id=) and what the screen says of them.
-import { ApiError } from './api'
 
 /** An account as the API answers it (UserOut). */
 export interface Account {
@@ -247,22 +246,4 @@ export function accountChanges(a: Account, d: AccountDraft): Record<string, unkn
  * role, a change of the active flag or a new password). */
 export function signsOut(changes: Record<string, unknown>): boolean {
   return 'role' in changes || 'active' in changes || 'password' in changes
-}
-
-/** The fields a 400 named as failed, with the server's message (`extra` of the problem:
- * `[{key, message, source}]`). */
-export function failedFields(e: unknown): { key: string; message: string }[] {
-  if (!(e instanceof ApiError) || !Array.isArray(e.extra)) return []
-  return e.extra
-    .filter((x): x is { key: string; message: string } =>
-      typeof x === 'object' && x !== null && typeof (x as { key?: unknown }).key === 'string')
-    .map((x) => ({ key: x.key, message: typeof x.message === 'string' ? x.message : '' }))
-}
-
-/** A refusal in words: for a 400 on fields, each field (in the desk's language, by `label`)
- * with the server's message about it; otherwise the server's reason. */
-export function refusalText(e: unknown, label: (key: string) => string): string {
-  const fields = failedFields(e).map((f) => (f.message ? `${label(f.key)}: ${f.message}` : label(f.key)))
-  if (fields.length) return fields.join('; ')
-  return e instanceof Error ? e.message : String(e)
 }
