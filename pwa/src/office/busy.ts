@@ -20,3 +20,20 @@ export function singleFlight<A extends unknown[]>(fn: (...args: A) => Promise<vo
   }
   return { run, busy }
 }
+
+/** For a list asked for again and again (a search as you type, another page, another person's
+ * devices): `ask()` at each request gives a check that stays true only until the next `ask()`
+ * or `forget()` (the list closed), so a slower answer to an older request is dropped rather
+ * than shown over a newer one, or under a dialog that now shows something else. */
+export function latest(): { ask: () => () => boolean; forget: () => void } {
+  let asked = 0
+  return {
+    ask: () => {
+      const mine = ++asked
+      return () => mine === asked
+    },
+    forget: () => {
+      asked++
+    },
+  }
+}
