@@ -4,7 +4,7 @@ import './office-session'
 
 const {
   accountChanges, ago, blankAccount, clockOf, deviceLabel, deviceState, draftOf, draftProblems,
-  newAccountBody, newAccountProblems, passwordProblem, signsOut, SKEW_LIMIT_MS, span,
+  newAccountBody, newAccountProblems, passwordProblem, signsOut, SKEW_LIMIT_MS, span, teamAfter, teamsOf,
 } = await import('../src/office/people')
 type Account = import('../src/office/people').Account
 type Device = import('../src/office/people').Device
@@ -164,6 +164,31 @@ describe('an edit', () => {
   it('needs a name', () => {
     expect(draftProblems({ ...draftOf(account), display_name: ' ' })).toEqual({ display_name: 'nameMissing' })
     expect(draftProblems(draftOf(account))).toEqual({})
+  })
+})
+
+describe('a form’s team', () => {
+  const teams = [
+    { id: 'east-a', name: '华东一组', kind: 'field', region_id: 'east' },
+    { id: 'south-a', name: '华南一组', kind: 'field', region_id: 'south' },
+    { id: 'hq', name: '总部', kind: 'office', region_id: null },
+  ]
+
+  it('is offered from the chosen region’s teams and those of none', () => {
+    expect(teamsOf(teams, 'east').map((x) => x.id)).toEqual(['east-a', 'hq'])
+    expect(teamsOf(teams, '').map((x) => x.id)).toEqual(['east-a', 'south-a', 'hq'])
+  })
+
+  it('goes when the region changes to one it is not of', () => {
+    expect(teamAfter(teams, 'south', 'east-a')).toBe('')
+    expect(teamAfter(teams, 'south', 'south-a')).toBe('south-a')
+    expect(teamAfter(teams, 'south', 'hq')).toBe('hq') // a team of no region fits any
+    expect(teamAfter(teams, '', 'east-a')).toBe('east-a') // no region: any team
+    expect(teamAfter(teams, 'south', '')).toBe('')
+  })
+
+  it('stays when the teams could not be read (nothing to judge it by)', () => {
+    expect(teamAfter([], 'south', 'east-a')).toBe('east-a')
   })
 })
 

@@ -71,7 +71,8 @@ def test_an_admin_makes_changes_and_deactivates_an_account_and_revokes_its_lost_
     go(page, "people")
     page.wait_for_selector("[data-testid=people] .el-table__row")
 
-    # A new engineer, made in the console.
+    # A new engineer, made in the console while the list shows dispatchers only.
+    choose(page, "people-role", "Dispatcher")
     page.click("[data-testid=people-new]")
     page.fill("[data-testid=person-username]", username)
     page.fill("[data-testid=person-name]", f"测试工程师{suffix}")
@@ -82,7 +83,12 @@ def test_an_admin_makes_changes_and_deactivates_an_account_and_revokes_its_lost_
     page.click("[data-testid=person-create]")
     page.locator("[data-testid=person-new]", has_text="At least 8 characters").wait_for()
     page.fill("[data-testid=person-password]", first_password)
-    page.click("[data-testid=person-create]")
+    with page.expect_request(
+        lambda r: r.method == "GET" and "/api/users?" in r.url and f"q={username}" in r.url
+    ) as listed:
+        page.click("[data-testid=person-create]")
+    # The list shows it: found by its username, the role filter dropped.
+    assert "role=" not in listed.value.url, listed.value.url
     page.wait_for_selector(f"[data-testid=edit-{username}]")
     assert page.locator("[data-testid=person-new]").count() == 0
 
@@ -134,6 +140,53 @@ def test_an_admin_makes_changes_and_deactivates_an_account_and_revokes_its_lost_
     page.locator("[data-testid=people] .el-table__row", has_text="13900000002").wait_for()
     stored = httpx.get(f"{server.base}/api/users/{user['id']}", headers=admin).json()
     assert (stored["phone"], stored["active"], stored["role"]) == ("13900000002", True, "engineer")
+
+    # A slow answer for one account's devices is not listed (with its Revoke buttons) under
+    # another account opened meanwhile.
+    mate = f"mate-{suffix}"
+    made = httpx.post(
+        f"{server.base}/api/users",
+        json={
+            "username": mate,
+            "display_name": f"同事{suffix}",
+            "password": "mate-password-1",
+            "role": "dispatcher",
+        },
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    office_device = str(uuid.uuid4())
+    mate_login = _login(
+        server.base, mate, "mate-password-1", office_device, device_name="Office console"
+    )
+    assert mate_login.status_code == 200, mate_login.text
+    page.fill("[data-testid=people-search]", suffix)
+    page.wait_for_selector(f"[data-testid=devices-{mate}]")
+    page.wait_for_selector(f"[data-testid=devices-{username}]")
+    held: list[Any] = []
+
+    def slow(url: str) -> bool:
+        return url.endswith(f"/api/devices?user_id={user['id']}")
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(slow, hold)
+    page.click(f"[data-testid=devices-{username}]")
+    while not held:
+        page.wait_for_timeout(50)
+    page.click(".el-dialog:visible .el-dialog__headerbtn")
+    page.click(f"[data-testid=devices-{mate}]")
+    page.locator(f"[data-testid=state-{office_device}]").wait_for()
+    with page.expect_response(lambda r: user["id"] in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(500)
+    shown = page.locator(".el-dialog:visible", has_text=f"Devices of 同事{suffix}")
+    assert shown.locator("[data-testid=devices] .el-table__row").count() == 1
+    assert "Office console" in shown.inner_text()
+    assert page.locator(f"[data-testid=state-{device_id}]").count() == 0
+    page.unroute(slow)
+    page.click(".el-dialog:visible .el-dialog__headerbtn")
 
     # The lost phone: listed with its skewed clock, then revoked.
     page.click(f"[data-testid=devices-{username}]")

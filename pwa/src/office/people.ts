@@ -31,6 +31,19 @@ export interface Device {
 export interface Region { id: string; code: string; name: string }
 export interface Team { id: string; name: string; kind: string; region_id: string | null }
 
+/** The teams a form offers with a region chosen: the region's and those of no region; every
+ * team with no region chosen. */
+export function teamsOf(teams: Team[], regionId: string): Team[] {
+  return teams.filter((x) => !regionId || !x.region_id || x.region_id === regionId)
+}
+
+/** The team a form keeps once its region is changed: none when the team is another region's
+ * (the list no longer offers it, and the account would be sent in a team of a region it left). */
+export function teamAfter(teams: Team[], regionId: string, teamId: string): string {
+  const known = teams.some((x) => x.id === teamId)
+  return !teamId || !known || teamsOf(teams, regionId).some((x) => x.id === teamId) ? teamId : ''
+}
+
 /** The roles an account may have (api/models.py Role), in the order the screen offers them. */
 export const ROLES = ['engineer', 'dispatcher', 'supervisor', 'quality', 'admin'] as const
 /** The languages an account's apps may speak (UserIn.locale). */
