@@ -6,6 +6,7 @@ a name of its own, and no demo customer is changed."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -98,7 +99,11 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     # The customer's phone corrected: only the phone is sent, and the API has it.
     page.click("[data-testid=customer-edit]")
     page.locator("[data-testid=customer-phone-input]").fill("021-5550-0002")
-    page.click("[data-testid=customer-save]")
+    with page.expect_request(
+        lambda r: r.method == "PATCH" and r.url.endswith(f"/api/customers/{customer['id']}")
+    ) as sent:
+        page.click("[data-testid=customer-save]")
+    assert sent.value.post_data_json == {"phone": "021-5550-0002", "version": customer["version"]}
     page.locator("[data-testid=customer-phone]", has_text="021-5550-0002").wait_for()
     changed = office.get(f"/api/customers/{customer['id']}")
     assert changed["phone"] == "021-5550-0002"
@@ -144,11 +149,27 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     assert history.locator("a").get_attribute("href") == f"/office/review/{job['id']}"
     page.keyboard.press("Escape")
 
-    # The desk has only the nameplate's serial: the search finds the equipment and its customer.
+    # Another page of a search is a page of the term searched, not of one typed since.
     page.click("[data-testid=customers-back]")
     page.get_by_role("tab", name="Find equipment").click()
-    page.locator("[data-testid=asset-q]").fill(fixed_serial)
-    page.locator("[data-testid=asset-q]").press("Enter")
+    assert office.get("/api/assets?q=CH&limit=1")["total"] > 20  # the demo's chillers: pages
+    box = page.locator("[data-testid=asset-q]")
+    box.fill("CH")
+    box.press("Enter")
+    page.locator("[data-testid=asset-results] .el-table__row").first.wait_for()
+    box.fill(fixed_serial)  # typed, not searched yet
+    pager = page.locator("[data-testid=asset-pages]")
+    with page.expect_request(lambda r: "/api/assets?q=" in r.url) as turned:
+        pager.locator(".el-pager li").filter(has_text=re.compile(r"^\s*2\s*$")).click()
+    assert "/api/assets?q=CH&offset=20&" in turned.value.url, turned.value.url
+    pager.locator(".el-pager li.is-active").filter(has_text=re.compile(r"^\s*2\s*$")).wait_for()
+
+    # The desk has only the nameplate's serial: the search finds the equipment and its customer
+    # (a new term from its first page).
+    with page.expect_request(lambda r: "/api/assets?q=" in r.url) as searched:
+        box.press("Enter")
+    assert f"/api/assets?q={fixed_serial}&offset=0&" in searched.value.url, searched.value.url
+    pager.locator(".el-pagination__total", has_text=re.compile(r"^\s*Total 1\s*$")).wait_for()
     found = page.locator("[data-testid=asset-results] .el-table__row", has_text=fixed_serial)
     found.wait_for()
     assert page.locator("[data-testid=asset-results] .el-table__row").count() == 1
@@ -158,10 +179,22 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     assert f"customer={customer['id']}" in page.url
     page.locator("[data-testid=assets] .current-row", has_text=fixed_serial).wait_for()
 
-    # The dispatcher reads the job's page (no review queue in the menu, no approve button).
+    # The dispatcher reads the job's page, with its number and status.
     page.goto(f"{server.base}/office/review/{job['id']}")
     page.locator("[data-testid=review-job]", has_text=job["number"]).wait_for()
+    assert page.locator("[data-testid=review-status]").inner_text() == "Reported"
+    # On a signed job, waiting for review, the approve button is the supervisor's alone.
+    signed = office.get("/api/jobs?status=signed&limit=1")["items"]
+    assert signed, "the demo has signed jobs waiting for review"
+    page.goto(f"{server.base}/office/review/{signed[0]['id']}")
+    page.locator("[data-testid=review-job]", has_text=signed[0]["number"]).wait_for()
+    assert page.locator("[data-testid=review-status]").inner_text() == "Signed"
     assert page.locator("[data-testid=approve]").count() == 0
+    boss_context, boss = open_console(browser, server.base)
+    console_login(boss, "supervisor1")
+    boss.goto(f"{server.base}/office/review/{signed[0]['id']}")
+    boss.locator("[data-testid=approve]").wait_for()
+    boss_context.close()
     assert page.page_errors == []
     context.close()
 
@@ -222,6 +255,7 @@ def test_quality_reads_customers_and_equipment_but_changes_nothing(
     ):
         assert page.locator(f"[data-testid={button}]").count() == 0, button
     page.click("[data-testid=customers-back]")
+    page.locator("[data-testid=customers] .el-table__row", has_text=name).wait_for()
     assert page.locator("[data-testid=new-customer]").count() == 0
     assert page.locator("[data-testid=customers] .el-table__row", has_text=name).count() == 1
 
