@@ -181,6 +181,24 @@ describe('the screen’s texts', () => {
     }
   })
 
+  it('send quality to the roles that make changes, by the names the console gives them', async () => {
+    vi.stubGlobal('localStorage', { getItem: () => null, setItem: () => undefined })
+    vi.stubGlobal('navigator', { languages: ['en'] })
+    const { messages } = await import('../src/office/i18n')
+    const zh = messages['zh-CN'].role
+    expect(customersText.en.readOnly).toContain('Dispatchers and supervisors')
+    expect([zh.dispatcher, zh.supervisor].filter((role) => !customersText.zh.readOnly.includes(role))).toEqual([])
+    // 服务台 / "service desk" is the console itself, not someone to ask.
+    for (const text of [customersText.en, customersText.zh]) expect(text.readOnly).not.toMatch(/服务台|service desk/i)
+  })
+
+  it('call the customer code by one name (编号), in the list, the form and the search box', () => {
+    const view = readFileSync(join(__dirname, '../src/office/views/Customers.vue'), 'utf8')
+    expect(view).not.toContain("'common.code'") // 编码: the parts' word
+    expect(customersText.zh.code).toBe('编号')
+    expect([customersText.zh.searchCustomers, customersText.zh.codeAuto].every((s) => s.includes('编号'))).toBe(true)
+  })
+
   it('hold every customers.* text the screen and its rules ask for', () => {
     const sources = ['../src/office/views/Customers.vue', '../src/office/customers.ts']
       .map((f) => readFileSync(join(__dirname, f), 'utf8')).join('\n')

@@ -234,7 +234,8 @@ def test_quality_reads_customers_and_equipment_but_changes_nothing(
     context, page = open_console(browser, server.base)
     console_login(page, "quality1")
     go(page, "customers")
-    page.locator("[data-testid=customers-read-only]").wait_for()
+    read_only = page.locator("[data-testid=customers-read-only]")
+    assert "Dispatchers and supervisors make the changes." in read_only.inner_text()
     page.locator("[data-testid=customer-q]").fill(tag)
     page.locator("[data-testid=customers] .el-table__row", has_text=name).locator(
         "[data-testid=customer-open]"
