@@ -35,6 +35,15 @@ describe('a customer’s PATCH', () => {
     expect(customerPatch(customer(), { ...customerForm(customer()), locale: 'en' })).toEqual({ locale: 'en', version: 3 })
   })
 
+  it('is nothing for a record saved unchanged whose stored text has spaces around it (an import)', () => {
+    const imported = customer({ name: ' 华东制冷 ', address: '上海市浦东新区 ' })
+    expect(customerPatch(imported, customerForm(imported))).toBeNull()
+    expect(sitePatch(site({ name: '一号厂房 ' }), siteForm(site({ name: '一号厂房 ' })))).toBeNull()
+    expect(assetPatch(asset({ serial: ' SN-1' }), assetForm(asset({ serial: ' SN-1' })))).toBeNull()
+    // Edited, it is sent trimmed.
+    expect(customerPatch(imported, { ...customerForm(imported), name: ' 华东制冷公司 ' })).toEqual({ name: '华东制冷公司', version: 3 })
+  })
+
   it('does not count spaces typed around an unchanged value as a change', () => {
     expect(customerPatch(customer(), { ...customerForm(customer()), name: '  华东制冷 ' })).toBeNull()
   })

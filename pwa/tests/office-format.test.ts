@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countOf, currentMonth, dateTime, dueDateTime, fromPicker, toPicker } from '../src/office/format'
+import { countOf, currentMonth, dateTime, dueDateTime, fromPicker, languageKey, LOCALES, toPicker } from '../src/office/format'
 
 // The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
 // console shows the department's wall clock, as the server counts it.
@@ -44,5 +44,12 @@ describe('deadlines', () => {
     expect(dueDateTime('2026-12-31T16:00:00Z', 'en')).toBe('31/12/2026, 24:00')
     expect(dueDateTime('2026-12-31T15:59:00Z', 'zh-CN')).toBe(dateTime('2026-12-31T15:59:00Z', 'zh-CN'))
     expect(dueDateTime(null, 'en')).toBe('—')
+  })
+})
+
+describe('a language', () => {
+  it('is named by one text for both the account and the report language', () => {
+    expect(LOCALES.map(languageKey)).toEqual(['common.lang_zh', 'common.lang_en'])
+    expect(languageKey('zh-CN')).toBe('common.lang_zh')
   })
 })

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest'
 vi.stubGlobal('localStorage', { getItem: () => null, setItem: () => undefined })
 vi.stubGlobal('navigator', { languages: ['zh-CN'] })
 const { messages } = await import('../src/office/i18n')
+const { languageKey } = await import('../src/office/format')
 
 // Codes the server sends that the console shows (api/models.py, api/domain/sync/conflicts.py).
 const SHOWN_CODES = [
@@ -13,6 +14,7 @@ const SHOWN_CODES = [
   ...['server', 'client', 'value'].map((c) => `conflicts.choice_${c}`),
   'review.revision',
   'common.code',
+  ...['zh-CN', 'en'].map(languageKey),
 ]
 
 function lookup(tree: unknown, path: string): unknown {

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { USER } from './office-session'
 
 const { session } = await import('../src/office/api')
-const { officeStaff, placesOf, userNames } = await import('../src/office/lookups')
+const { directoryRegions, directoryTeams, officeStaff, placesOf, userNames } = await import('../src/office/lookups')
 
 // Lists of the API by path, paged like it (at most 200 a page), filtered by the query's
 // `customer_id` and `active`; `urls` records what was asked.
@@ -62,5 +62,19 @@ describe('console lookups', () => {
     expect(assets).toHaveLength(230)
     expect(assets.at(-1)?.id).toBe('a229')
     expect(urls.filter((u) => u.startsWith('/api/assets'))).toHaveLength(2)
+  })
+
+  it('reads the directory’s regions and teams, and gives none rather than failing when it cannot', async () => {
+    const urls: string[] = []
+    const regions = [{ id: 'r1', code: 'EAST', name: '华东' }]
+    const teams = [{ id: 't1', name: '售后服务组', kind: 'service', region_id: null }]
+    vi.stubGlobal('fetch', async (url: string) => {
+      urls.push(url)
+      return new Response(JSON.stringify(url.endsWith('/regions') ? regions : teams), { status: 200 })
+    })
+    expect([await directoryRegions(), await directoryTeams()]).toEqual([regions, teams])
+    expect(urls).toEqual(['/api/directory/regions', '/api/directory/teams'])
+    vi.stubGlobal('fetch', async () => new Response('{"detail": "down"}', { status: 503 }))
+    expect([await directoryRegions(), await directoryTeams()]).toEqual([[], []])
   })
 })

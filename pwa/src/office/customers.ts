@@ -1,5 +1,6 @@
 // The customers and equipment screen's rules (views/Customers.vue): forms from records, the
 // PATCH of only what changed (with the version the form was opened on), and warranty wording.
+import { changedText } from './edits'
 import { isOfficeRole } from './menus'
 import type { Asset, Customer, Site, WarrantyStatus } from './types'
 
@@ -91,16 +92,6 @@ const sameContacts = (a: ContactForm[], b: ContactForm[]) =>
   a.length === b.length &&
   a.every((x, i) => x.name === b[i].name && x.title === b[i].title && x.phone === b[i].phone && x.email === b[i].email)
 
-/** The fields of `after` that differ from `before` (text trimmed). */
-function changedText<K extends string>(before: Record<K, string>, after: Record<K, string>, keys: readonly K[]): Body {
-  const body: Body = {}
-  for (const k of keys) {
-    const value = clean(after[k])
-    if (value !== before[k]) body[k] = value
-  }
-  return body
-}
-
 /** With the version the form was opened on: a colleague's save meanwhile is refused (409), not undone. */
 const versioned = (body: Body, version: number): Body | null =>
   Object.keys(body).length ? { ...body, version } : null
@@ -108,7 +99,7 @@ const versioned = (body: Body, version: number): Body | null =>
 /** The PATCH of a customer: only the changed fields, the contact list whole when it changed
  * (the server replaces the list); null when nothing changed. */
 export function customerPatch(c: Customer, form: CustomerForm): Body | null {
-  const body = changedText(c, form, ['name', 'phone', 'email', 'address', 'notes'] as const)
+  const body: Body = changedText(c, form, ['name', 'phone', 'email', 'address', 'notes'] as const)
   if (form.locale !== c.locale) body.locale = form.locale
   const contacts = contactsOf(form.contacts)
   if (!sameContacts(contacts, contactsOf(customerForm(c).contacts))) body.contacts = contacts
@@ -133,7 +124,7 @@ export function siteForm(s: Site): SiteForm {
 }
 
 export function sitePatch(s: Site, form: SiteForm): Body | null {
-  const body = changedText(s, form, ['name', 'address'] as const)
+  const body: Body = changedText(s, form, ['name', 'address'] as const)
   if ((form.region_id || null) !== s.region_id) body.region_id = form.region_id || null
   return versioned(body, s.version)
 }
@@ -170,7 +161,7 @@ const months = (m: number | null | undefined) => (typeof m === 'number' && Numbe
  * set or changed: the server then keeps it however the acceptance date moves. The warranty end
  * otherwise follows the acceptance date and months on the server, so it is never sent for them. */
 export function assetPatch(a: Asset, form: AssetForm): Body | null {
-  const body = changedText(a, form, ['site_id', 'model', 'serial', 'name', 'contract_ref'] as const)
+  const body: Body = changedText(a, form, ['site_id', 'model', 'serial', 'name', 'contract_ref'] as const)
   if ((form.acceptance_date || null) !== a.acceptance_date) body.acceptance_date = form.acceptance_date || null
   if (months(form.warranty_months) !== a.warranty_months) body.warranty_months = months(form.warranty_months)
   const given = a.warranty_end_given ? a.warranty_end : null

@@ -22,6 +22,15 @@ export function dueDateTime(iso: string | null | undefined, locale: string): str
   return locale === 'zh-CN' ? `${y}/${p(mo)}/${p(d)} 24:00` : `${p(d)}/${p(mo)}/${y}, 24:00`
 }
 
+/** The languages of an account's apps and of a customer's service reports (UserIn.locale,
+ * CustomerIn.locale), in the order the forms offer them. */
+export const LOCALES = ['zh-CN', 'en'] as const
+
+/** The `common.*` text naming one of those languages in the console's language. */
+export function languageKey(locale: string): 'common.lang_en' | 'common.lang_zh' {
+  return locale === 'en' ? 'common.lang_en' : 'common.lang_zh'
+}
+
 /** A list's count for its heading: "200 / 350" when the server sent only part of it (an older
  * server sends no total: the count shown is all it says). */
 export function countOf(shown: number, total: number | undefined): string {

@@ -29,7 +29,7 @@ const en = {
     save: 'Save', cancel: 'Cancel', confirm: 'Confirm', refresh: 'Refresh', none: 'None', number: 'No.', customer: 'Customer',
     engineer: 'Engineer', status: 'Status', actions: 'Actions', reason: 'Reason', open: 'Open', close: 'Close',
     loading: 'Loading…', notAvailable: 'Not available on this server yet', done: 'Done', search: 'Search', all: 'All',
-    noJob: 'No job numbered {number}', code: 'Code',
+    noJob: 'No job numbered {number}', code: 'Code', lang_zh: 'Chinese', lang_en: 'English',
   },
   intake: {
     title: 'Register a fault (报修)', customer: 'Customer', search: 'Search name, code or phone', newCustomer: 'New customer',
@@ -143,7 +143,7 @@ const zh: Messages = {
     save: '保存', cancel: '取消', confirm: '确定', refresh: '刷新', none: '无', number: '单号', customer: '客户',
     engineer: '工程师', status: '状态', actions: '操作', reason: '原因', open: '打开', close: '关闭',
     loading: '加载中…', notAvailable: '服务器暂不提供此功能', done: '完成', search: '搜索', all: '全部',
-    noJob: '没有单号为 {number} 的工单', code: '编码',
+    noJob: '没有单号为 {number} 的工单', code: '编码', lang_zh: '中文', lang_en: '英文',
   },
   intake: {
     title: '报修登记', customer: '客户', search: '搜索名称、编号或电话', newCustomer: '新建客户',

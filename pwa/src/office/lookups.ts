@@ -1,7 +1,7 @@
 // The lists the console picks from or names people by, loaded whole, page after page: the first
 // page alone would drop the owners, names, sites and equipment after it without a word.
-import { getAll } from './api'
-import type { Asset, Site, UserRow } from './types'
+import { get, getAll } from './api'
+import type { Asset, Region, Site, Team, UserRow } from './types'
 
 /** Active office users (not engineers): who may own a complaint. */
 export async function officeStaff(): Promise<UserRow[]> {
@@ -21,4 +21,14 @@ export async function placesOf(customerId: string): Promise<{ sites: Site[]; ass
     getAll<Asset>(`/api/assets?customer_id=${id}`),
   ])
   return { sites, assets }
+}
+
+/** The directory's regions (by code) and teams (by name), for names, filters and forms: none
+ * when they cannot be read (a screen then shows ids and offers none, rather than failing). */
+export async function directoryRegions(): Promise<Region[]> {
+  return get<Region[]>('/api/directory/regions').catch(() => [])
+}
+
+export async function directoryTeams(): Promise<Team[]> {
+  return get<Team[]>('/api/directory/teams').catch(() => [])
 }

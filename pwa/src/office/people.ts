@@ -1,16 +1,14 @@
 // The people screen's logic, apart from the view: accounts (GET/POST/PATCH /api/users), their
 // devices (GET /api/devices?user_id=) and what the screen says of them.
+import { changedText } from './edits'
+import type { Team, UserRow } from './types'
 
-/** An account as the API answers it (UserOut). */
-export interface Account {
-  id: string
-  username: string
-  display_name: string
-  role: string
+/** An account as the API answers it (UserOut): a user row with its contact details, app
+ * language, region and team. */
+export interface Account extends UserRow {
   phone: string
   email: string
   locale: string
-  active: boolean
   region_id: string | null
   team_id: string | null
 }
@@ -28,8 +26,6 @@ export interface Device {
   clock_offset_ms: number | null
 }
 
-export interface Region { id: string; code: string; name: string }
-export interface Team { id: string; name: string; kind: string; region_id: string | null }
 
 /** The teams a form offers with a region chosen: the region's and those of no region; every
  * team with no region chosen. */
@@ -46,8 +42,6 @@ export function teamAfter(teams: Team[], regionId: string, teamId: string): stri
 
 /** The roles an account may have (api/models.py Role), in the order the screen offers them. */
 export const ROLES = ['engineer', 'dispatcher', 'supervisor', 'quality', 'admin'] as const
-/** The languages an account's apps may speak (UserIn.locale). */
-export const LOCALES = ['zh-CN', 'en'] as const
 
 /** A device clock further off than this was flagged at its last sync: the server's
  * `SKEW_LIMIT` (api/domain/sync/push.py), more than 5 minutes either way. */
@@ -238,15 +232,7 @@ export function draftProblems(d: AccountDraft): Partial<Record<'display_name', P
  * changed meanwhile is not written back with the old value (and a role or active flag left
  * alone does not sign the person's devices out). Empty when nothing changed. */
 export function accountChanges(a: Account, d: AccountDraft): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  const text = (key: 'display_name' | 'phone' | 'email') => {
-    // Untouched is unchanged, even where the stored text has spaces the form would trim.
-    const v = d[key].trim()
-    if (d[key] !== a[key] && v !== a[key]) out[key] = v
-  }
-  text('display_name')
-  text('phone')
-  text('email')
+  const out: Record<string, unknown> = changedText(a, d, ['display_name', 'phone', 'email'] as const)
   if (d.role !== a.role) out.role = d.role
   if (d.locale !== a.locale) out.locale = d.locale
   if (d.active !== a.active) out.active = d.active

@@ -98,6 +98,7 @@ export interface Asset {
   version: number
 }
 export interface Region { id: string; code: string; name: string }
+export interface Team { id: string; name: string; kind: string; region_id: string | null }
 
 export interface PartLine {
   id: string
