@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
-  describeMovement, draftOf, emptyPart, filterLevels, isShort, knownRefusal, movementBody, movementKind, newPartBody,
-  partChanges, partDraftErrors, placeOf, priceEntry, quantityEntry, quantityText, serverReason, sortLocations,
-  type MoveDraft, type Part, type StockLocation, type StockMovement,
+  describeMovement, draftOf, emptyPart, filterLevels, isShort, knownRefusal, locationName, movementBody, movementKind,
+  newPartBody, partChanges, partDraftErrors, placeLabels, placesOf, priceEntry, quantityEntry, quantityText, serverReason,
+  sortLocations, MOVE_KINDS, type MoveDraft, type Part, type Person, type StockLocation, type StockMovement,
 } from '../src/office/catalogue'
 import { catalogueText } from '../src/office/text/catalogue'
 
@@ -56,6 +56,10 @@ describe('a quantity to move', () => {
     expect(quantityText('5.500')).toBe('5.5')
     expect(quantityText('-1.000')).toBe('-1')
     expect(quantityText('0.000')).toBe('0')
+    expect(quantityText('-0.000')).toBe('0')
+    expect(quantityText('010.250')).toBe('10.25')
+    expect(quantityText(3)).toBe('3')
+    expect(quantityText('n/a')).toBe('n/a') // not a quantity: shown as it came
     expect(isShort('-1.000')).toBe(true)
     expect(isShort('0.000')).toBe(false)
     expect(isShort('3.000')).toBe(false)
@@ -149,17 +153,46 @@ describe('stock locations', () => {
   const warehouse: StockLocation = { id: 'wh', kind: 'warehouse', name: '中心仓库 Central warehouse', engineer_id: null }
   const vanLi: StockLocation = { id: 'v1', kind: 'van', name: '李雷的车 Van engineer1', engineer_id: 'e1' }
   const vanWang: StockLocation = { id: 'v2', kind: 'van', name: 'van-wang', engineer_id: 'e2' }
-  const names = { e1: '李雷', e2: '王强' }
+  const names: Record<string, string> = { e1: '李雷', e2: '王强' }
+  const person = (id: string, username: string, display_name: string): Person => ({ id, username, display_name })
+  const people: Record<string, Person> = { e1: person('e1', 'engineer1', '李雷'), e2: person('e2', 'engineer2', '王强') }
 
   it('name a van by its engineer, else by its own name', () => {
-    expect(placeOf(vanLi, names)).toEqual({ key: 'vanOf', name: '李雷' })
-    expect(placeOf(vanLi, {})).toEqual({ key: null, name: '李雷的车 Van engineer1' })
-    expect(placeOf(warehouse, names)).toEqual({ key: null, name: '中心仓库 Central warehouse' })
+    const places = placesOf([warehouse, vanLi, vanWang], people)
+    expect(places.get('v1')).toEqual({ key: 'vanOf', name: '李雷' })
+    expect(places.get('v2')).toEqual({ key: 'vanOf', name: '王强' })
+    expect(places.get('wh')).toEqual({ key: null, name: '中心仓库 Central warehouse' })
+    expect(placesOf([vanLi], {}).get('v1')).toEqual({ key: null, name: '李雷的车 Van engineer1' })
+    expect(placesOf([vanLi], { e1: person('e1', 'engineer1', '') }).get('v1')).toEqual({ key: 'vanOf', name: 'engineer1' })
+  })
+
+  it('tell apart the vans of engineers who go by the same name, by username', () => {
+    const wang1: StockLocation = { id: 'w1', kind: 'van', name: '王伟的车 Van wangwei', engineer_id: 'u1' }
+    const wang2: StockLocation = { id: 'w2', kind: 'van', name: '王伟的车 Van wangwei2', engineer_id: 'u2' }
+    const namesakes = { ...people, u1: person('u1', 'wangwei', '王伟'), u2: person('u2', 'wangwei2', ' 王伟 ') }
+    const places = placesOf([warehouse, vanLi, wang1, wang2], namesakes)
+    expect(places.get('w1')).toEqual({ key: 'vanOfNamesake', name: '王伟', username: 'wangwei' })
+    expect(places.get('w2')).toEqual({ key: 'vanOfNamesake', name: '王伟', username: 'wangwei2' })
+    expect(places.get('v1')).toEqual({ key: 'vanOf', name: '李雷' }) // a name of one engineer stays as it was
+    // Latin names alike but for case are alike to the reader too.
+    const wei = placesOf([wang1, wang2], { u1: person('u1', 'ww', 'Wang Wei'), u2: person('u2', 'ww2', 'wang wei') })
+    expect([...wei.values()].map((p) => p.key)).toEqual(['vanOfNamesake', 'vanOfNamesake'])
+    // An office user of the same name has no van: no need to tell them apart.
+    expect(placesOf([wang1], { ...namesakes }).get('w1')).toEqual({ key: 'vanOf', name: '王伟' })
+    // Said in both languages, after the existing wording.
+    const say = (text: string, p: Record<string, string>) => text.replace(/\{(\w+)\}/g, (_, k: string) => p[k])
+    expect(say(catalogueText.en.vanOfNamesake, { name: '王伟', username: 'wangwei2' })).toBe("王伟 (wangwei2)'s van")
+    expect(say(catalogueText.zh.vanOfNamesake, { name: '王伟', username: 'wangwei2' })).toBe('王伟(wangwei2)的车')
   })
 
   it('list the warehouse first, then the vans by name', () => {
-    const label = (l: StockLocation) => (l.engineer_id ? (names as Record<string, string>)[l.engineer_id] : l.name)
+    const label = (l: StockLocation) => (l.engineer_id ? names[l.engineer_id] : l.name)
     expect(sortLocations([vanWang, vanLi, warehouse], label, 'en').map((l) => l.id)).toEqual(['wh', 'v1', 'v2'])
+  })
+
+  it('are named as typed, trimmed, and not blank', () => {
+    expect(locationName('  东区仓库 ')).toEqual({ ok: true, value: '东区仓库' })
+    expect(locationName('   ')).toMatchObject({ ok: false, error: 'required' })
   })
 
   it('filter what a place holds by code or name in either language', () => {
@@ -184,6 +217,15 @@ describe('a refusal', () => {
       key: 'catalogue.refused.duplicateCode', params: {},
     })
     expect(knownRefusal('price must be between 0 and 99999999.99', 'part')).toBeNull()
+    expect(knownRefusal("a stock location is already named '东区仓库'", 'location')).toEqual({
+      key: 'catalogue.refused.nameTaken', params: { name: '东区仓库' },
+    })
+    expect(knownRefusal(`a stock location is already named "O'Neil's van"`, 'location')).toMatchObject({
+      params: { name: "O'Neil's van" },
+    })
+    // Each action's own: a code taken is not a location's name taken.
+    expect(knownRefusal('a record with the same unique value already exists', 'location')).toBeNull()
+    expect(knownRefusal('a location needs a name', 'location')).toBeNull()
   })
 })
 
@@ -206,5 +248,14 @@ describe('the screen’s texts', () => {
       expect(catalogueText.zh[`title_${kind}`]).toBeTruthy()
       expect(catalogueText.zh[`reason_${kind}`]).toBeTruthy()
     }
+  })
+
+  it('label the movement form’s places in the words of its kind', () => {
+    const text = (lang: 'en' | 'zh', key: string | null) => (key ? (catalogueText[lang] as Record<string, unknown>)[key] : null)
+    const labels = (lang: 'en' | 'zh') =>
+      Object.fromEntries(MOVE_KINDS.map((k) => [k, [text(lang, placeLabels(k).from), text(lang, placeLabels(k).to)]]))
+    // Parts received go into a place, written off leave one: neither is a transfer (调出/调入).
+    expect(labels('zh')).toEqual({ receive: [null, '入库库位'], move: ['调出库位', '调入库位'], writeOff: ['报损库位', null] })
+    expect(labels('en')).toEqual({ receive: [null, 'Into'], move: ['From', 'To'], writeOff: ['From', null] })
   })
 })

@@ -2,7 +2,9 @@
 // shapes, what a price or quantity typed at the desk means, the PATCH of what an edit changed,
 // the body of a stock movement and how a recorded movement reads. No Vue, no i18n: the screen
 // turns the keys these return into words.
+import { canonicalQuantity } from '../canonical'
 import { partName, partUnit } from '../part-text'
+import type { UserRow } from './types'
 
 export interface Part {
   id: string
@@ -136,12 +138,17 @@ function samePrice(a: string, b: string): boolean {
   return x !== null && y !== null && fixed(x, Math.max(x.fraction.length, y.fraction.length)) === fixed(y, Math.max(x.fraction.length, y.fraction.length))
 }
 
-/** A quantity as people write it: "2.000" → "2", "5.500" → "5.5", "-1.000" → "-1". */
+/** A quantity as people write it: "2.000" → "2", "5.500" → "5.5", "-1.000" → "-1" (the
+ * report's canonical quantity, with the sign a van's shortfall has). */
 export function quantityText(quantity: string | number): string {
-  const d = parse(String(quantity))
-  if (!d) return String(quantity)
-  const sign = d.negative && !isZero(d) ? '-' : ''
-  return `${sign}${d.whole}${d.fraction ? `.${d.fraction}` : ''}`
+  const text = String(quantity).trim()
+  const negative = text.startsWith('-')
+  try {
+    const q = canonicalQuantity(negative ? text.slice(1) : text)
+    return negative && q !== '0' ? `-${q}` : q
+  } catch {
+    return text
+  }
 }
 
 /** Below zero: a van's part used on jobs beyond what the van held (docs/settlement.md). */
@@ -310,11 +317,36 @@ export function describeMovement(
   }
 }
 
-/** How the desk names a place: a van by its engineer (the location's own name when the engineer
- * is not known), the warehouse by its name. */
-export function placeOf(location: StockLocation, names: Record<string, string>): { key: 'vanOf'; name: string } | { key: null; name: string } {
-  const engineer = location.kind === 'van' && location.engineer_id ? names[location.engineer_id] : undefined
-  return engineer ? { key: 'vanOf', name: engineer } : { key: null, name: location.name }
+/** A person as the users list gives them (`GET /api/users`). */
+export type Person = Pick<UserRow, 'id' | 'username' | 'display_name'>
+
+/** How the desk names a place (the key of its wording and the values it takes). */
+export type Place =
+  | { key: 'vanOf'; name: string }
+  | { key: 'vanOfNamesake'; name: string; username: string }
+  | { key: null; name: string }
+
+/** How the desk names each place, by id: a van by its engineer ("李娜的车"), with the username
+ * too when another van's engineer goes by the same name ("王伟(wangwei2)的车"), else the two
+ * could not be told apart in a list; a van whose engineer is not known, and a warehouse, by the
+ * location's own name. */
+export function placesOf(locations: StockLocation[], people: Record<string, Person>): Map<string, Place> {
+  const engineerOf = (l: StockLocation) => (l.kind === 'van' && l.engineer_id ? people[l.engineer_id] : undefined)
+  const shown = (p: Person) => p.display_name.trim() || p.username
+  const same = (p: Person) => shown(p).toLowerCase()
+  const owners = new Map<string, Set<string>>() // a name as compared → the engineers going by it
+  for (const l of locations) {
+    const p = engineerOf(l)
+    if (p) owners.set(same(p), (owners.get(same(p)) ?? new Set()).add(p.id))
+  }
+  return new Map(
+    locations.map((l): [string, Place] => {
+      const p = engineerOf(l)
+      if (!p) return [l.id, { key: null, name: l.name }]
+      const shared = (owners.get(same(p))?.size ?? 0) > 1
+      return [l.id, shared ? { key: 'vanOfNamesake', name: shown(p), username: p.username } : { key: 'vanOf', name: shown(p) }]
+    }),
+  )
 }
 
 /** Warehouses first, then the vans by the name they are shown with. */
@@ -330,12 +362,28 @@ export function filterLevels<T extends Pick<StockLevel, 'code' | 'name' | 'name_
   return levels.filter((l) => [l.code, l.name, l.name_en].some((s) => s.toLowerCase().includes(needle)))
 }
 
-/** A refusal the screen can say in the desk's language (the server's words are shown too). */
-export function knownRefusal(reason: string, action: 'part' | 'move'): Said | null {
+/** The form's labels of the places, by kind: parts received go into a place, parts written off
+ * leave one, a move has both (keys under `catalogue.`). */
+export function placeLabels(kind: MoveKind): { from: string | null; to: string | null } {
+  return { from: usesFrom(kind) ? `from_${kind}` : null, to: usesTo(kind) ? `to_${kind}` : null }
+}
+
+/** A location's name as typed: trimmed, and needed (the server refuses a blank one). */
+export function locationName(text: string): Entry {
+  const name = text.trim()
+  return name ? { ok: true, value: name } : { ok: false, error: 'required', params: {} }
+}
+
+/** What the catalogue's own refusals mean, said in the desk's language (the screen shows the
+ * server's words beneath); any other reason is shown as the server gave it. */
+export function knownRefusal(reason: string, action: 'part' | 'move' | 'location'): Said | null {
   const short = /^not enough stock: the location holds (-?[\d.]+)$/.exec(reason)
-  if (short) return { key: 'catalogue.refused.notEnough', params: { held: quantityText(short[1]) } }
+  if (action === 'move' && short) return { key: 'catalogue.refused.notEnough', params: { held: quantityText(short[1]) } }
   if (action === 'part' && reason === 'a record with the same unique value already exists') {
     return { key: 'catalogue.refused.duplicateCode', params: {} }
   }
+  // Python's repr: 'name', or "name" when the name holds a single quote.
+  const taken = /^a stock location is already named (['"])(.*)\1$/s.exec(reason)
+  if (action === 'location' && taken) return { key: 'catalogue.refused.nameTaken', params: { name: taken[2] } }
   return null
 }
