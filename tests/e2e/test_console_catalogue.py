@@ -1,14 +1,17 @@
 """The console's parts catalogue and stock screen (/office/catalogue): the desk adds and edits a
-part, stocks the warehouse and a van, is told why a write-off is refused; quality only reads.
+part, stocks the warehouse and a van, is told why a write-off is refused, adds and renames a
+warehouse; searches and pages keep to what was asked; quality only reads.
 
-The demo server is shared with other test files: the parts here are this test's own (a unique
-code), and the demo's parts are not changed."""
+The demo server is shared with other test files: the parts and warehouses here are this test's
+own (a unique code or name), and the demo's parts and locations are not changed."""
 
 from __future__ import annotations
 
 import uuid
 from decimal import Decimal
 from typing import Any
+
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Office, Server
 from tests.e2e.office import choose, console_login, go, open_console
@@ -95,6 +98,9 @@ def test_the_desk_adds_edits_and_stocks_a_part_and_quality_only_reads(
     page.click("#tab-stock")
     choose(page, "stock-location", warehouse["name"])
     page.click("[data-testid=stock-receive]")
+    # Parts received go into a place: the form says so, not "to" as for a move.
+    labels = page.locator("[data-testid=move-dialog] .el-form-item__label")
+    expect(labels.filter(has_text="Into")).to_have_count(1)
     _pick_part(page, "move-part", code)
     page.fill("[data-testid=move-quantity]", "10")
     page.fill("[data-testid=move-reason]", "送货单 SD-0001")
@@ -126,11 +132,14 @@ def test_the_desk_adds_edits_and_stocks_a_part_and_quality_only_reads(
     page.click("[data-testid=move-dialog] button:has-text('Cancel')")
     assert _held(office, van["id"], code) == Decimal(4)
 
-    # The van's movements of the part: the one move, who made it, from where.
-    van_level.locator("[data-testid=level-history]").click()
+    # The van's movements of the part: the one move, who made it, from where. The tab still holds
+    # every movement until the filtered list arrives: wait for that answer, then for its one row.
     moves = page.locator("[data-testid=movements] .el-table__row")
-    moves.first.locator("text=车辆补货").wait_for()
-    assert moves.count() == 1
+    with page.expect_response(
+        lambda r: "/api/stock/movements?" in r.url and f"part_id={made['id']}" in r.url
+    ):
+        van_level.locator("[data-testid=level-history]").click()
+    expect(moves).to_have_count(1)
     text = moves.first.inner_text()
     for shown in (
         "Moved",
@@ -169,5 +178,159 @@ def test_the_desk_adds_edits_and_stocks_a_part_and_quality_only_reads(
     assert page.locator("[data-testid=level-move]").count() == 0
     assert page.locator("[data-testid=level-write-off]").count() == 0
     assert page.locator("[data-testid=level-history]").count() > 0
+    assert page.locator("[data-testid=new-warehouse]").count() == 0
+    assert page.locator("[data-testid=location-rename]").count() == 0
+    assert page.page_errors == []
+    context.close()
+
+
+def _warehouses(office: Office) -> dict[str, str]:
+    """Each warehouse's name by id, as the API has it."""
+    return {
+        x["id"]: x["name"] for x in office.get("/api/stock/locations") if x["kind"] == "warehouse"
+    }
+
+
+def test_the_desk_adds_a_warehouse_where_there_is_none_and_renames_it(
+    browser: Any, server: Server
+) -> None:
+    office = Office(server.base)
+    suffix = uuid.uuid4().hex[:8]
+    # Listed after the demo's 中心仓库 (by the API, which sorts by name): "the warehouse" other
+    # tests take from the list stays the demo's.
+    name, renamed = f"测试仓库 E2E {suffix}", f"测试东区仓库 E2E {suffix}"
+    demo_warehouse = next(iter(_warehouses(office).values()))
+
+    context, page = open_console(browser, server.base)
+    console_login(page, "dispatcher1")
+
+    # A fresh installation, as the screen sees it: no location at all (the demo has some, so the
+    # list is answered empty). The tab says so and points to the button, rather than an empty
+    # select.
+    def no_locations(route: Any) -> None:
+        if route.request.method == "GET":
+            route.fulfill(json=[])
+        else:
+            route.continue_()
+
+    page.route("**/api/stock/locations", no_locations)
+    go(page, "catalogue")
+    page.click("#tab-stock")
+    empty = page.locator("[data-testid=no-locations]")
+    empty.wait_for()
+    assert "There is no warehouse or van yet" in empty.inner_text()
+    assert "New warehouse" in empty.inner_text()
+    assert page.locator("[data-testid=stock-location]").count() == 0
+    page.unroute("**/api/stock/locations")
+
+    # A name is needed; then the new warehouse is made, listed and chosen, to receive into.
+    page.click("[data-testid=new-warehouse]")
+    page.click("[data-testid=location-save]")
+    dialog = page.locator("[data-testid=location-dialog]")
+    dialog.locator(".el-form-item__error", has_text="Required").wait_for()
+    page.fill("[data-testid=location-name]", f"  {name} ")
+    page.click("[data-testid=location-save]")
+    page.locator("[data-testid=location-dialog]").wait_for(state="hidden")
+    expect(page.locator("[data-testid=stock-location]")).to_contain_text(name)
+    made = [i for i, n in _warehouses(office).items() if n == name]
+    assert len(made) == 1, _warehouses(office)
+    assert page.locator("[data-testid=no-locations]").count() == 0
+
+    # Renamed to a name another location has: refused, with the server's reason; nothing changes.
+    page.click("[data-testid=location-rename]")
+    assert page.locator("[data-testid=location-name]").input_value() == name
+    page.fill("[data-testid=location-name]", demo_warehouse)
+    page.click("[data-testid=location-save]")
+    refused = page.locator("[data-testid=location-refused]")
+    refused.wait_for()
+    assert f"Another location is already named “{demo_warehouse}”." in refused.inner_text()
+    assert f"a stock location is already named '{demo_warehouse}'" in refused.inner_text()
+    assert _warehouses(office)[made[0]] == name
+
+    # Renamed to a free name: saved, and the select shows it.
+    page.fill("[data-testid=location-name]", renamed)
+    page.keyboard.press("Enter")
+    page.locator("[data-testid=location-dialog]").wait_for(state="hidden")
+    expect(page.locator("[data-testid=stock-location]")).to_contain_text(renamed)
+    assert _warehouses(office)[made[0]] == renamed
+    assert demo_warehouse in _warehouses(office).values()  # the demo's, untouched
+    assert page.page_errors == []
+    context.close()
+
+
+def test_part_searches_and_pages_keep_to_what_was_asked(browser: Any, server: Server) -> None:
+    office = Office(server.base)
+    code = f"E2E-{uuid.uuid4().hex[:8].upper()}"
+    office.post(
+        "/api/parts",
+        {"code": code, "name": "测试滤芯", "name_en": "Test filter", "unit": "个", "price": "5"},
+        expect=201,
+    )
+    taken = office.get("/api/parts?q=P-&limit=1")["items"][0]["code"]  # a demo part's code
+    assert taken.startswith("P-")
+    total = office.get("/api/parts?limit=1&active=null")["total"]
+    assert total > 100  # three pages of 50 at least
+
+    context, page = open_console(browser, server.base)
+    console_login(page, "dispatcher1")
+    go(page, "catalogue")
+    page.wait_for_selector("[data-testid=parts] .el-table__row")
+
+    # Text typed but not searched for: page 3 is page 3 of the list shown, not of that text.
+    page.fill("[data-testid=part-search]", code)
+    pager = page.locator("[data-testid=parts-pages]")
+    with page.expect_response(lambda r: "/api/parts?" in r.url and "offset=100" in r.url) as third:
+        pager.locator(".el-pager li", has_text="3").click()
+    assert "q=" not in third.value.url
+    expect(pager.locator(".el-pager li.is-active")).to_have_text("3")
+    expect(pager.locator(".el-pagination__total")).to_contain_text(str(total))
+    # Searched for (Enter): from page 1, the part alone.
+    with page.expect_response(lambda r: "/api/parts?" in r.url and f"q={code}" in r.url) as asked:
+        page.press("[data-testid=part-search]", "Enter")
+    assert "offset=0" in asked.value.url
+    expect(page.locator("[data-testid=parts] .el-table__row")).to_have_count(1)
+    expect(page.locator("[data-testid=parts] .el-table__row")).to_contain_text(code)
+
+    # The part select of a movement: a search answered late (the demo part) does not replace
+    # the later one's answer (this test's part).
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if f"q={taken}" in route.request.url and not held:
+            held.append(route)  # answered below, after the later search
+        else:
+            route.continue_()
+
+    page.route("**/api/parts?*", hold_the_first)
+    page.click("#tab-stock")
+    expect(page.locator("[data-testid=stock-receive]")).to_be_enabled()  # a location is chosen
+    page.click("[data-testid=stock-receive]")
+    part_input = page.locator("[data-testid=move-part] input")
+    with page.expect_request(lambda r: f"q={taken}" in r.url):
+        part_input.fill(taken)
+    for _ in range(50):  # the request seen, its route handler may still be on its way
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the first search was not held"
+    with page.expect_response(lambda r: f"q={code}" in r.url):
+        part_input.fill(code)
+    mine = page.locator(".el-select-dropdown__item:visible", has_text=code)
+    mine.wait_for()
+    with page.expect_response(lambda r: f"q={taken}" in r.url) as late:
+        held[0].continue_()
+    late.value.finished()
+    page.wait_for_timeout(500)  # time for the late answer to land, were it taken
+    assert mine.count() == 1
+    assert page.locator(".el-select-dropdown__item:visible", has_text=taken).count() == 0
+    page.unroute("**/api/parts?*")
+
+    # A failed search says why, rather than "no data".
+    page.route(
+        "**/api/parts?*q=NOPE*",
+        lambda route: route.fulfill(status=503, json={"detail": "the database is busy"}),
+    )
+    part_input.fill("NOPE")
+    page.locator(".el-message--error", has_text="the database is busy").wait_for()
     assert page.page_errors == []
     context.close()
