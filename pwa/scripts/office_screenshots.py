@@ -1,5 +1,6 @@
 """Save desktop screenshots (zh-CN, 1440×900) of the office console's board, review,
-reconciliation and figures pages to docs/screenshots/office-*.png.
+reconciliation, figures, customers, parts and stock, and people pages to
+docs/screenshots/office-*.png.
 
 Runs a demo server and Debian's Chromium, like the e2e tests; two reference sync clients
 (sync/client.py) of one engineer edit the same records to fill the reconciliation queue:
@@ -83,6 +84,24 @@ def shoot(base: str) -> None:
         page.wait_for_selector("[data-testid=figures-table] .el-table__row")
         page.wait_for_timeout(1200)  # the charts' entry animation
         page.screenshot(path=str(OUT / "office-figures.png"))
+        go(page, "customers")
+        page.locator("[data-testid=customers] [data-testid=customer-open]").first.click()
+        page.wait_for_selector("[data-testid=assets] .el-table__row")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / "office-customer.png"))
+        go(page, "catalogue")
+        page.get_by_role("tab", name="库存").click()
+        page.wait_for_selector("[data-testid=level-quantity]")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / "office-stock.png"))
+        admin = context.new_page()
+        admin.goto(f"{base}/office/")
+        console_login(admin, "admin")
+        go(admin, "people")
+        admin.locator("[data-testid=devices-engineer5]").click()
+        admin.wait_for_selector("[data-testid=devices] .el-table__row")
+        admin.wait_for_timeout(300)
+        admin.screenshot(path=str(OUT / "office-people.png"))
         browser.close()
 
 
