@@ -157,16 +157,8 @@ export function isShort(quantity: string | number): boolean {
   return d !== null && d.negative && !isZero(d)
 }
 
-/** The part form: what the desk typed, as typed. */
-export interface PartDraft {
-  code: string
-  name: string
-  name_en: string
-  unit: string
-  unit_en: string
-  price: string
-  active: boolean
-}
+/** The part form: what the desk typed, as typed (the price too). */
+export type PartDraft = Omit<Part, 'id' | 'version'>
 
 export type PartField = 'code' | 'name' | 'unit' | 'price'
 
