@@ -28,6 +28,27 @@ from api.settings import Settings
 from sync.rules.warranty import warranty_end
 from tests.helpers import PASSWORD_HASH, World, require
 
+# Files that take minutes run first. With `--dist loadfile` a file stays on one worker, and
+# one of these started last ran alone for minutes while the other worker had nothing to do.
+SLOW_FIRST = (
+    "tests/sync/test_stateful.py",
+    "tests/e2e/test_office_flow.py",
+    "tests/api/test_openapi_fuzz.py",
+    "tests/sync/test_crash.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow files first, the rest in their usual order (a stable sort keeps each file's
+    tests together and in order)."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((i for i, slow in enumerate(SLOW_FIRST) if path == slow), len(SLOW_FIRST))
+
+    items.sort(key=rank)
+
+
 PG_URL = os.environ.get(
     "FIELDSYNC_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
