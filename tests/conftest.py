@@ -28,18 +28,15 @@ from api.settings import Settings
 from sync.rules.warranty import warranty_end
 from tests.helpers import PASSWORD_HASH, World, require
 
-# Files that take minutes run first. With `--dist loadfile` a file stays on one worker, and
-# one of these started last ran alone for minutes while the other worker had nothing to do.
-SLOW_FIRST = (
-    "tests/sync/test_stateful.py",
-    "tests/e2e/test_office_flow.py",
-    "tests/api/test_openapi_fuzz.py",
-    "tests/sync/test_crash.py",
-)
+# The Hypothesis stateful test (minutes) runs first. With `--dist loadfile` a file stays on one
+# worker, and xdist hands each worker two files at the start: collected last, this one ran
+# alone at the end while the other worker idled; collected first beside other slow files, it
+# queued them behind it on the same worker.
+SLOW_FIRST = ("tests/sync/test_stateful.py",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow files first, the rest in their usual order (a stable sort keeps each file's
+    """The slow file first, the rest in their usual order (a stable sort keeps each file's
     tests together and in order)."""
 
     def rank(item: pytest.Item) -> int:
