@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -56,7 +57,7 @@ def test_user_create_refuses_a_duplicate_and_a_short_password(tmp_path: Path) ->
 
 
 def test_user_create_gives_an_engineer_a_van(tmp_path: Path) -> None:
-    for role, username in (("engineer", "lina"), ("dispatcher", "desk2")):
+    def create(role: str, username: str) -> None:
         fieldsync(
             tmp_path,
             "user",
@@ -70,6 +71,17 @@ def test_user_create_gives_an_engineer_a_van(tmp_path: Path) -> None:
             "--password",
             "long-enough",
         )
+
+    create("dispatcher", "desk2")
+    # A warehouse already there must not pass for the new engineer's van.
+    with sqlite3.connect(tmp_path / "fieldsync.db") as db:
+        db.execute(
+            "INSERT INTO stock_locations (id, kind, name, engineer_id, created_at, updated_at,"
+            " version) VALUES (?, 'warehouse', '中心仓库', NULL, '2026-11-27 08:00:00',"
+            " '2026-11-27 08:00:00', 1)",
+            (uuid.uuid4().hex,),
+        )
+    create("engineer", "lina")
     with sqlite3.connect(tmp_path / "fieldsync.db") as db:
         vans = db.execute(
             "SELECT u.username, l.name FROM stock_locations l JOIN users u ON u.id = l.engineer_id"

@@ -28,11 +28,13 @@ async def ensure_van(session: AsyncSession, user: User) -> StockLocation | None:
     kept from an earlier spell as an engineer is used again, with its stock."""
     if user.role is not Role.ENGINEER:
         return None
+    # A user made in this transaction gets its id at the flush: compared before it, the None
+    # would read "engineer_id IS NULL" and find a warehouse.
+    await session.flush()
     van: StockLocation | None = await session.scalar(
         select(StockLocation).where(StockLocation.engineer_id == user.id)
     )
     if van is None:
-        await session.flush()  # the user's id, for a user made in this transaction
         van = StockLocation(kind=LocationKind.VAN, name=van_name(user), engineer_id=user.id)
         session.add(van)
         await session.flush()
