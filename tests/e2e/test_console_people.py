@@ -37,6 +37,25 @@ def _admin(base: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def _dispatcher(
+    base: str, admin: dict[str, str], username: str, name: str, password: str
+) -> dict[str, Any]:
+    """A dispatcher's account made through the API (the test's own, the server is shared)."""
+    made = httpx.post(
+        f"{base}/api/users",
+        json={
+            "username": username,
+            "display_name": name,
+            "password": password,
+            "role": "dispatcher",
+        },
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    account: dict[str, Any] = made.json()
+    return account
+
+
 def _console_errors(page: Any) -> list[str]:
     """Errors the page logs (a text that fails to compile is only logged), apart from the
     failed requests the browser reports for the refusals these tests provoke."""
@@ -144,17 +163,7 @@ def test_an_admin_makes_changes_and_deactivates_an_account_and_revokes_its_lost_
     # A slow answer for one account's devices is not listed (with its Revoke buttons) under
     # another account opened meanwhile.
     mate = f"mate-{suffix}"
-    made = httpx.post(
-        f"{server.base}/api/users",
-        json={
-            "username": mate,
-            "display_name": f"同事{suffix}",
-            "password": "mate-password-1",
-            "role": "dispatcher",
-        },
-        headers=admin,
-    )
-    assert made.status_code == 201, made.text
+    _dispatcher(server.base, admin, mate, f"同事{suffix}", "mate-password-1")
     office_device = str(uuid.uuid4())
     mate_login = _login(
         server.base, mate, "mate-password-1", office_device, device_name="Office console"
@@ -237,17 +246,7 @@ def test_a_new_password_set_in_the_console_replaces_the_old_one(
     suffix = uuid.uuid4().hex[:8]
     username = f"disp-{suffix}"
     admin = _admin(server.base)
-    made = httpx.post(
-        f"{server.base}/api/users",
-        json={
-            "username": username,
-            "display_name": f"派工{suffix}",
-            "password": "old-password-1",
-            "role": "dispatcher",
-        },
-        headers=admin,
-    )
-    assert made.status_code == 201, made.text
+    _dispatcher(server.base, admin, username, f"派工{suffix}", "old-password-1")
 
     context, page = open_console(browser, server.base, locale="zh-CN")
     errors = _console_errors(page)

@@ -380,9 +380,10 @@ class StockController(Controller):
         description="Vans are made with each engineer's account; a name is unique (409).",
     )
     async def create_location(self, data: LocationIn, db: Database, me: Principal) -> LocationOut:
+        name = data.name.strip()
         async with db.write(actor_id=me.user_id) as session:
-            await _name_free(session, data.name.strip())
-            location = StockLocation(kind=LocationKind.WAREHOUSE, name=data.name.strip())
+            await _name_free(session, name)
+            location = StockLocation(kind=LocationKind.WAREHOUSE, name=name)
             session.add(location)
             await session.flush()
             return _location_out(location)
@@ -402,10 +403,9 @@ class StockController(Controller):
             if location is None:
                 raise not_found("stock location")
             name = data.name.strip()
-            if name != location.name:
+            if name != location.name:  # the audit hook counts the version
                 await _name_free(session, name)
                 location.name = name
-                location.version += 1
             await session.flush()
             return _location_out(location)
 

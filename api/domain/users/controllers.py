@@ -185,9 +185,8 @@ class UserController(Controller):
             if user is None:
                 raise not_found("user")
             before = (user.role, user.active)
-            was_admin = user.role == Role.ADMIN and user.active
             apply_patch(user, data)
-            if was_admin and not (user.role == Role.ADMIN and user.active):
+            if before == (Role.ADMIN, True) and (user.role, user.active) != before:
                 await _keep_an_administrator(session, leaving=user.id)
             if password_hash is not None:
                 user.password_hash = password_hash
