@@ -4,6 +4,7 @@
 // turns the keys these return into words.
 import { canonicalQuantity } from '../canonical'
 import { partName, partUnit } from '../part-text'
+import { changedText } from './edits'
 import type { UserRow } from './types'
 
 export interface Part {
@@ -202,13 +203,9 @@ export type PartPatch = Partial<Pick<Part, 'name' | 'name_en' | 'unit' | 'unit_e
 
 /** The body of `PATCH /api/parts/{id}`: only the fields the desk changed, so a colleague's
  * change to another field meanwhile is not undone (parts carry no version to check). Text is
- * trimmed; a price that names the same amount ("12.5" for "12.50") is no change. */
+ * trimmed (see changedText); a price that names the same amount ("12.5" for "12.50") is no change. */
 export function partChanges(part: Part, draft: PartDraft): PartPatch {
-  const changes: PartPatch = {}
-  for (const field of ['name', 'name_en', 'unit', 'unit_en'] as const) {
-    const value = draft[field].trim()
-    if (value !== part[field]) changes[field] = value
-  }
+  const changes: PartPatch = changedText(part, draft, ['name', 'name_en', 'unit', 'unit_en'] as const)
   const price = priceEntry(draft.price)
   if (price.ok && !samePrice(price.value, part.price)) changes.price = price.value
   if (draft.active !== part.active) changes.active = draft.active
