@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from pdf.context import RenderJob
+from pdf.lifeline import follow_app
 from pdf.render import render_pdf, weasyprint_warnings
 from pdf.sign import Certificate, reason_text, sign_pdf
 
@@ -50,7 +51,8 @@ WORKER_NICENESS = 10
 """Workers yield the CPU to the app: a sync push must not wait behind a report."""
 
 
-def _warm_up() -> None:
+def _warm_up(app_pid: int) -> None:
+    follow_app(app_pid)
     # Reports are background work: on a small machine the app's event loop comes first.
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
@@ -76,7 +78,10 @@ def executor(workers: int) -> Executor:
                 # threads and open connections.
                 ctx = multiprocessing.get_context("forkserver")
                 pool = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=ctx, initializer=_warm_up
+                    max_workers=workers,
+                    mp_context=ctx,
+                    initializer=_warm_up,
+                    initargs=(os.getpid(),),
                 )
             _POOLS[workers] = pool
         return pool

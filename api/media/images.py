@@ -23,6 +23,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageFile, ImageOps
 
+from pdf.lifeline import follow_app
+
 MAX_PIXELS = 80_000_000
 """Larger than any phone camera (48 MP iPhones, 64 MP Androids), smaller than a bomb."""
 SCREEN_PX = 1600
@@ -255,8 +257,9 @@ def ingest(path: str, original: str = "") -> Ingested:
     )
 
 
-def _background() -> None:
+def _background(app_pid: int) -> None:
     """Worker start-up: copies are background work, so requests come first on the CPU."""
+    follow_app(app_pid)
     os.nice(10)
     # A worker must stop when told to, whatever handlers its parent had.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -284,6 +287,7 @@ class IngestPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_background,
+                initargs=(os.getpid(),),
             )
         loop = asyncio.get_running_loop()
         try:
