@@ -267,6 +267,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             Exception: internal_error_handler,
         },
         openapi_config=openapi,
+        # Fieldsync's own loggers write the log (api/logs.py) and internal_error_handler logs
+        # failures with their traceback; Litestar's default logging config would add nothing
+        # but a queue-listener thread per app that nothing stops.
+        logging_config=None,
         # Level 6: a priming pull's 4 MB gzips in about a third of level 9's time for +3% size.
         compression_config=CompressionConfig(
             backend="gzip",

@@ -1,4 +1,5 @@
-"""The signing key file, SQL parameters kept out of logs, and a busy database answered 503."""
+"""The signing key file, SQL parameters kept out of logs, a busy database answered 503, and
+what building the app leaves running."""
 
 from __future__ import annotations
 
@@ -32,6 +33,20 @@ def test_a_short_configured_secret_key_is_refused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key="too-short")
     with pytest.raises(ValueError, match="at least 32"):
         settings.effective_secret_key()
+
+
+def test_building_the_app_starts_no_thread(tmp_path: Path) -> None:
+    # Threads belong to a running app (its lifespan); an app only built (a test's, a CLI
+    # command's) must not leave one behind, as Litestar's default logging config did.
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}",
+        secret_key="k" * 40,
+    )
+    before = set(threading.enumerate())
+    for _ in range(3):
+        create_app(settings)
+    assert set(threading.enumerate()) - before == set()
 
 
 def test_a_short_stored_secret_key_is_refused(tmp_path: Path) -> None:
