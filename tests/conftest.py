@@ -61,8 +61,8 @@ def _pg_dsn(url: str, database: str | None = None) -> str:
     return dsn
 
 
-async def _pg_exec(sql: str, database: str | None = None) -> None:
-    conn = await asyncpg.connect(_pg_dsn(PG_URL, database), timeout=5)
+async def _pg_exec(sql: str) -> None:
+    conn = await asyncpg.connect(_pg_dsn(PG_URL), timeout=5)
     try:
         await conn.execute(sql)
     finally:
