@@ -165,10 +165,10 @@ async def test_timestamps_agree_with_each_status(db: Database) -> None:
     async with db.read() as session:
         trips = (await session.scalars(select(TripEvent))).all()
         ratings = (await session.scalars(select(Satisfaction))).all()
+        assignments = (await session.scalars(select(Assignment))).all()
     trip_kinds: dict[object, set[TripKind]] = {}
     for trip in trips:
         trip_kinds.setdefault(trip.job_id, set()).add(trip.kind)
-        assignments = (await session.scalars(select(Assignment))).all()
     rated = {r.job_id for r in ratings if r.source == "callback"}
     holders = {a.job_id: a for a in assignments}
     oldest = NOW - timedelta(days=45)
