@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Database, count_rows
 from api.domain.sync import conflicts as reconciliation
 from api.domain.sync.pull import pull
-from api.domain.sync.push import push
+from api.domain.sync.push import RowsRefused, push
 from api.guards import OFFICE, STAFF, allow
 from api.http import DomainError, Offset, Out, Page, Schema, not_found
 from api.models import ConflictStatus, FieldHistory, Job, Role, SyncConflict
@@ -55,9 +55,15 @@ class SyncController(Controller):
         if data.sent_at.tzinfo is None:
             raise DomainError("sent_at needs a time zone")
         year = now.astimezone(settings.calendar.calendar.tz).year
+        blobs = request.app.state.blobs
+        try:
+            async with db.write(actor_id=me.user_id) as session:
+                return await push(session, data, me=me, now=now, tz_year=year, blobs=blobs)
+        except RowsRefused:
+            pass  # rolled back: nothing of the first try stays
         async with db.write(actor_id=me.user_id) as session:
             return await push(
-                session, data, me=me, now=now, tz_year=year, blobs=request.app.state.blobs
+                session, data, me=me, now=now, tz_year=year, blobs=blobs, careful=True
             )
 
     @get(

@@ -68,6 +68,13 @@ async def device_state(session: AsyncSession, me: Principal, device_id: uuid.UUI
     return state
 
 
+class RowsRefused(Exception):
+    """The database refused the rows of their own of a push, written together (an id used
+    before, or twice in the push). The transaction is spoilt and is rolled back; the push is
+    then run again from the start with every mutation through its handler, each in its own
+    savepoint, so that only the offending ones are refused (see :func:`push`)."""
+
+
 def _stored(entry: MutationLog) -> wire.MutationResult:
     result = _result_decoder.decode(msgspec.json.encode(entry.result))
     return msgspec.structs.replace(result, replayed=True)
@@ -81,11 +88,19 @@ async def push(
     now: datetime,
     tz_year: int,
     blobs: BlobStore | None = None,
+    careful: bool = False,
 ) -> wire.PushResponse:
-    """Apply a push inside the caller's transaction and answer it."""
+    """Apply a push inside the caller's transaction and answer it.
+
+    Rows of their own (notes, photo records, trip-log lines) are written together at the
+    end, without a savepoint: on SQLite a savepoint around them cost a fifth of the push's
+    database time. Should the database refuse them, :class:`RowsRefused` is raised and the
+    caller rolls back and calls again with ``careful`` (every mutation through its handler,
+    each in its own savepoint); the answers are the same either way.
+    """
     state = await device_state(session, me, request.device_id)
     offset = request.sent_at - now
-    run = await _Run.start(session, state, request.mutations)
+    run = await _Run.start(session, state, request.mutations, careful=careful)
     ctx = _Ctx(me=me, now=now, tz_year=tz_year, blobs=blobs)
     for envelope in request.mutations:
         await _one(session, run, envelope, ctx)
@@ -181,10 +196,17 @@ class _Run:
     """Mutation ids answered in this push, and how."""
     light: Context | None = None
     """The context lent to :func:`plain_row`, mutation after mutation."""
+    careful: bool = False
+    """Every mutation through its handler in its own savepoint (after :class:`RowsRefused`)."""
 
     @classmethod
     async def start(
-        cls, session: AsyncSession, state: DeviceSync, envelopes: list[wire.MutationEnvelope]
+        cls,
+        session: AsyncSession,
+        state: DeviceSync,
+        envelopes: list[wire.MutationEnvelope],
+        *,
+        careful: bool = False,
     ) -> _Run:
         ids = [e.id for e in envelopes]
         logged = {
@@ -206,7 +228,14 @@ class _Run:
             # After the jobs, before anything else: the caller's van, and the vans of those
             # who recorded the lines the push changes.
             await lock_vans(session, {state.user_id, *batch.recorders})
-        return cls(state=state, logged=logged, seqs=seqs, batch=batch, last_seq=state.last_seq)
+        return cls(
+            state=state,
+            logged=logged,
+            seqs=seqs,
+            batch=batch,
+            last_seq=state.last_seq,
+            careful=careful,
+        )
 
 
 async def _one(
@@ -298,9 +327,8 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
 
     Their jobs and engineer were checked before they were answered, and their ids, made by
     the device, are taken to be free (not read first: that query cost as much as the
-    inserts). Should the database refuse one (an id used before), they are rolled back
-    together and applied again one by one, each in its own savepoint, so that only the
-    offending one is refused.
+    inserts). Should the database refuse one (an id used before), :class:`RowsRefused` is
+    raised: the push is run again, carefully (see :func:`push`).
     """
     if not run.plain:
         return
@@ -313,18 +341,15 @@ async def _write_plain_rows(session: AsyncSession, run: _Run, ctx: _Ctx) -> None
         tables.setdefault(row.cls, []).append(row.values)
         audit.append({"id": uuid7(), "at": ctx.now, **row.audit_insert(sync.info, seen)})
     try:
-        async with session.begin_nested():
-            for cls, rows in tables.items():
-                await insert_rows(session, _table(cls), rows)
-            await insert_rows(session, _table(AuditLog), audit)
-            record_new_rows(sync, [plain.row for plain in run.plain], ctx.now)
+        for cls, rows in tables.items():
+            await insert_rows(session, _table(cls), rows)
+        await insert_rows(session, _table(AuditLog), audit)
     except IntegrityError as exc:
         if is_transient(exc):
             raise
-        log.warning("rows of their own refused together (%s); applying one by one", exc.orig)
-        run.batch.pending.clear()
-        for plain in run.plain:
-            await _careful(session, run, plain.answer, plain.args, ctx)
+        log.warning("rows of their own refused together (%s); the push runs again", exc.orig)
+        raise RowsRefused from exc
+    record_new_rows(sync, [plain.row for plain in run.plain], ctx.now)
 
 
 def _as_is(value: Any) -> Any:
@@ -348,6 +373,9 @@ async def _apply(session: AsyncSession, run: _Run, answer: _Answer, ctx: _Ctx) -
         args = wire.decode_args(envelope)
     except wire.BadMutation as exc:
         answer.result = _rejected(envelope, str(exc))
+        return
+    if run.careful:
+        await _careful(session, run, answer, args, ctx)
         return
     # One context serves every row of its own of the push: plain_row keeps none of it.
     light = run.light
