@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
@@ -54,11 +53,14 @@ PG_URL = os.environ.get(
 )
 
 
-def _pg_dsn(url: str, database: str | None = None) -> str:
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    if database is not None:
-        dsn = dsn.rsplit("/", 1)[0] + "/" + database
-    return dsn
+def _pg_dsn(url: str) -> str:
+    """asyncpg's form of a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _pg_url(database: str) -> str:
+    """The SQLAlchemy URL of ``database`` on the test server."""
+    return PG_URL.rsplit("/", 1)[0] + "/" + database
 
 
 async def _pg_exec(sql: str) -> None:
@@ -94,12 +96,10 @@ class _PgClones:
     nobody has used.
     """
 
-    AHEAD = 1
-
     def __init__(self, template: str) -> None:
         self.template = template
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clones")
-        self.ready: deque[Future[str]] = deque()
+        self.ahead: Future[str] | None = None
 
     def _create(self) -> str:
         name = f"fs_t_{uuid.uuid4().hex[:12]}"
@@ -111,23 +111,20 @@ class _PgClones:
 
     def take(self) -> str:
         """A fresh database's name; the next one starts being made."""
-        if not self.ready:
-            self.ready.append(self.pool.submit(self._create))
-        name = self.ready.popleft().result()
-        while len(self.ready) < self.AHEAD:
-            self.ready.append(self.pool.submit(self._create))
-        return name
+        made = self.ahead or self.pool.submit(self._create)
+        self.ahead = self.pool.submit(self._create)
+        return made.result()
 
     def give_back(self, name: str) -> None:
         """Drop a used database (after the test, in the background)."""
         self.pool.submit(self._drop, name)
 
     def close(self) -> None:
-        """Drop the ones made ahead and wait for every drop."""
-        for made in self.ready:
+        """Drop the one made ahead and wait for every drop."""
+        if self.ahead is not None:
             with contextlib.suppress(Exception):
-                self.pool.submit(self._drop, made.result())
-        self.ready.clear()
+                self.pool.submit(self._drop, self.ahead.result())
+            self.ahead = None
         self.pool.shutdown(wait=True)
 
 
@@ -140,7 +137,7 @@ def pg_template() -> Iterator[_PgClones]:
     name = f"fs_tmpl_{os.getpid()}"
     asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}"'))
     asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
-    upgrade(PG_URL.rsplit("/", 1)[0] + "/" + name)
+    upgrade(_pg_url(name))
     clones = _PgClones(name)
     try:
         yield clones
@@ -161,7 +158,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     clones: _PgClones = request.getfixturevalue("pg_template")
     name = clones.take()
     try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+        yield _pg_url(name)
     finally:
         clones.give_back(name)
 

@@ -123,7 +123,7 @@ def fresh_pg_database() -> Iterator[str]:
     """
     import asyncio
 
-    from tests.conftest import PG_URL, _pg_available, _pg_exec
+    from tests.conftest import _pg_available, _pg_exec, _pg_url
 
     reason = _pg_available()
     if reason:
@@ -131,7 +131,7 @@ def fresh_pg_database() -> Iterator[str]:
     name = f"fs_p_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
     try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+        yield _pg_url(name)
     finally:
         asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

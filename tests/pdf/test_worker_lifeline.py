@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import require
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The "app": starts a pool the way the app does, has it do one piece of work, prints its
-# workers' pids, and ends without shutting the pool down.
+# workers' pids and their forkserver's (their parent), and ends without shutting the pool down.
 APP = r"""
 import asyncio, json, os, signal, sys
 from pathlib import Path
@@ -35,17 +37,11 @@ else:
     ingest = IngestPool(workers=1)
     asyncio.run(ingest.ingest(photo, "a" * 64))
     pool = ingest._pool
-print(json.dumps(sorted(pool._processes)), flush=True)
+workers = sorted(pool._processes)
+parents = {int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]) for pid in workers}
+print(json.dumps({"workers": workers, "forkservers": sorted(parents)}), flush=True)
 os.kill(os.getpid(), signal.SIGKILL if how == "kill" else signal.SIGTERM)
 """
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def _running(pid: int) -> bool:
@@ -57,12 +53,13 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
 @pytest.mark.parametrize("how", ["kill", "term"])
 @pytest.mark.parametrize("kind", ["reports", "photos"])
 def test_pool_workers_and_their_forkserver_end_when_the_app_is_killed(
     kind: str, how: str, tmp_path: Path
 ) -> None:
+    if not Path("/proc").is_dir():
+        require("reads processes from /proc (Linux)")
     # Into files, not pipes: a worker left behind would hold a pipe open, and the wait with it.
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     with out.open("w") as stdout, err.open("w") as stderr:
@@ -74,10 +71,11 @@ def test_pool_workers_and_their_forkserver_end_when_the_app_is_killed(
             timeout=120,
         )
     assert app.returncode < 0, err.read_text()  # ended by the signal, without cleaning up
-    workers: list[int] = json.loads(out.read_text().strip().splitlines()[-1])
+    started = json.loads(out.read_text().strip().splitlines()[-1])
+    workers, forkservers = set(started["workers"]), set(started["forkservers"])
     assert workers, "the pool started no worker"
-    forkservers = {parent for pid in workers if (parent := _parent_of(pid)) not in (None, 1)}
-    left = set(workers) | forkservers
+    assert len(forkservers) == 1, forkservers  # the pool's workers come from one forkserver
+    left = workers | forkservers
     deadline = time.monotonic() + 20
     while left and time.monotonic() < deadline:
         left = {pid for pid in left if _running(pid)}
