@@ -78,6 +78,7 @@ from api.media.wiring import make_media
 from api.ratelimit import LoginThrottle
 from api.settings import Settings, load_settings
 from api.web import web_handlers
+from pdf import worker as report_workers
 from sync.rules.lifecycle import TransitionError
 
 log = logging.getLogger("fieldsync.app")
@@ -214,6 +215,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             await pipeline.close()
             media.pool.shutdown()
             if own_db:
+                # The report pools are shared by the apps of a process: a served process has one.
+                report_workers.shutdown()
                 await database.dispose()
 
     state: dict[str, Any] = {

@@ -111,7 +111,7 @@ async def render_in_pool(job: RenderJob, workers: int) -> Rendered:
 
 
 def shutdown() -> None:
-    """Stop every pool of this process (at exit)."""
+    """Stop every pool of this process (a served app does, when it stops)."""
     with _LOCK:
         for pool in _POOLS.values():
             pool.shutdown(wait=False, cancel_futures=True)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   describeMovement, draftOf, emptyPart, filterLevels, isShort, knownRefusal, locationName, movementBody, movementKind,
-  newPartBody, partChanges, partDraftErrors, placeLabels, placesOf, priceEntry, quantityEntry, quantityText, serverReason,
+  newPartBody, partChanges, partDraftErrors, staleEdit, placeLabels, placesOf, priceEntry, quantityEntry, quantityText, serverReason,
   sortLocations, MOVE_KINDS, type MoveDraft, type Part, type Person, type StockLocation, type StockMovement,
 } from '../src/office/catalogue'
 import { catalogueText } from '../src/office/text/catalogue'
@@ -81,12 +81,19 @@ describe('the part form', () => {
 
   it('sends only what the edit changed', () => {
     expect(partChanges(PART, draftOf(PART))).toEqual({})
-    expect(partChanges(PART, { ...draftOf(PART), unit_en: 'unit' })).toEqual({ unit_en: 'unit' })
-    expect(partChanges(PART, { ...draftOf(PART), active: false, name: '压缩机 3匹 ' })).toEqual({ active: false })
-    expect(partChanges(PART, { ...draftOf(PART), name_en: '' })).toEqual({ name_en: '' }) // emptied is a change
+    expect(partChanges(PART, { ...draftOf(PART), unit_en: 'unit' })).toEqual({ unit_en: 'unit', version: 3 })
+    expect(partChanges(PART, { ...draftOf(PART), active: false, name: '压缩机 3匹 ' })).toEqual({ active: false, version: 3 })
+    expect(partChanges(PART, { ...draftOf(PART), name_en: '' })).toEqual({ name_en: '', version: 3 }) // emptied is a change
     expect(partChanges(PART, { ...draftOf(PART), price: '800' })).toEqual({}) // the same amount
-    expect(partChanges(PART, { ...draftOf(PART), price: '８００.５' })).toEqual({ price: '800.5' })
+    expect(partChanges(PART, { ...draftOf(PART), price: '８００.５' })).toEqual({ price: '800.5', version: 3 })
     expect(partChanges({ ...PART, price: '0.00' }, { ...draftOf(PART), price: '0' })).toEqual({})
+  })
+
+  it('knows an edit refused because a colleague saved the part meanwhile', () => {
+    const said = 'someone else changed this record since you opened it (your version 3, now 4); reload it and make your change again'
+    expect(staleEdit(409, said)).toBe(true)
+    expect(staleEdit(409, 'a record with the same unique value already exists')).toBe(false)
+    expect(staleEdit(400, said)).toBe(false)
   })
 })
 

@@ -217,6 +217,35 @@ async def test_paging_customers_and_sites_of_one_name_shows_each_once(
         assert set(seen) == made[path], path
 
 
+async def test_a_part_edit_based_on_an_old_version_is_refused(
+    client: Client, desk: dict[str, str]
+) -> None:
+    boss = await login(client, "boss")
+    made = await client.post("/api/parts", json={"code": "V-1", "name": "阀门"}, headers=desk)
+    assert made.status_code == 201, made.text
+    opened = made.json()
+    url = f"/api/parts/{opened['id']}"
+    # Two desks open the part; the first changes the price, the second the name.
+    first = await client.patch(
+        url, json={"price": "80", "version": opened["version"]}, headers=desk
+    )
+    assert first.status_code == 200, first.text
+    stale = await client.patch(
+        url, json={"name": "球阀", "price": "60", "version": opened["version"]}, headers=boss
+    )
+    assert stale.status_code == 409, stale.text
+    assert "reload" in stale.json()["detail"]
+    listed = (await client.get("/api/parts", params={"q": "V-1"}, headers=desk)).json()["items"]
+    assert [(p["name"], p["price"]) for p in listed] == [("阀门", "80.00")], "the first edit stays"
+    fresh = await client.patch(
+        url, json={"name": "球阀", "version": first.json()["version"]}, headers=boss
+    )
+    assert fresh.status_code == 200, fresh.text
+    assert (fresh.json()["name"], fresh.json()["price"]) == ("球阀", "80.00")
+    zero = await client.patch(url, json={"name": "x", "version": 0}, headers=desk)
+    assert zero.status_code == 400, zero.text
+
+
 async def test_an_edit_based_on_an_old_version_is_refused_not_lost(
     client: Client, world: World, desk: dict[str, str]
 ) -> None:

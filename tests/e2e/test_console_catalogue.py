@@ -84,9 +84,18 @@ def test_the_desk_adds_edits_and_stocks_a_part_and_quality_only_reads(
         "active": True,
     }
 
-    # An edit sends only what it changed: a colleague's English name saved meanwhile stays.
+    # A colleague saves the part while the form is open: the edit is refused, not laid over
+    # theirs; the list shows their version, and the edit made again on it is saved.
     row.locator("[data-testid=part-edit]").click()
     office.patch(f"/api/parts/{made['id']}", {"name_en": "Scroll compressor 5 HP"})
+    page.fill("[data-testid=part-unit-en]", "unit")
+    page.click("[data-testid=part-save]")
+    page.locator(".el-message--error", has_text="A colleague changed this part").wait_for()
+    page.locator("[data-testid=part-dialog]").wait_for(state="hidden")
+    row.locator("text=Scroll compressor 5 HP").wait_for()
+    refused_edit = _part(office, code)
+    assert (refused_edit["unit_en"], refused_edit["version"]) == ("set", made["version"] + 1)
+    row.locator("[data-testid=part-edit]").click()
     page.fill("[data-testid=part-unit-en]", "unit")
     page.click("[data-testid=part-save]")
     page.locator("[data-testid=part-dialog]").wait_for(state="hidden")

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Database, count_rows
 from api.guards import EVERYONE, OFFICE, STAFF, allow
 from api.http import (
+    BaseVersion,
     Conflict,
     DomainError,
     Offset,
@@ -26,6 +27,7 @@ from api.http import (
     Schema,
     SearchText,
     apply_patch,
+    check_version,
     not_found,
     text_search,
 )
@@ -110,6 +112,8 @@ class PartPatch(Schema):
     unit_en: Annotated[str, msgspec.Meta(max_length=20)] | msgspec.UnsetType = msgspec.UNSET
     price: Price | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+    version: BaseVersion = msgspec.UNSET
+    """The version the edit was made on (optional): 409 if the part changed since."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -323,6 +327,7 @@ class PartController(Controller):
         opt=allow(*OFFICE),
         operation_id="updatePart",
         summary="Change a part (name, unit, price, active)",
+        description="With `version`, refused (409) if someone changed the part since.",
         raises=[NotFoundException],
     )
     async def update_part(
@@ -332,6 +337,7 @@ class PartController(Controller):
             part = await session.get(Part, part_id, with_for_update=True)
             if part is None:
                 raise not_found("part")
+            check_version(part, data)
             apply_patch(part, data)
             await session.flush()
             return part_out(part)

@@ -199,17 +199,24 @@ export function newPartBody(draft: PartDraft): Record<string, string> {
   }
 }
 
-export type PartPatch = Partial<Pick<Part, 'name' | 'name_en' | 'unit' | 'unit_en' | 'price' | 'active'>>
+export type PartPatch = Partial<Pick<Part, 'name' | 'name_en' | 'unit' | 'unit_en' | 'price' | 'active'>> & { version?: number }
 
-/** The body of `PATCH /api/parts/{id}`: only the fields the desk changed, so a colleague's
- * change to another field meanwhile is not undone (parts carry no version to check). Text is
- * trimmed (see changedText); a price that names the same amount ("12.5" for "12.50") is no change. */
+/** The body of `PATCH /api/parts/{id}`: only the fields the desk changed, with the version the
+ * form was opened on, so that a colleague's save meanwhile is refused (409, see staleEdit) rather
+ * than undone; `{}` when nothing changed. Text is trimmed (see changedText); a price that names the
+ * same amount ("12.5" for "12.50") is no change. */
 export function partChanges(part: Part, draft: PartDraft): PartPatch {
   const changes: PartPatch = changedText(part, draft, ['name', 'name_en', 'unit', 'unit_en'] as const)
   const price = priceEntry(draft.price)
   if (price.ok && !samePrice(price.value, part.price)) changes.price = price.value
   if (draft.active !== part.active) changes.active = draft.active
-  return changes
+  return Object.keys(changes).length ? { ...changes, version: part.version } : changes
+}
+
+/** Whether the server refused an edit because the record changed since the form was opened
+ * (`api/http.py check_version`): the form is then closed and the record shown as it now is. */
+export function staleEdit(status: number, reason: string): boolean {
+  return status === 409 && reason.startsWith('someone else changed this record since you opened it')
 }
 
 /** The three movements the desk records (`POST /api/stock/movements`). */

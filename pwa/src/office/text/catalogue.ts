@@ -100,6 +100,7 @@ const en = {
     tooLarge: 'At most {max}',
     sameLocation: 'From and to are the same location',
   },
+  changedMeanwhile: 'A colleague changed this part while you were editing it. The list now shows their version: make your change again.',
   refused: {
     notEnough: 'Not enough stock: the location holds {held}.',
     duplicateCode: 'Another part already has this code.',
@@ -206,6 +207,7 @@ export const catalogueText: { en: typeof en; zh: typeof en } = {
       tooLarge: '不能超过 {max}',
       sameLocation: '调出和调入不能是同一库位',
     },
+    changedMeanwhile: '您编辑期间同事已修改此备件,列表现显示其最新内容,请重新修改。',
     refused: {
       notEnough: '库存不足:该库位现有 {held}。',
       duplicateCode: '已有备件使用此编码。',
