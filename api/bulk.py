@@ -82,7 +82,9 @@ def _unnest_sql(table: Table, columns: Sequence[Any], dialect: Dialect) -> str:
         f"${i}::{_LENGTH.sub('', c.type.compile(dialect=dialect))}[]"
         for i, c in enumerate(columns, start=1)
     )
-    return f"INSERT INTO {preparer.format_table(table)} ({names}) SELECT * FROM unnest({arrays})"
+    # Names and types come from our own metadata, quoted by the dialect; values are parameters.
+    into = preparer.format_table(table)
+    return f"INSERT INTO {into} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
 
 
 _LENGTH = re.compile(r"\([^)]*\)")
