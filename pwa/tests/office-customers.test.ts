@@ -115,15 +115,16 @@ describe('an asset’s PATCH', () => {
       .toEqual({ warranty_months: null, version: 5 })
   })
 
-  it('opens a worked-out end as no contract date, and sends one only when set or changed', () => {
+  it('opens a worked-out end as no contract date, and sends one only when set, changed or removed', () => {
     expect(assetForm(asset()).contract_end).toBeNull()
     const given = asset({ warranty_end: '2030-12-31', warranty_end_given: true })
     expect(assetForm(given).contract_end).toBe('2030-12-31')
     expect(assetPatch(given, assetForm(given))).toBeNull()
     expect(assetPatch(asset(), { ...assetForm(asset()), contract_end: '2029-06-30' })).toEqual({ warranty_end: '2029-06-30', version: 5 })
     expect(assetPatch(given, { ...assetForm(given), contract_end: '2031-01-31' })).toEqual({ warranty_end: '2031-01-31', version: 5 })
-    // Never sent as null: that would leave the warranty unknown, not worked out again.
-    expect(assetPatch(given, { ...assetForm(given), contract_end: null })).toBeNull()
+    // Removed: sent as null, and the server works the end out again.
+    expect(assetPatch(given, { ...assetForm(given), contract_end: null })).toEqual({ warranty_end: null, version: 5 })
+    expect(assetPatch(asset(), { ...assetForm(asset()), contract_end: null })).toBeNull() // nothing to remove
   })
 
   it('moves the asset to another site of its customer', () => {

@@ -365,13 +365,26 @@ async def test_a_contracts_warranty_end_survives_a_corrected_acceptance_date(
     assert longer.json()["warranty_end_given"] is False
     listed = await client.get(f"/api/assets?q={usual.json()['serial']}", headers=desk)
     assert [a["warranty_end_given"] for a in listed.json()["items"]] == [False]
-    given = await client.patch(
+    # The contract date removed: the end is worked out again, as for a new asset without one.
+    removed = await client.patch(
         f"/api/assets/{contract.json()['id']}",
         json={"acceptance_date": "2025-02-01", "warranty_end": None},
         headers=desk,
     )
-    assert given.json()["warranty_end"] is None, "an end given in the PATCH wins"
-    assert given.json()["warranty_end_given"] is False, "no end at all is not a contract's"
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["warranty_end"] == "2028-01-31", "36 months, set above"
+    assert removed.json()["warranty_end_given"] is False
+    later = await client.patch(
+        f"/api/assets/{contract.json()['id']}", json={"warranty_months": 12}, headers=desk
+    )
+    assert later.json()["warranty_end"] == "2026-01-31", "and follows the months from then on"
+    unknown = await client.patch(
+        f"/api/assets/{contract.json()['id']}",
+        json={"acceptance_date": None, "warranty_end": None},
+        headers=desk,
+    )
+    assert unknown.json()["warranty_end"] is None, "no acceptance date, no end"
+    assert unknown.json()["warranty_end_given"] is False, "no end at all is not a contract's"
 
 
 async def test_part_and_user_searches_take_percent_and_underscore_as_written(

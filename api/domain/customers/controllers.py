@@ -339,12 +339,13 @@ class AssetController(Controller):
                 if site is None:
                     raise DomainError("site not found")
                 asset.customer_id = site.customer_id
-            # A contract's end date stays when the acceptance date or months are corrected.
-            if (
-                not given
-                and "warranty_end" not in changed
-                and changed.keys() & {"acceptance_date", "warranty_months"}
-            ):
+            # A contract's end date stays when the acceptance date or months are corrected;
+            # removed (null, as for a new asset without one), the end is worked out again.
+            removed = "warranty_end" in changed and asset.warranty_end is None
+            corrected = "warranty_end" not in changed and bool(
+                changed.keys() & {"acceptance_date", "warranty_months"}
+            )
+            if removed or (corrected and not given):
                 asset.warranty_end = services.derive_warranty_end(
                     asset.acceptance_date, asset.warranty_months, None
                 )

@@ -142,7 +142,7 @@ class AssetIn(Schema):
 class AssetPatch(Schema):
     """Changes to an asset. A warranty end worked out from the acceptance date and months is
     worked out again when they change; one given (a contract's date) stays unless the patch
-    gives another."""
+    gives another, or removes it (``warranty_end: null``): the end is then worked out again."""
 
     site_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
     model: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = (

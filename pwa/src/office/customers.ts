@@ -157,15 +157,16 @@ export function assetForm(a: Asset): AssetForm {
 
 const months = (m: number | null | undefined) => (typeof m === 'number' && Number.isFinite(m) ? m : null)
 
-/** The PATCH of an asset; null when nothing changed. A contract end is sent only when one is
- * set or changed: the server then keeps it however the acceptance date moves. The warranty end
- * otherwise follows the acceptance date and months on the server, so it is never sent for them. */
+/** The PATCH of an asset; null when nothing changed. A contract end is sent when one is set,
+ * changed or removed: set, the server keeps it however the acceptance date moves; removed (null),
+ * the server works the end out again from the acceptance date and months. A worked-out end is
+ * never sent: it follows those on the server. */
 export function assetPatch(a: Asset, form: AssetForm): Body | null {
   const body: Body = changedText(a, form, ['site_id', 'model', 'serial', 'name', 'contract_ref'] as const)
   if ((form.acceptance_date || null) !== a.acceptance_date) body.acceptance_date = form.acceptance_date || null
   if (months(form.warranty_months) !== a.warranty_months) body.warranty_months = months(form.warranty_months)
   const given = a.warranty_end_given ? a.warranty_end : null
-  if (form.contract_end && form.contract_end !== given) body.warranty_end = form.contract_end
+  if ((form.contract_end || null) !== given) body.warranty_end = form.contract_end || null
   return versioned(body, a.version)
 }
 
