@@ -239,11 +239,14 @@ export async function syncNow(): Promise<SyncOutcome> {
   }
   state.online = true
   state.syncing = true
+  const session = await getMeta<string>(db, 'refreshToken', '')
   try {
     await engine.sync()
     return 'synced'
   } catch (error) {
-    if (error instanceof LoginRequired) await setMeta(db, 'needsLogin', error.message)
+    // Not when a login since this sync began has replaced the session it failed with.
+    const same = (await getMeta<string>(db, 'refreshToken', '')) === session
+    if (error instanceof LoginRequired && same) await setMeta(db, 'needsLogin', error.message)
     if (error instanceof HttpError && error.retryAfter) notBefore = Date.now() + error.retryAfter * 1000
     return 'failed'
   } finally {

@@ -104,6 +104,10 @@ export class SyncEngine {
       body: JSON.stringify({ refresh_token: refreshToken, device_id: this.deviceId }),
     })
     if (response.status === 401) {
+      // A login while this refresh was out (the engineer signed in again after the office
+      // signed the phone out) replaced the tokens: the refusal is of the old ones. Leave the
+      // new session alone; the caller tries again with its token.
+      if ((await getMeta<string>(this.db, 'refreshToken', '')) !== refreshToken) return
       await setMeta(this.db, 'accessToken', '')
       await setMeta(this.db, 'needsLogin', (await errorOf(response)).detail)
       throw new LoginRequired('the session ended; log in again')

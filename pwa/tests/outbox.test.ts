@@ -210,6 +210,28 @@ describe('the flusher', () => {
     expect(await getMeta(db, 'needsLogin', '')).toMatch(/signed out/)
   })
 
+  it('a refusal of the old session that arrives after a new login leaves the new session alone', async () => {
+    await record('A')
+    await setMeta(db, 'accessToken', '')
+    const used: string[] = []
+    const fetch = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.includes('/api/auth/refresh')) {
+        // The engineer signs in again while the old session's refresh is on its way.
+        await setMeta(db, 'accessToken', 'new-access')
+        await setMeta(db, 'refreshToken', 'new-refresh')
+        return json(401, { detail: 'this device was signed out; log in again' })
+      }
+      used.push((init!.headers as Record<string, string>).Authorization)
+      if (url.includes('/api/sync/push')) return json(200, { results: [] })
+      return json(200, emptyPull)
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    await engine.sync()
+    expect(await getMeta(db, 'needsLogin', '')).toBe('')
+    expect(await getMeta(db, 'accessToken', '')).toBe('new-access')
+    expect(used[0]).toBe('Bearer new-access')
+  })
+
   it('a resync drops the replica, keeps the outbox and primes again without a cursor', async () => {
     await record('A')
     await db.outbox.clear()
