@@ -51,7 +51,7 @@ run: install pwa ## Migrate, load demo data on first run, and serve on http://12
 
 test: system-deps install pwa ## Install what the tests need and run the whole suite
 	@if [ -f pwa/package.json ]; then cd pwa && npm test; fi
-	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy --strict (and vue-tsc once pwa/ has one)
 	$(BIN)/ruff check api sync pdf tests bench
