@@ -50,12 +50,13 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None
     if order is not None and sorted(order) == sorted(keys):
         columns = [table.c[name] for name in order]
         processors = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+        arrays = _by_arrays(dialect)
         plan = _Plan(
-            sql=_unnest_sql(table, columns, dialect) if _by_arrays(dialect) else str(compiled),
+            sql=_unnest_sql(table, columns, dialect) if arrays else str(compiled),
             processors=processors,
             memo=tuple(_repeats(c) for c in columns),
             build=_builder(tuple(order), processors),
-            arrays=_by_arrays(dialect),
+            arrays=arrays,
         )
     _PLANS[cache_key] = plan
     return plan
