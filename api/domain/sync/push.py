@@ -47,8 +47,12 @@ SKEW_LIMIT = timedelta(minutes=5)
 _result_decoder = msgspec.json.Decoder(wire.MutationResult)
 
 
-async def device_state(session: AsyncSession, me: Principal, device_id: uuid.UUID) -> DeviceSync:
-    """The caller's device sync row, locked for this transaction; made on the first push."""
+async def device_state(
+    session: AsyncSession, me: Principal, device_id: uuid.UUID
+) -> tuple[Device, DeviceSync]:
+    """The caller's device and its sync row, locked for this transaction; made on the first
+    push. The device is returned to be kept: the session holds loaded rows only weakly, and a
+    second ``get`` of a dropped one is a second query."""
     if device_id != me.device_id:
         raise DomainError("device_id is not the device this session was issued to", status_code=403)
     device = await session.get(Device, device_id)
@@ -65,7 +69,7 @@ async def device_state(session: AsyncSession, me: Principal, device_id: uuid.UUI
         except IntegrityError:
             pass  # another push of the same device made it first; lock theirs below
         state = (await session.execute(query)).scalar_one()
-    return state
+    return device, state
 
 
 class RowsRefused(Exception):
@@ -98,7 +102,7 @@ async def push(
     caller rolls back and calls again with ``careful`` (every mutation through its handler,
     each in its own savepoint); the answers are the same either way.
     """
-    state = await device_state(session, me, request.device_id)
+    device, state = await device_state(session, me, request.device_id)
     offset = request.sent_at - now
     run = await _Run.start(session, state, request.mutations, careful=careful)
     ctx = _Ctx(me=me, now=now, tz_year=tz_year, blobs=blobs)
@@ -112,8 +116,7 @@ async def push(
     state.clock_skewed = abs(offset) > SKEW_LIMIT
     state.protocol = request.protocol
     state.app_version = request.app_version[:40]
-    device = await session.get(Device, request.device_id)
-    if device is not None and _device_changed(device, state):
+    if _device_changed(device, state):
         # The device list shows these; the exact offset of every push is in device_sync.
         # Rewriting the device row on every push put an audit entry per sync in the log.
         device.clock_offset_ms = state.clock_offset_ms
