@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from sqlalchemy import ColumnElement, SQLColumnExpression, or_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from api.error_codes import ErrorCode
 from api.logs import loggable_path
 from sync.rules.lifecycle import TransitionError
 
@@ -77,11 +78,16 @@ class Page(Out, Generic[T]):
 
 
 class Problem(Out):
-    """An error answer: what went wrong and, where known, on which field."""
+    """An error answer: what went wrong and, where known, on which field.
+
+    ``code`` and ``params``, where given, say the same for a client to put in its user's
+    words (see :mod:`api.error_codes`); ``detail`` is the English text."""
 
     status_code: int
     detail: str
     extra: dict[str, Any] | list[Any] | None = None
+    code: ErrorCode | None = None
+    params: dict[str, str | int] | None = None
 
 
 class DomainError(ClientException):
@@ -98,10 +104,14 @@ class DomainError(ClientException):
         *,
         status_code: int | None = None,
         headers: dict[str, str] | None = None,
+        code: ErrorCode | None = None,
+        params: dict[str, str | int] | None = None,
     ) -> None:
         super().__init__(
             detail=detail, status_code=status_code or self.status_code, headers=headers
         )
+        self.code = code
+        self.params = params
 
 
 class Conflict(DomainError):
@@ -110,16 +120,36 @@ class Conflict(DomainError):
     status_code = 409
 
 
-def not_found(what: str) -> NotFoundException:
+class NotFound(NotFoundException):
+    """A 404 with its error code (see :func:`not_found`)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+        self.code = ErrorCode.NOT_FOUND
+        self.params: dict[str, str | int] = {"what": what}
+
+
+def not_found(what: str) -> NotFound:
     """A 404 naming what was not found (or not visible to the caller)."""
-    return NotFoundException(f"{what} not found")
+    return NotFound(what)
+
+
+def job_status(detail: str, status: str) -> Conflict:
+    """A 409: the job's status (``status``, now) does not allow the request."""
+    return Conflict(detail, code=ErrorCode.JOB_STATUS, params={"status": str(status)})
 
 
 def _problem(
-    status: int, detail: str, extra: Any = None, headers: dict[str, str] | None = None
+    status: int,
+    detail: str,
+    extra: Any = None,
+    headers: dict[str, str] | None = None,
+    *,
+    code: ErrorCode | None = None,
+    params: dict[str, str | int] | None = None,
 ) -> Response[Problem]:
     return Response(
-        Problem(status_code=status, detail=detail, extra=extra),
+        Problem(status_code=status, detail=detail, extra=extra, code=code, params=params),
         status_code=status,
         headers=headers,
     )
@@ -127,12 +157,18 @@ def _problem(
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     """A refused business rule."""
-    return _problem(exc.status_code, exc.detail, headers=exc.headers or None)
+    return _problem(
+        exc.status_code,
+        exc.detail,
+        headers=exc.headers or None,
+        code=exc.code,
+        params=exc.params,
+    )
 
 
 def transition_error_handler(_: Request[Any, Any, Any], exc: TransitionError) -> Response[Problem]:
     """An impossible status move."""
-    return _problem(409, str(exc))
+    return _problem(409, str(exc), code=ErrorCode.JOB_STATUS, params={"status": str(exc.current)})
 
 
 def integrity_error_handler(
@@ -144,10 +180,12 @@ def integrity_error_handler(
         return database_busy_handler(request, exc)
     text = str(exc.orig).lower()
     if "unique" in text or "duplicate" in text:
-        return _problem(409, "a record with the same unique value already exists")
+        return _problem(
+            409, "a record with the same unique value already exists", code=ErrorCode.DUPLICATE
+        )
     if "foreign key" in text:
-        return _problem(400, "a referenced record does not exist")
-    return _problem(409, "the change breaks a database constraint")
+        return _problem(400, "a referenced record does not exist", code=ErrorCode.MISSING_REFERENCE)
+    return _problem(409, "the change breaks a database constraint", code=ErrorCode.CONSTRAINT)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
@@ -157,13 +195,22 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         log.error(
             "server error on %s %s: %s", request.method, loggable_path(request.url.path), exc.detail
         )
-    return _problem(exc.status_code, exc.detail, extra, dict(exc.headers or {}))
+    return _problem(
+        exc.status_code,
+        exc.detail,
+        extra,
+        dict(exc.headers or {}),
+        code=getattr(exc, "code", None),
+        params=getattr(exc, "params", None),
+    )
 
 
 def data_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """A value the database or its driver cannot hold (out of range, bad encoding)."""
     log.warning("value refused by the database layer: %s", exc)
-    return _problem(400, "a value is out of the range the database can store")
+    return _problem(
+        400, "a value is out of the range the database can store", code=ErrorCode.OUT_OF_RANGE
+    )
 
 
 RETRY_AFTER_SECONDS = 5
@@ -180,6 +227,7 @@ def database_busy_handler(request: Request[Any, Any, Any], exc: Exception) -> Re
         503,
         "the database is busy; try again in a few seconds",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        code=ErrorCode.BUSY,
     )
 
 
@@ -258,7 +306,8 @@ def check_version(row: Any, patch: msgspec.Struct) -> None:
     if isinstance(expected, int) and expected != row.version:
         raise Conflict(
             f"someone else changed this record since you opened it (your version {expected}, "
-            f"now {row.version}); reload it and make your change again"
+            f"now {row.version}); reload it and make your change again",
+            code=ErrorCode.CHANGED_MEANWHILE,
         )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from litestar.exceptions import TooManyRequestsException
 
+from api.error_codes import ErrorCode
+
 
 class SlidingWindowLimiter:
     """Allows at most ``limit`` counted attempts per key within ``window`` seconds."""
@@ -121,6 +123,17 @@ def address_limiter(state: Any, name: str, limit: int, window: float) -> Sliding
     return limiter
 
 
+class TooMany(TooManyRequestsException):
+    """A 429 with ``Retry-After``, its error code and the wait in seconds."""
+
+    def __init__(self, refusal: str, wait: int) -> None:
+        super().__init__(
+            detail=f"{refusal}; try again in {wait} s", headers={"Retry-After": str(wait)}
+        )
+        self.code = ErrorCode.TOO_MANY
+        self.params: dict[str, str | int] = {"seconds": wait}
+
+
 def spend(limiter: SlidingWindowLimiter, key: str, refusal: str) -> None:
     """Count one call of ``key``, or refuse it with 429 and ``Retry-After`` when over the limit.
 
@@ -128,7 +141,5 @@ def spend(limiter: SlidingWindowLimiter, key: str, refusal: str) -> None:
     """
     wait = limiter.retry_after(key)
     if wait:
-        raise TooManyRequestsException(
-            detail=f"{refusal}; try again in {wait} s", headers={"Retry-After": str(wait)}
-        )
+        raise TooMany(refusal, wait)
     limiter.hit(key)

@@ -126,6 +126,43 @@ describe('a refused field, named as on the form', () => {
     expect(errorText('plain', label)).toBe('plain')
   })
 
+  it("puts a coded refusal in the desk's words, its status and record kind too", async () => {
+    const { i18n } = await import('../src/office/i18n')
+    const moved = new ApiError(409, 'only a signed job can be approved; this one is reviewed', null, 'job_status', { status: 'reviewed' })
+    const gone = new ApiError(404, 'stock location not found', null, 'not_found', { what: 'stock location' })
+    const frozen = new ApiError(409, 'the customer signed ...', null, 'job_signed', { fields: 'site_id, asset_id' })
+    try {
+      i18n.global.locale.value = 'zh-CN'
+      expect(errorText(moved)).toBe('该工单当前为「已审核」，此操作已不适用（可能同事刚处理过）。请刷新查看最新状态。')
+      expect(errorText(gone, label)).toBe('找不到该库位：可能已被删除。')
+      expect(errorText(frozen)).toContain('站点、设备不能再修改')
+      i18n.global.locale.value = 'en'
+      expect(errorText(moved)).toContain('The job is now “Reviewed”')
+      expect(errorText(frozen)).toContain('the site, the equipment can no longer change')
+    } finally {
+      i18n.global.locale.value = 'en'
+    }
+  })
+
+  it('shows the server reason for a code it has no words for, or none', () => {
+    expect(errorText(new ApiError(409, 'a newer refusal', null, 'from_a_newer_server', {}))).toBe('a newer refusal')
+    expect(errorText(new ApiError(409, 'plain refusal', null, 'not a code', null))).toBe('plain refusal')
+    expect(errorText(new ApiError(409, 'no code'))).toBe('no code')
+  })
+
+  it('reads the code and its values from the server answer', async () => {
+    session.tokens = { access_token: 'a', refresh_token: 'r', device_id: 'd', user: USER }
+    vi.stubGlobal('fetch', async () =>
+      json(409, { status_code: 409, detail: 'the conflict is resolved already', extra: null, code: 'already_resolved', params: null }),
+    )
+    const e = await post('/api/conflicts/x/resolve', {}).catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(ApiError)
+    expect([(e as InstanceType<typeof ApiError>).code, (e as InstanceType<typeof ApiError>).detail]).toEqual([
+      'already_resolved', 'the conflict is resolved already',
+    ])
+    expect(errorText(e)).toBe('This conflict was resolved already, perhaps by a colleague.')
+  })
+
   it('reads the fields from the server answer', async () => {
     session.tokens = { access_token: 'a', refresh_token: 'r', device_id: 'd', user: USER }
     const extra = [{ message: 'Expected `str` of length >= 8', key: 'password', source: 'body' }]

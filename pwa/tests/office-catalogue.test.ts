@@ -90,10 +90,10 @@ describe('the part form', () => {
   })
 
   it('knows an edit refused because a colleague saved the part meanwhile', () => {
-    const said = 'someone else changed this record since you opened it (your version 3, now 4); reload it and make your change again'
-    expect(staleEdit(409, said)).toBe(true)
-    expect(staleEdit(409, 'a record with the same unique value already exists')).toBe(false)
-    expect(staleEdit(400, said)).toBe(false)
+    expect(staleEdit({ status: 409, code: 'changed_meanwhile' })).toBe(true)
+    expect(staleEdit({ status: 409, code: 'duplicate' })).toBe(false)
+    expect(staleEdit({ status: 409, code: null })).toBe(false)
+    expect(staleEdit({ status: 400, code: 'changed_meanwhile' })).toBe(false)
   })
 })
 

@@ -29,6 +29,16 @@ describe('console texts', () => {
     }
   })
 
+  it('has words for every error code the server sends, in both languages, and for no other', () => {
+    const source = readFileSync(join(__dirname, '../../api/error_codes.py'), 'utf8')
+    const codes = [...source.matchAll(/^ {4}[A-Z_]+ = "([a-z_]+)"$/gm)].map((m) => m[1]).sort()
+    expect(codes.length).toBeGreaterThan(10)
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const named = Object.entries(messages[locale].errors).filter(([, v]) => typeof v === 'string').map(([k]) => k)
+      expect([locale, named.filter((k) => k !== 'fieldsJoin').sort()]).toEqual([locale, codes])
+    }
+  })
+
   it('has no column header written in one language only', () => {
     const dir = join(__dirname, '../src/office/views')
     const fixed = readdirSync(dir).flatMap((file) =>

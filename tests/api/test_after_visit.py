@@ -110,6 +110,24 @@ async def test_approve_settle_call_back_and_close(
     await visit(phone, job_id, after_photo=True)
     early = await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
     assert early.status_code == 409
+    assert (early.json()["code"], early.json()["params"]) == ("job_status", {"status": "signed"})
+    # The signature froze what the report shows; the refusal names the fields for the desk.
+    job = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["job"]
+    frozen = await client.patch(
+        f"/api/jobs/{job_id}",
+        json={"fault_description": "改过的故障描述", "version": job["version"]},
+        headers=desk,
+    )
+    assert frozen.status_code == 409, frozen.text
+    assert frozen.json()["code"] == "job_signed"
+    assert frozen.json()["params"] == {"fields": "fault_description"}
+    # A move the state machine has no way for (signed -> cancelled) says the status too.
+    cancelled = await client.post(
+        f"/api/jobs/{job_id}/cancel", json={"reason": "客户撤销"}, headers=desk
+    )
+    assert cancelled.status_code == 409, cancelled.text
+    assert "cannot move a job from signed to cancelled" in cancelled.json()["detail"]
+    assert cancelled.json()["params"] == {"status": "signed"}
     approved = await client.post(
         f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss
     )

@@ -205,6 +205,7 @@ async def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(
         response = await client.patch(f"/api/users/{me['id']}", json=change, headers=admin)
         assert response.status_code == 409, response.text
         assert "last active administrator" in response.json()["detail"]
+        assert response.json()["code"] == "last_admin"
     assert (await client.get("/api/auth/me", headers=admin)).json()["role"] == "admin"
 
     # With a second administrator, the first may step down.
@@ -266,6 +267,9 @@ async def test_failed_logins_are_throttled_with_retry_after(
         assert blocked.status_code == 429
         assert int(blocked.headers["retry-after"]) >= 1
         assert "too many failed logins" in blocked.json()["detail"]
+        wait = int(blocked.headers["retry-after"])
+        assert blocked.json()["code"] == "too_many"
+        assert blocked.json()["params"] == {"seconds": wait}
         other = await do_login(client, "li", PASSWORD)
         assert other.status_code == 200, "another user from the same address may still log in"
 

@@ -115,6 +115,7 @@ async def test_duplicate_unique_values_get_409(
     again = await client.post("/api/parts", json={"code": "P-1", "name": "阀门"}, headers=desk)
     assert again.status_code == 409
     assert "already exists" in again.json()["detail"]
+    assert again.json()["code"] == "duplicate"
 
 
 async def test_unknown_references_get_a_4xx(

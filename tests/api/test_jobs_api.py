@@ -208,6 +208,7 @@ async def test_register_refuses_an_asset_of_another_customer(client: Client, wor
     )
     assert response.status_code == 400
     assert "does not belong" in response.json()["detail"]
+    assert response.json()["code"] == "wrong_customer"
 
 
 async def test_unknown_job_is_404(client: Client, world: World) -> None:
@@ -215,6 +216,8 @@ async def test_unknown_job_is_404(client: Client, world: World) -> None:
     response = await client.get(f"/api/jobs/{uuid.uuid4()}", headers=desk)
     assert response.status_code == 404
     assert response.json()["detail"] == "job not found"
+    assert response.json()["code"] == "not_found"
+    assert response.json()["params"] == {"what": "job"}
 
 
 async def set_status(db: Database, job_id: str, status: JobStatus) -> None:
@@ -270,6 +273,8 @@ async def test_accept_takes_only_a_reported_job(client: Client, world: World) ->
     again = await client.post(f"/api/jobs/{job_id}/accept", json=plan, headers=desk)
     assert again.status_code == 409
     assert "only a reported job can be accepted" in again.json()["detail"]
+    assert again.json()["code"] == "job_status"
+    assert again.json()["params"] == {"status": "accepted"}
 
 
 async def test_accept_does_not_undo_a_cancellation_but_uncancel_does(

@@ -112,6 +112,8 @@ async def test_a_first_write_off_from_an_empty_location_is_a_conflict(
     response = await client.post("/api/stock/movements", json=body, headers=desk)
     assert response.status_code == 409
     assert "not enough stock" in response.json()["detail"]
+    assert response.json()["code"] == "not_enough_stock"
+    assert response.json()["params"] == {"quantity": "0"}
 
 
 @pytest.mark.parametrize(
@@ -235,6 +237,7 @@ async def test_a_part_edit_based_on_an_old_version_is_refused(
     )
     assert stale.status_code == 409, stale.text
     assert "reload" in stale.json()["detail"]
+    assert (stale.json()["code"], stale.json()["params"]) == ("changed_meanwhile", None)
     listed = (await client.get("/api/parts", params={"q": "V-1"}, headers=desk)).json()["items"]
     assert [(p["name"], p["price"]) for p in listed] == [("阀门", "80.00")], "the first edit stays"
     fresh = await client.patch(

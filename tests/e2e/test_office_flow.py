@@ -334,7 +334,7 @@ def test_a_serious_complaint_is_escalated_at_once_and_resolved_with_its_resoluti
     page.click("[data-testid=complaint-status] >> text=Resolved")
     page.locator("[data-testid=complaint-resolution]").fill("更换密封件,客户确认")
     page.click("[data-testid=complaint-update]")
-    page.locator(".el-message--error", has_text="someone else changed").wait_for()
+    page.locator(".el-message--error", has_text="A colleague saved this record").wait_for()
     assert office.get(f"/api/complaints/{made['id']}")["resolution"] == "已电话安抚客户"
     row.locator("[data-testid=complaint-edit]").click()
     page.click("[data-testid=complaint-status] >> text=Resolved")

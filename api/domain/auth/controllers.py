@@ -16,7 +16,7 @@ from api.domain.auth.schemas import DeviceOut, LoginIn, RefreshIn, TokensOut, Us
 from api.guards import EVERYONE, PUBLIC, allow, device_visible_to
 from api.http import not_found
 from api.models import Device, User
-from api.ratelimit import Attempt, LoginThrottle
+from api.ratelimit import Attempt, LoginThrottle, TooMany
 from api.security import Principal
 from api.settings import Settings
 
@@ -51,10 +51,7 @@ class AuthController(Controller):
         # Counted before the password is checked, so concurrent guesses are limited too.
         attempt = throttle.reserve(data.username, address)
         if not isinstance(attempt, Attempt):
-            raise TooManyRequestsException(
-                f"too many failed logins; try again in {attempt} s",
-                headers={"Retry-After": str(attempt)},
-            )
+            raise TooMany("too many failed logins", attempt)
         user_id, checked_hash = await services.check_password(
             db, username=data.username, password=data.password
         )

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, count_rows
+from api.error_codes import ErrorCode
 from api.guards import EVERYONE, OFFICE, STAFF, allow
 from api.http import (
     BaseVersion,
@@ -249,7 +250,11 @@ async def adjust_level(
     level = await session.get(StockLevel, key, with_for_update=True)
     if level is None:
         if delta < 0:
-            raise Conflict("not enough stock: the location holds 0")
+            raise Conflict(
+                "not enough stock: the location holds 0",
+                code=ErrorCode.NOT_ENOUGH_STOCK,
+                params={"quantity": "0"},
+            )
         try:
             # In a savepoint: when a concurrent first receipt inserted the row meanwhile, only
             # this insert is undone, and that row is read and locked instead.
@@ -263,7 +268,11 @@ async def adjust_level(
                 raise
     new = level.quantity + delta
     if new < 0:
-        raise Conflict(f"not enough stock: the location holds {level.quantity}")
+        raise Conflict(
+            f"not enough stock: the location holds {level.quantity}",
+            code=ErrorCode.NOT_ENOUGH_STOCK,
+            params={"quantity": f"{level.quantity.normalize():f}"},
+        )
     level.quantity = new
     return new
 

@@ -28,7 +28,7 @@ from api.domain.jobs.schemas import (
     ScheduleIn,
 )
 from api.guards import EVERYONE, OFFICE, allow
-from api.http import Conflict, DomainError, Offset, Page, SearchText
+from api.http import Conflict, DomainError, Offset, Page, SearchText, job_status
 from api.models import Job, Role
 from api.security import Principal
 from api.settings import Settings
@@ -230,7 +230,7 @@ class JobController(Controller):
     ) -> JobDetail:
         async def change(_: AsyncSession, job: Job) -> None:
             if job.status in services.STOPPED:
-                raise Conflict(f"a {job.status} job cannot be scheduled")
+                raise job_status(f"a {job.status} job cannot be scheduled", job.status)
             job.scheduled_at = data.scheduled_at
 
         return await _change_job(db, job_id, change, me=me, now=now, settings=settings)

@@ -29,11 +29,13 @@ from api.domain.jobs.schemas import (
     VisitOut,
 )
 from api.domain.settlement.services import freeze as freeze_settlement
+from api.error_codes import ErrorCode
 from api.http import (
     Conflict,
     DomainError,
     apply_patch,
     check_version,
+    job_status,
     not_found,
     patch_fields,
     text_search,
@@ -136,14 +138,18 @@ async def register_fault(
     if data.asset_id is not None:
         asset = await session.get(Asset, data.asset_id)
         if asset is None or asset.customer_id != customer.id:
-            raise DomainError("the asset does not belong to this customer")
+            raise DomainError(
+                "the asset does not belong to this customer", code=ErrorCode.WRONG_CUSTOMER
+            )
         if site_id is not None and asset.site_id != site_id:
-            raise DomainError("the asset is not at this site")
+            raise DomainError("the asset is not at this site", code=ErrorCode.WRONG_CUSTOMER)
         site_id = asset.site_id
     if site_id is not None:
         site = await session.get(Site, site_id)
         if site is None or site.customer_id != customer.id:
-            raise DomainError("the site does not belong to this customer")
+            raise DomainError(
+                "the site does not belong to this customer", code=ErrorCode.WRONG_CUSTOMER
+            )
     reported_at = data.reported_at or now
     if reported_at.tzinfo is None:
         raise DomainError("reported_at needs a time zone (e.g. 2026-11-26T09:30:00+08:00)")
@@ -194,25 +200,31 @@ async def update_job(session: AsyncSession, job: Job, patch: JobPatch) -> None:
     asset that the report shows stay as signed; notes, contact and urgency may still change."""
     check_version(job, patch)
     if job.status in STOPPED:
-        raise Conflict(f"a {job.status} job cannot be changed")
+        raise job_status(f"a {job.status} job cannot be changed", job.status)
     fields = patch_fields(patch)
     if job.status in SIGNED_OR_LATER:
         frozen = [f for f in FROZEN_BY_SIGNATURE if f in fields and fields[f] != getattr(job, f)]
         if frozen:
             raise Conflict(
                 f"the customer signed the report; {', '.join(frozen)} can no longer change "
-                "(record corrections in office_notes)"
+                "(record corrections in office_notes)",
+                code=ErrorCode.JOB_SIGNED,
+                params={"fields": ", ".join(frozen)},
             )
     changed = apply_patch(job, patch)
     if job.asset_id is not None and changed.keys() & {"asset_id", "site_id"}:
         asset = await session.get(Asset, job.asset_id)
         if asset is None or asset.customer_id != job.customer_id:
-            raise DomainError("the asset does not belong to this job's customer")
+            raise DomainError(
+                "the asset does not belong to this job's customer", code=ErrorCode.WRONG_CUSTOMER
+            )
         job.site_id = asset.site_id
     elif job.site_id is not None and "site_id" in changed:
         site = await session.get(Site, job.site_id)
         if site is None or site.customer_id != job.customer_id:
-            raise DomainError("the site does not belong to this job's customer")
+            raise DomainError(
+                "the site does not belong to this job's customer", code=ErrorCode.WRONG_CUSTOMER
+            )
 
 
 async def assign(
@@ -228,16 +240,19 @@ async def assign(
     """Dispatch or reassign a job to an active engineer."""
     engineer = await session.get(User, engineer_id)
     if engineer is None or engineer.role != Role.ENGINEER or not engineer.active:
-        raise DomainError("engineer_id does not name an active engineer")
+        raise DomainError(
+            "engineer_id does not name an active engineer", code=ErrorCode.NOT_AN_ENGINEER
+        )
     if job.assigned_engineer_id == engineer_id and job.status in (
         JobStatus.EN_ROUTE,
         JobStatus.ON_SITE,
     ):
         # Back to "assigned" under the engineer's feet: their phone's next move (work done)
         # would clash with it. Nothing is to be dispatched; the visit is theirs already.
-        raise Conflict(
+        raise job_status(
             f"the job is {job.status} with this engineer already; to move the visit, "
-            "change its schedule, or assign another engineer"
+            "change its schedule, or assign another engineer",
+            job.status,
         )
     # Reassigning an assigned job keeps its status; every other start goes through the machine.
     if job.status != JobStatus.ASSIGNED:
@@ -268,9 +283,13 @@ async def end_assignment(session: AsyncSession, job: Job, *, now: datetime) -> N
 def accept(job: Job, *, handling_plan: str, me: Principal, now: datetime) -> None:
     """The desk verified a reported job and gave a handling plan (受理)."""
     if job.status == JobStatus.CANCELLED:
-        raise Conflict("the job is cancelled; to take it up again, undo the cancellation")
+        raise job_status(
+            "the job is cancelled; to take it up again, undo the cancellation", job.status
+        )
     if job.status != JobStatus.REPORTED:
-        raise Conflict(f"only a reported job can be accepted; this one is {job.status}")
+        raise job_status(
+            f"only a reported job can be accepted; this one is {job.status}", job.status
+        )
     move(job, JobStatus.ACCEPTED, me)
     job.handling_plan = handling_plan
     if job.plan_given_at is None:
@@ -280,7 +299,7 @@ def accept(job: Job, *, handling_plan: str, me: Principal, now: datetime) -> Non
 def cancel(job: Job, *, reason: str, me: Principal, now: datetime) -> None:
     """Cancel a job that has not been completed on site."""
     if job.status == JobStatus.CANCELLED:
-        raise Conflict("the job is already cancelled")
+        raise job_status("the job is already cancelled", job.status)
     move(job, JobStatus.CANCELLED, me)
     job.cancelled_at = now
     job.cancel_reason = reason
@@ -329,7 +348,9 @@ async def uncancel(session: AsyncSession, job: Job, *, me: Principal, now: datet
     dispatched again (to the same engineer or another); until then it is nobody's, so it
     waits on the board and leaves the phone of the engineer who had it."""
     if job.status != JobStatus.CANCELLED:
-        raise Conflict(f"only a cancelled job can be taken up again; this one is {job.status}")
+        raise job_status(
+            f"only a cancelled job can be taken up again; this one is {job.status}", job.status
+        )
     move(job, JobStatus.ACCEPTED, me)
     job.cancelled_at = None
     job.cancel_reason = ""
@@ -351,14 +372,20 @@ def review(job: Job, *, approve: bool, note: str, me: Principal, now: datetime) 
     """
     if approve:
         if job.status != JobStatus.SIGNED:
-            raise Conflict(f"only a signed job can be approved; this one is {job.status}")
+            raise job_status(
+                f"only a signed job can be approved; this one is {job.status}", job.status
+            )
         move(job, JobStatus.REVIEWED, me)
         job.reviewed_at = now
     else:
         if not note.strip():
-            raise DomainError("say why the record goes back to the engineer", status_code=400)
+            raise DomainError(
+                "say why the record goes back to the engineer", code=ErrorCode.REASON_NEEDED
+            )
         if job.status != JobStatus.SIGNED:
-            raise Conflict(f"only a signed job can be sent back; this one is {job.status}")
+            raise job_status(
+                f"only a signed job can be sent back; this one is {job.status}", job.status
+            )
         move(job, JobStatus.WORK_DONE, me)
     job.review_note = note
 
@@ -375,7 +402,9 @@ async def settle(
     """Settle a reviewed job (结算): its settlement lines are frozen in the same transaction
     and the call-back clock starts."""
     if job.status != JobStatus.REVIEWED:
-        raise Conflict(f"only a reviewed job can be settled; this one is {job.status}")
+        raise job_status(
+            f"only a reviewed job can be settled; this one is {job.status}", job.status
+        )
     move(job, JobStatus.SETTLED, me)
     job.settled_at = now
     # Settled again after a reopened visit: a new call-back is owed.
@@ -397,9 +426,9 @@ async def follow_up(
     """Record the call-back (回访): a satisfied customer ends the service, an unsatisfied one
     gets a new visit (重新派修, "until satisfied")."""
     if job.status not in (JobStatus.SETTLED, JobStatus.FOLLOWED_UP):
-        raise Conflict(f"only a settled job is called back; this one is {job.status}")
+        raise job_status(f"only a settled job is called back; this one is {job.status}", job.status)
     if satisfied and job.status == JobStatus.FOLLOWED_UP:
-        raise Conflict("the call-back of this job is recorded already")
+        raise job_status("the call-back of this job is recorded already", job.status)
     move(job, JobStatus.FOLLOWED_UP if satisfied else JobStatus.REOPENED, me)
     session.add(
         Satisfaction(
@@ -431,7 +460,9 @@ async def close(session: AsyncSession, job: Job, *, me: Principal, now: datetime
     more. The work stays on the server, and ``assigned_engineer_id`` still names who did it.
     """
     if job.status != JobStatus.FOLLOWED_UP:
-        raise Conflict(f"only a followed-up job can be closed; this one is {job.status}")
+        raise job_status(
+            f"only a followed-up job can be closed; this one is {job.status}", job.status
+        )
     move(job, JobStatus.CLOSED, me)
     job.closed_at = now
     await end_assignment(session, job, now=now)

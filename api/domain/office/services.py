@@ -24,6 +24,7 @@ from api.domain.office.schemas import (
     ReviewFlags,
     ReviewItem,
 )
+from api.error_codes import ErrorCode
 from api.http import DomainError, Page, apply_patch, check_version, not_found
 from api.media.access import photo_on_the_way
 from api.models import (
@@ -267,7 +268,7 @@ async def update_complaint(
     apply_patch(complaint, patch)
     if complaint.status == ComplaintStatus.RESOLVED:
         if not complaint.resolution.strip():
-            raise DomainError("say how the complaint was resolved", status_code=400)
+            raise DomainError("say how the complaint was resolved", code=ErrorCode.REASON_NEEDED)
         if complaint.resolved_at is None:
             complaint.resolved_at = now
     else:

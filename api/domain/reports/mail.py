@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING
 
+from api.error_codes import ErrorCode
 from api.http import Conflict, DomainError, not_found
 from api.models import Customer, Job, Report, utcnow
 from api.settings import SmtpSettings
@@ -94,11 +95,14 @@ async def send_report(reports: Reports, report_id: uuid.UUID, *, quiet: bool = F
         if job is None or customer is None:
             raise not_found("job")
         if not smtp.host:
-            raise Conflict("no mail server is configured (FIELDSYNC_SMTP_HOST)")
+            raise Conflict(
+                "no mail server is configured (FIELDSYNC_SMTP_HOST)",
+                code=ErrorCode.NO_MAIL_SERVER,
+            )
         if not customer.email:
             if quiet:
                 return report
-            raise Conflict("the customer has no e-mail address on file")
+            raise Conflict("the customer has no e-mail address on file", code=ErrorCode.NO_EMAIL)
         now = utcnow()
         _, token = await reports.create_link(
             session, job, days=settings.report.link_days, me=None, now=now

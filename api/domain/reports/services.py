@@ -26,7 +26,8 @@ from api.domain.reports.content import (
     customer_signature,
     customer_signed,
 )
-from api.http import Conflict, DomainError, not_found
+from api.error_codes import ErrorCode
+from api.http import Conflict, DomainError, job_status, not_found
 from api.media.access import photo_has_bytes, photo_on_the_way
 from api.media.pipeline import PROCESSING, Pipeline, StillProcessing
 from api.media.store import BlobStore
@@ -266,7 +267,7 @@ class Reports:
                     raise not_found("job")
                 job = found
             if job.status == JobStatus.CANCELLED:
-                raise Conflict("the job is cancelled; it has no report")
+                raise job_status("the job is cancelled; it has no report", job.status)
             reports = list(
                 await session.scalars(
                     select(Report).where(Report.job_id == job.id).order_by(Report.revision)
@@ -276,7 +277,8 @@ class Reports:
                 if r.status == ReportStatus.RENDERING and now - r.created_at < RENDER_STALE:
                     raise Conflict(
                         f"report {r.number} revision {r.revision} of this job is being rendered; "
-                        "try again in a moment"
+                        "try again in a moment",
+                        code=ErrorCode.REPORT_BUSY,
                     )
             issued = [r for r in reports if r.status == ReportStatus.ISSUED]
             latest = issued[-1] if issued else None
@@ -286,7 +288,8 @@ class Reports:
                 # A correction amends what the customer signed; it cannot stand in for it.
                 raise Conflict(
                     "the customer has not signed this job yet: a report is issued only for "
-                    "content the customer signed"
+                    "content the customer signed",
+                    code=ErrorCode.NOT_SIGNED,
                 )
             # A reopened job's new visit, signed by the customer: its report is a new
             # revision that replaces the last visit's, not a correction.

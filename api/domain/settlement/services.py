@@ -30,6 +30,7 @@ from api.domain.settlement.schemas import (
     Totals,
     VanCheck,
 )
+from api.error_codes import ErrorCode
 from api.http import Conflict, DomainError, not_found
 from api.models import (
     Asset,
@@ -392,7 +393,9 @@ async def _open_header(session: AsyncSession, job: Job) -> Settlement:
     """The job's settlement header for a change: 409 once settled; made when missing."""
     header = await session.get(Settlement, job.id, with_for_update=True)
     if is_settled(job, header):
-        raise Conflict("the job is settled; its settlement no longer changes")
+        raise Conflict(
+            "the job is settled; its settlement no longer changes", code=ErrorCode.SETTLED
+        )
     if header is None:
         header = Settlement(job_id=job.id)
         session.add(header)
@@ -422,7 +425,7 @@ async def reclassify(
     customer signed it; the settlement keeps its own billing."""
     header = await _open_header(session, job)
     if not reason.strip():
-        raise DomainError("say why the line is reclassified (reason)", status_code=400)
+        raise DomainError("say why the line is reclassified (reason)", code=ErrorCode.REASON_NEEDED)
     basis = await _basis(session, job, header, rates=rates, tz=tz)
     line = next((x for x in await _computed_lines(session, job, basis) if x.key == key), None)
     if line is None:

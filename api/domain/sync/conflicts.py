@@ -22,6 +22,7 @@ from api.domain.sync.handlers import (
     parse_quantity,
     store_signature_png,
 )
+from api.error_codes import ErrorCode
 from api.http import Conflict, DomainError
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
@@ -73,7 +74,7 @@ async def resolve(
     """Apply the office's decision and close the conflict (``blobs``: where a kept
     signature's image goes)."""
     if conflict.status is ConflictStatus.RESOLVED:
-        raise Conflict("the conflict is resolved already")
+        raise Conflict("the conflict is resolved already", code=ErrorCode.ALREADY_RESOLVED)
     if choice is Choice.VALUE and value is None:
         raise DomainError("choice 'value' needs a value")
     kept = _kept(conflict, choice, value)
@@ -281,7 +282,7 @@ async def _reassign(
         raise DomainError("assigned_engineer_id takes a user id") from None
     role = await session.scalar(select(User.role).where(User.id == engineer_id))
     if role != Role.ENGINEER:
-        raise DomainError("the chosen user is not an engineer")
+        raise DomainError("the chosen user is not an engineer", code=ErrorCode.NOT_AN_ENGINEER)
     if job.assigned_engineer_id != engineer_id:
         await assign(
             session,

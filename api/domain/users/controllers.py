@@ -18,6 +18,7 @@ from api.db import Database, count_rows
 from api.domain.auth.schemas import UserOut
 from api.domain.auth.services import revoke_user_devices, user_out
 from api.domain.catalogue.vans import ensure_van
+from api.error_codes import ErrorCode
 from api.guards import EVERYONE, STAFF, allow
 from api.http import (
     Conflict,
@@ -223,7 +224,8 @@ async def _keep_an_administrator(session: AsyncSession, *, leaving: uuid.UUID) -
     if not others:
         raise Conflict(
             "this is the last active administrator: make another user an administrator "
-            "before changing this one's role or deactivating it"
+            "before changing this one's role or deactivating it",
+            code=ErrorCode.LAST_ADMIN,
         )
 
 

@@ -1,6 +1,7 @@
 // The office's REST client: tokens in sessionStorage (a tab's session ends with the tab), the
 // Authorization header on every call, one refresh on 401 (POST /api/auth/refresh).
 import { reactive } from 'vue'
+import { i18n } from './i18n'
 import { isOfficeRole } from './menus'
 import type { Page } from './types'
 
@@ -21,8 +22,15 @@ interface Tokens {
 const KEY = 'fieldsync-office-session'
 
 export class ApiError extends Error {
-  /** `extra` is the problem's detail per field, as the server sent it (a 400's failed field). */
-  constructor(public status: number, public detail: string, public extra: unknown = null) {
+  /** `extra` is the problem's detail per field, as the server sent it (a 400's failed field);
+   * `code` and `params` say what went wrong for the console to put in words (api/error_codes.py). */
+  constructor(
+    public status: number,
+    public detail: string,
+    public extra: unknown = null,
+    public code: string | null = null,
+    public params: Record<string, unknown> | null = null,
+  ) {
     super(detail)
   }
 }
@@ -67,14 +75,34 @@ export function reasonOf(body: unknown): string | null {
 async function errorOf(response: Response): Promise<ApiError> {
   let detail = `${response.status} ${response.statusText}`
   let extra: unknown = null
+  let code: string | null = null
+  let params: Record<string, unknown> | null = null
   try {
-    const body = (await response.json()) as { detail?: unknown; extra?: unknown }
+    const body = (await response.json()) as { detail?: unknown; extra?: unknown; code?: unknown; params?: unknown }
     detail = reasonOf(body) ?? detail
     extra = body.extra ?? null
+    if (typeof body.code === 'string') code = body.code
+    if (typeof body.params === 'object' && body.params !== null) params = body.params as Record<string, unknown>
   } catch {
     // not JSON
   }
-  return new ApiError(response.status, detail, extra)
+  return new ApiError(response.status, detail, extra, code, params)
+}
+
+/** An error answer's code in the desk's language (texts in text/errors.ts), or null when the
+ * console has no words for it: a newer server's code is then shown by its English detail. */
+export function inWords(code: string | null, params: Record<string, unknown> | null): string | null {
+  const g = i18n.global
+  if (!code || !/^[a-z_]+$/.test(code) || !g.te(`errors.${code}`)) return null
+  const values: Record<string, unknown> = { ...params }
+  const named = (key: string, value: unknown): unknown =>
+    typeof value === 'string' && g.te(`${key}.${value.replace(/ /g, '_')}`) ? g.t(`${key}.${value.replace(/ /g, '_')}`) : value
+  values.status = named('status', values.status)
+  values.what = named('errors.things', values.what)
+  if (typeof values.fields === 'string') {
+    values.fields = values.fields.split(', ').map((f) => named('errors.fields', f)).join(g.t('errors.fieldsJoin'))
+  }
+  return g.t(`errors.${code}`, values)
 }
 
 export async function login(username: string, password: string): Promise<User> {
@@ -236,5 +264,6 @@ export function errorText(e: unknown, label?: (key: string) => string): string {
     const fields = failedFields(e).map((f) => (!f.key ? f.message : f.message ? `${label(f.key)}: ${f.message}` : label(f.key)))
     if (fields.length) return fields.join('; ')
   }
+  if (e instanceof ApiError) return inWords(e.code, e.params) ?? e.message
   return e instanceof Error ? e.message : String(e)
 }

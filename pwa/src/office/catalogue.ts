@@ -214,9 +214,10 @@ export function partChanges(part: Part, draft: PartDraft): PartPatch {
 }
 
 /** Whether the server refused an edit because the record changed since the form was opened
- * (`api/http.py check_version`): the form is then closed and the record shown as it now is. */
-export function staleEdit(status: number, reason: string): boolean {
-  return status === 409 && reason.startsWith('someone else changed this record since you opened it')
+ * (code `changed_meanwhile`, `api/http.py check_version`): the form is then closed and the
+ * record shown as it now is. */
+export function staleEdit(refusal: { status: number; code: string | null }): boolean {
+  return refusal.status === 409 && refusal.code === 'changed_meanwhile'
 }
 
 /** The three movements the desk records (`POST /api/stock/movements`). */

@@ -3,6 +3,7 @@ import { createI18n } from 'vue-i18n'
 import { CONFLICT_NAMES } from '../conflict-text'
 import { catalogueText } from './text/catalogue'
 import { customersText } from './text/customers'
+import { errorsText } from './text/errors'
 import { peopleText } from './text/people'
 
 const en = {
@@ -115,6 +116,7 @@ const en = {
   customers: customersText.en,
   catalogue: catalogueText.en,
   people: peopleText.en,
+  errors: errorsText.en,
 }
 
 type Messages = typeof en
@@ -229,11 +231,13 @@ const zh: Messages = {
   customers: customersText.zh,
   catalogue: catalogueText.zh,
   people: peopleText.zh,
+  errors: errorsText.zh,
 }
 
 const STORE = 'fieldsync-office-locale'
 
 function initial(): 'zh-CN' | 'en' {
+  if (typeof localStorage === 'undefined' || typeof navigator === 'undefined') return 'en' // not in a browser (unit tests)
   const saved = localStorage.getItem(STORE)
   if (saved === 'zh-CN' || saved === 'en') return saved
   return navigator.languages.some((l) => l.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en'

@@ -1,0 +1,63 @@
+"""The machine-readable codes of error answers, for clients that speak their users' language.
+
+Every error answer says what went wrong in English (``detail``). Where a client may want to say
+it in its own words, the answer also carries one of these codes (``code``) and the values its
+words need (``params``): the office console shows them in Chinese or English. An answer without
+a code is shown by its ``detail``. Codes are never renamed; new ones may be added (the console
+falls back to ``detail`` for a code it does not know).
+
+The console's texts for them are in ``pwa/src/office/text/errors.ts``; a test checks that both
+languages name every code listed here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """What an error answer's ``code`` may be, with the ``params`` each one carries."""
+
+    CHANGED_MEANWHILE = "changed_meanwhile"
+    """Someone saved the record after the client read it (a PATCH with a stale ``version``)."""
+    NOT_FOUND = "not_found"
+    """params ``what``: the kind of record (job, customer, site, asset, part, user, ...)."""
+    JOB_STATUS = "job_status"
+    """params ``status``: the job's status now, which does not allow the request (another
+    desk may just have moved it on)."""
+    JOB_SIGNED = "job_signed"
+    """params ``fields``: job fields the customer's signature has frozen."""
+    SETTLED = "settled"
+    """The job is settled; its settlement no longer changes."""
+    ALREADY_RESOLVED = "already_resolved"
+    """The conflict was resolved already (by another desk, or by an earlier click)."""
+    NOT_ENOUGH_STOCK = "not_enough_stock"
+    """params ``quantity``: what the stock location holds."""
+    LAST_ADMIN = "last_admin"
+    """The last active administrator cannot lose the role or be deactivated."""
+    NOT_AN_ENGINEER = "not_an_engineer"
+    """The chosen user is not an active engineer."""
+    WRONG_CUSTOMER = "wrong_customer"
+    """The chosen site or equipment belongs to another customer (or another site)."""
+    REASON_NEEDED = "reason_needed"
+    """The action needs a reason or an outcome in words."""
+    NO_MAIL_SERVER = "no_mail_server"
+    """No mail server is configured (FIELDSYNC_SMTP_HOST)."""
+    NO_EMAIL = "no_email"
+    """The customer has no e-mail address on file."""
+    NOT_SIGNED = "not_signed"
+    """The customer has not signed the job: there is nothing to issue a report for."""
+    REPORT_BUSY = "report_busy"
+    """A report of the job is being rendered; try again in a moment."""
+    DUPLICATE = "duplicate"
+    """A record with the same unique value (a code, a username, ...) exists already."""
+    MISSING_REFERENCE = "missing_reference"
+    """A record the request refers to does not exist (any more)."""
+    CONSTRAINT = "constraint"
+    """The change breaks a rule of the database."""
+    OUT_OF_RANGE = "out_of_range"
+    """A value is outside what the database can store."""
+    BUSY = "busy"
+    """The database is busy; try again in a few seconds."""
+    TOO_MANY = "too_many"
+    """params ``seconds``: too many attempts; the wait before the next."""
