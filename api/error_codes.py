@@ -59,5 +59,7 @@ class ErrorCode(StrEnum):
     """A value is outside what the database can store."""
     BUSY = "busy"
     """The database is busy; try again in a few seconds."""
+    WRONG_LOGIN = "wrong_login"
+    """Wrong username or password, or a disabled account (the answer does not say which)."""
     TOO_MANY = "too_many"
     """params ``seconds``: too many attempts; the wait before the next."""

@@ -122,9 +122,12 @@ export async function start(): Promise<void> {
 }
 
 export class LoginError extends Error {
+  /** `code` and `params`: the refusal for the app to say in its words (api/error_codes.py). */
   constructor(
     public status: number,
     message: string,
+    public code: string | null = null,
+    public params: Record<string, unknown> | null = null,
   ) {
     super(message)
   }
@@ -173,12 +176,17 @@ export async function login(username: string, password: string): Promise<void> {
     }
     if (!response.ok) {
       let detail = response.statusText
+      let code: string | null = null
+      let params: Record<string, unknown> | null = null
       try {
-        detail = ((await response.json()) as { detail: string }).detail
+        const body = (await response.json()) as { detail: string; code?: unknown; params?: unknown }
+        detail = body.detail
+        if (typeof body.code === 'string') code = body.code
+        if (typeof body.params === 'object' && body.params !== null) params = body.params as Record<string, unknown>
       } catch {
         /* not JSON */
       }
-      throw new LoginError(response.status, detail)
+      throw new LoginError(response.status, detail, code, params)
     }
     const body = (await response.json()) as {
       access_token: string

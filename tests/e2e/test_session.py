@@ -56,6 +56,10 @@ def test_revoked_device_logs_in_again_with_the_same_device_id_and_keeps_the_outb
     assert office.detail(job["id"])["diagnosis"] == ""
 
     page.click("[data-testid=session-ended] a")
+    # A mistyped password is refused in the app's words (the refusal's code), not the server's.
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.get_by_text("Sign-in failed: Wrong username or password.", exact=True).wait_for()
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     # Today's list may be empty (near midnight the demo's jobs fall on another day).

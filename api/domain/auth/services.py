@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import Database, on_commit
 from api.domain.auth.schemas import DeviceOut, TokensOut, UserOut
 from api.guards import ACCESS_CACHE, device_visible_to
+from api.error_codes import ErrorCode
 from api.http import Conflict, DomainError
 from api.models import Device, User
 from api.security import (
@@ -95,7 +96,7 @@ async def check_password(db: Database, *, username: str, password: str) -> tuple
     password_hash = row.password_hash if row else None
     ok = await anyio.to_thread.run_sync(verify_password, password_hash, password)
     if row is None or password_hash is None or not ok or not row.active:
-        raise LoginFailed("wrong username or password")
+        raise LoginFailed("wrong username or password", code=ErrorCode.WRONG_LOGIN)
     return row.id, password_hash
 
 
@@ -115,7 +116,7 @@ async def login(
     user = await session.get(User, user_id, with_for_update=True)
     if user is None or not user.active or user.password_hash != checked_hash:
         # Disabled, or the password changed, between the check and this transaction.
-        raise LoginFailed("wrong username or password")
+        raise LoginFailed("wrong username or password", code=ErrorCode.WRONG_LOGIN)
     session.info["actor_id"] = user.id
     refresh = new_refresh_token()
     expires = now + timedelta(days=settings.auth.refresh_days)

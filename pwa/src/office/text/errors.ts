@@ -21,6 +21,7 @@ const en = {
   constraint: 'The change breaks a rule of the database.',
   out_of_range: 'A value is too large or otherwise out of range.',
   busy: 'The server is busy; try again in a few seconds.',
+  wrong_login: 'Wrong username or password.',
   too_many: 'Too many attempts; try again in {seconds} s.',
   // The kinds of record a "not found" names (api/http.py not_found), spaces as underscores.
   things: {
@@ -55,6 +56,7 @@ const zh: typeof en = {
   constraint: '此修改违反了数据库规则。',
   out_of_range: '某个数值过大或超出范围。',
   busy: '服务器繁忙，请几秒后再试。',
+  wrong_login: '用户名或密码错误。',
   too_many: '尝试次数过多，请 {seconds} 秒后再试。',
   things: {
     asset: '设备', blob: '文件', complaint: '投诉', conflict: '冲突', customer: '客户',
