@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database, on_commit
 from api.domain.auth.schemas import DeviceOut, TokensOut, UserOut
-from api.guards import ACCESS_CACHE, device_visible_to
 from api.error_codes import ErrorCode
+from api.guards import ACCESS_CACHE, device_visible_to
 from api.http import Conflict, DomainError
 from api.models import Device, User
 from api.security import (
