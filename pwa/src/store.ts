@@ -4,7 +4,7 @@ import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
 import { applyLocally, jobOf, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
 import { enqueue, enqueueWithBytes, rebase } from './outbox'
-import { APP_VERSION, HttpError, LoginRequired, SyncEngine, sendAgain, unsentBlobs } from './sync'
+import { APP_VERSION, HttpError, SyncEngine, sendAgain, unsentBlobs } from './sync'
 
 export interface User {
   id: string
@@ -247,14 +247,11 @@ export async function syncNow(): Promise<SyncOutcome> {
   }
   state.online = true
   state.syncing = true
-  const session = await getMeta<string>(db, 'refreshToken', '')
   try {
     await engine.sync()
     return 'synced'
   } catch (error) {
-    // Not when a login since this sync began has replaced the session it failed with.
-    const same = (await getMeta<string>(db, 'refreshToken', '')) === session
-    if (error instanceof LoginRequired && same) await setMeta(db, 'needsLogin', error.message)
+    // A LoginRequired has set needsLogin already (the engine's sessionEnded), read below.
     if (error instanceof HttpError && error.retryAfter) notBefore = Date.now() + error.retryAfter * 1000
     return 'failed'
   } finally {

@@ -71,6 +71,7 @@ export class SyncEngine {
 
   /** A request with the access token; on 401, refresh once and retry; LoginRequired if that fails. */
   async call(method: string, path: string, body?: BodyInit | object, contentType = 'application/json'): Promise<Response> {
+    const session = await getMeta<string>(this.db, 'refreshToken', '')
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = await getMeta<string>(this.db, 'accessToken', '')
       if (!token) {
@@ -88,16 +89,27 @@ export class SyncEngine {
         await this.refresh()
         continue
       }
-      if (response.status === 401) throw new LoginRequired((await errorOf(response)).detail)
+      if (response.status === 401) return this.sessionEnded(session, (await errorOf(response)).detail)
       return response
     }
-    throw new LoginRequired('login required')
+    return this.sessionEnded(session, 'login required')
+  }
+
+  /** The server refused the session made with refresh token `since`: the app asks for a login
+   * (`needsLogin`; the engine is the only one to set it), unless a login since has replaced that
+   * session, which is then left alone. Throws LoginRequired either way: the call was not served. */
+  private async sessionEnded(since: string, reason: string): Promise<never> {
+    if ((await getMeta<string>(this.db, 'refreshToken', '')) === since) {
+      await setMeta(this.db, 'accessToken', '')
+      await setMeta(this.db, 'needsLogin', reason)
+    }
+    throw new LoginRequired(reason)
   }
 
   /** Ask for a new access token with the kept refresh token (protocol 2, "Refresh"). */
   async refresh(): Promise<void> {
     const refreshToken = await getMeta<string>(this.db, 'refreshToken', '')
-    if (!refreshToken) throw new LoginRequired('login required')
+    if (!refreshToken) return this.sessionEnded(refreshToken, 'login required')
     const response = await this.transport.fetch(this.transport.base + '/api/auth/refresh', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -108,9 +120,7 @@ export class SyncEngine {
       // signed the phone out) replaced the tokens: the refusal is of the old ones. Leave the
       // new session alone; the caller tries again with its token.
       if ((await getMeta<string>(this.db, 'refreshToken', '')) !== refreshToken) return
-      await setMeta(this.db, 'accessToken', '')
-      await setMeta(this.db, 'needsLogin', (await errorOf(response)).detail)
-      throw new LoginRequired('the session ended; log in again')
+      return this.sessionEnded(refreshToken, (await errorOf(response)).detail)
     }
     if (!response.ok) throw await errorOf(response)
     const body = (await response.json()) as { access_token: string; refresh_expires_at: string }

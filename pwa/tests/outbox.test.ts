@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DeviceDb, getMeta, setMeta, type StoredRecord } from '../src/db'
 import { ack, enqueue, enqueueWithBytes, peek, rebase } from '../src/outbox'
 import { sha256Hex } from '../src/canonical'
-import { SyncEngine, sendAgain, unsentBlobs } from '../src/sync'
+import { LoginRequired, SyncEngine, sendAgain, unsentBlobs } from '../src/sync'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
 const DEVICE = 'eae0fb0c-f3a2-46ff-b345-1fe9813f020e'
@@ -208,6 +208,24 @@ describe('the flusher', () => {
     await expect(engine.sync()).rejects.toThrow(/log in again/)
     expect(await db.outbox.count()).toBe(1)
     expect(await getMeta(db, 'needsLogin', '')).toMatch(/signed out/)
+  })
+
+  it('asks for a login itself when the call is refused again after a refresh, or there is no session', async () => {
+    await record('A')
+    const fetch = vi.fn(async (url: string) => {
+      if (url.includes('/api/auth/refresh')) return json(200, { access_token: 'fresh', refresh_expires_at: '2099-01-01T00:00:00Z' })
+      return json(401, { detail: 'the account is disabled' })
+    })
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    await expect(engine.sync()).rejects.toBeInstanceOf(LoginRequired)
+    expect(await getMeta(db, 'needsLogin', '')).toBe('the account is disabled')
+    expect(await getMeta(db, 'accessToken', '')).toBe('')
+    expect(await db.outbox.count()).toBe(1)
+
+    await setMeta(db, 'needsLogin', '')
+    await setMeta(db, 'refreshToken', '')
+    await expect(engine.sync()).rejects.toBeInstanceOf(LoginRequired)
+    expect(await getMeta(db, 'needsLogin', '')).toBe('login required')
   })
 
   it('a refusal of the old session that arrives after a new login leaves the new session alone', async () => {
