@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     JOB_STATUS = "job_status"
     """params ``status``: the job's status now, which does not allow the request (another
     desk may just have moved it on)."""
+    TOO_LONG = "too_long"
+    """params ``max``: the most characters the value may have."""
+    SIGNED_PHOTO = "signed_photo"
+    """The customer signed the report with this photo in it: it no longer changes (keep the
+    server's value, or issue a correction of the report)."""
     JOB_SIGNED = "job_signed"
     """params ``fields``: job fields the customer's signature has frozen."""
     SETTLED = "settled"

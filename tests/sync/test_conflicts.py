@@ -257,6 +257,7 @@ async def test_resolving_several_conflicts_of_one_field_at_once(
         f"/api/conflicts/{open_[0]['id']}/resolve", json={"choice": "server"}, headers=desk
     )
     assert again.status_code == 409
+    assert again.json()["code"] == "already_resolved"
 
 
 async def test_engineers_cannot_read_or_resolve_conflicts(
@@ -608,6 +609,7 @@ async def test_a_text_the_office_enters_fits_the_engineers_record(
     )
     assert too_long.status_code == 400, too_long.status_code
     assert "10,000 characters" in too_long.json()["detail"]
+    assert (too_long.json()["code"], too_long.json()["params"]) == ("too_long", {"max": 10_000})
     longest = await client.post(
         f"/api/conflicts/{clash['id']}/resolve",
         json={"choice": "value", "value": "长" * 10_000},
@@ -790,6 +792,7 @@ async def test_a_photo_clash_cannot_change_the_photo_once_the_customer_signed(
         )
         assert refused.status_code == 409, refused.text
         assert "signed the report with this photo" in refused.json()["detail"]
+        assert refused.json()["code"] == "signed_photo"
     (shown,) = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["photos"]
     assert shown["caption"] == "压缩机铭牌", "as the customer signed it"
     kept = await client.post(

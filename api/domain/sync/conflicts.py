@@ -172,7 +172,11 @@ async def _apply(
         if len(kept) > wire.MAX_TEXT:
             # A phone sends the value it holds as the base of its next edit, and a base
             # longer than this fails the mutation: the field would be locked for the phone.
-            raise DomainError(f"{field} takes at most {wire.MAX_TEXT:,} characters")
+            raise DomainError(
+                f"{field} takes at most {wire.MAX_TEXT:,} characters",
+                code=ErrorCode.TOO_LONG,
+                params={"max": wire.MAX_TEXT},
+            )
         setattr(job, field, kept)
         await note_write(
             session, entity, str(job.id), field, user_id=me.user_id, device_id=None, now=now
@@ -186,7 +190,9 @@ async def _apply(
         # too, but the office owns the price, and a device's text never becomes it.
         line = await session.get(PartLine, uuid.UUID(conflict.entity_id), with_for_update=True)
         if line is None:
-            raise DomainError("the part line is gone")
+            raise DomainError(
+                "the part line is gone", code=ErrorCode.NOT_FOUND, params={"what": "part line"}
+            )
         before = line.quantity
         setattr(line, field, _part_value(field, kept))
         if field == "quantity" and line.removed_at is None and line.created_by is not None:
@@ -206,12 +212,15 @@ async def _apply(
     if entity == "photos" and PHOTO_FIELDS.get(field) is Policy.ENGINEER:
         photo = await session.get(Photo, uuid.UUID(conflict.entity_id), with_for_update=True)
         if photo is None:
-            raise DomainError("the photo is gone")
+            raise DomainError(
+                "the photo is gone", code=ErrorCode.NOT_FOUND, params={"what": "photo"}
+            )
         if await customer_signed(session, photo.job_id) is not None:
             # Frozen with the signed content, as for the phone: changed now, the report the
             # customer signed could no longer be issued.
             raise Conflict(
-                f"{SIGNED_PHOTO}: keep the server's value, or issue a correction of the report"
+                f"{SIGNED_PHOTO}: keep the server's value, or issue a correction of the report",
+                code=ErrorCode.SIGNED_PHOTO,
             )
         setattr(photo, field, _photo_value(field, kept))
         await note_write(
@@ -223,7 +232,9 @@ async def _apply(
             raise DomainError("a signature conflict is resolved by choosing a side")
         signature = await session.get(Signature, uuid.UUID(conflict.entity_id))
         if signature is None or not isinstance(kept, dict):
-            raise DomainError("the signature is gone")
+            raise DomainError(
+                "the signature is gone", code=ErrorCode.NOT_FOUND, params={"what": "signature"}
+            )
         try:
             png = render_png(kept["strokes"])
         except SignatureRefused as exc:  # it passed when it arrived; keep the reason if not
@@ -267,7 +278,11 @@ def _photo_value(field: str, kept: Any) -> Any:
     if not isinstance(kept, str):
         raise DomainError(f"{field} takes text")
     if len(kept) > wire.MAX_SHORT:
-        raise DomainError(f"{field} takes at most {wire.MAX_SHORT} characters")
+        raise DomainError(
+            f"{field} takes at most {wire.MAX_SHORT} characters",
+            code=ErrorCode.TOO_LONG,
+            params={"max": wire.MAX_SHORT},
+        )
     return kept
 
 
