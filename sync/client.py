@@ -47,10 +47,11 @@ class Pending:
 
 @dataclass
 class Failed:
-    """A mutation the server refused, with its reason."""
+    """A mutation the server refused, with its reason (and its code, where it has one)."""
 
     pending: Pending
     reason: str
+    code: str | None = None
 
 
 class SyncError(Exception):
@@ -197,7 +198,7 @@ class SyncClient:
                 continue
             self.results.append(result)
             if result.status is wire.Status.REJECTED:
-                self.failed.append(Failed(pending, result.reason))
+                self.failed.append(Failed(pending, result.reason, result.code))
         self.outbox = kept
         return answer
 

@@ -90,6 +90,19 @@ class Status(StrEnum):
     """This mutation id was already applied under another sequence number; nothing changed."""
 
 
+class Refusal(StrEnum):
+    """The codes of rejections an engineer may meet in normal work (sync protocol 4.2)."""
+
+    REASSIGNED = "reassigned"
+    """The job was reassigned to another engineer while this work was offline."""
+    NOT_YOURS = "not_yours"
+    """The job is unknown, or was never assigned to this engineer."""
+    SIGNED_PHOTO = "signed_photo"
+    """The customer signed the report with this photo in it: it no longer changes."""
+    REMOVED = "removed"
+    """The part line or photo the mutation changes was removed."""
+
+
 class MutationResult(Message, kw_only=True):
     """The answer for one mutation. A retried push gets the stored answer again."""
 
@@ -97,6 +110,9 @@ class MutationResult(Message, kw_only=True):
     seq: int
     status: Status
     reason: str = ""
+    code: str | None = None
+    """Of some rejections: what the reason says, for the app to say in its engineer's language
+    (a :class:`Refusal`; a code the app does not know is shown by ``reason``)."""
     conflicts: list[uuid.UUID] = []
     replayed: bool = False
     """True when this answer was stored by an earlier delivery of the same push."""

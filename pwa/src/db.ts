@@ -25,6 +25,8 @@ export interface OutboxEntry extends Envelope {
 export interface FailedEntry extends Envelope {
   jobId: string | null
   reason: string
+  /** The rejection's code, where it has one (entries kept by older versions have none). */
+  code?: string | null
   answeredAt: string
 }
 

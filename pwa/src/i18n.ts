@@ -87,6 +87,13 @@ const en = {
     refusedPhoto: 'Photo refused by the server', sendAgain: 'Send again',
     refusedWhy: 'The server cannot take this photo: take it again (and, before the customer signs, remove this one). It stays on this phone and does not hold up signing out',
   },
+  // Why the server refused a change, by the refusal's code (sync protocol 4.2).
+  refused: {
+    reassigned: 'The job was reassigned to another engineer while you were offline.',
+    not_yours: 'This job is not assigned to you (or no longer).',
+    signed_photo: 'The customer has signed the report with this photo in it, so it cannot change now.',
+    removed: 'It had been removed already.',
+  },
   mutation: {
     job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
     part_line_add: 'Part added', part_line_change: 'Part changed', part_line_remove: 'Part removed',
@@ -195,6 +202,12 @@ const zh: Messages = {
     refusedPhoto: '服务器拒收的照片', sendAgain: '重新发送',
     refusedWhy: '服务器无法接收此照片，请重新拍摄（客户签字前可删除这张）；它保留在本机，不影响退出登录',
   },
+  refused: {
+    reassigned: '您离线期间，此工单已改派给其他工程师。',
+    not_yours: '此工单未派给您（或已不再由您负责）。',
+    signed_photo: '客户已签字的报告中包含此照片，现在不能再修改。',
+    removed: '该项此前已被移除。',
+  },
   mutation: {
     job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',
     part_line_add: '添加备件', part_line_change: '修改备件', part_line_remove: '移除备件',
@@ -247,6 +260,15 @@ export function customerLocale(locale: unknown): Locale {
 /** The message key naming a mutation for the engineer ("part_line.change" → a label), since
  * vue-i18n reads a dot as a path. */
 export const mutationKey = (name: string): string => `mutation.${name.replace(/\./g, '_')}`
+
+/** Why a change was refused, in the app's words where it knows the refusal's code (sync
+ * protocol 4.2), else in the server's (`reason`, English). */
+export function refusalText(entry: { reason: string; code?: string | null }, locale?: string): string {
+  const key = `refused.${entry.code ?? ''}`
+  const g = i18n.global
+  const where: Locale = locale === 'en' || locale === 'zh-CN' ? locale : g.locale.value
+  return entry.code && /^[a-z_]+$/.test(entry.code) && g.te(key, where) ? g.t(key, {}, { locale: where }) : entry.reason
+}
 
 /** What the engineer is told after tapping "sync now" (none when the session has ended). */
 export function syncOutcomeKey(outcome: SyncOutcome): string | null {

@@ -9,6 +9,8 @@ export interface PushResult {
   seq: number
   status: 'applied' | 'merged' | 'conflict' | 'rejected' | 'duplicate'
   reason?: string
+  /** Of some rejections: what `reason` says, for the app to say in words (sync protocol 4.2). */
+  code?: string
   conflicts?: string[]
   replayed?: boolean
 }
@@ -100,7 +102,7 @@ export async function ack(db: DeviceDb, results: PushResult[], now: Date = new D
       const result = byId.get(entry.id)!
       const base = envelope(entry)
       if (result.status === 'rejected') {
-        await deadLetter(db, entry, result.reason || 'rejected', now)
+        await deadLetter(db, entry, result.reason || 'rejected', now, result.code ?? null)
         continue
       }
       await db.acked.put({
@@ -116,9 +118,11 @@ export async function ack(db: DeviceDb, results: PushResult[], now: Date = new D
 }
 
 /** Move a refused entry to the visible failed list (a dead letter is kept, not dropped). */
-export async function deadLetter(db: DeviceDb, entry: OutboxEntry, reason: string, now: Date = new Date()): Promise<void> {
+export async function deadLetter(
+  db: DeviceDb, entry: OutboxEntry, reason: string, now: Date = new Date(), code: string | null = null,
+): Promise<void> {
   await db.transaction('rw', db.outbox, db.failed, async () => {
-    await db.failed.put({ ...envelope(entry), jobId: entry.jobId, reason, answeredAt: now.toISOString() })
+    await db.failed.put({ ...envelope(entry), jobId: entry.jobId, reason, code, answeredAt: now.toISOString() })
     await db.outbox.delete(entry.seq)
   })
 }

@@ -1,7 +1,7 @@
 import { expect, it, vi } from 'vitest'
 
 vi.stubGlobal('navigator', { languages: ['en'], language: 'en' })
-const { i18n, mutationKey, syncOutcomeKey } = await import('../src/i18n')
+const { i18n, mutationKey, refusalText, syncOutcomeKey } = await import('../src/i18n')
 const { MUTATIONS } = await import('../src/mutators')
 
 it('names every mutation of the failed list in both languages, never by its code', () => {
@@ -11,6 +11,26 @@ it('names every mutation of the failed list in both languages, never by its code
       expect(i18n.global.t(mutationKey(name), {}, { locale })).not.toContain(name)
     }
   }
+})
+
+it('says why a change was refused in the app’s words for every code the server sends', async () => {
+  const { readFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const wire = readFileSync(join(__dirname, '../../sync/wire.py'), 'utf8')
+  const block = /class Refusal\(StrEnum\):([\s\S]*?)\n\n\nclass /.exec(wire)![1]
+  const codes = [...block.matchAll(/^ {4}[A-Z_]+ = "([a-z_]+)"$/gm)].map((m) => m[1])
+  expect(codes).toEqual(['reassigned', 'not_yours', 'signed_photo', 'removed'])
+  for (const locale of ['en', 'zh-CN'] as const) {
+    for (const code of codes) {
+      const said = refusalText({ reason: 'the server words', code }, locale)
+      expect([locale, code, said === 'the server words']).toEqual([locale, code, false])
+    }
+  }
+  expect(refusalText({ reason: 'the customer has signed the report with this photo in it', code: 'signed_photo' }, 'zh-CN'))
+    .toBe('客户已签字的报告中包含此照片，现在不能再修改。')
+  expect(refusalText({ reason: 'unknown photo', code: null }, 'zh-CN')).toBe('unknown photo')
+  expect(refusalText({ reason: 'from a newer server', code: 'something_new' }, 'zh-CN')).toBe('from a newer server')
+  expect(refusalText({ reason: 'kept by an older app' }, 'en')).toBe('kept by an older app')
 })
 
 it('tells the engineer what a tap on "sync now" came to, in both languages', () => {

@@ -101,6 +101,27 @@ async def test_work_on_a_job_reassigned_meanwhile_is_kept_with_a_conflict(
     assert newcomer.get("notes", note)["body"] == "到场发现漏水"
 
 
+async def test_accepting_a_job_reassigned_meanwhile_is_refused_with_its_code(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.accept", job_id=job_id)
+    await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
+    )
+    await phone.push()
+    (refused,) = phone.failed
+    assert (refused.reason, refused.code) == (handlers.REASSIGNED, "reassigned")
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["acknowledged_at"] is None, "the new engineer has not taken it yet"
+
+
 async def test_two_devices_editing_the_same_field_need_a_person_and_both_learn_the_answer(
     client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
 ) -> None:

@@ -208,6 +208,8 @@ async def test_a_photo_change_is_refused_with_its_reason(
         "the photo was removed",
     ]
     assert reasons[6].startswith("invalid arguments")
+    codes = [f.code for f in phone.failed]
+    assert codes == [None] * 5 + ["removed", None], "only what an engineer meets has a code"
     photo = await stored(db, photo_id)
     assert (photo.caption, photo.category.value) == ("长" * 200, "after")
     refused = [h for h in await history(client, desk, job_id) if h["outcome"] == "rejected"]
@@ -231,6 +233,7 @@ async def test_the_photos_of_a_job_its_customer_signed_stay_until_a_reopening(
     phone.mutate("photo.change", id=second, fields={"caption": "签字后改的"})
     assert await statuses(phone) == ["rejected", "rejected"]
     assert [f.reason for f in phone.failed] == [SIGNED_PHOTO, SIGNED_PHOTO]
+    assert [f.code for f in phone.failed] == ["signed_photo", "signed_photo"]
     assert (await stored(db, first)).removed_at is None
     assert (await stored(db, second)).caption == "铭牌"
     refused = [h for h in await history(client, desk, job_id) if h["outcome"] == "rejected"]
@@ -303,6 +306,7 @@ async def test_someone_who_never_held_the_job_learns_nothing_of_its_photos(
     stranger.mutate("photo.change", id=photo_id, fields={"caption": "x"})
     assert await statuses(stranger) == ["rejected", "rejected"]
     assert [f.reason for f in stranger.failed] == ["unknown job, or not assigned to you"] * 2
+    assert [f.code for f in stranger.failed] == ["not_yours"] * 2
     photo = await stored(db, photo_id)
     assert (photo.removed_at, photo.caption) == (None, "铭牌")
 

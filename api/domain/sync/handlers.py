@@ -74,11 +74,13 @@ SIGNED_PHOTO = "the customer has signed the report with this photo in it"
 
 
 class Rejected(Exception):
-    """The mutation is refused; the reason goes back to the device."""
+    """The mutation is refused; the reason (and, where it has one, its code) goes back to the
+    device."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: wire.Refusal | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 @dataclass
@@ -268,7 +270,7 @@ async def job_for(ctx: Context, job_id: uuid.UUID) -> tuple[Job, bool]:
         )
         if held is not None:
             return job, False
-    raise Rejected("unknown job, or not assigned to you")
+    raise Rejected("unknown job, or not assigned to you", wire.Refusal.NOT_YOURS)
 
 
 def conflict(
@@ -473,7 +475,7 @@ async def job_accept(ctx: Context, args: wire.JobAccept) -> None:
     """接单: the engineer saw and took the assignment."""
     job, held = await job_for(ctx, args.job_id)
     if not held:
-        raise Rejected(REASSIGNED)
+        raise Rejected(REASSIGNED, wire.Refusal.REASSIGNED)
     if job.acknowledged_at is None:
         job.acknowledged_at = ctx.device_time if ctx.device_time <= ctx.now else ctx.now
 
@@ -727,7 +729,7 @@ async def part_line_change(ctx: Context, args: wire.PartLineChange) -> None:
     """Quantity, billing or note of a part line, merged field by field."""
     line, job, held = await _row_for(ctx, PartLine, args.id, "part line")
     if line.removed_at is not None:
-        raise Rejected("the part line was removed")
+        raise Rejected("the part line was removed", wire.Refusal.REMOVED)
     values: dict[str, Any] = {}
     for name, text in args.fields.items():
         if name == "quantity":
@@ -784,14 +786,14 @@ async def _not_signed(ctx: Context, job: Job) -> None:
     holds them (docs/report-content.md), and a report that differs is not issued. A signature
     set aside by a reopening of the job no longer counts."""
     if await customer_signed(ctx.session, job.id) is not None:
-        raise Rejected(SIGNED_PHOTO)
+        raise Rejected(SIGNED_PHOTO, wire.Refusal.SIGNED_PHOTO)
 
 
 async def photo_change(ctx: Context, args: wire.PhotoChange) -> None:
     """A photo's category or caption, merged field by field."""
     photo, job, held = await _row_for(ctx, Photo, args.id, "photo")
     if photo.removed_at is not None:
-        raise Rejected("the photo was removed")
+        raise Rejected("the photo was removed", wire.Refusal.REMOVED)
     if not args.fields:
         raise Rejected(f"fields is empty; name at least one of {', '.join(PHOTO_FIELDS)}")
     values: dict[str, Any] = dict(args.fields)

@@ -364,9 +364,15 @@ def _table(cls: type[Base]) -> Table:
     return Base.metadata.tables[cls.__tablename__]
 
 
-def _rejected(envelope: wire.MutationEnvelope, reason: str) -> wire.MutationResult:
+def _rejected(
+    envelope: wire.MutationEnvelope, reason: str, code: wire.Refusal | None = None
+) -> wire.MutationResult:
     return wire.MutationResult(
-        id=envelope.id, seq=envelope.seq, status=wire.Status.REJECTED, reason=reason
+        id=envelope.id,
+        seq=envelope.seq,
+        status=wire.Status.REJECTED,
+        reason=reason,
+        code=None if code is None else code.value,
     )
 
 
@@ -425,7 +431,7 @@ async def _careful(
             await handler(handler_ctx, args)
             await session.flush()
     except Rejected as exc:
-        answer.result = _rejected(envelope, exc.reason)
+        answer.result = _rejected(envelope, exc.reason, exc.code)
     except IntegrityError as exc:
         if is_transient(exc):
             raise
