@@ -29,9 +29,17 @@ def _held(office: Office, location_id: str, code: str) -> Decimal | None:
 
 
 def _pick_part(page: Any, select: str, code: str) -> None:
-    """Type ``code`` into the remote part select ``select`` and take the part it finds."""
+    """Type ``code`` (one part's) into the remote part select ``select`` and take the part.
+
+    The list opens with every part (the E2E parts sort first, so ours may be among them) and
+    is replaced by the search's answer: clicking before that lands where the part *was*, on
+    another row or on none. So the click waits for the answer, the one part, and the choice
+    is checked."""
     page.locator(f"[data-testid={select}] input").fill(code)
-    page.locator(".el-select-dropdown__item:visible", has_text=code).first.click()
+    options = page.locator(".el-select-dropdown__item:visible")
+    expect(options).to_have_count(1)
+    options.filter(has_text=code).click()
+    expect(page.locator(f"[data-testid={select}]")).to_contain_text(code)
 
 
 def test_the_desk_adds_edits_and_stocks_a_part_and_quality_only_reads(
