@@ -82,15 +82,20 @@ async def test_work_on_a_job_reassigned_meanwhile_is_kept_with_a_conflict(
     note = uuid.uuid4()
     phone.mutate("note.add", id=note, job_id=job_id, body="到场发现漏水")
     phone.mutate("job.record", job_id=job_id, fields={"diagnosis": "阀门老化"})
+    phone.mutate("job.accept", job_id=job_id)
     await client.post(
         f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
     )
     answer = await phone.push()
     assert answer is not None
-    assert [r.status for r in answer.results] == ["conflict", "conflict"]
+    assert [r.status for r in answer.results] == ["conflict", "conflict", "rejected"]
+    # Taking the job is refused (it is someone else's now), with a code the app words.
+    (refused,) = phone.failed
+    assert (refused.reason, refused.code) == (handlers.REASSIGNED, "reassigned")
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert [n["body"] for n in detail["notes"]] == ["到场发现漏水"]
     assert detail["diagnosis"] == "", "a former assignee's record waits for the office"
+    assert detail["acknowledged_at"] is None, "the new engineer has not taken it yet"
     reasons = {c["field"]: c["reason"] for c in await conflicts(client, desk, job_id=job_id)}
     assert "reassigned" in reasons["assigned_engineer_id"]
     assert "reassigned" in reasons["diagnosis"]
@@ -99,27 +104,6 @@ async def test_work_on_a_job_reassigned_meanwhile_is_kept_with_a_conflict(
     newcomer = device("li")
     await newcomer.pull()
     assert newcomer.get("notes", note)["body"] == "到场发现漏水"
-
-
-async def test_accepting_a_job_reassigned_meanwhile_is_refused_with_its_code(
-    client: httpx.AsyncClient,
-    world: World,
-    new_job: Register,
-    device: Device,
-    desk: dict[str, str],
-) -> None:
-    job_id = await new_job()
-    phone = device("wang")
-    await phone.pull()
-    phone.mutate("job.accept", job_id=job_id)
-    await client.post(
-        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer2.id)}, headers=desk
-    )
-    await phone.push()
-    (refused,) = phone.failed
-    assert (refused.reason, refused.code) == (handlers.REASSIGNED, "reassigned")
-    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
-    assert detail["acknowledged_at"] is None, "the new engineer has not taken it yet"
 
 
 async def test_two_devices_editing_the_same_field_need_a_person_and_both_learn_the_answer(
