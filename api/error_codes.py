@@ -30,6 +30,18 @@ class ErrorCode(StrEnum):
     SIGNED_PHOTO = "signed_photo"
     """The customer signed the report with this photo in it: it no longer changes (keep the
     server's value, or issue a correction of the report)."""
+    JOB_CANCELLED = "job_cancelled"
+    """The job is cancelled; to take it up again, undo the cancellation first."""
+    ALREADY_WITH_ENGINEER = "already_with_engineer"
+    """params ``status``: the engineer is on the way or on site already; to move the visit,
+    change its schedule, or assign another engineer."""
+    NOT_YOUR_MOVE = "not_your_move"
+    """params ``status``: the job's status; the caller's role may not make this move."""
+    CHANGED_SINCE_REPORT = "changed_since_report"
+    """The job changed since its report was issued: the office may issue a correction."""
+    CHANGED_SINCE_SIGNING = "changed_since_signing"
+    """The report content differs from what the customer signed: put it back, or let the
+    office issue a correction."""
     JOB_SIGNED = "job_signed"
     """params ``fields``: job fields the customer's signature has frozen."""
     SETTLED = "settled"
@@ -50,6 +62,8 @@ class ErrorCode(StrEnum):
     """No mail server is configured (FIELDSYNC_SMTP_HOST)."""
     NO_EMAIL = "no_email"
     """The customer has no e-mail address on file."""
+    BAD_ADDRESS = "bad_address"
+    """The customer's e-mail address is not one mail can be sent to."""
     NOT_SIGNED = "not_signed"
     """The customer has not signed the job: there is nothing to issue a report for."""
     REPORT_BUSY = "report_busy"

@@ -167,8 +167,10 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
 
 
 def transition_error_handler(_: Request[Any, Any, Any], exc: TransitionError) -> Response[Problem]:
-    """An impossible status move."""
-    return _problem(409, str(exc), code=ErrorCode.JOB_STATUS, params={"status": str(exc.current)})
+    """An impossible status move: the job's status does not allow it, or the caller's role may
+    not make it."""
+    code = ErrorCode.JOB_STATUS if exc.status_blocks else ErrorCode.NOT_YOUR_MOVE
+    return _problem(409, str(exc), code=code, params={"status": str(exc.current)})
 
 
 def integrity_error_handler(

@@ -124,22 +124,24 @@ def address_limiter(state: Any, name: str, limit: int, window: float) -> Sliding
 
 
 class TooMany(TooManyRequestsException):
-    """A 429 with ``Retry-After``, its error code and the wait in seconds."""
+    """A 429 with ``Retry-After``, its error code and the wait in seconds; without the code
+    (``coded`` False) where the refusal says more than "too many, wait" (a phone number to call
+    instead), so that a client shows the whole of it."""
 
-    def __init__(self, refusal: str, wait: int) -> None:
+    def __init__(self, refusal: str, wait: int, *, coded: bool = True) -> None:
         super().__init__(
             detail=f"{refusal}; try again in {wait} s", headers={"Retry-After": str(wait)}
         )
-        self.code = ErrorCode.TOO_MANY
-        self.params: dict[str, str | int] = {"seconds": wait}
+        self.code = ErrorCode.TOO_MANY if coded else None
+        self.params: dict[str, str | int] | None = {"seconds": wait} if coded else None
 
 
-def spend(limiter: SlidingWindowLimiter, key: str, refusal: str) -> None:
+def spend(limiter: SlidingWindowLimiter, key: str, refusal: str, *, coded: bool = True) -> None:
     """Count one call of ``key``, or refuse it with 429 and ``Retry-After`` when over the limit.
 
-    ``refusal`` says what was refused; the wait is added to it.
+    ``refusal`` says what was refused; the wait is added to it (``coded``: see :class:`TooMany`).
     """
     wait = limiter.retry_after(key)
     if wait:
-        raise TooMany(refusal, wait)
+        raise TooMany(refusal, wait, coded=coded)
     limiter.hit(key)

@@ -92,7 +92,7 @@ const en = {
     reassigned: 'The job was reassigned to another engineer while you were offline.',
     not_yours: 'This job is not assigned to you (or no longer).',
     signed_photo: 'The customer has signed the report with this photo in it, so it cannot change now.',
-    removed: 'It had been removed already.',
+    removed: 'The part line or photo had been removed already.',
   },
   mutation: {
     job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
@@ -206,7 +206,7 @@ const zh: Messages = {
     reassigned: '您离线期间，此工单已改派给其他工程师。',
     not_yours: '此工单未派给您（或已不再由您负责）。',
     signed_photo: '客户已签字的报告中包含此照片，现在不能再修改。',
-    removed: '该项此前已被移除。',
+    removed: '该备件明细或照片此前已被移除。',
   },
   mutation: {
     job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',

@@ -96,8 +96,9 @@ export class SyncEngine {
   }
 
   /** The server refused the session made with refresh token `since`: the app asks for a login
-   * (`needsLogin`; the engine is the only one to set it), unless a login since has replaced that
-   * session, which is then left alone. Throws LoginRequired either way: the call was not served. */
+   * (`needsLogin`: only the engine sets it, a login clears it), unless a login since has replaced
+   * that session, which is then left alone. Throws LoginRequired either way: the call was not
+   * served. Any call's refusal ends the session this way (a sync's, a photo's, the logout's). */
   private async sessionEnded(since: string, reason: string): Promise<never> {
     if ((await getMeta<string>(this.db, 'refreshToken', '')) === since) {
       await setMeta(this.db, 'accessToken', '')

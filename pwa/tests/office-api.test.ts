@@ -139,6 +139,7 @@ describe('a refused field, named as on the form', () => {
       i18n.global.locale.value = 'en'
       expect(errorText(moved)).toContain('The job is now “Reviewed”')
       expect(errorText(frozen)).toContain('the site, the equipment can no longer change')
+      expect(errorText(new ApiError(400, 'x', null, 'too_long', { max: 10000 }))).toBe('The text is too long: at most 10,000 characters.')
     } finally {
       i18n.global.locale.value = 'en'
     }

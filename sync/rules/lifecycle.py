@@ -201,6 +201,11 @@ class TransitionError(ValueError):
         self.actor = actor
         self.reason = reason
 
+    @property
+    def status_blocks(self) -> bool:
+        """Whether the job's status is what refuses the move (rather than who asks for it)."""
+        return self.current == self.target or (self.current, self.target) not in _BY_PAIR
+
 
 def allowed_targets(current: JobStatus, actor: Actor | None) -> frozenset[JobStatus]:
     """The statuses that ``actor`` may move a job to from ``current`` (empty for ``None``)."""

@@ -127,6 +127,7 @@ async def test_approve_settle_call_back_and_close(
     )
     assert cancelled.status_code == 409, cancelled.text
     assert "cannot move a job from signed to cancelled" in cancelled.json()["detail"]
+    assert cancelled.json()["code"] == "job_status"
     assert cancelled.json()["params"] == {"status": "signed"}
     approved = await client.post(
         f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss

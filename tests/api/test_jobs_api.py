@@ -288,6 +288,7 @@ async def test_accept_does_not_undo_a_cancellation_but_uncancel_does(
     )
     assert refused.status_code == 409
     assert "cancelled" in refused.json()["detail"]
+    assert refused.json()["code"] == "job_cancelled", "the desk is told to undo it first"
     undone = await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)
     assert undone.status_code == 200, undone.text
     body = undone.json()
@@ -339,6 +340,10 @@ async def test_the_engineer_on_the_way_or_on_site_is_not_assigned_the_job_again(
     same = await client.post(f"/api/jobs/{job_id}/assign", json=wang, headers=desk)
     assert same.status_code == 409
     assert "on_site with this engineer already" in same.json()["detail"]
+    assert (same.json()["code"], same.json()["params"]) == (
+        "already_with_engineer",
+        {"status": "on_site"},
+    )
     other = await client.post(f"/api/jobs/{job_id}/assign", json=li, headers=desk)
     assert other.json()["job"]["status"] == "assigned"
 

@@ -466,6 +466,7 @@ async def test_content_changed_after_signing_is_refused_with_its_reason_then_cor
     assert refused.status_code == 409
     detail = refused.json()["detail"]
     assert "differs from what the customer signed" in detail, detail
+    assert refused.json()["code"] == "changed_since_signing"
 
     by_engineer = await client.post(
         f"/api/jobs/{job.job_id}/report",

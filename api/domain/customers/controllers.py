@@ -25,6 +25,7 @@ from api.domain.customers.schemas import (
     SiteOut,
     SitePatch,
 )
+from api.error_codes import ErrorCode
 from api.guards import OFFICE, STAFF, allow
 from api.http import (
     DomainError,
@@ -337,7 +338,9 @@ class AssetController(Controller):
             if "site_id" in changed:
                 site = await session.get(Site, asset.site_id)
                 if site is None:
-                    raise DomainError("site not found")
+                    raise DomainError(
+                        "site not found", code=ErrorCode.NOT_FOUND, params={"what": "site"}
+                    )
                 asset.customer_id = site.customer_id
             # A contract's end date stays when the acceptance date or months are corrected;
             # removed (null, as for a new asset without one), the end is worked out again.

@@ -62,6 +62,7 @@ class IntakeController(Controller):
             limiter,
             request.client.host if request.client else "?",
             f"too many reports from this address (or call {settings.company.phone})",
+            coded=False,
         )
         async with db.write() as session:
             job = await services.report(session, data, now=now, cal=settings.calendar.calendar)

@@ -249,10 +249,11 @@ async def assign(
     ):
         # Back to "assigned" under the engineer's feet: their phone's next move (work done)
         # would clash with it. Nothing is to be dispatched; the visit is theirs already.
-        raise job_status(
+        raise Conflict(
             f"the job is {job.status} with this engineer already; to move the visit, "
             "change its schedule, or assign another engineer",
-            job.status,
+            code=ErrorCode.ALREADY_WITH_ENGINEER,
+            params={"status": str(job.status)},
         )
     # Reassigning an assigned job keeps its status; every other start goes through the machine.
     if job.status != JobStatus.ASSIGNED:
@@ -283,8 +284,9 @@ async def end_assignment(session: AsyncSession, job: Job, *, now: datetime) -> N
 def accept(job: Job, *, handling_plan: str, me: Principal, now: datetime) -> None:
     """The desk verified a reported job and gave a handling plan (受理)."""
     if job.status == JobStatus.CANCELLED:
-        raise job_status(
-            "the job is cancelled; to take it up again, undo the cancellation", job.status
+        raise Conflict(
+            "the job is cancelled; to take it up again, undo the cancellation",
+            code=ErrorCode.JOB_CANCELLED,
         )
     if job.status != JobStatus.REPORTED:
         raise job_status(

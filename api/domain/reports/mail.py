@@ -141,6 +141,6 @@ async def send_report(reports: Reports, report_id: uuid.UUID, *, quiet: bool = F
         report = row
     if error and not quiet:
         if unusable:
-            raise Conflict(error)
+            raise Conflict(error, code=ErrorCode.BAD_ADDRESS)
         raise MailFailed(f"the mail could not be sent: {error}")
     return report

@@ -305,13 +305,15 @@ class Reports:
                 raise Conflict(
                     f"the job changed since report {latest.number} revision {latest.revision} "
                     f"was issued (content sha256 now {current}, then {latest.content_sha256}); "
-                    "the office may issue a correction with its reason"
+                    "the office may issue a correction with its reason",
+                    code=ErrorCode.CHANGED_SINCE_REPORT,
                 )
             elif signed != current:
                 raise Conflict(
                     f"the job's report content (sha256 {current}) differs from what the customer "
                     f"signed (sha256 {signed}): something on the job changed after signing. "
-                    "Put it back, or let the office issue a correction with its reason"
+                    "Put it back, or let the office issue a correction with its reason",
+                    code=ErrorCode.CHANGED_SINCE_SIGNING,
                 )
             customer = await session.get(Customer, job.customer_id)
             lang = language or language_of(customer.locale if customer else "zh-CN")

@@ -97,6 +97,9 @@ export function inWords(code: string | null, params: Record<string, unknown> | n
   const values: Record<string, unknown> = { ...params }
   const named = (key: string, value: unknown): unknown =>
     typeof value === 'string' && g.te(`${key}.${value.replace(/ /g, '_')}`) ? g.t(`${key}.${value.replace(/ /g, '_')}`) : value
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'number') values[key] = value.toLocaleString(g.locale.value) // 10,000
+  }
   values.status = named('status', values.status)
   values.what = named('errors.things', values.what)
   if (typeof values.fields === 'string') {
