@@ -160,7 +160,8 @@ async def test_robots_and_floods_get_a_reason(
     fresh = await _token(client)
     quick = await client.post("/api/public/fault-reports", json={**REPORT, "token": fresh})
     assert quick.status_code == 400
-    assert "that was quick" in quick.json()["detail"]
+    assert quick.json()["detail"].startswith("提交过快")
+    assert "That was quick" in quick.json()["detail"], "in both languages"
     for odd in ("¹²³.AAAA", "", ".", "12.34.56"):
         refused = await client.post("/api/public/fault-reports", json={**REPORT, "token": odd})
         assert refused.status_code == 400, odd
@@ -180,7 +181,7 @@ async def test_robots_and_floods_get_a_reason(
         "/api/public/fault-reports", json={**REPORT, "token": token, "contact_phone": "12"}
     )
     assert short.status_code == 400
-    assert "phone number" in short.json()["detail"]
+    assert short.json()["detail"] == "请留下可回拨的电话号码。Give a phone number we can call back."
     desk = await login(client, "desk")
     assert (await client.get("/api/jobs", headers=desk)).json()["total"] == 0, "none stored"
     # Five reports per address and hour; the trap and the short phone counted as two.
@@ -190,7 +191,9 @@ async def test_robots_and_floods_get_a_reason(
     ]
     assert [a.status_code for a in answers] == [201] * 3 + [429]
     assert int(answers[-1].headers["retry-after"]) > 0
-    assert "too many reports" in answers[-1].json()["detail"]
+    assert "Too many reports" in answers[-1].json()["detail"]
+    assert "请稍后再试" in answers[-1].json()["detail"]
+    assert answers[-1].json()["code"] is None, "the whole detail is the message: it names the phone"
 
 
 async def test_the_report_page_is_public_and_locked_down(client: httpx.AsyncClient) -> None:

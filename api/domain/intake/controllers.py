@@ -61,7 +61,8 @@ class IntakeController(Controller):
         spend(
             limiter,
             request.client.host if request.client else "?",
-            f"too many reports from this address (or call {settings.company.phone})",
+            f"同一地址提交的报修过多，请稍后再试，或拨打 {settings.company.phone}。"
+            f"Too many reports from this address (or call {settings.company.phone})",
             coded=False,
         )
         async with db.write() as session:

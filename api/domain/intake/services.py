@@ -27,6 +27,14 @@ from api.http import DomainError
 from api.models import Channel, Contact, Customer, Job
 from sync.rules.sla import WorkCalendar
 
+# The form's customers read Chinese or English: its refusals say both, as the page does.
+EXPIRED = (
+    "表单已过期，请刷新页面后重新提交。The form has expired; reload the page and send it again."
+)
+TOO_QUICK = (
+    "提交过快，请检查表单后再次提交。That was quick: please check the form and send it again."
+)
+
 MIN_SECONDS = 3
 """A form sent sooner than this after it was opened was not filled in by a person."""
 MAX_AGE_SECONDS = 24 * 3600
@@ -50,12 +58,12 @@ def check_token(secret: str, token: str, *, now: float | None = None) -> None:
     if not (issued.isascii() and issued.isdigit()) or not hmac.compare_digest(
         form_token(secret, now=int(issued)), token
     ):
-        raise DomainError("the form has expired; reload the page and send it again")
+        raise DomainError(EXPIRED)
     age = (time.time() if now is None else now) - int(issued)
     if age < MIN_SECONDS:
-        raise DomainError("that was quick: please check the form and send it again")
+        raise DomainError(TOO_QUICK)
     if age > MAX_AGE_SECONDS:
-        raise DomainError("the form has expired; reload the page and send it again")
+        raise DomainError(EXPIRED)
 
 
 def phone_digits(phone: str) -> str:
@@ -135,14 +143,16 @@ async def report(
     """Register a customer's fault report as a job in ``reported``."""
     if data.website:
         # The hidden field: people do not see it, form-filling robots do.
-        raise DomainError("the report could not be accepted")
+        raise DomainError("无法受理此报修。The report could not be accepted.")
     if len(phone_digits(data.contact_phone)) < 5:
-        raise DomainError("give a phone number we can call back")
+        raise DomainError("请留下可回拨的电话号码。Give a phone number we can call back.")
     # The schema's lengths count blanks; the job and the customer keep the text stripped.
     if len(data.description.strip()) < MIN_DESCRIPTION:
-        raise DomainError("say what is wrong (at least 5 characters)")
+        raise DomainError(
+            "请说明故障情况（至少 5 个字）。Say what is wrong (at least 5 characters)."
+        )
     if not data.contact_name.strip():
-        raise DomainError("give your name")
+        raise DomainError("请填写联系人。Give your name.")
     customer = await _customer(session, data)
     where = "; ".join(
         f"{label}: {value.strip()}"
