@@ -87,6 +87,14 @@ const en = {
     refusedPhoto: 'Photo refused by the server', sendAgain: 'Send again',
     refusedWhy: 'The server cannot take this photo: take it again (and, before the customer signs, remove this one). It stays on this phone and does not hold up signing out',
   },
+  // What stopped a sync, by its kind (errorKind in sync.ts).
+  syncError: {
+    network: 'No connection to the server (no signal, or the server cannot be reached).',
+    busy: 'The server is busy.',
+    server_error: 'The server had a problem.',
+    too_many: 'Too many attempts; the app tries again a little later.',
+    login: 'The session ended: sign in again.',
+  },
   // Why the server refused a change, by the refusal's code (sync protocol 4.2).
   refused: {
     reassigned: 'The job was reassigned to another engineer while you were offline.',
@@ -202,6 +210,13 @@ const zh: Messages = {
     refusedPhoto: '服务器拒收的照片', sendAgain: '重新发送',
     refusedWhy: '服务器无法接收此照片，请重新拍摄（客户签字前可删除这张）；它保留在本机，不影响退出登录',
   },
+  syncError: {
+    network: '无法连接服务器（无信号，或服务器无法访问）。',
+    busy: '服务器繁忙。',
+    server_error: '服务器出现问题。',
+    too_many: '尝试次数过多，应用稍后会再试。',
+    login: '登录已失效，请重新登录。',
+  },
   refused: {
     reassigned: '您离线期间，此工单已改派给其他工程师。',
     not_yours: '此工单未派给您（或已不再由您负责）。',
@@ -260,6 +275,15 @@ export function customerLocale(locale: unknown): Locale {
 /** The message key naming a mutation for the engineer ("part_line.change" → a label), since
  * vue-i18n reads a dot as a path. */
 export const mutationKey = (name: string): string => `mutation.${name.replace(/\./g, '_')}`
+
+/** What stopped a sync, in the app's words where it knows the kind (`errorKind` in sync.ts),
+ * else as it was said (`lastError`, which may be English). */
+export function syncErrorText(kind: string, said: string, locale?: string): string {
+  const key = `syncError.${kind}`
+  const g = i18n.global
+  const where: Locale = locale === 'en' || locale === 'zh-CN' ? locale : g.locale.value
+  return kind && /^[a-z_]+$/.test(kind) && g.te(key, where) ? g.t(key, {}, { locale: where }) : said
+}
 
 /** Why a change was refused, in the app's words where it knows the refusal's code (sync
  * protocol 4.2), else in the server's (`reason`, English). */

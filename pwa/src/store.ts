@@ -30,6 +30,8 @@ export const state = reactive({
   failed: [] as FailedEntry[],
   lastSyncAt: '',
   lastError: '',
+  /** What kind of failure `lastError` is (`errorKind` in sync.ts), for the app's words. */
+  lastErrorKind: '',
   needsLogin: '',
   clockSkewed: false,
   uploadsWaiting: 0,
@@ -72,6 +74,7 @@ export async function refresh(): Promise<void> {
   state.failed = await db.failed.orderBy('seq').reverse().toArray()
   state.lastSyncAt = await getMeta(db, 'lastSyncAt', '')
   state.lastError = await getMeta(db, 'lastError', '')
+  state.lastErrorKind = await getMeta(db, 'lastErrorKind', '')
   state.needsLogin = await getMeta(db, 'needsLogin', '')
   state.clockSkewed = await getMeta(db, 'clockSkewed', false)
   const unsent = await unsentBlobs(db)

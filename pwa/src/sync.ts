@@ -16,9 +16,23 @@ export class HttpError extends Error {
     public status: number,
     public detail: string,
     public retryAfter: number | null = null,
+    /** The error answer's code (api/error_codes.py), for the app to say it in words. */
+    public code: string | null = null,
   ) {
     super(`${status} ${detail}`)
   }
+}
+
+/** What kind of failure stopped a sync, for the engineer to be told in the app's words
+ * (`syncErrorText` in i18n.ts): `network` (no answer at all: no signal, the server down), the
+ * server's error code (`busy`, `too_many`, ...), `server_error` (another 5xx), `login`; `''`
+ * for anything else, which is shown as it was said. */
+export function errorKind(error: unknown): string {
+  if (error instanceof LoginRequired) return 'login'
+  if (error instanceof HttpError) return error.code ?? (error.status >= 500 ? 'server_error' : '')
+  // fetch() rejects with a TypeError when no answer came ("Failed to fetch", "Load failed").
+  if (error instanceof TypeError) return 'network'
+  return ''
 }
 
 /** The session needs a login with the same device id; the outbox is kept. */
@@ -47,14 +61,16 @@ export interface SyncReport {
 
 async function errorOf(response: Response): Promise<HttpError> {
   let detail = response.statusText
+  let code: string | null = null
   try {
-    const body = (await response.json()) as { detail?: string }
+    const body = (await response.json()) as { detail?: string; code?: unknown }
     if (body?.detail) detail = body.detail
+    if (typeof body?.code === 'string') code = body.code
   } catch {
     /* not JSON */
   }
   const retry = Number(response.headers.get('Retry-After'))
-  return new HttpError(response.status, detail, Number.isFinite(retry) && retry > 0 ? retry : null)
+  return new HttpError(response.status, detail, Number.isFinite(retry) && retry > 0 ? retry : null, code)
 }
 
 export class SyncEngine {
@@ -176,10 +192,12 @@ export class SyncEngine {
       await setMeta(this.db, 'lastSyncAt', new Date().toISOString())
       if (uploadError !== null) throw uploadError // shown as the sync's error, after the pull
       await setMeta(this.db, 'lastError', '')
+      await setMeta(this.db, 'lastErrorKind', '')
       return report
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       await setMeta(this.db, 'lastError', message)
+      await setMeta(this.db, 'lastErrorKind', errorKind(error))
       throw error
     }
   }

@@ -1,7 +1,7 @@
 import { expect, it, vi } from 'vitest'
 
 vi.stubGlobal('navigator', { languages: ['en'], language: 'en' })
-const { i18n, mutationKey, refusalText, syncOutcomeKey } = await import('../src/i18n')
+const { i18n, mutationKey, refusalText, syncErrorText, syncOutcomeKey } = await import('../src/i18n')
 const { MUTATIONS } = await import('../src/mutators')
 
 it('names every mutation of the failed list in both languages, never by its code', () => {
@@ -31,6 +31,18 @@ it('says why a change was refused in the app’s words for every code the server
   expect(refusalText({ reason: 'unknown photo', code: null }, 'zh-CN')).toBe('unknown photo')
   expect(refusalText({ reason: 'from a newer server', code: 'something_new' }, 'zh-CN')).toBe('from a newer server')
   expect(refusalText({ reason: 'kept by an older app' }, 'en')).toBe('kept by an older app')
+})
+
+it('says what stopped a sync in the app’s words when it knows the kind, else as it was said', () => {
+  expect(syncErrorText('network', 'Failed to fetch', 'zh-CN')).toBe('无法连接服务器（无信号，或服务器无法访问）。')
+  expect(syncErrorText('busy', '503 the database is busy; try again in a few seconds', 'zh-CN')).toBe('服务器繁忙。')
+  for (const kind of ['network', 'busy', 'server_error', 'too_many', 'login']) {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      expect([kind, locale, syncErrorText(kind, 'as said', locale) === 'as said']).toEqual([kind, locale, false])
+    }
+  }
+  expect(syncErrorText('', '413 the body is too large', 'zh-CN')).toBe('413 the body is too large')
+  expect(syncErrorText('from_a_newer_server', 'as said', 'zh-CN')).toBe('as said')
 })
 
 it('tells the engineer what a tap on "sync now" came to, in both languages', () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DeviceDb, getMeta, setMeta, type StoredRecord } from '../src/db'
 import { ack, enqueue, enqueueWithBytes, peek, rebase } from '../src/outbox'
 import { sha256Hex } from '../src/canonical'
-import { LoginRequired, SyncEngine, sendAgain, unsentBlobs } from '../src/sync'
+import { HttpError, LoginRequired, SyncEngine, sendAgain, unsentBlobs } from '../src/sync'
 
 const JOB = '01a21961-6594-728d-a6fe-61e3a96f3413'
 const DEVICE = 'eae0fb0c-f3a2-46ff-b345-1fe9813f020e'
@@ -208,6 +208,25 @@ describe('the flusher', () => {
     await expect(engine.sync()).rejects.toThrow(/log in again/)
     expect(await db.outbox.count()).toBe(1)
     expect(await getMeta(db, 'needsLogin', '')).toMatch(/signed out/)
+  })
+
+  it('says what kind of failure stopped a sync: no answer, a coded refusal, and clears it when one succeeds', async () => {
+    await record('A')
+    let answer: () => Promise<Response> = async () => {
+      throw new TypeError('Failed to fetch')
+    }
+    const fetch = vi.fn(async (url: string) => (url.includes('/api/sync/pull') ? json(200, emptyPull) : answer()))
+    const engine = new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' })
+    await expect(engine.sync()).rejects.toBeInstanceOf(TypeError)
+    expect([await getMeta(db, 'lastError', ''), await getMeta(db, 'lastErrorKind', '')]).toEqual(['Failed to fetch', 'network'])
+    answer = async () => json(503, { detail: 'the database is busy; try again in a few seconds', code: 'busy' })
+    await expect(engine.sync()).rejects.toBeInstanceOf(HttpError)
+    expect(await getMeta(db, 'lastErrorKind', '')).toBe('busy')
+    expect(await db.outbox.count()).toBe(1) // nothing dropped
+    answer = async () => json(200, { results: [] })
+    await db.outbox.clear()
+    await engine.sync()
+    expect([await getMeta(db, 'lastError', 'x'), await getMeta(db, 'lastErrorKind', 'x')]).toEqual(['', ''])
   })
 
   it('asks for a login itself when the call is refused again after a refresh, or there is no session', async () => {
@@ -480,6 +499,7 @@ describe('photo bytes', () => {
     await expect(engine.sync()).rejects.toThrow('busy')
     expect((await db.records.get(['jobs', JOB]))?.data.status).toBe('cancelled') // pulled all the same
     expect(await getMeta(db, 'lastError', '')).toContain('busy') // and the engineer is told
+    expect(await getMeta(db, 'lastErrorKind', '')).toBe('server_error') // a 503 without a code
     expect((await db.blobs.get(sha))?.uploaded).toBe(0) // the bytes wait for the next sync
   })
 
