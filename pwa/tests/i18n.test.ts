@@ -33,6 +33,12 @@ it('says why a change was refused in the app’s words for every code the server
   expect(refusalText({ reason: 'kept by an older app' }, 'en')).toBe('kept by an older app')
 })
 
+it('words a refused sign-in with its wait in both languages', () => {
+  expect(i18n.global.t('login.too_many', { seconds: 30 }, { locale: 'en' })).toBe('Too many attempts; try again in 30 s.')
+  expect(i18n.global.t('login.too_many', { seconds: 30 }, { locale: 'zh-CN' })).toBe('尝试次数过多，请 30 秒后再试。')
+  expect(i18n.global.t('login.wrong_login', {}, { locale: 'zh-CN' })).toBe('用户名或密码错误。')
+})
+
 it('says what stopped a sync in the app’s words when it knows the kind, else as it was said', () => {
   expect(syncErrorText('network', 'Failed to fetch', 'zh-CN')).toBe('无法连接服务器（无信号，或服务器无法访问）。')
   expect(syncErrorText('busy', '503 the database is busy; try again in a few seconds', 'zh-CN')).toBe('服务器繁忙。')
