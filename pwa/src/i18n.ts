@@ -276,23 +276,23 @@ export function customerLocale(locale: unknown): Locale {
  * vue-i18n reads a dot as a path. */
 export const mutationKey = (name: string): string => `mutation.${name.replace(/\./g, '_')}`
 
-/** What stopped a sync, in the app's words where it knows the kind (`errorKind` in sync.ts),
- * else as it was said (`lastError`, which may be English). */
-export function syncErrorText(kind: string, said: string, locale?: string): string {
-  const key = `syncError.${kind}`
+/** The text under `group` for `code` in `locale` (the app's own by default), or `said` (the
+ * server's words, English) when the app has none for it: no code, or one a newer server added. */
+function wordsFor(group: string, code: string | null | undefined, said: string, locale?: string): string {
   const g = i18n.global
   const where: Locale = locale === 'en' || locale === 'zh-CN' ? locale : g.locale.value
-  return kind && /^[a-z_]+$/.test(kind) && g.te(key, where) ? g.t(key, {}, { locale: where }) : said
+  const key = `${group}.${code ?? ''}`
+  return code && /^[a-z_]+$/.test(code) && g.te(key, where) ? g.t(key, {}, { locale: where }) : said
 }
 
+/** What stopped a sync, in the app's words where it knows the kind (`errorKind` in sync.ts),
+ * else as it was said (`lastError`). */
+export const syncErrorText = (kind: string, said: string, locale?: string): string => wordsFor('syncError', kind, said, locale)
+
 /** Why a change was refused, in the app's words where it knows the refusal's code (sync
- * protocol 4.2), else in the server's (`reason`, English). */
-export function refusalText(entry: { reason: string; code?: string | null }, locale?: string): string {
-  const key = `refused.${entry.code ?? ''}`
-  const g = i18n.global
-  const where: Locale = locale === 'en' || locale === 'zh-CN' ? locale : g.locale.value
-  return entry.code && /^[a-z_]+$/.test(entry.code) && g.te(key, where) ? g.t(key, {}, { locale: where }) : entry.reason
-}
+ * protocol 4.2), else in the server's (`reason`). */
+export const refusalText = (entry: { reason: string; code?: string | null }, locale?: string): string =>
+  wordsFor('refused', entry.code, entry.reason, locale)
 
 /** What the engineer is told after tapping "sync now" (none when the session has ended). */
 export function syncOutcomeKey(outcome: SyncOutcome): string | null {
