@@ -4,7 +4,7 @@ import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
 import { applyLocally, jobOf, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
 import { enqueue, enqueueWithBytes, rebase } from './outbox'
-import { APP_VERSION, HttpError, SyncEngine, sendAgain, unsentBlobs } from './sync'
+import { APP_VERSION, HttpError, SyncEngine, errorOf, sendAgain, unsentBlobs } from './sync'
 
 export interface User {
   id: string
@@ -178,18 +178,8 @@ export async function login(username: string, password: string): Promise<void> {
       continue
     }
     if (!response.ok) {
-      let detail = response.statusText
-      let code: string | null = null
-      let params: Record<string, unknown> | null = null
-      try {
-        const body = (await response.json()) as { detail: string; code?: unknown; params?: unknown }
-        detail = body.detail
-        if (typeof body.code === 'string') code = body.code
-        if (typeof body.params === 'object' && body.params !== null) params = body.params as Record<string, unknown>
-      } catch {
-        /* not JSON */
-      }
-      throw new LoginError(response.status, detail, code, params)
+      const refused = await errorOf(response)
+      throw new LoginError(refused.status, refused.detail, refused.code, refused.params)
     }
     const body = (await response.json()) as {
       access_token: string

@@ -16,8 +16,9 @@ export class HttpError extends Error {
     public status: number,
     public detail: string,
     public retryAfter: number | null = null,
-    /** The error answer's code (api/error_codes.py), for the app to say it in words. */
+    /** The error answer's code and its values (api/error_codes.py), for the app's words. */
     public code: string | null = null,
+    public params: Record<string, unknown> | null = null,
   ) {
     super(`${status} ${detail}`)
   }
@@ -59,18 +60,21 @@ export interface SyncReport {
   uploaded: number
 }
 
-async function errorOf(response: Response): Promise<HttpError> {
+/** An error answer as an HttpError: its detail (else the status text), code and values. */
+export async function errorOf(response: Response): Promise<HttpError> {
   let detail = response.statusText
   let code: string | null = null
+  let params: Record<string, unknown> | null = null
   try {
-    const body = (await response.json()) as { detail?: string; code?: unknown }
+    const body = (await response.json()) as { detail?: string; code?: unknown; params?: unknown }
     if (body?.detail) detail = body.detail
     if (typeof body?.code === 'string') code = body.code
+    if (typeof body?.params === 'object' && body.params !== null) params = body.params as Record<string, unknown>
   } catch {
     /* not JSON */
   }
   const retry = Number(response.headers.get('Retry-After'))
-  return new HttpError(response.status, detail, Number.isFinite(retry) && retry > 0 ? retry : null, code)
+  return new HttpError(response.status, detail, Number.isFinite(retry) && retry > 0 ? retry : null, code, params)
 }
 
 export class SyncEngine {
