@@ -215,24 +215,27 @@ describe('stock locations', () => {
 })
 
 describe('a refusal', () => {
-  it('is said in the desk’s language where the screen knows it', () => {
-    expect(knownRefusal('not enough stock: the location holds 3.500', 'move')).toEqual({
+  const answer = (code: string | null, params: Record<string, unknown> | null = null) => ({ code, params })
+  it('is said in the desk’s language where the screen knows its code', () => {
+    expect(knownRefusal(answer('not_enough_stock', { quantity: '3.500' }), 'move')).toEqual({
       key: 'catalogue.refused.notEnough', params: { held: '3.5' },
     })
-    expect(knownRefusal('not enough stock: the location holds 0', 'move')).toMatchObject({ params: { held: '0' } })
-    expect(knownRefusal('a record with the same unique value already exists', 'part')).toEqual({
-      key: 'catalogue.refused.duplicateCode', params: {},
-    })
-    expect(knownRefusal('price must be between 0 and 99999999.99', 'part')).toBeNull()
-    expect(knownRefusal("a stock location is already named '东区仓库'", 'location')).toEqual({
+    expect(knownRefusal(answer('not_enough_stock', { quantity: '0' }), 'move')).toMatchObject({ params: { held: '0' } })
+    expect(knownRefusal(answer('duplicate'), 'part')).toEqual({ key: 'catalogue.refused.duplicateCode', params: {} })
+    expect(knownRefusal(answer('name_taken', { name: '东区仓库' }), 'location')).toEqual({
       key: 'catalogue.refused.nameTaken', params: { name: '东区仓库' },
     })
-    expect(knownRefusal(`a stock location is already named "O'Neil's van"`, 'location')).toMatchObject({
+    expect(knownRefusal(answer('name_taken', { name: "O'Neil's van" }), 'location')).toMatchObject({
       params: { name: "O'Neil's van" },
     })
+  })
+  it('is left to the console’s general words otherwise', () => {
+    expect(knownRefusal(answer(null), 'part')).toBeNull()
+    expect(knownRefusal(answer('too_long', { max: 40 }), 'part')).toBeNull()
     // Each action's own: a code taken is not a location's name taken.
-    expect(knownRefusal('a record with the same unique value already exists', 'location')).toBeNull()
-    expect(knownRefusal('a location needs a name', 'location')).toBeNull()
+    expect(knownRefusal(answer('duplicate'), 'location')).toBeNull()
+    expect(knownRefusal(answer('name_taken', { name: 'x' }), 'part')).toBeNull()
+    expect(knownRefusal(answer('not_enough_stock', { quantity: '1' }), 'location')).toBeNull()
   })
 })
 

@@ -90,6 +90,27 @@ async def test_levels_and_movements_name_the_part_in_both_languages(
         assert (m["job_id"], m["job_number"]) == (None, None)
 
 
+async def test_a_move_to_the_place_it_leaves_is_refused_with_its_code(
+    client: Client, world: World, desk: Headers
+) -> None:
+    part = await _part(client, desk)
+    li, _ = await _vans(client, desk, world)
+    body = {"part_id": part["id"], "quantity": "1", "reason": "调拨"}
+    same = await client.post(
+        "/api/stock/movements",
+        json={**body, "from_location_id": li, "to_location_id": li},
+        headers=desk,
+    )
+    assert same.status_code == 400, same.text
+    assert (same.json()["detail"], same.json()["code"]) == (
+        "from and to are the same location",
+        "same_location",
+    )
+    levels = await client.get(f"/api/stock/locations/{li}/levels", headers=desk)
+    assert levels.status_code == 200, levels.text
+    assert levels.json() == []
+
+
 async def test_a_movement_of_van_stock_used_on_a_job_names_the_job_by_number(
     client: Client, world: World, desk: Headers
 ) -> None:
@@ -186,6 +207,7 @@ async def test_the_office_adds_and_renames_a_warehouse_with_a_unique_name(
     again = await client.post("/api/stock/locations", json={"name": "浦东仓库"}, headers=desk)
     assert again.status_code == 409
     assert "already named '浦东仓库'" in again.json()["detail"]
+    assert (again.json()["code"], again.json()["params"]) == ("name_taken", {"name": "浦东仓库"})
     blank = await client.post("/api/stock/locations", json={"name": "   "}, headers=desk)
     assert blank.status_code == 400
 

@@ -395,6 +395,26 @@ async def test_before_signing_the_fault_may_still_be_corrected(
     assert response.status_code == 200
 
 
+async def test_a_report_from_the_future_is_refused(client: Client, world: World) -> None:
+    desk = await login(client, "desk")
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    response = await client.post(
+        "/api/jobs",
+        json={
+            "customer_id": str(world.customer.id),
+            "channel": "phone",
+            "fault_description": "x",
+            "reported_at": later,
+        },
+        headers=desk,
+    )
+    assert response.status_code == 400, response.text
+    assert (response.json()["detail"], response.json()["code"]) == (
+        "reported_at is in the future",
+        "reported_in_future",
+    )
+
+
 async def test_a_report_before_2000_is_refused(client: Client, world: World) -> None:
     desk = await login(client, "desk")
     response = await client.post(
@@ -409,6 +429,7 @@ async def test_a_report_before_2000_is_refused(client: Client, world: World) -> 
     )
     assert response.status_code == 400
     assert "before 2000-01-01" in response.json()["detail"]
+    assert response.json()["code"] == "reported_too_early"
 
 
 async def test_naive_visit_times_are_refused_not_a_server_error(

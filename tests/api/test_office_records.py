@@ -177,6 +177,10 @@ async def test_a_warranty_running_past_the_calendar_is_a_400(
     )
     assert created.status_code == 400, created.text
     assert "outside the calendar" in created.json()["detail"]
+    assert (created.json()["code"], created.json()["params"]) == (
+        "date_out_of_range",
+        {"date": "9999-06-01"},
+    )
     patched = await client.patch(
         f"/api/assets/{world.asset.id}",
         json={"acceptance_date": "9999-12-31", "warranty_months": 24},
@@ -184,6 +188,7 @@ async def test_a_warranty_running_past_the_calendar_is_a_400(
     )
     assert patched.status_code == 400, patched.text
     assert "outside the calendar" in patched.json()["detail"]
+    assert patched.json()["params"] == {"date": "9999-12-31"}
     with_end = await client.post(
         "/api/assets",
         json={**body, "acceptance_date": "9999-06-01", "warranty_end": "9999-12-31"},

@@ -642,8 +642,9 @@ async def test_a_change_made_and_undone_while_rendering_is_never_printed(
 
     monkeypatch.setattr(service, "_prepare", prepare_then_change)
     monkeypatch.setattr(services, "render_in_pool", render_then_undo)
-    with pytest.raises(Conflict, match="changed while its report was rendering"):
+    with pytest.raises(Conflict, match="changed while its report was rendering") as refused:
         await service.issue(job_id, me=None, correction_reason="price corrected")
+    assert refused.value.code == "changed_while_rendering"
     reports = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
     assert [r["status"] for r in reports] == ["issued", "failed"]
     assert reports[1]["error"] == "the job changed while the report was rendering"

@@ -365,7 +365,11 @@ async def _name_free(session: AsyncSession, name: str) -> None:
         raise DomainError("a location needs a name")
     taken = await session.scalar(select(StockLocation.id).where(StockLocation.name == name))
     if taken is not None:
-        raise Conflict(f"a stock location is already named {name!r}")
+        raise Conflict(
+            f"a stock location is already named {name!r}",
+            code=ErrorCode.NAME_TAKEN,
+            params={"name": name},
+        )
 
 
 class StockController(Controller):
@@ -464,7 +468,7 @@ class StockController(Controller):
         if data.from_location_id is None and data.to_location_id is None:
             raise DomainError("give from_location_id, to_location_id or both")
         if data.from_location_id == data.to_location_id:
-            raise DomainError("from and to are the same location")
+            raise DomainError("from and to are the same location", code=ErrorCode.SAME_LOCATION)
         async with db.write(actor_id=me.user_id) as session:
             part = await session.get(Part, data.part_id)
             if part is None:

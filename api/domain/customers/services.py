@@ -14,6 +14,7 @@ from api.domain.customers.schemas import (
     CustomerOut,
     SiteOut,
 )
+from api.error_codes import ErrorCode
 from api.http import DomainError
 from api.models import Asset, Contact, Customer, Site
 from api.numbers import next_value
@@ -104,7 +105,9 @@ def derive_warranty_end(
     except (ValueError, OverflowError):
         raise DomainError(
             f"acceptance_date {acceptance.isoformat()} plus {months or 'the usual'} months of "
-            "warranty falls outside the calendar; check the date"
+            "warranty falls outside the calendar; check the date",
+            code=ErrorCode.DATE_OUT_OF_RANGE,
+            params={"date": acceptance.isoformat()},
         ) from None
 
 

@@ -154,9 +154,12 @@ async def register_fault(
     if reported_at.tzinfo is None:
         raise DomainError("reported_at needs a time zone (e.g. 2026-11-26T09:30:00+08:00)")
     if reported_at > now + timedelta(minutes=5):
-        raise DomainError("reported_at is in the future")
+        raise DomainError("reported_at is in the future", code=ErrorCode.REPORTED_IN_FUTURE)
     if reported_at < EARLIEST_REPORT:
-        raise DomainError("reported_at is before 2000-01-01; check the year")
+        raise DomainError(
+            "reported_at is before 2000-01-01; check the year",
+            code=ErrorCode.REPORTED_TOO_EARLY,
+        )
     year = reported_at.astimezone(cal.tz).year
     job = Job(
         number=await next_number(session, "FS", year),

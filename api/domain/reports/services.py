@@ -183,7 +183,7 @@ class Reports:
             ) from exc
         if rendered is None:
             await self._fail(report.id, CHANGED_WHILE_RENDERING)
-            raise Conflict(CHANGED_AGAIN)
+            raise Conflict(CHANGED_AGAIN, code=ErrorCode.CHANGED_WHILE_RENDERING)
         for warning in rendered.warnings:
             log.warning("report %s: %s", report.number, warning)
         pdf_sha = hashlib.sha256(rendered.pdf).hexdigest()
@@ -210,7 +210,7 @@ class Reports:
                 row.error = ""
             report = row
         if failed:
-            raise Conflict(CHANGED_AGAIN)
+            raise Conflict(CHANGED_AGAIN, code=ErrorCode.CHANGED_WHILE_RENDERING)
         log.info("issued report %s rev %s of job %s", report.number, report.revision, job_id)
         if self.settings.smtp.host:
             self.spawn(self.email(report.id, quiet=True))

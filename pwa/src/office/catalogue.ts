@@ -372,15 +372,21 @@ export function locationName(text: string): Entry {
 }
 
 /** What the catalogue's own refusals mean, said in the desk's language (the screen shows the
- * server's words beneath); any other reason is shown as the server gave it. */
-export function knownRefusal(reason: string, action: 'part' | 'move' | 'location'): Said | null {
-  const short = /^not enough stock: the location holds (-?[\d.]+)$/.exec(reason)
-  if (action === 'move' && short) return { key: 'catalogue.refused.notEnough', params: { held: quantityText(short[1]) } }
-  if (action === 'part' && reason === 'a record with the same unique value already exists') {
-    return { key: 'catalogue.refused.duplicateCode', params: {} }
+ * server's words beneath), known by the error answer's code (api/error_codes.py); any other
+ * refusal is shown as the console words it elsewhere. */
+export function knownRefusal(
+  refusal: { code: string | null; params: Record<string, unknown> | null },
+  action: 'part' | 'move' | 'location',
+): Said | null {
+  const params = refusal.params ?? {}
+  const text = (key: string) => {
+    const value = params[key]
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : ''
   }
-  // Python's repr: 'name', or "name" when the name holds a single quote.
-  const taken = /^a stock location is already named (['"])(.*)\1$/s.exec(reason)
-  if (action === 'location' && taken) return { key: 'catalogue.refused.nameTaken', params: { name: taken[2] } }
+  if (action === 'move' && refusal.code === 'not_enough_stock') {
+    return { key: 'catalogue.refused.notEnough', params: { held: quantityText(text('quantity') || '0') } }
+  }
+  if (action === 'part' && refusal.code === 'duplicate') return { key: 'catalogue.refused.duplicateCode', params: {} }
+  if (action === 'location' && refusal.code === 'name_taken') return { key: 'catalogue.refused.nameTaken', params: { name: text('name') } }
   return null
 }

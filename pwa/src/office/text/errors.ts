@@ -31,6 +31,12 @@ const en = {
   busy: 'The server is busy; try again in a few seconds.',
   wrong_login: 'Wrong username or password.',
   too_many: 'Too many attempts; try again in {seconds} s.',
+  name_taken: 'Another location is already named “{name}”.',
+  same_location: 'The parts would leave and enter the same place: choose two different places.',
+  reported_in_future: 'The time the fault was reported is later than now: check the date and time.',
+  reported_too_early: 'The time the fault was reported is before 2000: check the year.',
+  date_out_of_range: 'The acceptance date {date} with its warranty months ends outside the calendar: check the date.',
+  changed_while_rendering: 'The job changed while its report was being made: issue the report again.',
   // The kinds of record a "not found" names (api/http.py not_found), spaces as underscores.
   things: {
     asset: 'equipment', blob: 'file', complaint: 'complaint', conflict: 'conflict', customer: 'customer',
@@ -74,6 +80,12 @@ const zh: typeof en = {
   busy: '服务器繁忙，请几秒后再试。',
   wrong_login: '用户名或密码错误。',
   too_many: '尝试次数过多，请 {seconds} 秒后再试。',
+  name_taken: '已有库位名为「{name}」。',
+  same_location: '出库和入库是同一个库位：请选择两个不同的库位。',
+  reported_in_future: '报修时间晚于当前时间：请检查日期和时间。',
+  reported_too_early: '报修时间早于 2000 年：请检查年份。',
+  date_out_of_range: '验收日期 {date} 加上保修月数超出了日历范围：请检查日期。',
+  changed_while_rendering: '生成报告期间工单有变动：请重新出具报告。',
   things: {
     asset: '设备', blob: '文件', complaint: '投诉', conflict: '冲突', customer: '客户',
     device: '终端', image: '图片', job: '工单', link: '链接', part: '备件', report_link: '报告链接',
