@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countOf, currentMonth, dateTime, dueDateTime, fromPicker, languageKey, LOCALES, toPicker } from '../src/office/format'
+import { countOf, currentMonth, dateTime, dueDateTime, fromPicker, languageKey, LOCALES, periodOf, quarterOf, toPicker } from '../src/office/format'
 
 // The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
 // console shows the department's wall clock, as the server counts it.
@@ -15,6 +15,14 @@ describe('department time', () => {
   it('takes the current month in the department: the 1st before 08:00 there is the new month', () => {
     expect(currentMonth(new Date('2026-11-30T17:00:00Z'))).toBe('2026-12')
     expect(currentMonth(new Date('2026-11-30T15:59:59Z'))).toBe('2026-11')
+  })
+  it('names a period of figures as the server takes it: a month, a quarter or a year', () => {
+    expect(periodOf('month', '2026-11', '2025', 2)).toBe('2026-11')
+    expect(periodOf('quarter', '2026-11', '2025', 2)).toBe('2025-Q2')
+    expect(periodOf('year', '2026-11', '2025', 2)).toBe('2025')
+    expect(['2026-01', '2026-03', '2026-04', '2026-06', '2026-07', '2026-09', '2026-10', '2026-12'].map(quarterOf)).toEqual([
+      1, 1, 2, 2, 3, 3, 4, 4,
+    ])
   })
   it('gives date pickers the department wall clock and reads theirs back there', () => {
     // The picker shows 09:00 on the 27th (Shanghai's wall clock) on this New York PC...

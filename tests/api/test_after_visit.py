@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 
 from api.db import Database
 from api.domain.jobs.services import start_callback_clock
+from api.domain.office.services import month_bounds, period_bounds
+from api.http import DomainError
 from api.models import Complaint, ComplaintSeverity, Job
 from api.settings import Settings
 from sync.rules.lifecycle import JobStatus
@@ -416,6 +418,67 @@ async def this_months_figures(
     assert answer.status_code == 200, answer.text
     figures: dict[str, Any] = answer.json()
     return month, figures
+
+
+def test_a_period_of_figures_is_a_month_a_quarter_or_a_year_of_the_departments_calendar() -> None:
+    shanghai = "Asia/Shanghai"
+
+    def utc(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    assert period_bounds("2026-11", shanghai) == (utc("2026-10-31T16:00"), utc("2026-11-30T16:00"))
+    assert period_bounds("2026-12", shanghai) == (utc("2026-11-30T16:00"), utc("2026-12-31T16:00"))
+    assert period_bounds("2026-Q1", shanghai) == (utc("2025-12-31T16:00"), utc("2026-03-31T16:00"))
+    assert period_bounds("2026-Q4", shanghai) == (utc("2026-09-30T16:00"), utc("2026-12-31T16:00"))
+    assert period_bounds("2026", shanghai) == (utc("2025-12-31T16:00"), utc("2026-12-31T16:00"))
+    assert period_bounds("2026-Q2", "UTC") == (utc("2026-04-01T00:00"), utc("2026-07-01T00:00"))
+    for bad in ("2026-Q0", "2026-Q5", "2026-q1", "2026-1", "2026-00", "2026-13", "26", "1999", ""):
+        with pytest.raises(DomainError):
+            period_bounds(bad, shanghai)
+    with pytest.raises(DomainError, match="month must be YYYY-MM"):
+        month_bounds("2026-Q4", shanghai)
+
+
+async def test_a_quarters_and_a_years_figures_count_every_month_in_them(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    # Reported by phone on these days (Shanghai time), long ago: never in the current period.
+    days = ["2025-01-31T23:30:00+08:00", "2025-03-01T00:10:00+08:00", "2025-04-01T09:00:00+08:00"]
+    for reported_at in days:
+        made = await client.post(
+            "/api/jobs",
+            json={
+                "customer_id": str(world.customer.id),
+                "channel": "phone",
+                "fault_description": "不制冷",
+                "reported_at": reported_at,
+            },
+            headers=desk,
+        )
+        assert made.status_code == 201, made.text
+    counts = {}
+    for period in ("2025-01", "2025-02", "2025-03", "2025-Q1", "2025-Q2", "2025", "2024"):
+        answer = await client.get(f"/api/figures/{period}", headers=boss)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["month"] == period
+        counts[period] = answer.json()["total"]["jobs_reported"]
+    assert counts == {
+        "2025-01": 1,
+        "2025-02": 0,
+        "2025-03": 1,
+        "2025-Q1": 2,
+        "2025-Q2": 1,
+        "2025": 3,
+        "2024": 0,
+    }
+    sheet = await client.get("/api/figures/2025-Q1/xlsx", headers=boss)
+    assert sheet.status_code == 200, sheet.text
+    book = load_workbook(io.BytesIO(sheet.content))
+    assert book.active.title == "2025-Q1"
+    assert 'filename="figures-2025-Q1.xlsx"' in sheet.headers["content-disposition"]
+    for bad in ("2025-Q5", "2025-Q", "25", "2025-1"):
+        refused = await client.get(f"/api/figures/{bad}", headers=boss)
+        assert refused.status_code == 400, bad
 
 
 async def test_a_cancelled_report_on_a_fixed_asset_is_no_repeat_visit(

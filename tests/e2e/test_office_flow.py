@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 
 from sync.client import SyncClient
 from tests.e2e.app import (
@@ -205,6 +206,17 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     cell = desk.locator(f"[data-testid=figures-{engineer['id']}-completed]")
     cell.wait_for()
     assert int(cell.inner_text()) == completed_before + 1
+    # The quarter's figures (the quarterly appraisal), as the console asks for them.
+    month = time.strftime("%Y-%m", time.gmtime(time.time() + 8 * 3600))  # Asia/Shanghai
+    quarter = f"{month[:4]}-Q{(int(month[5:]) - 1) // 3 + 1}"
+    with desk.expect_response(lambda r: r.url.endswith(f"/api/figures/{quarter}")) as asked:
+        desk.click("[data-testid=figures-kind-quarter]")
+    assert asked.value.ok
+    in_quarter = office.get(f"/api/figures/{quarter}")
+    row = next(e for e in in_quarter["engineers"] if e["engineer_id"] == engineer["id"])
+    assert row["jobs_completed"] >= completed_before + 1
+    expect(cell).to_have_text(str(row["jobs_completed"]))
+    expect(desk.locator("[data-testid=figures-quarter]")).to_be_visible()
     assert desk.page_errors == []
     assert phone.page_errors == []
     phone_ctx.close()

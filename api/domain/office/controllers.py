@@ -26,7 +26,13 @@ from api.models import ComplaintSeverity, ComplaintStatus, Role
 from api.security import Principal
 from api.settings import Settings
 
-Month = Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+Period = Annotated[
+    str,
+    Parameter(
+        pattern=r"^\d{4}(-\d{2}|-Q[1-4])?$",
+        description="a month YYYY-MM, a quarter YYYY-Q1 … YYYY-Q4, or a year YYYY",
+    ),
+]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -161,7 +167,8 @@ class ComplaintController(Controller):
 
 
 class FiguresController(Controller):
-    """The month's figures (统计 / 考核); definitions in docs/figures.md."""
+    """The figures of a month, a quarter or a year (统计 / 考核); definitions in
+    docs/figures.md."""
 
     path = "/api/figures"
     tags = ["office"]
@@ -170,10 +177,10 @@ class FiguresController(Controller):
         "/{month:str}",
         opt=allow(*STAFF),
         operation_id="monthFigures",
-        summary="A month's figures for the department and each engineer",
+        summary="A month's, quarter's or year's figures for the department and each engineer",
     )
     async def month(
-        self, month: Month, db: Database, settings: Settings, now: datetime
+        self, month: Period, db: Database, settings: Settings, now: datetime
     ) -> MonthFigures:
         async with db.read() as session:
             return await services.month_figures(
@@ -184,11 +191,11 @@ class FiguresController(Controller):
         "/{month:str}/xlsx",
         opt=allow(*STAFF),
         operation_id="monthFiguresXlsx",
-        summary="A month's figures as an Excel workbook",
+        summary="A month's, quarter's or year's figures as an Excel workbook",
         media_type=XLSX,
     )
     async def month_xlsx(
-        self, month: Month, db: Database, settings: Settings, now: datetime
+        self, month: Period, db: Database, settings: Settings, now: datetime
     ) -> Response[bytes]:
         async with db.read() as session:
             figures = await services.month_figures(

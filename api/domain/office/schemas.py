@@ -124,8 +124,9 @@ class Figures(Out):
 
 
 class MonthFigures(Out):
-    """The month's figures: the whole department and each engineer."""
+    """The figures of a period: the whole department and each engineer."""
 
     month: str
+    """The period, as asked: a month ``2026-11``, a quarter ``2026-Q4`` or a year ``2026``."""
     total: Figures
     engineers: list[Figures]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import uuid
 from collections import defaultdict
@@ -348,14 +349,40 @@ async def complaint_page(
 
 def month_bounds(month: str, tz: str) -> tuple[datetime, datetime]:
     """The UTC start and end of a calendar month (``YYYY-MM``) in the department's time zone."""
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise DomainError(f"month must be YYYY-MM, not {month!r}", status_code=400) from None
-    if not 2000 <= first.year <= 2999:
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise DomainError(f"month must be YYYY-MM, not {month!r}", status_code=400)
+    return period_bounds(month, tz)
+
+
+PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2})|-Q(?P<quarter>[1-4]))?")
+"""A period of figures: a month ``2026-11``, a quarter ``2026-Q4`` or a year ``2026``."""
+
+
+def period_bounds(period: str, tz: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of a month (``YYYY-MM``), a quarter (``YYYY-Qn``) or a year
+    (``YYYY``) of the calendar in the department's time zone."""
+    found = PERIOD.fullmatch(period)
+    if found is None:
+        raise DomainError(
+            f"the period must be a month (YYYY-MM), a quarter (YYYY-Q1 to YYYY-Q4) or a year "
+            f"(YYYY), not {period!r}",
+            status_code=400,
+        )
+    year = int(found["year"])
+    if not 2000 <= year <= 2999:
         # Years 1 and 9999 would overflow in the time-zone arithmetic below.
-        raise DomainError(f"month {month} is outside the years 2000 to 2999", status_code=400)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        raise DomainError(f"{period} is outside the years 2000 to 2999", status_code=400)
+    if found["month"] is not None:
+        first_month, months = int(found["month"]), 1
+        if not 1 <= first_month <= 12:
+            raise DomainError(f"month must be YYYY-MM, not {period!r}", status_code=400)
+    elif found["quarter"] is not None:
+        first_month, months = 3 * int(found["quarter"]) - 2, 3
+    else:
+        first_month, months = 1, 12
+    first = date(year, first_month, 1)
+    following = first_month - 1 + months
+    after = date(year + following // 12, following % 12 + 1, 1)
     zone = ZoneInfo(tz)
 
     def start(day: date) -> datetime:
@@ -555,8 +582,9 @@ def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyon
 async def month_figures(
     session: AsyncSession, *, month: str, tz: str, now: datetime
 ) -> MonthFigures:
-    """The month's figures for the department and for each engineer who had work in it."""
-    start, end = month_bounds(month, tz)
+    """The figures of a month, a quarter or a year (``month``: see :data:`PERIOD`) for the
+    department and for each engineer who had work in it."""
+    start, end = period_bounds(month, tz)
     rows = await _gather(session, start, end, now=now)
     # Whoever a figure of the month counts gets a row: a call-back rating or a complaint about
     # last month's job is this month's, and the engineer's, even without a job this month.

@@ -42,6 +42,22 @@ export function currentMonth(now: Date = new Date()): string {
   return departmentMonth(now)
 }
 
+/** How long a period of figures is: a month, a quarter or a year. */
+export type PeriodKind = 'month' | 'quarter' | 'year'
+
+/** The period the figures are asked for (`/api/figures/{period}`): `2026-11`, `2026-Q4` or
+ * `2026`, from a month as YYYY-MM (the month picker's), a year as YYYY and a quarter 1 to 4. */
+export function periodOf(kind: PeriodKind, month: string, year: string, quarter: number): string {
+  if (kind === 'month') return month
+  if (kind === 'quarter') return `${year}-Q${quarter}`
+  return year
+}
+
+/** The quarter (1 to 4) a month YYYY-MM falls in. */
+export function quarterOf(month: string): number {
+  return Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1
+}
+
 /** What a date picker should show for `iso`: a Date whose wall clock on this PC reads the
  * department's wall clock at that instant (pickers show the PC's own zone). */
 export function toPicker(iso: string | null | undefined): Date | null {

@@ -107,7 +107,7 @@ const en = {
     in_progress: 'In progress', open: 'Open', resolved: 'Resolved', edit: 'Edit', jobNumber: 'Job (optional)', created: 'Created',
   },
   figures: {
-    month: 'Month', xlsx: 'Download XLSX', total: 'Department', jobs_reported: 'Reported', jobs_completed: 'Completed',
+    month: 'Month', period: { month: 'Month', quarter: 'Quarter', year: 'Year' }, quarterN: 'Q{n}', xlsx: 'Download XLSX', total: 'Department', jobs_reported: 'Reported', jobs_completed: 'Completed',
     response_hours: 'Response (h)', to_site_hours: 'To site (h)', to_fix_hours: 'To fix (h)', first_time_fix_rate: 'First-time fix',
     plan_sla_rate: 'Plan SLA', site_sla_rate: 'Site SLA', satisfaction_on_site: 'Satisfaction (site)',
     satisfaction_callback: 'Satisfaction (call)', complaints: 'Complaints', parts_cost_warranty: 'Parts in warranty',
@@ -222,7 +222,7 @@ const zh: Messages = {
     in_progress: '处理中', open: '待处理', resolved: '已解决', edit: '编辑', jobNumber: '工单(可选)', created: '登记时间',
   },
   figures: {
-    month: '月份', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',
+    month: '月份', period: { month: '月度', quarter: '季度', year: '年度' }, quarterN: '第{n}季度', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',
     response_hours: '响应(小时)', to_site_hours: '到场(小时)', to_fix_hours: '修复(小时)', first_time_fix_rate: '一次修复率',
     plan_sla_rate: '方案达标率', site_sla_rate: '到场达标率', satisfaction_on_site: '现场满意度',
     satisfaction_callback: '回访满意度', complaints: '投诉', parts_cost_warranty: '保修备件成本',
