@@ -40,6 +40,8 @@ from api.domain.intake.controllers import IntakeController, report_page
 from api.domain.jobs.controllers import JobController
 from api.domain.office.board import BoardController
 from api.domain.office.controllers import ComplaintController, FiguresController, QueueController
+from api.domain.office.escalation import Escalations
+from api.domain.office.escalation import watch as watch_escalations
 from api.domain.reports.auto import watch as watch_signatures
 from api.domain.reports.controllers import ReportController
 from api.domain.reports.public import CustomerReportController
@@ -191,6 +193,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     pipeline = Pipeline(database, media.blobs, media.pool, settings.data_dir / "uploads")
     reports = Reports(settings=settings, db=database, blobs=media.blobs, photos=pipeline)
     watch_signatures(database.write_engine.sync_engine, reports)
+    escalations = Escalations(settings=settings, db=database)
+    watch_escalations(database.write_engine.sync_engine, escalations)
     channels = channels_plugin(settings.redis_url)
     database.on_jobs_changed = Announcer(channels)
     housekeeping = Housekeeping(
@@ -212,6 +216,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         finally:
             await housekeeping.stop()
             await reports.drain()
+            await escalations.drain()
             await pipeline.close()
             media.pool.shutdown()
             if own_db:
@@ -230,6 +235,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         "uploads": media.uploads,
         "pipeline": pipeline,
         "reports": reports,
+        "escalations": escalations,
     }
     openapi = OpenAPIConfig(
         title="Fieldsync API",

@@ -156,6 +156,10 @@ class SmtpSettings:
     """From address of report mails."""
     timeout: int = 30
     """Seconds before a mail attempt gives up."""
+    escalate_to: str = ""
+    """Addresses (comma-separated) told at once of a critical fault or a serious complaint,
+    besides the supervisors and administrators with an e-mail address on file (the director's,
+    say)."""
 
 
 def _env_money(name: str, default: str) -> Decimal:
@@ -313,6 +317,7 @@ def load_settings() -> Settings:
             password=_env("SMTP_PASSWORD", ""),
             sender=_env("SMTP_FROM", ""),
             timeout=_env_int("SMTP_TIMEOUT", SmtpSettings.timeout),
+            escalate_to=_env("ESCALATE_TO", ""),
         ),
         settlement=SettlementSettings(
             labour_rate=_env_money("LABOUR_RATE", "180.00"),

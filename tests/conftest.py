@@ -29,6 +29,7 @@ from api.models import Asset, Contact, Customer, LocationKind, Role, Site, Stock
 from api.settings import Settings
 from sync.rules.warranty import warranty_end
 from tests.helpers import PASSWORD_HASH, World, require
+from tests.mailserver import smtp  # noqa: F401  (a fixture: the SMTP server of mail tests)
 
 # The costliest files run first, each on one worker (`--dist loadfile`), so that the last
 # files handed out are short and neither worker idles long at the end. The Makefile passes

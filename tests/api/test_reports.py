@@ -5,25 +5,21 @@ verification and mail. Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import email
 import hashlib
 import io
 import math
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller as SmtpController
-from aiosmtpd.smtp import Envelope, Session
 from litestar import Litestar
 from PIL import Image
 
@@ -37,43 +33,12 @@ from tests.helpers import (
     FIELDSYNC,
     PASSWORD,
     World,
-    free_port,
     login,
     require_tool,
     server_env,
     upload,
 )
-
-# ---- a real SMTP server on the loopback ------------------------------------------------------
-
-
-class Inbox:
-    """Messages the test SMTP server received."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content or b""))
-        return "250 OK"
-
-
-@dataclass
-class Smtp:
-    port: int
-    inbox: Inbox
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[Smtp]:
-    inbox = Inbox()
-    port = free_port()
-    controller = SmtpController(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield Smtp(port=port, inbox=inbox)
-    finally:
-        controller.stop()
+from tests.mailserver import Smtp
 
 
 @pytest.fixture
