@@ -300,6 +300,10 @@ class JobDetail(Out):
     """Photos the engineer took off the job (``photo.remove``): kept, with their bytes, for
     the office to see; reports and the signed content leave them out."""
     signatures: list[SignatureOut]
+    content_sha256: str
+    """The SHA-256 of the job's report content as it is now (docs/report-content.md): a
+    signature whose ``content_sha256`` differs was given to other content (the job changed
+    after signing), and the report is then issued only as a correction."""
     earlier_visits: list[VisitOut]
     """The newest earlier jobs on the job's asset (up to 20); the job list's ``asset_id``
     filter gives them all."""

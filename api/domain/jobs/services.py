@@ -28,6 +28,7 @@ from api.domain.jobs.schemas import (
     TripEventOut,
     VisitOut,
 )
+from api.domain.reports.content import content_input
 from api.domain.settlement.services import freeze as freeze_settlement
 from api.error_codes import ErrorCode
 from api.http import (
@@ -64,6 +65,7 @@ from api.models import (
 from api.numbers import next_number
 from api.security import Principal
 from api.settings import SettlementSettings
+from pdf.canonical import content_sha256
 from sync.rules import sla
 from sync.rules.lifecycle import JobStatus, actor_for_role, check_transition
 from sync.rules.warranty import warranty_status
@@ -788,6 +790,7 @@ async def detail(
         ],
         photos=await _photos(session, job.id),
         removed_photos=await _photos(session, job.id, removed=True),
+        content_sha256=content_sha256(await content_input(session, job)),
         signatures=[
             SignatureOut(
                 id=g.id,

@@ -134,7 +134,11 @@ export interface Signature {
   signer_role: string
   signer_name: string
   png_sha256: string
+  /** The report content the signer confirmed (docs/report-content.md). */
+  content_sha256: string
   device_time: string
+  /** Set aside when the job was reopened for a new visit. */
+  superseded_at?: string | null
 }
 
 export interface JobDetail {
@@ -157,6 +161,8 @@ export interface JobDetail {
   /** Photos the engineer took off the job (absent from an older server). */
   removed_photos?: Photo[]
   signatures: Signature[]
+  /** The job's report content as it is now (absent from an older server). */
+  content_sha256?: string
   /** The newest earlier jobs on the same asset (up to 20), newest first. */
   earlier_visits: Visit[]
   earlier_visits_total: number
@@ -198,6 +204,9 @@ export interface Report {
   revision: number
   status: string
   pdf_url: string | null
+  content_sha256: string
+  correction_reason: string
+  error: string
 }
 
 export interface Conflict {
