@@ -69,6 +69,52 @@ async def test_work_done_after_the_office_cancelled_keeps_the_work_and_raises_a_
     assert phone.get("sync_conflicts", done["id"])["status"] == "resolved"
 
 
+async def test_a_stale_status_decision_never_moves_the_job_backwards(
+    client: httpx.AsyncClient, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "客户来电取消"}, headers=desk)
+    await phone.push()
+    clashes = {c["client_value"]: c for c in await conflicts(client, desk, job_id=job_id)}
+    assert {c["server_value"] for c in clashes.values()} == {"cancelled"}
+
+    # The desk keeps the engineer's finished work: the job is no longer cancelled.
+    done = await client.post(
+        f"/api/conflicts/{clashes['work_done']['id']}/resolve",
+        json={"choice": "client"},
+        headers=desk,
+    )
+    assert done.status_code == 200, done.text
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+    assert (detail["cancelled_at"], detail["cancel_reason"]) == (None, "")
+
+    # The older clash (on site, over "cancelled") no longer describes the job: taking its
+    # device value would move a finished job back on site. Refused, nothing changes.
+    stale = await client.post(
+        f"/api/conflicts/{clashes['on_site']['id']}/resolve",
+        json={"choice": "client"},
+        headers=desk,
+    )
+    assert stale.status_code == 409, stale.text
+    assert (stale.json()["code"], stale.json()["params"]) == ("job_status", {"status": "work_done"})
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+    kept = await client.post(
+        f"/api/conflicts/{clashes['on_site']['id']}/resolve",
+        json={"choice": "server"},
+        headers=desk,
+    )
+    assert kept.status_code == 200, kept.text
+    assert await conflicts(client, desk, job_id=job_id) == []
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+
+
 async def test_work_on_a_job_reassigned_meanwhile_is_kept_with_a_conflict(
     client: httpx.AsyncClient,
     world: World,

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
@@ -23,7 +23,7 @@ from api.domain.sync.handlers import (
     store_signature_png,
 )
 from api.error_codes import ErrorCode
-from api.http import Conflict, DomainError
+from api.http import Conflict, DomainError, job_status
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
@@ -42,7 +42,7 @@ from api.models import (
 from api.security import Principal
 from sync import wire
 from sync.merge import ENGINEER_RECORD_FIELDS, PART_LINE_FIELDS, PHOTO_FIELDS, Policy
-from sync.rules.lifecycle import JobStatus
+from sync.rules.lifecycle import Actor, JobStatus, can_transition
 
 
 class Choice(StrEnum):
@@ -107,6 +107,33 @@ async def resolve(
     )
 
 
+async def _later_move_kept(session: AsyncSession, conflict: SyncConflict) -> bool:
+    """Whether a status conflict of the same job that arose after ``conflict`` was decided for
+    the device: its move came later on the phone, and this one would take the job back
+    (deciding "work done" first, then "on site" of the same offline visit)."""
+    later = or_(
+        SyncConflict.created_at > conflict.created_at,
+        and_(
+            SyncConflict.created_at == conflict.created_at,
+            SyncConflict.device_time > conflict.device_time,
+        ),
+    )
+    found = await session.scalar(
+        select(SyncConflict.id)
+        .where(
+            SyncConflict.job_id == conflict.job_id,
+            SyncConflict.entity == "jobs",
+            SyncConflict.field == "status",
+            SyncConflict.id != conflict.id,
+            SyncConflict.status == ConflictStatus.RESOLVED,
+            SyncConflict.resolution == Choice.CLIENT.value,
+            later,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 ROW_ENTITIES: dict[str, type[PartLine] | type[Photo]] = {"part_lines": PartLine, "photos": Photo}
 """The entities of job rows whose fields a decision sets, by their name in a conflict."""
 
@@ -161,10 +188,35 @@ async def _apply(
             target = JobStatus(kept)
         except ValueError:
             raise DomainError(f"{kept!r} is not a job status") from None
+        current = job.status
+        if target == current:
+            return
+        if await _later_move_kept(session, conflict):
+            raise job_status(
+                f"a later status move of the device was kept already (the job is {current} "
+                "now); this earlier one would take the job back: keep the server's value",
+                current,
+            )
+        # The device's move is taken over the status the clash met, over the status the device
+        # moved from, or where it is a move the engineer may make from the job's status now
+        # (the phone's next move, decided after its first). Any other is stale.
+        if str(current) not in (
+            str(conflict.server_value),
+            str(conflict.base_value),
+        ) and not can_transition(current, target, Actor.ENGINEER):
+            raise job_status(
+                f"the job is {current} now, not {conflict.server_value} as when this conflict "
+                f"arose, and the device's {target} cannot follow it; keep the server's value",
+                current,
+            )
         # Dated as the sync move would have been: min(at, server time), so a phone whose
         # clock ran fast never stamps the job in the future.
         at = now if conflict.device_time is None else min(conflict.device_time, now)
         apply_status(job, target, at=at)
+        if current is JobStatus.CANCELLED:
+            # The office keeps the engineer's work over its cancellation: no longer cancelled.
+            job.cancelled_at = None
+            job.cancel_reason = ""
         return
     if entity == "jobs" and field in ENGINEER_RECORD_FIELDS:
         if not isinstance(kept, str):
