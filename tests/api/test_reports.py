@@ -952,3 +952,39 @@ async def test_the_customer_rates_and_complains_from_the_report_page(
         for i in range(9)
     ]
     assert [a.status_code for a in answers] == [201] * 7 + [429] * 2
+
+
+def test_the_report_prints_the_visit_of_the_engineer_it_names() -> None:
+    from datetime import UTC, datetime
+
+    from api.domain.reports.build import visit_times
+    from api.models import TripEvent, TripKind
+
+    job, zhang, li = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def trip(who: uuid.UUID, kind: TripKind, hour: int, minute: int) -> TripEvent:
+        at = datetime(2026, 11, 28, hour, minute, tzinfo=UTC)
+        return TripEvent(id=uuid.uuid4(), job_id=job, engineer_id=who, kind=kind, device_time=at)
+
+    def at(hour: int, minute: int) -> datetime:
+        return datetime(2026, 11, 28, hour, minute, tzinfo=UTC)
+
+    trips = [
+        # Zhang worked offline on a job taken from him meanwhile: not the report's visit.
+        trip(zhang, TripKind.DEPARTED, 8, 40),
+        trip(zhang, TripKind.ARRIVED, 8, 53),
+        trip(li, TripKind.DEPARTED, 9, 0),
+        trip(li, TripKind.ARRIVED, 9, 25),
+        trip(li, TripKind.LEFT, 10, 5),
+        # Li came back after a reopening: the report is of this second visit.
+        trip(li, TripKind.DEPARTED, 14, 0),
+        trip(li, TripKind.ARRIVED, 14, 30),
+        trip(li, TripKind.LEFT, 15, 10),
+    ]
+    assert visit_times(trips, li) == (at(14, 0), at(14, 30), at(15, 10))
+    assert visit_times(trips[:5], li) == (at(9, 0), at(9, 25), at(10, 5))
+    assert visit_times(trips[:2], li) == (None, None, None)
+    # Arrived without a logged departure, not left yet.
+    assert visit_times([trip(li, TripKind.ARRIVED, 9, 25)], li) == (None, at(9, 25), None)
+    # No engineer named: everyone's trips, the last visit.
+    assert visit_times(trips[:2], None) == (at(8, 40), at(8, 53), None)

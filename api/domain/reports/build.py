@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -77,6 +78,36 @@ async def _bytes(blobs: BlobStore, sha: str) -> bytes:
     return await blobs.read_all(sha)
 
 
+def visit_times(
+    trips: list[TripEvent], engineer_id: uuid.UUID | None
+) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """Departure, arrival and leaving of the visit the report is of (trips in device-time
+    order): the last arrival of the engineer the report names, the departure before it and the
+    leaving after it. Another engineer's trips (one the job was taken from while working
+    offline) and an earlier visit's (before a reopening) are not this visit's."""
+    mine = [t for t in trips if engineer_id is None or t.engineer_id == engineer_id]
+    arrivals = [t.device_time for t in mine if t.kind == TripKind.ARRIVED]
+    arrived = arrivals[-1] if arrivals else None
+
+    def last(
+        kind: TripKind, *, before: datetime | None = None, after: datetime | None = None
+    ) -> datetime | None:
+        times = [
+            t.device_time
+            for t in mine
+            if t.kind == kind
+            and (before is None or t.device_time <= before)
+            and (after is None or t.device_time >= after)
+        ]
+        return times[-1] if times else None
+
+    return (
+        last(TripKind.DEPARTED, before=arrived),
+        arrived,
+        last(TripKind.LEFT, after=arrived),
+    )
+
+
 async def build_context(
     session: AsyncSession,
     job: Job,
@@ -103,9 +134,7 @@ async def build_context(
             select(TripEvent).where(TripEvent.job_id == job.id).order_by(TripEvent.device_time)
         )
     )
-    departed = next((t.device_time for t in trips if t.kind == TripKind.DEPARTED), None)
-    arrived = next((t.device_time for t in trips if t.kind == TripKind.ARRIVED), None)
-    left = next((t.device_time for t in reversed(trips) if t.kind == TripKind.LEFT), None)
+    departed, arrived, left = visit_times(trips, job.assigned_engineer_id)
     arrived = arrived or job.arrived_at
     visit_day = (arrived or job.completed_at or job.reported_at).astimezone(clock.tz).date()
 
