@@ -21,11 +21,22 @@ def jpeg(width: int, height: int, color: tuple[int, int, int]) -> bytes:
 
 
 def open_page(context: Any, url: str) -> Any:
-    """A new page of ``context`` at ``url``, collecting its errors in ``page.page_errors``."""
+    """A new page of ``context`` at ``url``, collecting its errors in ``page.page_errors``: the
+    uncaught ones and those logged to the console."""
     page = context.new_page()
     OPEN_PAGES.append(page)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def logged(message: Any) -> None:
+        # Vue logs an error thrown while a screen sets up (console.error), not as an uncaught
+        # one: a screen that failed that way showed nothing while page errors stayed empty.
+        # A refused request logs "Failed to load resource" too: the tests check those answers.
+        text = str(message.text)
+        if message.type == "error" and not text.startswith("Failed to load resource"):
+            errors.append(f"console: {text}")
+
+    page.on("console", logged)
     page.goto(url)
     page.page_errors = errors
     return page

@@ -58,6 +58,10 @@ def test_the_desk_makes_a_customer_with_a_site_and_equipment_corrects_them_and_f
     page.click("[data-testid=customer-save]")
     page.locator("[data-testid=customer-title]", has_text=name).wait_for()
     customer = _only(office, f"/api/customers?q={tag}")
+    # The customer's page is its address: a reload (or a bookmark) shows it again.
+    page.reload()
+    page.locator("[data-testid=customer-title]", has_text=name).wait_for()
+    assert page.page_errors == []
     assert (customer["name"], customer["phone"]) == (name, "021-5550-0001")
     assert [(c["name"], c["phone"]) for c in customer["contacts"]] == [("刘工", "13800000001")]
     assert customer["code"]
