@@ -471,10 +471,20 @@ async def test_a_quarters_and_a_years_figures_count_every_month_in_them(
         "2025": 3,
         "2024": 0,
     }
+    # Nobody was dispatched to these jobs: a row of their own, so the rows add up to the total.
+    q1 = (await client.get("/api/figures/2025-Q1", headers=boss)).json()
+    (nobody,) = q1["engineers"]
+    assert (nobody["engineer_id"], nobody["engineer_name"], nobody["jobs_reported"]) == (
+        None,
+        "",
+        2,
+    )
     sheet = await client.get("/api/figures/2025-Q1/xlsx", headers=boss)
     assert sheet.status_code == 200, sheet.text
     book = load_workbook(io.BytesIO(sheet.content))
     assert book.active.title == "2025-Q1"
+    rows = list(book.active.iter_rows(values_only=True))
+    assert [(r[0], r[1]) for r in rows[1:]] == [("Not dispatched 未派工", 2), ("Total 合计", 2)]
     assert 'filename="figures-2025-Q1.xlsx"' in sheet.headers["content-disposition"]
     for bad in ("2025-Q5", "2025-Q", "25", "2025-1"):
         refused = await client.get(f"/api/figures/{bad}", headers=boss)

@@ -601,6 +601,10 @@ async def month_figures(
         _figures(rows, engineer, names.get(engineer, ""), everyone=False)
         for engineer in sorted(engineers, key=lambda e: (names.get(e, ""), e))
     ]
+    if any(owner is None for owner in owners):
+        # Jobs nobody was dispatched to (still waiting, or cancelled before), and complaints
+        # about no engineer's job: a row of their own, last, so the rows add up to the total.
+        per.append(_figures(rows, None, "", everyone=False))
     return MonthFigures(month=month, total=_figures(rows, None, "", everyone=True), engineers=per)
 
 
@@ -640,5 +644,7 @@ def figures_xlsx(figures: MonthFigures) -> bytes:
             values.append(value)
         if row is figures.total:
             values[0] = "Total 合计"
+        elif row.engineer_id is None:
+            values[0] = "Not dispatched 未派工"
         sheet.append(values)
     return as_data(book)
