@@ -313,6 +313,8 @@ async def test_text_a_customer_typed_is_text_in_the_statement_workbook_not_a_for
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == company]
     assert cell.data_type == "s", "Excel would run it as a formula"
+    # No equipment named: out of warranty, said in full in both languages.
+    assert (sheet["A4"].value, sheet["B4"].value) == ("保修 Warranty", "保修期外 Out of warranty")
 
 
 async def test_an_engineer_reads_neither_billing_nor_complaints_through_the_jobs_history(

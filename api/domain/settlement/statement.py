@@ -96,7 +96,9 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
     sheet.append([f"{info.company.name_zh} {info.company.name}"])
     sheet.append(["结算单 Settlement statement", s.number])
     sheet.append(["客户 Customer", s.customer_name])
-    sheet.append(["保修 Warranty", "保修期内 In warranty" if s.in_warranty else "保修期外 Out"])
+    sheet.append(
+        ["保修 Warranty", "保修期内 In warranty" if s.in_warranty else "保修期外 Out of warranty"]
+    )
     sheet.append(["上门日期 Visit date", _local(s.visit_date, info.tz)])
     sheet.append(["结算时间 Settled", _local(s.settled_at, info.tz) or "草稿 Draft"])
     sheet.append([])
