@@ -8,7 +8,8 @@ const en = {
   login: {
     title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in',
     again: 'Your session ended. Sign in again; your unsent work is kept.', failed: 'Sign-in failed',
-    offline: 'You are offline: the first sign-in needs a connection.',
+    offline: 'You are offline: signing in needs a connection.',
+    usernameNeeded: 'Please enter your username', passwordNeeded: 'Please enter your password',
     wrong_login: 'Wrong username or password.', too_many: 'Too many attempts; try again in {seconds} s.',
   },
   nav: { today: 'Today', jobs: 'Jobs', sync: 'Sync' },
@@ -33,6 +34,7 @@ const en = {
     pending: '{n} unsent', notes: 'Notes', addNote: 'Add a note for the office',
     noTrips: 'Nothing logged yet', call: 'Call {phone}',
     workDoneEmpty: 'The record has no {fields} yet. Mark the work done anyway?',
+    leftLogged: 'Leaving the site is logged',
   },
   trip: { departed: 'Departed', arrived: 'Arrived', left: 'Left site' },
   record: {
@@ -42,11 +44,12 @@ const en = {
   parts: {
     title: 'Parts', search: 'Search the catalogue', add: 'Add', van: 'Van: {n}', used: 'Used on this job',
     quantity: 'Quantity', billing: 'Billing', warranty: 'Warranty', chargeable: 'Chargeable', remove: 'Remove',
-    none: 'No parts yet', removed: 'removed', removeConfirm: 'Remove {part} from this job?',
+    none: 'No parts yet', removed: 'removed', removeConfirm: 'Remove {part} ({quantity} {unit}, {billing}) from this job?',
     added: 'Added {part}', noMatch: 'No part in the catalogue matches “{q}”',
     already: '{part} is already on this job: {quantity} {unit}, {billing}. Add one more to that line, or record a separate line?',
     addOne: 'Add 1 to it', newLine: 'Separate line', addedOne: '{part}: now {quantity}',
     vanEmpty: 'Nothing in your van: search the catalogue by code or name',
+    vanShort: 'Van stock short: {part}: the van had {had} {unit}, {quantity} {unit} recorded. Please tell the office.',
   },
   photos: {
     title: 'Photos', take: 'Take a photo', category: 'Category', caption: 'Caption', save: 'Save photo',
@@ -57,9 +60,10 @@ const en = {
     removeConfirm: 'Remove the “{category}” photo from this job?',
     removeConfirmCaption: 'Remove the “{category}” photo “{caption}” from this job?',
     signedLocked: 'The customer has signed; photos can no longer be changed',
+    unreadable: 'This picture cannot be read; please choose a JPEG or PNG photo',
   },
   receipts: {
-    title: 'Return for repair', item: 'Item', serial: 'Serial', fault: 'Fault', accessories: 'Accessories',
+    title: 'Return for repair', item: 'Item', itemNeeded: 'Please fill in the item', serial: 'Serial', fault: 'Fault', accessories: 'Accessories',
     promised: 'Promised back by', add: 'Add receipt', none: 'No receipts', number: 'No. {n}', unnumbered: 'number pending',
   },
   review: {
@@ -70,6 +74,8 @@ const en = {
     rating: 'How satisfied are you?', remarks: 'Remarks', rate: 'Submit rating', rated: 'Rated {n} / 5',
     workDoneFirst: 'Tap "Work done" on the job before the customer signs: a signature taken earlier does not complete the job.',
     tooShort: 'The signature is too short; please sign again', done: 'Thank you!', pdf: 'Open the signed report',
+    signedOther: 'Signed over an earlier version of this record: the job changed after signing (perhaps the office edited it while you were offline). The report is not issued as signed: tell the office, which issues a correction.',
+    pdfOffline: 'The report opens when the phone is online.', pdfFailed: 'The report could not be opened ({status}); try again later.',
     partTranslation: 'In English (for reference, not part of what you sign): {name}',
   },
   sync: {
@@ -78,6 +84,7 @@ const en = {
     noConflicts: 'No open conflicts', offline: 'Offline', online: 'Online', syncing: 'Syncing…',
     clock: "The phone's clock is off by more than 5 minutes; please correct it.", uploads: 'Photos waiting to upload',
     error: 'Last error', logout: 'Sign out', logoutBlocked: 'Changes or photos are still unsent; sign out anyway?',
+    logoutOffline: 'You are offline. Signing in again needs a connection: until there is signal, you cannot open your jobs on this phone. Sign out anyway?',
     device: 'Device',
     offlineKept: 'You are offline; changes are kept on this phone and will sync when there is signal.',
     failedKept: 'Sync did not finish; changes are kept on this phone and will be sent again. {error}',
@@ -131,7 +138,8 @@ const zh: Messages = {
   login: {
     title: '登录', username: '用户名', password: '密码', submit: '登录',
     again: '登录已失效，请重新登录；未同步的工作会保留。', failed: '登录失败',
-    offline: '当前离线：首次登录需要网络。',
+    offline: '当前离线：登录需要网络连接。',
+    usernameNeeded: '请输入用户名', passwordNeeded: '请输入密码',
     wrong_login: '用户名或密码错误。', too_many: '尝试次数过多，请 {seconds} 秒后再试。',
   },
   nav: { today: '今日', jobs: '工单', sync: '同步' },
@@ -156,6 +164,7 @@ const zh: Messages = {
     pending: '{n} 条未同步', notes: '备注', addNote: '给客服留言',
     noTrips: '尚无登记', call: '拨打 {phone}',
     workDoneEmpty: '服务记录尚未填写{fields}。仍要标记完工吗？',
+    leftLogged: '已登记离场',
   },
   trip: { departed: '出发', arrived: '到达', left: '离场' },
   record: {
@@ -165,11 +174,12 @@ const zh: Messages = {
   parts: {
     title: '备件', search: '搜索备件目录', add: '添加', van: '车存 {n}', used: '本单用料',
     quantity: '数量', billing: '计费', warranty: '保修', chargeable: '收费', remove: '移除',
-    none: '暂无用料', removed: '已移除', removeConfirm: '从本单移除 {part}？',
+    none: '暂无用料', removed: '已移除', removeConfirm: '从本单移除 {part}（{quantity} {unit}，{billing}）？',
     added: '已添加 {part}', noMatch: '备件目录中没有与“{q}”匹配的备件',
     already: '本单已有 {part}：{quantity} {unit}（{billing}）。在该行数量上加 1，还是另记一行？',
     addOne: '数量加 1', newLine: '另记一行', addedOne: '{part}：数量已为 {quantity}',
     vanEmpty: '车载库存为空：请按编码或名称搜索备件目录',
+    vanShort: '车存不足：{part} 车上现有 {had} {unit}，已记录 {quantity} {unit}；请告知办公室',
   },
   photos: {
     title: '照片', take: '拍照', category: '类别', caption: '说明', save: '保存照片',
@@ -180,9 +190,10 @@ const zh: Messages = {
     removeConfirm: '从本单移除这张“{category}”照片？',
     removeConfirmCaption: '从本单移除这张“{category}”照片（{caption}）？',
     signedLocked: '客户已签字，照片不能再修改',
+    unreadable: '无法读取此图片，请换一张 JPEG 或 PNG 照片',
   },
   receipts: {
-    title: '客户产品返修', item: '物品', serial: '序列号', fault: '故障', accessories: '附件',
+    title: '客户产品返修', item: '物品', itemNeeded: '请填写物品', serial: '序列号', fault: '故障', accessories: '附件',
     promised: '承诺返还', add: '添加收据', none: '暂无收据', number: '编号 {n}', unnumbered: '编号待生成',
   },
   review: {
@@ -193,6 +204,8 @@ const zh: Messages = {
     rating: '您对本次服务满意吗？', remarks: '意见', rate: '提交评价', rated: '评分 {n} / 5',
     workDoneFirst: '请先在工单页点击“完工”，再请客户签字：完工前的签字不能完成工单。',
     tooShort: '签名过短，请重新签字', done: '谢谢！', pdf: '打开已签字报告',
+    signedOther: '签字时的内容是此记录的较早版本：签字后工单有改动（可能是您离线期间办公室修改的）。报告不会按签字内容出具，请告知办公室出具更正。',
+    pdfOffline: '手机联网后才能打开报告。', pdfFailed: '报告暂时无法打开（{status}），请稍后再试。',
     partTranslation: '英文（仅供参考，不属于签字内容）：{name}',
   },
   sync: {
@@ -201,6 +214,7 @@ const zh: Messages = {
     noConflicts: '无未解决冲突', offline: '离线', online: '在线', syncing: '同步中…',
     clock: '手机时间偏差超过 5 分钟，请校正。', uploads: '待上传照片',
     error: '最近错误', logout: '退出登录', logoutBlocked: '仍有未同步的修改或照片，确定退出？',
+    logoutOffline: '当前离线。重新登录需要网络连接：在有信号之前，将无法在本机打开您的工单。仍要退出登录吗？',
     device: '设备',
     offlineKept: '当前离线；修改已保存在本机，有信号时会自动同步。',
     failedKept: '同步未完成；修改已保存在本机，稍后会重新发送。{error}',

@@ -28,10 +28,19 @@ it('labels both buttons in the app language, not in Vant’s default Chinese', a
   expect(dialog).toHaveBeenLastCalledWith(expect.objectContaining({ confirmButtonText: '移除', cancelButtonText: '取消' }))
 })
 
-it('words the question before removing a part line in both languages', () => {
-  const t = (locale: 'en' | 'zh-CN') => i18n.global.t('parts.removeConfirm', { part: 'P-1 X' }, { locale })
-  expect(t('en')).toBe('Remove P-1 X from this job?')
-  expect(t('zh-CN')).toBe('从本单移除 P-1 X？')
+it('words the question before removing a part line in both languages, naming the line by quantity and billing', () => {
+  const t = (locale: 'en' | 'zh-CN', unit: string) => i18n.global.t('parts.removeConfirm', {
+    part: 'P-1 X', quantity: 2, unit, billing: i18n.global.t('parts.warranty', {}, { locale }),
+  }, { locale })
+  expect(t('en', 'pc')).toBe('Remove P-1 X (2 pc, Warranty) from this job?')
+  expect(t('zh-CN', '个')).toBe('从本单移除 P-1 X（2 个，保修）？')
+})
+
+it('says in both languages when a part line takes the van below zero', () => {
+  const t = (locale: 'en' | 'zh-CN', unit: string) =>
+    i18n.global.t('parts.vanShort', { part: 'P-10677 X', had: 0, quantity: 1, unit }, { locale })
+  expect(t('zh-CN', '个')).toBe('车存不足：P-10677 X 车上现有 0 个，已记录 1 个；请告知办公室')
+  expect(t('en', 'pc')).toBe('Van stock short: P-10677 X: the van had 0 pc, 1 pc recorded. Please tell the office.')
 })
 
 it('words the question before removing a photo in both languages, by its category', () => {
