@@ -177,6 +177,10 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     desk.click("[data-testid=labour-save]")
     desk.wait_for_selector(f"[data-testid=amount-labour]:text-is('{rate * Decimal('2.5'):.2f}')")
     desk.click("[data-testid=settle]")
+    # Settling freezes the settlement: the console asks first, naming the job.
+    confirm = desk.locator(".el-message-box")
+    expect(confirm).to_contain_text(number)
+    confirm.locator(".el-message-box__btns .el-button--primary").click()
     desk.wait_for_selector("[data-testid=settlement-status]:has-text('Settled')")
     with desk.expect_download() as statement:
         desk.click("[data-testid=statement-pdf]")
@@ -191,7 +195,13 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     assert lines["labour"]["quantity"] in {"2.5", "2.50", "2.500"}
     go(desk, "followup")
     desk.click(f"[data-testid=record-call-{number}]")
+    # Nothing is chosen for the desk: a save without a score or an answer says what is missing.
+    desk.click("[data-testid=call-save]")
+    expect(desk.locator(".el-message--warning").last).to_contain_text("score")
     desk.locator("[data-testid=call-score] .el-rate__item").nth(3).click()
+    desk.click("[data-testid=call-save]")
+    expect(desk.locator(".el-message--warning").last).to_contain_text("satisfied")
+    desk.click('[data-testid=call-satisfied] >> text="Satisfied"')
     desk.locator("[data-testid=call-remarks]").fill("工程师很专业")
     desk.click("[data-testid=call-save]")
     desk.wait_for_selector(f"[data-testid=call-{number}]", state="detached")
@@ -246,6 +256,8 @@ def test_a_conflict_from_two_phones_is_resolved_in_the_console_and_reaches_the_p
     assert row.locator("[data-testid=server-value]").inner_text() == "A: 轴承磨损"
     assert row.locator("[data-testid=client-value]").inner_text() == "B: 叶轮松动"
     row.locator("[data-testid=use-value]").click()
+    # The value to enter starts from the device's, so a merge is an edit, not both retyped.
+    expect(desk.locator(".el-message-box textarea")).to_have_value("B: 叶轮松动")
     resolved = "轴承磨损,叶轮松动"
     desk.locator(".el-message-box textarea").fill(resolved)
     desk.locator(".el-message-box__btns .el-button--primary").click()
