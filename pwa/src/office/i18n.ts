@@ -126,6 +126,16 @@ const en = {
     owner: 'Owner', deadline: 'Deadline', resolution: 'Resolution', escalate: 'Escalate', escalated: 'Escalated', notEscalated: 'Not escalated',
     in_progress: 'In progress', open: 'Open', resolved: 'Resolved', edit: 'Edit', jobNumber: 'Job (optional)', created: 'Created',
   },
+  jobDesk: {
+    title: 'The job at the desk', edit: 'Edit the job', accept: 'Accept with a plan', uncancel: 'Undo the cancellation',
+    acceptHelp: 'Accepting (受理) says the report was checked and gives the customer a handling plan: it stops the 24-hour plan clock.',
+    urgency: 'Urgency', channel: 'Reported by', contact: 'Contact', contact_name: 'Contact name', contact_phone: 'Contact phone',
+    handling_plan: 'Handling plan', office_notes: 'Office notes', fault_description: 'Fault description',
+    site_id: 'Site', asset_id: 'Equipment', cancelReason: 'Cancelled because', version: 'Version',
+    saved: 'The job is saved', accepted: 'Accepted with its plan', uncancelled: 'The job is back at the desk, to be dispatched',
+    uncancelConfirm: 'Take job {number} up again? It goes back to the desk as accepted, to be dispatched again.',
+    faultNeeded: 'Describe the fault', planNeeded: 'Write the handling plan',
+  },
   figures: {
     month: 'Month', period: { month: 'Month', quarter: 'Quarter', year: 'Year' }, quarterN: 'Q{n}', notDispatched: 'Not dispatched', xlsx: 'Download XLSX', total: 'Department', jobs_reported: 'Reported', jobs_completed: 'Completed',
     response_hours: 'Response (h)', to_site_hours: 'To site (h)', to_fix_hours: 'To fix (h)', first_time_fix_rate: 'First-time fix',
@@ -260,6 +270,16 @@ const zh: Messages = {
     new: '新建投诉', severity: '严重程度', minor: '一般', major: '较重', serious: '严重', description: '投诉内容',
     owner: '负责人', deadline: '期限', resolution: '处理结果', escalate: '上报总监', escalated: '已上报', notEscalated: '未上报',
     in_progress: '处理中', open: '待处理', resolved: '已解决', edit: '编辑', jobNumber: '工单(可选)', created: '登记时间',
+  },
+  jobDesk: {
+    title: '受理信息', edit: '修改工单', accept: '受理并给出方案', uncancel: '撤销取消',
+    acceptHelp: '受理表示已核实报修并向客户给出处理方案：24 小时方案时限随之停止。',
+    urgency: '紧急程度', channel: '报修渠道', contact: '联系人', contact_name: '联系人姓名', contact_phone: '联系电话',
+    handling_plan: '处理方案', office_notes: '办公室备注', fault_description: '故障描述',
+    site_id: '站点', asset_id: '设备', cancelReason: '取消原因', version: '版本',
+    saved: '工单已保存', accepted: '已受理并记录方案', uncancelled: '工单已退回服务台，待重新派工',
+    uncancelConfirm: '重新受理工单 {number}？工单将以"已受理"退回服务台，需重新派工。',
+    faultNeeded: '请填写故障描述', planNeeded: '请填写处理方案',
   },
   figures: {
     month: '月份', period: { month: '月度', quarter: '季度', year: '年度' }, quarterN: '第{n}季度', notDispatched: '未派工', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',

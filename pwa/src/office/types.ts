@@ -27,6 +27,8 @@ export interface JobSummary {
   reported_at: string
   scheduled_at: string | null
   sla: Sla
+  /** Sent back with an edit: 409 when a colleague saved the job since. */
+  version: number
 }
 
 export interface Page<T> {
@@ -146,6 +148,9 @@ export interface JobDetail {
   contact_name: string
   contact_phone: string
   handling_plan: string
+  /** The desk's notes; a web report's company, address and equipment as the customer typed them. */
+  office_notes: string
+  cancel_reason: string
   review_note: string
   diagnosis: string
   cause: string
