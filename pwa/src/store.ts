@@ -2,7 +2,8 @@
 import Dexie from 'dexie'
 import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
-import { applyLocally, jobOf, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
+import { applyLocally, jobOf, key, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
+import { draftsOf, forgetDraft, unqueued } from './drafts'
 import { enqueue, enqueueWithBytes, rebase } from './outbox'
 import { APP_VERSION, HttpError, SyncEngine, errorOf, sendAgain, unsentBlobs } from './sync'
 
@@ -91,6 +92,27 @@ async function openDevice(deviceId: string, user: User): Promise<void> {
   state.deviceId = deviceId
   state.user = user
   await refresh()
+  await queueDrafts(deviceId)
+}
+
+/** Queue the record text a reload or a killed app left unqueued (see drafts.ts), with the base
+ * the engineer typed over. */
+async function queueDrafts(deviceId: string): Promise<void> {
+  if (typeof localStorage === 'undefined') return
+  for (const draft of draftsOf(localStorage, deviceId)) {
+    const job = view.value.get(key('jobs', draft.jobId))
+    if (!job) continue // not on this phone (yet): kept for a later start
+    const fields = unqueued(draft, (f) => (typeof job[f] === 'string' ? (job[f] as string) : ''))
+    try {
+      if (Object.keys(fields).length) {
+        const base = Object.fromEntries(Object.keys(fields).map((f) => [f, draft.base[f] ?? null]))
+        await mutate('job.record', { job_id: draft.jobId, fields, base })
+      }
+      forgetDraft(localStorage, deviceId, draft.jobId)
+    } catch (e) {
+      console.warn('typed record text could not be queued; kept for the next start', e)
+    }
+  }
 }
 
 let markStarted: () => void = () => {}
