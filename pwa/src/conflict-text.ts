@@ -8,11 +8,13 @@ export interface ConflictFields {
   field?: unknown
   policy?: unknown
   reason?: unknown
+  server_value?: unknown
 }
 
 /** What kind of clash a conflict record is (sync protocol 7.1). */
 export type ConflictKind =
   | 'reassigned' // work from a former assignee, or their field edits
+  | 'cancelled' // a status move on a job the office cancelled meanwhile
   | 'status' // an impossible status move
   | 'edited_own_device' // the same field changed meanwhile by the same engineer on another device
   | 'edited_other_engineer' // … by another engineer
@@ -21,7 +23,7 @@ export type ConflictKind =
   | 'other'
 
 export const CONFLICT_KINDS: readonly ConflictKind[] = [
-  'reassigned', 'status', 'edited_own_device', 'edited_other_engineer', 'edited', 'signature', 'other',
+  'reassigned', 'cancelled', 'status', 'edited_own_device', 'edited_other_engineer', 'edited', 'signature', 'other',
 ]
 
 /** An app's messages: `t` and `te` of its vue-i18n instance, bound to the locale wanted. */
@@ -57,7 +59,7 @@ export function conflictKind(c: ConflictFields): ConflictKind {
   if (reason.startsWith(REASSIGNED) || (c.entity === 'jobs' && c.field === 'assigned_engineer_id')) return 'reassigned'
   switch (c.policy) {
     case 'state_machine':
-      return 'status'
+      return c.server_value === 'cancelled' ? 'cancelled' : 'status'
     case 'write_once':
       return 'signature'
     case 'engineer':

@@ -27,6 +27,9 @@ export interface FailedEntry extends Envelope {
   reason: string
   /** The rejection's code, where it has one (entries kept by older versions have none). */
   code?: string | null
+  /** The job's number when it was refused: a job taken off this phone (reassigned) leaves the
+   * replica at the next pull, and its refused work must still name it. */
+  jobNumber?: string
   answeredAt: string
 }
 

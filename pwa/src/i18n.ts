@@ -120,6 +120,7 @@ const en = {
     kind: {
       reassigned: 'The job was given to another engineer while you worked offline. Your work is kept; the office decides what becomes of it.',
       status: "The job's status had changed meanwhile and could not take your change. Your work is kept; the office decides the status.",
+      cancelled: 'The office cancelled this job while you worked offline, so your status change was not made. Your work is kept; the office decides whether the job goes on.',
       edited_own_device: 'You changed this on another phone meanwhile. Both versions are kept; the office decides which stays.',
       edited_other_engineer: 'Another engineer changed this meanwhile. Both versions are kept; the office decides which stays.',
       edited: 'This was changed elsewhere meanwhile. Both versions are kept; the office decides which stays.',
@@ -248,6 +249,7 @@ const zh: Messages = {
     kind: {
       reassigned: '您离线工作期间，此工单已改派给其他工程师。您的工作已保留，由客服决定如何处理。',
       status: '工单状态已在别处更改，无法执行您的状态变更。您的工作已保留，工单状态由客服决定。',
+      cancelled: '您离线工作期间，办公室取消了此工单，因此您的状态变更未执行。您的工作已保留，由客服决定工单是否继续。',
       edited_own_device: '您在另一部手机上同时修改了此项。两个版本都已保留，由客服决定保留哪个。',
       edited_other_engineer: '其他工程师同时修改了此项。两个版本都已保留，由客服决定保留哪个。',
       edited: '此项已在别处被修改。两个版本都已保留，由客服决定保留哪个。',

@@ -2,7 +2,7 @@
 import { computed, type Ref } from 'vue'
 import type { Json } from './db'
 import { key, type Rec } from './mutators'
-import { view } from './store'
+import { state, view } from './store'
 import { departmentAt, departmentDate, departmentShortDue, departmentShortTime } from './department'
 
 export const str = (v: Json | undefined): string => (v === null || v === undefined ? '' : String(v))
@@ -15,6 +15,16 @@ export function entities(entity: string): Rec[] {
 
 export function get(entity: string, id: Json | undefined): Rec | undefined {
   return id ? view.value.get(key(entity, String(id))) : undefined
+}
+
+/** The open conflicts of this phone's user (of one job, or all): a job taken over from another
+ * engineer brings that engineer's conflicts with it, which the office decides; they were not
+ * this engineer's work, and the phone's words ("while you worked offline") would be wrong. */
+export function openConflicts(jobId?: string): Rec[] {
+  const me = state.user?.id
+  return entities('sync_conflicts').filter(
+    (c) => c.status === 'open' && (!jobId || c.job_id === jobId) && (!me || !c.user_id || c.user_id === me),
+  )
 }
 
 export function childrenOf(entity: string, jobId: string): Rec[] {
@@ -59,7 +69,7 @@ export function useJob(id: Ref<string>) {
       .filter((v) => job.value && v.asset_id === job.value.asset_id && v.id !== job.value.id)
       .sort((a, b) => str(b.reported_at).localeCompare(str(a.reported_at))),
   )
-  const conflicts = computed(() => childrenOf('sync_conflicts', id.value).filter((c) => c.status === 'open'))
+  const conflicts = computed(() => openConflicts(id.value))
   return { job, customer, site, asset, visits, conflicts }
 }
 

@@ -96,7 +96,7 @@ export function envelope(entry: Envelope): Envelope {
  */
 export async function ack(db: DeviceDb, results: PushResult[], now: Date = new Date()): Promise<void> {
   const byId = new Map(results.map((r) => [r.id, r]))
-  await db.transaction('rw', db.outbox, db.failed, db.acked, async () => {
+  await db.transaction('rw', [db.outbox, db.failed, db.acked, db.records], async () => {
     const queued = await db.outbox.where('id').anyOf([...byId.keys()]).toArray()
     for (const entry of queued) {
       const result = byId.get(entry.id)!
@@ -121,8 +121,13 @@ export async function ack(db: DeviceDb, results: PushResult[], now: Date = new D
 export async function deadLetter(
   db: DeviceDb, entry: OutboxEntry, reason: string, now: Date = new Date(), code: string | null = null,
 ): Promise<void> {
-  await db.transaction('rw', db.outbox, db.failed, async () => {
-    await db.failed.put({ ...envelope(entry), jobId: entry.jobId, reason, code, answeredAt: now.toISOString() })
+  await db.transaction('rw', db.outbox, db.failed, db.records, async () => {
+    const job = entry.jobId ? await db.records.get(['jobs', entry.jobId]) : undefined
+    const number = job?.data.number
+    await db.failed.put({
+      ...envelope(entry), jobId: entry.jobId, reason, code, answeredAt: now.toISOString(),
+      ...(typeof number === 'string' ? { jobNumber: number } : {}),
+    })
     await db.outbox.delete(entry.seq)
   })
 }

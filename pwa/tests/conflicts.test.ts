@@ -7,8 +7,10 @@ const { conflictExplanation, conflictKind, conflictLabel, conflictValues } = awa
 // The conflict records of sync protocol 7.1, with the reasons the server writes.
 const REASSIGNED = 'the job was reassigned to another engineer while this work was offline'
 const CONFLICTS = {
-  status: { entity: 'jobs', field: 'status', policy: 'state_machine', server_value: 'cancelled', client_value: 'work_done',
+  cancelled: { entity: 'jobs', field: 'status', policy: 'state_machine', server_value: 'cancelled', client_value: 'work_done',
     reason: 'an engineer cannot move a job from cancelled to work_done: there is no such transition' },
+  status: { entity: 'jobs', field: 'status', policy: 'state_machine', server_value: 'signed', client_value: 'on_site',
+    reason: 'an engineer cannot move a job from signed to on_site: there is no such transition' },
   edited_own_device: { entity: 'jobs', field: 'diagnosis', policy: 'engineer', server_value: '电压不稳', client_value: '',
     reason: 'changed meanwhile by this engineer on another device' },
   edited_other_engineer: { entity: 'jobs', field: 'cause', policy: 'engineer', server_value: 'a', client_value: 'b',
@@ -61,7 +63,7 @@ describe('a conflict on the phone', () => {
   })
 
   it('shows the two values readably: a status by its name, no ids or strokes', () => {
-    expect(conflictValues(CONFLICTS.status, 'zh-CN')).toBe('已取消 ↔ 已完工')
+    expect(conflictValues(CONFLICTS.cancelled, 'zh-CN')).toBe('已取消 ↔ 已完工')
     expect(conflictValues(CONFLICTS.edited_own_device, 'en')).toBe('电压不稳 ↔ —')
     expect(conflictValues(CONFLICTS.signature, 'en')).toBe('')
     expect(conflictValues(CONFLICTS.reassigned, 'en')).toBe('')

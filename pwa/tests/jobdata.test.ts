@@ -98,3 +98,24 @@ describe('an empty record before "work done"', () => {
     expect(ask('zh-CN')).toBe('服务记录尚未填写故障诊断 / 处理结果。仍要标记完工吗？')
   })
 })
+
+describe('the conflicts a phone shows', () => {
+  it('are its user’s own: a job taken over brings the former engineer’s, which are not theirs', async () => {
+    const { state, view } = await import('../src/store')
+    const { openConflicts } = await import('../src/jobdata')
+    const conflict = (id: string, job: string, user: string, status = 'open') => [
+      `sync_conflicts:${id}`, { id, job_id: job, user_id: user, status },
+    ] as const
+    view.value = new Map([
+      conflict('c1', 'j1', 'me'),
+      conflict('c2', 'j1', 'former'),
+      conflict('c3', 'j2', 'me', 'resolved'),
+      conflict('c4', 'j2', 'me'),
+    ])
+    state.user = { id: 'me', username: 'li', display_name: 'Li', role: 'engineer', locale: 'en' }
+    expect(openConflicts().map((c) => c.id)).toEqual(['c1', 'c4'])
+    expect(openConflicts('j1').map((c) => c.id)).toEqual(['c1'])
+    state.user = null
+    expect(openConflicts('j1').map((c) => c.id)).toEqual(['c1', 'c2'])
+  })
+})

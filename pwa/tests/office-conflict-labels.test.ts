@@ -15,8 +15,10 @@ const ENGINEER_ID = '0192a0c1-0000-7000-8000-000000000001'
 const FORMER_ID = '0192a0c1-0000-7000-8000-000000000002'
 const REASSIGNED = 'the job was reassigned to another engineer while this work was offline'
 const CONFLICTS = {
-  status: { entity: 'jobs', field: 'status', policy: 'state_machine', base_value: 'on_site', server_value: 'cancelled',
+  cancelled: { entity: 'jobs', field: 'status', policy: 'state_machine', base_value: 'on_site', server_value: 'cancelled',
     client_value: 'work_done', reason: 'an engineer cannot move a job from cancelled to work_done: there is no such transition' },
+  status: { entity: 'jobs', field: 'status', policy: 'state_machine', base_value: 'on_site', server_value: 'signed',
+    client_value: 'on_site', reason: 'an engineer cannot move a job from signed to on_site: there is no such transition' },
   edited_own_device: { entity: 'jobs', field: 'diagnosis', policy: 'engineer', base_value: '', server_value: 'A: 轴承磨损',
     client_value: 'B: 叶轮松动', reason: 'changed meanwhile by this engineer on another device' },
   edited_other_engineer: { entity: 'part_lines', field: 'billing', policy: 'engineer', base_value: 'warranty',
@@ -88,7 +90,7 @@ describe('a conflict on the reconciliation screen', () => {
   })
 
   it('shows a status and a billing by their names', () => {
-    const c = CONFLICTS.status
+    const c = CONFLICTS.cancelled
     expect([c.base_value, c.server_value, c.client_value].map((v) => conflictValue(c, v, USERS, 'zh-CN'))).toEqual([
       '在现场', '已取消', '已完工',
     ])

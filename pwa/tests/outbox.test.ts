@@ -30,6 +30,18 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 const emptyPull = { protocol: 1, server_time: '', cursor: 'c1', has_more: false, items: [], evictions: [], resync: false }
 
 describe('the outbox', () => {
+  it('keeps the job number with refused work, for a job the next pull takes off the phone', async () => {
+    await db.records.put({ entity: 'jobs', id: JOB, job_id: null, data: { id: JOB, number: 'FS-2026-000074' } })
+    const a = await record('A')
+    const orphan = await enqueue(db, 'note.add', { id: 'n9', job_id: 'gone', body: 'x' }, 'gone')
+    await ack(db, [
+      { id: a.id, seq: a.seq, status: 'rejected', reason: 'reassigned', code: 'reassigned', conflicts: [] },
+      { id: orphan.id, seq: orphan.seq, status: 'rejected', reason: 'unknown job', conflicts: [] },
+    ] as never)
+    const failed = await db.failed.toArray()
+    expect(failed.map((f) => [f.jobId, f.jobNumber])).toEqual([[JOB, 'FS-2026-000074'], ['gone', undefined]])
+  })
+
   it('numbers mutations 1, 2, 3 per device and keeps them in seq order', async () => {
     const a = await record('A')
     const b = await record('B')

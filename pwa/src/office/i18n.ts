@@ -88,6 +88,7 @@ const en = {
     kind: {
       reassigned: 'Work sent by an engineer who had the job before it was reassigned. Keep it or not.',
       status: "The engineer's status change is not a move the job can make from its status now. Decide the status.",
+      cancelled: "The engineer worked on the job after it was cancelled. Keep the cancellation, or take the engineer's status to keep the work (the cancellation then ends).",
       edited_own_device: 'The engineer changed this on two devices at once. Choose the version that stays, or enter a merged one.',
       edited_other_engineer: 'Two engineers changed this at once. Choose the version that stays, or enter a merged one.',
       edited: "This changed elsewhere while the engineer's edit was offline. Choose the version that stays, or enter a merged one.",
@@ -233,6 +234,7 @@ const zh: Messages = {
     kind: {
       reassigned: '工单改派前,原工程师离线提交的工作。请决定是否保留。',
       status: '工程师提交的状态变更无法从工单当前状态执行。请决定工单状态。',
+      cancelled: '工单取消后工程师仍在处理。可保留取消，或采用工程师的状态以保留其工作（取消随之撤销）。',
       edited_own_device: '同一工程师在两台设备上同时修改了此项。请选择保留的版本,或输入合并后的内容。',
       edited_other_engineer: '两位工程师同时修改了此项。请选择保留的版本,或输入合并后的内容。',
       edited: '工程师离线修改期间,此项已在别处被修改。请选择保留的版本,或输入合并后的内容。',
