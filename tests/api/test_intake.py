@@ -79,6 +79,22 @@ async def test_an_unknown_caller_becomes_a_new_customer_to_verify(
     assert "verify" in found[0]["notes"]
 
 
+async def test_an_unknown_caller_of_a_known_company_is_filed_under_it_not_a_second_one(
+    client: httpx.AsyncClient, world: World, app: object
+) -> None:
+    _SECRET["key"] = app.state["secret_key"]  # type: ignore[attr-defined]
+    body = {**REPORT, "contact_phone": "021-6666-1234", "company": " 上海浦东建工集团 "}
+    body["token"] = _resign(int(time.time()) - 10)
+    sent = await client.post("/api/public/fault-reports", json=body)
+    assert sent.status_code == 201, sent.text
+    desk = await login(client, "desk")
+    jobs = (await client.get("/api/jobs?status=reported", headers=desk)).json()["items"]
+    (job,) = [j for j in jobs if j["number"] == sent.json()["number"]]
+    assert job["customer_id"] == str(world.customer.id)
+    found = (await client.get("/api/customers?q=浦东建工", headers=desk)).json()["items"]
+    assert [c["id"] for c in found] == [str(world.customer.id)], "no second customer of that name"
+
+
 async def test_a_number_without_its_area_code_is_no_other_citys_customer(
     client: httpx.AsyncClient, world: World, app: object
 ) -> None:

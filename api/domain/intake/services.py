@@ -98,7 +98,8 @@ def national_number(phone: str) -> str:
 
 
 async def _customer(session: AsyncSession, data: PublicFaultIn) -> Customer:
-    """The customer with this phone number (theirs or a contact's), else a new one."""
+    """The customer with this phone number (theirs or a contact's), else the customer of the
+    very company name typed, else a new one."""
     digits = phone_digits(data.contact_phone)
     number = national_number(data.contact_phone)
     # Phones are typed every which way (+86, dashes, spaces): narrow by the last 4 digits in
@@ -125,6 +126,15 @@ async def _customer(session: AsyncSession, data: PublicFaultIn) -> Customer:
         phones = [customer.phone, *(c.phone for c in customer.contacts)]
         if any(same(p) for p in phones if p):
             return customer
+    company = data.company.strip()
+    if company:
+        # A caller whose number is not on file, for a company that is: that customer, not a
+        # second one of the same name (the desk verifies the report either way).
+        named = await session.scalar(
+            select(Customer).where(Customer.name == company).order_by(Customer.created_at).limit(1)
+        )
+        if named is not None:
+            return named
     customer = Customer(
         code=await new_customer_code(session),
         name=data.company.strip() or data.contact_name.strip(),
