@@ -952,7 +952,7 @@ class _Builder:
             city = _CITY_BY_EN[city_en]
             customer = Customer(
                 id=uuid7(),
-                code=f"C-{n:04d}",
+                code=f"C-{n:06d}",  # as the desk's new customers are numbered
                 name=name,
                 address=self.address(city, english),
                 phone=f"{city.area_code}-{self.rng.randint(5000_0000, 8999_9999)}",
