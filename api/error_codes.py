@@ -92,5 +92,8 @@ class ErrorCode(StrEnum):
     """A fault report's time is before 2000-01-01 (a mistyped year)."""
     DATE_OUT_OF_RANGE = "date_out_of_range"
     """params ``date``: an acceptance date whose warranty months end outside the calendar."""
+    STALE_DECISION = "stale_decision"
+    """params ``status``: the job's status now; taking the device's status of this (older)
+    conflict would take the job back or no longer fits it: keep the server's value."""
     CHANGED_WHILE_RENDERING = "changed_while_rendering"
     """The job changed while its report was being made; issue it again."""

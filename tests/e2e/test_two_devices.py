@@ -56,7 +56,10 @@ def test_two_devices_merge_fields_keep_both_parts_and_raise_a_visible_conflict(
 
     # Phone B shows the conflict and, after the rebase, the server's merged record.
     page_b.wait_for_selector("[data-testid=conflict-list] .van-cell:has-text('diagnosis')")
-    assert "changed meanwhile" in text_of(page_b, "conflict-list")
+    # Said in the engineer's words; the server's English reason is not repeated beneath.
+    listed = text_of(page_b, "conflict-list")
+    assert "You changed this on another phone meanwhile" in listed
+    assert "changed meanwhile by this engineer" not in listed
     page_b.click(f"[data-testid=conflict-list] .van-cell:has-text('{job['number']}')")
     page_b.wait_for_selector("[data-testid=job-conflicts]")
     page_b.click("[data-testid=go-record]")

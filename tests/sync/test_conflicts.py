@@ -14,6 +14,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from api.db import Database
+from api.domain.jobs.services import retire_cancelled
 from api.domain.sync import handlers
 from api.media.signatures import render_png
 from sync.client import SyncClient
@@ -101,7 +103,10 @@ async def test_a_stale_status_decision_never_moves_the_job_backwards(
         headers=desk,
     )
     assert stale.status_code == 409, stale.text
-    assert (stale.json()["code"], stale.json()["params"]) == ("job_status", {"status": "work_done"})
+    assert (stale.json()["code"], stale.json()["params"]) == (
+        "stale_decision",
+        {"status": "work_done"},
+    )
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert detail["job"]["status"] == "work_done"
     kept = await client.post(
@@ -113,6 +118,102 @@ async def test_a_stale_status_decision_never_moves_the_job_backwards(
     assert await conflicts(client, desk, job_id=job_id) == []
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert detail["job"]["status"] == "work_done"
+
+
+async def test_an_old_status_decision_never_undoes_work_done_since(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Device,
+    desk: dict[str, str],
+) -> None:
+    # A: the phone's "on site" met the cancellation; the desk took the job up again, and the
+    # engineer finished it online. B: a former assignee's "on site" met the new engineer's
+    # finished work. Taking either device value would send a finished job back on site.
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "误取消"}, headers=desk)
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    await phone.push()
+    (old,) = await conflicts(client, desk, job_id=job_id)
+    assert (old["server_value"], old["client_value"]) == ("cancelled", "on_site")
+    assert (await client.post(f"/api/jobs/{job_id}/uncancel", headers=desk)).is_success
+    assigned = await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
+    )
+    assert assigned.status_code == 200, assigned.text
+    await phone.pull()
+    for status in ("on_site", "work_done"):
+        phone.mutate("job.status", job_id=job_id, to=status)
+    await phone.sync()
+    taken = await client.post(
+        f"/api/conflicts/{old['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert taken.status_code == 409, taken.text
+    assert (taken.json()["code"], taken.json()["params"]) == (
+        "stale_decision",
+        {"status": "work_done"},
+    )
+    detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+
+    other = await new_job()
+    former = device("wang")
+    await former.pull()
+    assert (
+        await client.post(
+            f"/api/jobs/{other}/assign",
+            json={"engineer_id": str(world.engineer2.id)},
+            headers=desk,
+        )
+    ).is_success
+    li = device("li")
+    await li.pull()
+    for status in ("on_site", "work_done"):
+        li.mutate("job.status", job_id=other, to=status)
+    await li.sync()
+    former.mutate("job.status", job_id=other, to="on_site")
+    await former.push()
+    clash = next(
+        c for c in await conflicts(client, desk, job_id=other) if c["client_value"] == "on_site"
+    )
+    assert clash["server_value"] == "work_done"
+    back = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert back.status_code == 409, back.text
+    assert back.json()["code"] == "stale_decision"
+    detail = (await client.get(f"/api/jobs/{other}", headers=desk)).json()
+    assert detail["job"]["status"] == "work_done"
+
+
+async def test_work_kept_over_an_old_cancellation_comes_back_to_the_phone(
+    client: httpx.AsyncClient, db: Database, new_job: Register, device: Device, desk: dict[str, str]
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    phone.mutate("job.status", job_id=job_id, to="on_site")
+    phone.mutate("job.status", job_id=job_id, to="work_done")
+    await client.post(f"/api/jobs/{job_id}/cancel", json={"reason": "客户来电取消"}, headers=desk)
+    # Days later housekeeping takes the cancelled job off the phone; then the work arrives.
+    async with db.write() as session:
+        retired = await retire_cancelled(session, now=datetime.now(UTC), keep=timedelta(seconds=-1))
+    assert retired == 1
+    await phone.sync()
+    assert phone.get("jobs", job_id) is None, "the cancelled job left the phone"
+    done = next(
+        c for c in await conflicts(client, desk, job_id=job_id) if c["client_value"] == "work_done"
+    )
+    kept = await client.post(
+        f"/api/conflicts/{done['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert kept.status_code == 200, kept.text
+    await phone.pull()
+    back = phone.get("jobs", job_id)
+    assert back is not None, "the engineer gets the job back to have the customer sign"
+    assert back["status"] == "work_done"
 
 
 async def test_work_on_a_job_reassigned_meanwhile_is_kept_with_a_conflict(

@@ -23,10 +23,11 @@ from api.domain.sync.handlers import (
     store_signature_png,
 )
 from api.error_codes import ErrorCode
-from api.http import Conflict, DomainError, job_status
+from api.http import Conflict, DomainError
 from api.media.signatures import SignatureRefused, render_png
 from api.media.store import BlobStore
 from api.models import (
+    Assignment,
     Billing,
     ConflictStatus,
     FieldHistory,
@@ -42,7 +43,7 @@ from api.models import (
 from api.security import Principal
 from sync import wire
 from sync.merge import ENGINEER_RECORD_FIELDS, PART_LINE_FIELDS, PHOTO_FIELDS, Policy
-from sync.rules.lifecycle import Actor, JobStatus, can_transition
+from sync.rules.lifecycle import JobStatus
 
 
 class Choice(StrEnum):
@@ -105,6 +106,67 @@ async def resolve(
             written_by=me.user_id,
         )
     )
+
+
+STATUS_ORDER: dict[JobStatus, int] = {
+    JobStatus.REPORTED: 0,
+    JobStatus.ACCEPTED: 1,
+    JobStatus.ASSIGNED: 2,
+    JobStatus.REOPENED: 2,
+    JobStatus.EN_ROUTE: 3,
+    JobStatus.ON_SITE: 4,
+    JobStatus.WAITING_PARTS: 4,
+    JobStatus.WORK_DONE: 5,
+    JobStatus.SIGNED: 6,
+    JobStatus.REVIEWED: 7,
+    JobStatus.SETTLED: 8,
+    JobStatus.FOLLOWED_UP: 9,
+    JobStatus.CLOSED: 10,
+}
+"""How far along the workflow a status is: a decision never takes a job back along it."""
+
+
+def _stale(current: JobStatus, target: JobStatus) -> str | None:
+    """Why taking the device's ``target`` would take the job back, or None. From a
+    cancellation any status the device reached is forward (the work is kept)."""
+    if current is JobStatus.CANCELLED or target is JobStatus.CANCELLED:
+        return None
+    if STATUS_ORDER.get(target, 0) < STATUS_ORDER.get(current, 0):
+        return f"the device's {target} would take the job back"
+    return None
+
+
+async def _follows_kept(session: AsyncSession, conflict: SyncConflict, current: JobStatus) -> bool:
+    """Whether the job's status now is the device's earlier move, kept by deciding an earlier
+    status conflict of the job for the device (its moves decided in the order they arose)."""
+    found = await session.scalar(
+        select(SyncConflict.resolved_value)
+        .where(
+            SyncConflict.job_id == conflict.job_id,
+            SyncConflict.entity == "jobs",
+            SyncConflict.field == "status",
+            SyncConflict.id != conflict.id,
+            SyncConflict.status == ConflictStatus.RESOLVED,
+            SyncConflict.resolution == Choice.CLIENT.value,
+            SyncConflict.created_at <= conflict.created_at,
+        )
+        .order_by(SyncConflict.resolved_at.desc())
+        .limit(1)
+    )
+    return found is not None and str(found) == str(current)
+
+
+async def _reopen_assignment(session: AsyncSession, job: Job, *, now: datetime) -> None:
+    """The job's engineer holds it again (an open assignment), if none is open."""
+    if job.assigned_engineer_id is None:
+        return
+    held = await session.scalar(
+        select(Assignment.id).where(Assignment.job_id == job.id, Assignment.ended_at.is_(None))
+    )
+    if held is None:
+        session.add(
+            Assignment(job_id=job.id, engineer_id=job.assigned_engineer_id, assigned_at=now)
+        )
 
 
 async def _later_move_kept(session: AsyncSession, conflict: SyncConflict) -> bool:
@@ -191,32 +253,38 @@ async def _apply(
         current = job.status
         if target == current:
             return
-        if await _later_move_kept(session, conflict):
-            raise job_status(
-                f"a later status move of the device was kept already (the job is {current} "
-                "now); this earlier one would take the job back: keep the server's value",
-                current,
+        stale = _stale(current, target)
+        if stale is None and await _later_move_kept(session, conflict):
+            stale = (
+                "a later status move of the device was kept already; this earlier one would "
+                "take the job back"
             )
-        # The device's move is taken over the status the clash met, over the status the device
-        # moved from, or where it is a move the engineer may make from the job's status now
-        # (the phone's next move, decided after its first). Any other is stale.
-        if str(current) not in (
-            str(conflict.server_value),
-            str(conflict.base_value),
-        ) and not can_transition(current, target, Actor.ENGINEER):
-            raise job_status(
-                f"the job is {current} now, not {conflict.server_value} as when this conflict "
-                f"arose, and the device's {target} cannot follow it; keep the server's value",
-                current,
+        if (
+            stale is None
+            and str(current)
+            not in (
+                str(conflict.server_value),
+                str(conflict.base_value),
+            )
+            and not await _follows_kept(session, conflict, current)
+        ):
+            stale = f"the job has moved on since this conflict arose (then {conflict.server_value})"
+        if stale is not None:
+            raise Conflict(
+                f"{stale}; the job is {current} now: keep the server's value",
+                code=ErrorCode.STALE_DECISION,
+                params={"status": str(current)},
             )
         # Dated as the sync move would have been: min(at, server time), so a phone whose
         # clock ran fast never stamps the job in the future.
         at = now if conflict.device_time is None else min(conflict.device_time, now)
         apply_status(job, target, at=at)
         if current is JobStatus.CANCELLED:
-            # The office keeps the engineer's work over its cancellation: no longer cancelled.
+            # The office keeps the engineer's work over its cancellation: no longer cancelled,
+            # and back on the engineer's phone if housekeeping had taken it off (3 days on).
             job.cancelled_at = None
             job.cancel_reason = ""
+            await _reopen_assignment(session, job, now=now)
         return
     if entity == "jobs" and field in ENGINEER_RECORD_FIELDS:
         if not isinstance(kept, str):
