@@ -988,3 +988,16 @@ def test_the_report_prints_the_visit_of_the_engineer_it_names() -> None:
     assert visit_times([trip(li, TripKind.ARRIVED, 9, 25)], li) == (None, at(9, 25), None)
     # No engineer named: everyone's trips, the last visit.
     assert visit_times(trips[:2], None) == (at(8, 40), at(8, 53), None)
+    # Waiting for parts on site, then back at work: the resumption logs another arrival, but
+    # the visit began at the first.
+    resumed = [
+        trip(li, TripKind.DEPARTED, 8, 30),
+        trip(li, TripKind.ARRIVED, 9, 0),
+        trip(li, TripKind.ARRIVED, 11, 0),
+        trip(li, TripKind.LEFT, 12, 10),
+    ]
+    assert visit_times(resumed, li) == (at(8, 30), at(9, 0), at(12, 10))
+    # Reopened without a "left" logged on the first visit: the second trip starts at its
+    # departure.
+    again = [*resumed[:2], trip(li, TripKind.DEPARTED, 14, 0), trip(li, TripKind.ARRIVED, 14, 20)]
+    assert visit_times(again, li) == (at(14, 0), at(14, 20), None)

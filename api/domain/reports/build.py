@@ -82,30 +82,28 @@ def visit_times(
     trips: list[TripEvent], engineer_id: uuid.UUID | None
 ) -> tuple[datetime | None, datetime | None, datetime | None]:
     """Departure, arrival and leaving of the visit the report is of (trips in device-time
-    order): the last arrival of the engineer the report names, the departure before it and the
-    leaving after it. Another engineer's trips (one the job was taken from while working
-    offline) and an earlier visit's (before a reopening) are not this visit's."""
+    order), among the trips of the engineer the report names: the trip that ends in their last
+    arrival starts at their last departure or leaving before it; the visit's arrival is the
+    first after that start (resuming after waiting for parts logs another arrival on the same
+    visit), and its leaving the last after the arrival. Another engineer's trips (one the job
+    was taken from while working offline) and an earlier visit's (before a reopening) are not
+    this visit's."""
     mine = [t for t in trips if engineer_id is None or t.engineer_id == engineer_id]
-    arrivals = [t.device_time for t in mine if t.kind == TripKind.ARRIVED]
-    arrived = arrivals[-1] if arrivals else None
-
-    def last(
-        kind: TripKind, *, before: datetime | None = None, after: datetime | None = None
-    ) -> datetime | None:
-        times = [
-            t.device_time
-            for t in mine
-            if t.kind == kind
-            and (before is None or t.device_time <= before)
-            and (after is None or t.device_time >= after)
-        ]
-        return times[-1] if times else None
-
-    return (
-        last(TripKind.DEPARTED, before=arrived),
-        arrived,
-        last(TripKind.LEFT, after=arrived),
+    last_arrival = max((i for i, t in enumerate(mine) if t.kind == TripKind.ARRIVED), default=None)
+    if last_arrival is None:
+        return None, None, None
+    starts = [
+        i for i, t in enumerate(mine[:last_arrival]) if t.kind in (TripKind.DEPARTED, TripKind.LEFT)
+    ]
+    start = starts[-1] if starts else -1
+    departed = (
+        mine[start].device_time if start >= 0 and mine[start].kind == TripKind.DEPARTED else None
     )
+    arrival = next(
+        i for i in range(start + 1, last_arrival + 1) if mine[i].kind == TripKind.ARRIVED
+    )
+    left = [t.device_time for t in mine[arrival + 1 :] if t.kind == TripKind.LEFT]
+    return departed, mine[arrival].device_time, (left[-1] if left else None)
 
 
 async def build_context(
@@ -135,7 +133,9 @@ async def build_context(
         )
     )
     departed, arrived, left = visit_times(trips, job.assigned_engineer_id)
-    arrived = arrived or job.arrived_at
+    if not trips:
+        # Jobs recorded without a trip log (imported, or moved by the office): the job's own.
+        arrived = job.arrived_at
     visit_day = (arrived or job.completed_at or job.reported_at).astimezone(clock.tz).date()
 
     rows = []
