@@ -5,6 +5,7 @@ real SMTP server on the loopback. Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from email.header import decode_header, make_header
 from email.message import Message
@@ -17,6 +18,7 @@ from sqlalchemy import update
 
 from api.app import create_app
 from api.db import Database
+from api.domain.intake.services import form_token
 from api.domain.office.escalation import Escalations, addresses
 from api.models import Role, User
 from api.settings import ReportSettings, Settings, SmtpSettings
@@ -203,6 +205,78 @@ async def test_a_serious_complaint_is_mailed_when_recorded_or_raised(
     assert raised.status_code == 200, raised.text
     ((message, _),) = await mailed(app, smtp, before)
     assert "回访电话太早" in message.get_payload(decode=True).decode()
+
+
+async def test_a_critical_web_report_is_mailed_once_the_desk_takes_it_up(
+    app: Litestar, client: httpx.AsyncClient, addressed: World, desk: Headers, smtp: Smtp
+) -> None:
+    # Anyone may send the public form: its "critical" is the customer's word until the desk
+    # has verified the report (受理), which then escalates it.
+    token = form_token(app.state["secret_key"], now=time.time() - 10)
+    before = len(smtp.inbox.messages)
+    sent = await client.post(
+        "/api/public/fault-reports",
+        json={
+            "token": token,
+            "contact_name": "钱先生",
+            "contact_phone": "186 0000 4321",
+            "company": "上海浦东建工集团",
+            "description": "冷却塔停机，整栋楼无冷气",
+            "urgency": "critical",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    assert await mailed(app, smtp, before) == []
+    jobs = (await client.get("/api/jobs", params={"q": sent.json()["number"]}, headers=desk)).json()
+    (job,) = jobs["items"]
+    accepted = await client.post(
+        f"/api/jobs/{job['id']}/accept", json={"handling_plan": "今日下午上门"}, headers=desk
+    )
+    assert accepted.status_code == 200, accepted.text
+    ((message, _),) = await mailed(app, smtp, before)
+    assert job["number"] in subject(message)
+    assert "冷却塔停机" in message.get_payload(decode=True).decode()
+
+
+async def test_a_job_no_longer_critical_when_its_mail_is_due_tells_nobody(
+    app: Litestar, client: httpx.AsyncClient, addressed: World, desk: Headers, smtp: Smtp
+) -> None:
+    job = await new_job(client, addressed, desk, "critical")
+    await mailed(app, smtp, 0)  # the mail of its report, done with
+    lowered = await client.patch(f"/api/jobs/{job['id']}", json={"urgency": "high"}, headers=desk)
+    assert lowered.status_code == 200, lowered.text
+    before = len(smtp.inbox.messages)
+    escalations: Escalations = app.state.escalations
+    await escalations.tell("job", uuid.UUID(job["id"]))  # read again before mailing
+    assert await mailed(app, smtp, before) == []
+
+
+async def test_a_complaint_taken_to_the_director_by_hand_is_mailed(
+    app: Litestar, client: httpx.AsyncClient, addressed: World, desk: Headers, smtp: Smtp
+) -> None:
+    minor = await client.post(
+        "/api/complaints",
+        json={
+            "customer_id": str(addressed.customer.id),
+            "severity": "minor",
+            "description": "三次报修仍未修好",
+        },
+        headers=desk,
+    )
+    assert minor.status_code == 201, minor.text
+    before = len(smtp.inbox.messages)
+    assert await mailed(app, smtp, before) == []
+    up = await client.post(f"/api/complaints/{minor.json()['id']}/escalate", headers=desk)
+    assert up.status_code in (200, 201), up.text
+    ((message, _),) = await mailed(app, smtp, before)
+    assert "三次报修仍未修好" in message.get_payload(decode=True).decode()
+    # Escalated already: raising it to serious now tells nobody again.
+    before = len(smtp.inbox.messages)
+    raised = await client.patch(
+        f"/api/complaints/{minor.json()['id']}", json={"severity": "serious"}, headers=desk
+    )
+    assert raised.status_code == 200, raised.text
+    assert await mailed(app, smtp, before) == []
 
 
 class _Said(logging.Handler):

@@ -1,15 +1,18 @@
 """Escalation: a major fault (重大故障) and a serious complaint (情节重大者) are told upward.
 
 The regulations want a major fault reported upward at once and a serious complaint taken to the
-director. When a job becomes critical (reported so, by the desk or on the public form, or its
-urgency raised to critical) or a complaint becomes serious (recorded so, or raised), the
-supervisors and administrators with an e-mail address on file, and the addresses of
-``FIELDSYNC_ESCALATE_TO``, are mailed after the transaction commits, in the background.
+director. When a job becomes critical (reported so by the desk, or its urgency raised to
+critical) or a complaint is escalated (recorded serious, raised to serious, or taken to the
+director by hand), the supervisors and administrators with an e-mail address on file, and the
+addresses of ``FIELDSYNC_ESCALATE_TO``, are mailed after the transaction commits, in the
+background. A critical report from the public web form (anyone may send one) is mailed once the
+desk takes it up (受理, or dispatches it), not as typed.
 
 Session events see every such change, whatever route made it, as :mod:`api.domain.reports.auto`
 sees signatures; each engine maps to the escalation service of its app. The mail task reads the
-record again and sends nothing when the change did not last (rolled back, or undone meanwhile).
-Without a mail server nothing is sent; either way the outcome is logged (``fieldsync.escalation``).
+record again and sends nothing when the job is no longer critical (rolled back, or lowered
+meanwhile). Without a mail server nothing is sent; either way the outcome is logged
+(``fieldsync.escalation``).
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from sqlalchemy.orm import Session, UOWTransaction
 from api.db import Database
 from api.domain.reports.mail import deliver
 from api.models import (
+    Channel,
     Complaint,
-    ComplaintSeverity,
     Customer,
     Job,
     Role,
@@ -43,6 +46,7 @@ from api.models import (
     User,
 )
 from api.settings import Settings
+from sync.rules.lifecycle import JobStatus
 
 log = logging.getLogger("fieldsync.escalation")
 
@@ -107,7 +111,7 @@ class Escalations:
         async with self.db.read() as session:
             if kind == "job":
                 job = await session.get(Job, ident)
-                if job is None or job.urgency != Urgency.CRITICAL:
+                if job is None or job.urgency != Urgency.CRITICAL or not _verified(job):
                     return None
                 complaint = None
             else:
@@ -220,23 +224,43 @@ def _became(obj: Any, name: str, value: Any) -> bool:
     return bool(history.added) and history.added[0] == value and value not in history.deleted
 
 
+def _verified(job: Job) -> bool:
+    """Whether a job's report is the desk's word: a web report (the public form, anyone)
+    escalates only once the desk has taken it up (受理, or dispatched it), not as typed."""
+    return job.channel != Channel.WEB or job.status != JobStatus.REPORTED
+
+
+def _left_reported(job: Job) -> bool:
+    history = inspect(job).attrs["status"].history
+    return bool(history.added) and JobStatus.REPORTED in history.deleted
+
+
+def _escalated_now(complaint: Complaint) -> bool:
+    """Whether the complaint was escalated in this flush: recorded serious, raised to serious,
+    or taken to the director by hand (``escalated_at`` set)."""
+    history = inspect(complaint).attrs["escalated_at"].history
+    return any(value is not None for value in history.added)
+
+
 @event.listens_for(Session, "after_flush")
 def _note(session: Session, _ctx: UOWTransaction) -> None:
-    noted: set[tuple[Kind, uuid.UUID]] | None = None
+    found: list[tuple[Kind, uuid.UUID]] = []
     for obj in session.new:
-        if isinstance(obj, Job) and obj.urgency == Urgency.CRITICAL:
-            noted = session.info.setdefault(_NOTED, set())
-            noted.add(("job", obj.id))
-        elif isinstance(obj, Complaint) and obj.severity == ComplaintSeverity.SERIOUS:
-            noted = session.info.setdefault(_NOTED, set())
-            noted.add(("complaint", obj.id))
+        if isinstance(obj, Job) and obj.urgency == Urgency.CRITICAL and _verified(obj):
+            found.append(("job", obj.id))
+        elif isinstance(obj, Complaint) and obj.escalated_at is not None:
+            found.append(("complaint", obj.id))
     for obj in session.dirty:
-        if isinstance(obj, Job) and _became(obj, "urgency", Urgency.CRITICAL):
-            noted = session.info.setdefault(_NOTED, set())
-            noted.add(("job", obj.id))
-        elif isinstance(obj, Complaint) and _became(obj, "severity", ComplaintSeverity.SERIOUS):
-            noted = session.info.setdefault(_NOTED, set())
-            noted.add(("complaint", obj.id))
+        if isinstance(obj, Job) and obj.urgency == Urgency.CRITICAL and _verified(obj):
+            # Raised to critical, or a critical web report the desk has just taken up.
+            if _became(obj, "urgency", Urgency.CRITICAL) or (
+                obj.channel == Channel.WEB and _left_reported(obj)
+            ):
+                found.append(("job", obj.id))
+        elif isinstance(obj, Complaint) and _escalated_now(obj):
+            found.append(("complaint", obj.id))
+    if found:
+        session.info.setdefault(_NOTED, set()).update(found)
 
 
 @event.listens_for(Session, "after_commit")
