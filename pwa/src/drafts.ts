@@ -13,6 +13,16 @@ export interface Draft {
   base: Record<string, string | null>
 }
 
+/** The page's localStorage, or null where the browser blocks site storage (reading the
+ * property itself throws then): drafts are a safety net, never a reason to fail. */
+export function localStore(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage
+  } catch {
+    return null
+  }
+}
+
 const PREFIX = 'fieldsync-draft:'
 const keyOf = (deviceId: string, jobId: string) => `${PREFIX}${deviceId}:${jobId}`
 
@@ -80,9 +90,20 @@ export function draftsOf(storage: Storage, deviceId: string): Draft[] {
   return found
 }
 
-/** The fields of a draft that still differ from the replica's `current` values: what to queue. */
-export function unqueued(draft: Draft, current: (field: string) => string): Record<string, string> {
+/** What to do with a draft, given the replica's values now: `fields` to queue as the record's
+ * edit (their base unchanged since the typing began), `aside` to keep as a note (the field
+ * changed meanwhile: the recovered text must not overwrite that change). Fields the replica
+ * holds already are neither. */
+export function unqueued(
+  draft: Draft, current: (field: string) => string | null,
+): { fields: Record<string, string>; aside: Record<string, string> } {
   const fields: Record<string, string> = {}
-  for (const [field, value] of Object.entries(draft.fields)) if (value !== current(field)) fields[field] = value
-  return fields
+  const aside: Record<string, string> = {}
+  for (const [field, value] of Object.entries(draft.fields)) {
+    const now = current(field)
+    if (value === (now ?? '')) continue
+    if ((draft.base[field] ?? '') === (now ?? '')) fields[field] = value
+    else aside[field] = value
+  }
+  return { fields, aside }
 }

@@ -3,7 +3,8 @@ import Dexie from 'dexie'
 import { reactive, shallowRef, triggerRef } from 'vue'
 import { AccountsDb, DeviceDb, deviceDbName, getMeta, setMeta, type Args, type FailedEntry } from './db'
 import { applyLocally, jobOf, key, validate, validateOnReplica, withBase, type Rec, type View } from './mutators'
-import { draftsOf, forgetDraft, unqueued } from './drafts'
+import { draftsOf, forgetDraft, localStore, unqueued } from './drafts'
+import { uuid7 } from './ids'
 import { enqueue, enqueueWithBytes, rebase } from './outbox'
 import { APP_VERSION, HttpError, SyncEngine, errorOf, sendAgain, unsentBlobs } from './sync'
 
@@ -96,19 +97,24 @@ async function openDevice(deviceId: string, user: User): Promise<void> {
 }
 
 /** Queue the record text a reload or a killed app left unqueued (see drafts.ts), with the base
- * the engineer typed over. */
+ * the engineer typed over; text for a field changed since goes in a note instead. */
 async function queueDrafts(deviceId: string): Promise<void> {
-  if (typeof localStorage === 'undefined') return
-  for (const draft of draftsOf(localStorage, deviceId)) {
+  const storage = localStore()
+  if (!storage) return
+  for (const draft of draftsOf(storage, deviceId)) {
     const job = view.value.get(key('jobs', draft.jobId))
     if (!job) continue // not on this phone (yet): kept for a later start
-    const fields = unqueued(draft, (f) => (typeof job[f] === 'string' ? (job[f] as string) : ''))
+    const { fields, aside } = unqueued(draft, (f) => (typeof job[f] === 'string' ? (job[f] as string) : null))
     try {
       if (Object.keys(fields).length) {
         const base = Object.fromEntries(Object.keys(fields).map((f) => [f, draft.base[f] ?? null]))
         await mutate('job.record', { job_id: draft.jobId, fields, base })
       }
-      forgetDraft(localStorage, deviceId, draft.jobId)
+      for (const [field, text] of Object.entries(aside)) {
+        const body = `未保存的记录文字 Record text kept when the app closed (${field}):\n${text}`
+        await mutate('note.add', { id: uuid7(), job_id: draft.jobId, body: body.slice(0, 10_000) })
+      }
+      forgetDraft(storage, deviceId, draft.jobId)
     } catch (e) {
       console.warn('typed record text could not be queued; kept for the next start', e)
     }

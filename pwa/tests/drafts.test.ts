@@ -46,10 +46,25 @@ describe('record text kept while it is typed', () => {
     expect(draftsOf(s, 'dev')).toEqual([])
     expect(s.length).toBe(0)
   })
-  it('queues only the fields the replica does not hold already', () => {
-    const draft = { jobId: 'j', fields: { advice: 'A', cause: 'B' }, base: { advice: '', cause: '' } }
-    expect(unqueued(draft, (f) => (f === 'advice' ? 'A' : 'old'))).toEqual({ cause: 'B' })
-    expect(unqueued(draft, () => 'x')).toEqual({ advice: 'A', cause: 'B' })
+  it('queues the fields unchanged since the typing began, and sets aside those changed meanwhile', () => {
+    const draft = { jobId: 'j', fields: { advice: 'A', cause: 'B', diagnosis: 'C' }, base: { advice: '', cause: 'old', diagnosis: null } }
+    const replica: Record<string, string | null> = { advice: 'A', cause: 'office changed it', diagnosis: null }
+    expect(unqueued(draft, (f) => replica[f] ?? null)).toEqual({ fields: { diagnosis: 'C' }, aside: { cause: 'B' } })
+    // Nothing changed under it: all of it is the record's edit (an absent value is empty).
+    expect(unqueued(draft, (f) => ({ advice: '', cause: 'old', diagnosis: '' })[f] ?? null)).toEqual({
+      fields: { advice: 'A', cause: 'B', diagnosis: 'C' }, aside: {},
+    })
+  })
+  it('reads no storage where the browser blocks it', async () => {
+    const { localStore } = await import('../src/drafts')
+    const blocked = Object.getOwnPropertyDescriptor(globalThis, 'localStorage')
+    Object.defineProperty(globalThis, 'localStorage', { configurable: true, get: () => { throw new Error('SecurityError') } })
+    try {
+      expect(localStore()).toBeNull()
+    } finally {
+      if (blocked) Object.defineProperty(globalThis, 'localStorage', blocked)
+      else delete (globalThis as { localStorage?: unknown }).localStorage
+    }
   })
   it('survives a broken entry and forgets a job entirely', () => {
     const s = new MemoryStorage()

@@ -44,8 +44,9 @@ describe('conflictEditSeed', () => {
     expect(conflictEditSeed({ server_value: null, client_value: { a: 1 } })).toBe('{"a":1}')
   })
 
-  it("falls back to the server's value when the device's is empty, and never shows null", () => {
-    expect(conflictEditSeed({ server_value: 'A: 轴承磨损', client_value: '' })).toBe('A: 轴承磨损')
+  it("falls back to the server's value when the device sent none, and never shows null", () => {
+    // The engineer emptied the field: the box starts as the device left it, as the hint says.
+    expect(conflictEditSeed({ server_value: 'A: 轴承磨损', client_value: '' })).toBe('')
     expect(conflictEditSeed({ server_value: 'A: 轴承磨损', client_value: null })).toBe('A: 轴承磨损')
     expect(conflictEditSeed({ server_value: null, client_value: null })).toBe('')
   })

@@ -484,7 +484,7 @@ async def test_a_quarters_and_a_years_figures_count_every_month_in_them(
     book = load_workbook(io.BytesIO(sheet.content))
     assert book.active.title == "2025-Q1"
     rows = list(book.active.iter_rows(values_only=True))
-    assert [(r[0], r[1]) for r in rows[1:]] == [("Not dispatched 未派工", 2), ("Total 合计", 2)]
+    assert [(r[0], r[1]) for r in rows[1:]] == [("No engineer 无工程师", 2), ("Total 合计", 2)]
     assert 'filename="figures-2025-Q1.xlsx"' in sheet.headers["content-disposition"]
     for bad in ("2025-Q5", "2025-Q", "25", "2025-1"):
         refused = await client.get(f"/api/figures/{bad}", headers=boss)

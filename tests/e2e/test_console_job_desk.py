@@ -55,7 +55,18 @@ def test_the_desk_accepts_corrects_and_takes_up_a_job_from_its_page(
     page.locator(".el-select-dropdown__item:visible", has_text=asset["serial"]).first.click()
     page.locator("[data-testid=job-edit-urgency]").get_by_text("High").click()
     page.locator("[data-testid=job-edit-contact-phone]").fill("13900003333")
-    page.click("[data-testid=job-edit-save]")
+    with page.expect_request(
+        lambda r: r.method == "PATCH" and r.url.endswith(f"/api/jobs/{made['id']}")
+    ) as sent:
+        page.click("[data-testid=job-edit-save]")
+    # Only what changed goes, with the version read: a colleague's edit of another field stays.
+    assert set(sent.value.post_data_json) == {
+        "version",
+        "asset_id",
+        "site_id",
+        "urgency",
+        "contact_phone",
+    }
     expect(page.locator("[data-testid=job-urgency]")).to_have_text("High")
     detail = office.detail(made["id"])
     assert (detail["job"]["asset_id"], detail["job"]["site_id"]) == (
@@ -63,7 +74,7 @@ def test_the_desk_accepts_corrects_and_takes_up_a_job_from_its_page(
         asset["site_id"],
     )
     assert (detail["job"]["urgency"], detail["contact_phone"]) == ("high", "13900003333")
-    assert detail["office_notes"] == typed, "unchanged fields are not sent"
+    assert detail["office_notes"] == typed
 
     # Cancelled in error, then taken up again from the page, after a question.
     office.post(f"/api/jobs/{made['id']}/cancel", {"reason": "误取消"})

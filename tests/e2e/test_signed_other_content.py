@@ -82,7 +82,10 @@ def test_a_signature_over_content_the_office_changed_is_flagged_and_corrected(
     desk.locator("[data-testid=correction-reason]").fill("客户签字后办公室补充了故障描述")
     issue.click()
     expect(desk.locator("[data-testid=report-pdf]")).to_have_count(1, timeout=60_000)
-    expect(alert).to_be_visible()  # the signature still covers the earlier content
+    # The signature still covers the earlier content; the page now says the correction
+    # covers the job as it is, and asks for nothing more.
+    expect(alert).to_have_count(0)
+    expect(desk.locator("[data-testid=signed-content-corrected]")).to_be_visible()
     expect(desk.locator("[data-testid=issue-correction]")).to_have_count(0)
     deadline = time.monotonic() + 30
     while True:

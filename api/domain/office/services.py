@@ -645,6 +645,6 @@ def figures_xlsx(figures: MonthFigures) -> bytes:
         if row is figures.total:
             values[0] = "Total 合计"
         elif row.engineer_id is None:
-            values[0] = "Not dispatched 未派工"
+            values[0] = "No engineer 无工程师"
         sheet.append(values)
     return as_data(book)

@@ -31,12 +31,13 @@ export function callBackProblem(c: CallBackForm): 'score' | 'satisfied' | null {
 }
 
 /** The text an "enter a value" decision on a conflict starts from: the device's value (the
- * engineer's newer work, to merge the other into), else the server's; as text, an absent value
- * as nothing (never "null"). */
+ * engineer's newer work, to merge the other into; an engineer who emptied the field sent "",
+ * and the box starts empty as said), else, where the device sent none, the server's; as text,
+ * an absent value as nothing (never "null"). */
 export function conflictEditSeed(c: { server_value: unknown; client_value: unknown }): string {
   const asText = (v: unknown): string =>
     v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)
-  return asText(c.client_value) || asText(c.server_value)
+  return c.client_value === null || c.client_value === undefined ? asText(c.server_value) : asText(c.client_value)
 }
 
 /** The server's longest office notes and remarks (api/domain/jobs/schemas.py LongText, FollowUpIn). */

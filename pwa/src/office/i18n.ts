@@ -59,6 +59,7 @@ const en = {
     signedOther: 'The customer signed other content than the job holds now',
     signedOtherHelp: 'The job changed after the customer signed (an office edit made while the engineer was offline, say), so the signed report cannot be issued as it is. Put the change back, or issue a correction that says why.',
     changedSinceIssued: 'The job changed since its last report: a correction gives the report what the job holds now.',
+    corrected: 'The customer signed an earlier version of this job; the latest correction covers the job as it now is.',
     issue: 'Issue the report', correctionReason: 'Reason for the correction (printed on the report)',
     issueCorrection: 'Issue a correction', issued: 'Report issued', approved: 'Approved', sentBack: 'Sent back', empty: 'Nothing to review',
     completed: 'Completed', quantity: 'Qty', billing: 'Billing', price: 'Unit price',
@@ -138,7 +139,7 @@ const en = {
     faultNeeded: 'Describe the fault', planNeeded: 'Write the handling plan',
   },
   figures: {
-    month: 'Month', period: { month: 'Month', quarter: 'Quarter', year: 'Year' }, quarterN: 'Q{n}', notDispatched: 'Not dispatched', xlsx: 'Download XLSX', total: 'Department', jobs_reported: 'Reported', jobs_completed: 'Completed',
+    month: 'Month', period: { month: 'Month', quarter: 'Quarter', year: 'Year' }, quarterN: 'Q{n}', notDispatched: 'No engineer', xlsx: 'Download XLSX', total: 'Department', jobs_reported: 'Reported', jobs_completed: 'Completed',
     response_hours: 'Response (h)', to_site_hours: 'To site (h)', to_fix_hours: 'To fix (h)', first_time_fix_rate: 'First-time fix',
     plan_sla_rate: 'Plan SLA', site_sla_rate: 'Site SLA', satisfaction_on_site: 'Satisfaction (site)',
     satisfaction_callback: 'Satisfaction (call)', complaints: 'Complaints', parts_cost_warranty: 'Parts in warranty',
@@ -205,6 +206,7 @@ const zh: Messages = {
     signedOther: '客户签字确认的内容与工单当前内容不一致',
     signedOtherHelp: '客户签字后工单有改动（例如工程师离线期间办公室修改了工单），签字的报告无法按原样出具。请改回，或出具更正并注明原因。',
     changedSinceIssued: '上次出具报告后工单有改动：出具更正可使报告与工单当前内容一致。',
+    corrected: '客户签字的是此工单的较早版本；最近一次更正已与工单当前内容一致。',
     issue: '出具报告', correctionReason: '更正原因（将印在报告上）',
     issueCorrection: '出具更正', issued: '报告已出具', approved: '已审核通过', sentBack: '已退回', empty: '没有待审核的工单',
     completed: '完工时间', quantity: '数量', billing: '计费', price: '单价',
@@ -284,7 +286,7 @@ const zh: Messages = {
     faultNeeded: '请填写故障描述', planNeeded: '请填写处理方案',
   },
   figures: {
-    month: '月份', period: { month: '月度', quarter: '季度', year: '年度' }, quarterN: '第{n}季度', notDispatched: '未派工', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',
+    month: '月份', period: { month: '月度', quarter: '季度', year: '年度' }, quarterN: '第{n}季度', notDispatched: '无工程师', xlsx: '下载 Excel', total: '全部门', jobs_reported: '报修数', jobs_completed: '完工数',
     response_hours: '响应(小时)', to_site_hours: '到场(小时)', to_fix_hours: '修复(小时)', first_time_fix_rate: '一次修复率',
     plan_sla_rate: '方案达标率', site_sla_rate: '到场达标率', satisfaction_on_site: '现场满意度',
     satisfaction_callback: '回访满意度', complaints: '投诉', parts_cost_warranty: '保修备件成本',
