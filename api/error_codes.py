@@ -92,6 +92,9 @@ class ErrorCode(StrEnum):
     """A fault report's time is before 2000-01-01 (a mistyped year)."""
     DATE_OUT_OF_RANGE = "date_out_of_range"
     """params ``date``: an acceptance date whose warranty months end outside the calendar."""
+    REPORT_LANGUAGE = "report_language"
+    """params ``language``: the report is issued in this language already; it is not issued
+    again in another (a correction, with its reason, may be)."""
     STALE_DECISION = "stale_decision"
     """params ``status``: the job's status now; taking the device's status of this (older)
     conflict would take the job back or no longer fits it: keep the server's value."""

@@ -132,6 +132,8 @@ class SignatureRow(msgspec.Struct, frozen=True):
     name: str
     signed_at: str
     place: str
+    located: bool = True
+    """Whether the phone recorded where it was signed; else ``place`` is the site's address."""
 
 
 class Satisfaction(msgspec.Struct, frozen=True):

@@ -13,10 +13,11 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -281,6 +282,19 @@ async def test_the_report_is_issued_after_the_push_that_brings_the_signature(
     again = await client.post(f"/api/jobs/{signed.job_id}/report", json={}, headers=signed.desk)
     assert again.status_code == 200, "asking again answers the issued report"
     assert again.json()["id"] == report["id"]
+    same = {"language": "zh-CN"}
+    assert (
+        await client.post(f"/api/jobs/{signed.job_id}/report", json=same, headers=signed.desk)
+    ).json()["id"] == report["id"]
+    # Asked in the other language: said so, not answered with the Chinese report as if English.
+    other = await client.post(
+        f"/api/jobs/{signed.job_id}/report", json={"language": "en"}, headers=signed.desk
+    )
+    assert other.status_code == 409, other.text
+    assert (other.json()["code"], other.json()["params"]) == (
+        "report_language",
+        {"language": "zh-CN"},
+    )
 
     other = await login(client, "li")
     assert (await client.get(report["pdf_url"], headers=other)).status_code == 404
@@ -773,6 +787,13 @@ async def test_a_customer_link_shows_the_report_reaches_only_its_job_and_can_be_
     page = await client.get(f"/r/{token}")
     assert page.status_code == 200
     assert "RP-2026-" in page.text
+    # Issued on the department's clock, as the PDF prints it; who sent it and their number.
+    (report,) = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    shanghai = datetime.fromisoformat(report["issued_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{shanghai:%Y-%m-%d %H:%M} (Asia/Shanghai)" in page.text
+    assert "UTC" not in page.text
+    assert "400-800-0000" in page.text
+    assert 'option value="" selected disabled' in page.text, "no score chosen for the customer"
     assert "default-src 'none'" in page.headers["content-security-policy"]
     pdf = await client.get(f"/r/{token}/pdf")
     assert pdf.status_code == 200
@@ -833,6 +854,8 @@ async def test_the_qr_code_page_tells_whether_the_report_is_current(
     page = await client.get(f"/r/check/{code}")
     assert page.status_code == 200
     assert "current" in page.text
+    assert "(Asia/Shanghai)" in page.text
+    assert "UTC" not in page.text
     assert (await client.get(f"/r/check/{'0' * 32}")).status_code == 404
 
 

@@ -313,8 +313,13 @@ async def test_text_a_customer_typed_is_text_in_the_statement_workbook_not_a_for
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == company]
     assert cell.data_type == "s", "Excel would run it as a formula"
-    # No equipment named: out of warranty, said in full in both languages.
-    assert (sheet["A4"].value, sheet["B4"].value) == ("保修 Warranty", "保修期外 Out of warranty")
+    # No equipment named: out of warranty, said in full in both languages; the heading names
+    # the report the customer signed (none issued here) and what labour and the visit cost.
+    heading = {row[0]: row[1] for row in sheet.iter_rows(max_row=12, values_only=True) if row[0]}
+    assert heading["保修 Warranty"] == "保修期外 Out of warranty"
+    assert heading["服务报告 Service report"] == "—"
+    assert heading["上门费 Call-out fee"] == "150.00 CNY"
+    assert heading["工时 Labour hours"].endswith("× 180.00 CNY")
 
 
 async def test_an_engineer_reads_neither_billing_nor_complaints_through_the_jobs_history(

@@ -232,6 +232,7 @@ async def build_context(
             name=sig.signer_name,
             signed_at=clock.text(sig.device_time),
             place=_place(sig.latitude, sig.longitude, site.address if site else ""),
+            located=sig.latitude is not None and sig.longitude is not None,
         )
 
     logo = ""

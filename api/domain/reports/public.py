@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import msgspec
@@ -41,6 +42,7 @@ from api.models import (
     Signature,
 )
 from api.ratelimit import address_limiter, spend
+from api.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
@@ -108,8 +110,11 @@ def _page(title: str, template: str, *, status: int = 200, **values: Any) -> Res
     )
 
 
-def _issued(report: Report) -> str:
-    return report.issued_at.strftime("%Y-%m-%d %H:%M UTC") if report.issued_at else ""
+def _issued(report: Report, tz: str) -> str:
+    """When the report was issued, on the department's clock, as its PDF prints it."""
+    if report.issued_at is None:
+        return ""
+    return f"{report.issued_at.astimezone(ZoneInfo(tz)).strftime('%Y-%m-%d %H:%M')} ({tz})"
 
 
 async def _link(db: Database, token: str, now: datetime) -> ReportLink:
@@ -150,7 +155,9 @@ class CustomerReportController(Controller):
         raises=[NotFoundException, LinkGone],
         media_type=MediaType.HTML,
     )
-    async def page(self, token: str, db: Database, now: datetime) -> Response[str]:
+    async def page(
+        self, token: str, db: Database, now: datetime, settings: Settings
+    ) -> Response[str]:
         link = await _link(db, token, now)
         async with db.read() as session:
             job = await session.get(Job, link.job_id)
@@ -183,8 +190,9 @@ class CustomerReportController(Controller):
             report=report,
             job=job,
             customer=customer.name if customer else "",
-            issued=_issued(report) if report else "",
+            issued=_issued(report, settings.calendar.timezone) if report else "",
             earlier=issued[:-1],
+            company=settings.company,
             images=images,
             base=f"/r/{token}",
         )
@@ -340,7 +348,7 @@ class CustomerReportController(Controller):
         raises=[NotFoundException],
         media_type=MediaType.HTML,
     )
-    async def check(self, code: str, db: Database) -> Response[str]:
+    async def check(self, code: str, db: Database, settings: Settings) -> Response[str]:
         report = None
         current = False
         if re.fullmatch(r"[0-9a-f]{32}", code):
@@ -365,7 +373,8 @@ class CustomerReportController(Controller):
             "check.html",
             report=report,
             current=current,
-            issued=_issued(report),
+            issued=_issued(report, settings.calendar.timezone),
+            company=settings.company,
         )
 
 

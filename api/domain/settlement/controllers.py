@@ -11,6 +11,7 @@ import anyio.to_thread
 from litestar import Controller, Response, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
@@ -25,7 +26,7 @@ from api.domain.settlement.schemas import (
 from api.domain.settlement.statement import StatementInfo, statement_pdf, statement_xlsx
 from api.guards import OFFICE, STAFF, allow
 from api.http import Conflict
-from api.models import Asset, Job, Role, Site
+from api.models import Asset, Job, Report, ReportStatus, Role, Site
 from api.security import Principal
 from api.settings import Settings
 
@@ -161,15 +162,31 @@ async def _statement(
         settlement = await _answer(session, job, settings)
         site = await session.get(Site, job.site_id) if job.site_id else None
         asset = await session.get(Asset, job.asset_id) if job.asset_id else None
+        report = await session.scalar(
+            select(Report)
+            .where(Report.job_id == job.id, Report.status == ReportStatus.ISSUED)
+            .order_by(Report.revision.desc())
+            .limit(1)
+        )
     info = StatementInfo(
         company=settings.company,
         currency=settings.report.currency,
         site=f"{site.name} {site.address}".strip() if site else "",
-        asset=" ".join(x for x in (asset.name, asset.model, asset.serial) if x) if asset else "",
+        asset=_asset_text(asset),
         printed_at=now,
         tz=settings.calendar.calendar.tz,
+        report=f"{report.number} rev {report.revision}" if report else "",
     )
     return settlement, info
+
+
+def _asset_text(asset: Asset | None) -> str:
+    """The equipment with its model and serial named, not run together."""
+    if asset is None:
+        return ""
+    parts = [asset.name, f"型号 Model {asset.model}" if asset.model else ""]
+    parts.append(f"序列号 Serial {asset.serial}" if asset.serial else "")
+    return " · ".join(p for p in parts if p)
 
 
 def _file(body: bytes, media_type: str, filename: str) -> Response[bytes]:

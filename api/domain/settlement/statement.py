@@ -34,6 +34,9 @@ class StatementInfo:
     asset: str
     printed_at: datetime
     tz: ZoneInfo
+    report: str = ""
+    """The service report the customer signed, as ``RP-2026-000002 rev 1`` (its latest issued
+    revision), or "" when none is issued yet: ties the bill to the signed document."""
 
 
 @cache
@@ -81,6 +84,7 @@ TOTAL_LABELS = {
     "chargeable": "收费 Chargeable",
     "total": "合计 Total",
 }
+"""The totals' rows; the chargeable total is what the customer is billed (the PDF's 应付金额)."""
 
 
 def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
@@ -96,10 +100,16 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
     sheet.append([f"{info.company.name_zh} {info.company.name}"])
     sheet.append(["结算单 Settlement statement", s.number])
     sheet.append(["客户 Customer", s.customer_name])
+    sheet.append(["现场 Site", info.site])
+    sheet.append(["设备 Equipment", info.asset])
+    sheet.append(["服务报告 Service report", info.report or "—"])
     sheet.append(
         ["保修 Warranty", "保修期内 In warranty" if s.in_warranty else "保修期外 Out of warranty"]
     )
+    sheet.append(["保修截止 Warranty end", _local(s.warranty_end, info.tz) or "—"])
     sheet.append(["上门日期 Visit date", _local(s.visit_date, info.tz)])
+    sheet.append(["工时 Labour hours", f"{s.labour_hours} h × {s.labour_rate} {info.currency}"])
+    sheet.append(["上门费 Call-out fee", f"{s.callout_fee} {info.currency}"])
     sheet.append(["结算时间 Settled", _local(s.settled_at, info.tz) or "草稿 Draft"])
     sheet.append([])
     sheet.append(
@@ -134,6 +144,6 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
         sheet.append([label, None, None, None, None, float(getattr(s.totals, name))])
         sheet.cell(row=sheet.max_row, column=6).number_format = "0.00"
         sheet.cell(row=sheet.max_row, column=1).font = bold
-    sheet.column_dimensions["A"].width = 36
-    sheet.column_dimensions["B"].width = 18
+    for letter, width in zip("ABCDEFG", (36, 22, 10, 10, 16, 16, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
     return as_data(book)

@@ -37,6 +37,7 @@ const en = {
   reported_too_early: 'The time the fault was reported is before 2000: check the year.',
   date_out_of_range: 'The acceptance date {date} with its warranty months ends outside the calendar: check the date.',
   changed_while_rendering: 'The job changed while its report was being made: issue the report again.',
+  report_language: 'The report is issued in {language} already; it is not issued again in another language (a correction, with its reason, may be).',
   stale_decision: 'The job is now “{status}”: taking the device’s status from this older conflict would take it back. Keep the server’s value for this one.',
   // The kinds of record a "not found" names (api/http.py not_found), spaces as underscores.
   things: {
@@ -87,6 +88,7 @@ const zh: typeof en = {
   reported_too_early: '报修时间早于 2000 年：请检查年份。',
   date_out_of_range: '验收日期 {date} 加上保修月数超出了日历范围：请检查日期。',
   changed_while_rendering: '生成报告期间工单有变动：请重新出具报告。',
+  report_language: '报告已以 {language} 签发，不会再以另一种语言重新签发（可出具注明原因的更正）。',
   stale_decision: '工单当前为「{status}」：采用这条较早冲突中的设备状态会让工单倒退。此条请保留服务器值。',
   things: {
     asset: '设备', blob: '文件', complaint: '投诉', conflict: '冲突', customer: '客户',
