@@ -39,6 +39,8 @@ const en = {
     fault: 'Fault description', notes: 'Office notes', newSite: 'New site', newAsset: 'New equipment', model: 'Model',
     serial: 'Serial number', accepted: 'Accepted on (验收)', submit: 'Register', created: 'Registered {number}', toBoard: 'To the board',
     nameNeeded: 'A customer needs a name.',
+    sameName: 'A customer named “{name}” exists already ({code}). Use it, or make a second customer of that name?',
+    useExisting: 'Use the existing customer', createAnyway: 'Make a second one',
   },
   board: {
     unassigned: 'Waiting for an engineer', atRisk: 'At risk', engineers: 'Engineers', region: 'Region', load: 'Active jobs',
@@ -186,6 +188,8 @@ const zh: Messages = {
     fault: '故障描述', notes: '办公室备注', newSite: '新建站点', newAsset: '新建设备', model: '型号',
     serial: '序列号', accepted: '验收合格日期', submit: '登记', created: '已登记 {number}', toBoard: '去派工看板',
     nameNeeded: '请填写客户名称。',
+    sameName: '已有名为「{name}」的客户（{code}）。使用该客户，还是再建一个同名客户？',
+    useExisting: '使用已有客户', createAnyway: '仍然新建',
   },
   board: {
     unassigned: '待派工', atRisk: '临近超时', engineers: '工程师', region: '区域', load: '在办工单',
