@@ -367,6 +367,10 @@ class _Repair:
     cause: Text2
     work_done: Text2
     advice: Text2
+    faults: tuple[int, ...] = ()
+    """The equipment's faults (indices) this repair answers: a job reports one of them."""
+    parts: tuple[int, ...] = ()
+    """The equipment's part families (indices) the work done uses."""
 
 
 @dataclass(frozen=True)
@@ -394,6 +398,9 @@ _UNIT_EN = {
     "卷": "roll",
 }
 """The demo catalogue's units in English, as an office would fill in ``unit_en``."""
+
+_QUANTITIES = {"米": (2, 3, 5, 8), "升": (2, 4, 6), "卷": (1,)}
+"""How much of a part measured in metres, litres or rolls a repair uses; pieces: 1 or 2."""
 
 _TEN = ("10", "12", "16", "20", "25", "32", "40", "50", "63", "80")
 
@@ -434,6 +441,8 @@ _EQUIPMENT = (
                     "每年制冷季前清洗冷凝器,定期检测冷却水水质",
                     "Clean the condenser before each cooling season; test the water regularly",
                 ),
+                faults=(0, 1),
+                parts=(1,),
             ),
             _Repair(
                 (
@@ -449,6 +458,8 @@ _EQUIPMENT = (
                     "每日记录运行压力,发现异常及时报修",
                     "Log operating pressures daily and report anything unusual at once",
                 ),
+                faults=(1,),
+                parts=(3,),
             ),
             _Repair(
                 (
@@ -464,6 +475,8 @@ _EQUIPMENT = (
                     "按保养手册每运行3000小时更换润滑油",
                     "Change the oil every 3,000 running hours as the maintenance manual says",
                 ),
+                faults=(2,),
+                parts=(4, 2, 0),
             ),
         ),
         (
@@ -521,6 +534,8 @@ _EQUIPMENT = (
                     "请勿用物品挡门,每周清洁门地坎",
                     "Do not hold the doors with objects; clean the door sills weekly",
                 ),
+                faults=(1,),
+                parts=(1,),
             ),
             _Repair(
                 ("曳引机编码器信号异常", "Traction-machine encoder signal faulty"),
@@ -533,6 +548,8 @@ _EQUIPMENT = (
                     "机房保持干燥通风,雨季注意防潮",
                     "Keep the machine room dry and ventilated, especially in the rainy season",
                 ),
+                faults=(0, 3),
+                parts=(3,),
             ),
             _Repair(
                 ("导靴靴衬磨损严重", "Guide-shoe liners badly worn"),
@@ -542,6 +559,8 @@ _EQUIPMENT = (
                     "Replaced all guide-shoe liners, cleaned and lubricated the rails",
                 ),
                 ("按规定每半月进行一次维护保养", "Keep to the fortnightly maintenance schedule"),
+                faults=(2,),
+                parts=(2,),
             ),
         ),
         (
@@ -583,6 +602,8 @@ _EQUIPMENT = (
                     "定期清洗过滤器,防止杂质进入泵体",
                     "Clean the strainer regularly so debris does not reach the pump",
                 ),
+                faults=(0,),
+                parts=(0,),
             ),
             _Repair(
                 (
@@ -595,6 +616,8 @@ _EQUIPMENT = (
                     "Cleared the impeller, replaced the bearings and the screen",
                 ),
                 ("每季度检查进水滤网", "Inspect the inlet screen every quarter"),
+                faults=(1, 2),
+                parts=(1,),
             ),
         ),
         (
@@ -647,6 +670,8 @@ _EQUIPMENT = (
                     "Replaced the starter battery, repaired the charger, ran a 30-minute load test",
                 ),
                 ("每月空载试机一次,每季度带载试机", "Run off-load monthly and on load quarterly"),
+                faults=(0,),
+                parts=(0,),
             ),
             _Repair(
                 ("自动电压调节器输出波动", "AVR output fluctuates"),
@@ -656,6 +681,8 @@ _EQUIPMENT = (
                     "保持机房通风,避免控制箱过热",
                     "Keep the plant room ventilated so the control box does not overheat",
                 ),
+                faults=(1,),
+                parts=(4,),
             ),
         ),
         (
@@ -706,6 +733,8 @@ _EQUIPMENT = (
                     "Replaced two smoke detectors, cleaned the rest of the zone, test OK",
                 ),
                 ("装修施工期间请对探测器加防尘罩", "Cover the detectors during building work"),
+                faults=(0,),
+                parts=(0,),
             ),
             _Repair(
                 ("二号回路短路,隔离器动作", "Short circuit on loop 2; isolator tripped"),
@@ -718,6 +747,8 @@ _EQUIPMENT = (
                     "施工前请通知我方确认线缆走向",
                     "Tell us before building work so we can mark the cable routes",
                 ),
+                faults=(1, 2),
+                parts=(5, 3, 4),
             ),
         ),
         (
@@ -855,6 +886,8 @@ class _Builder:
         self.contacts_by_customer: dict[uuid.UUID, list[Contact]] = {}
         self.equipment_of: dict[uuid.UUID, _Equipment] = {}
         self.parts_of: dict[str, list[Part]] = {}
+        self.family_parts: dict[tuple[str, int], list[Part]] = {}
+        """Each equipment kind's parts by family (index into its ``parts``)."""
         self.van_parts: dict[uuid.UUID, set[uuid.UUID]] = {}
         self.booked_today: list[datetime] = []
 
@@ -1042,7 +1075,8 @@ class _Builder:
         code = 10_000
         for kind in _EQUIPMENT:
             family_parts: list[Part] = []
-            for family in kind.parts:
+            for index, family in enumerate(kind.parts):
+                self.family_parts[kind.name, index] = []
                 for size in family.sizes:
                     code += self.rng.randint(1, 9)  # Gaps, as in a catalogue with retired codes.
                     price = Decimal(self.rng.randint(family.low * 100, family.high * 100)) / 100
@@ -1056,6 +1090,7 @@ class _Builder:
                         price=price.quantize(Decimal("0.01")),
                     )
                     family_parts.append(part)
+                    self.family_parts[kind.name, index].append(part)
             self.parts_of[kind.name] = family_parts
             self.rows.parts += family_parts
 
@@ -1172,7 +1207,9 @@ class _Builder:
             step("completed", 1, 6)
             t["left"] = t["completed"] + _minutes(rng, 0.1, 0.3)
         if reached >= _STAGE[S.SIGNED]:
-            t["signed"] = t["completed"] + _minutes(rng, 0.05, 0.2)
+            # Signed on site, on the engineer's phone: before the engineer leaves.
+            t["signed"] = t["completed"] + _minutes(rng, 0.05, 0.15)
+            t["left"] = t["signed"] + _minutes(rng, 0.05, 0.2)
             elapsed = max(elapsed, t["left"])
         if reached >= _STAGE[S.REVIEWED]:
             step("reviewed", 4, 72)
@@ -1197,6 +1234,10 @@ class _Builder:
         def at(name: str) -> datetime | None:
             return reported + t[name] if name in t else None
 
+        # The repair decides the fault reported, the record and the parts: a report whose fault,
+        # work and parts tell one story.
+        repair = rng.choice(kind.repairs)
+        fault = kind.faults[rng.choice(repair.faults)] if repair.faults else rng.choice(kind.faults)
         contact = rng.choice(self.contacts_by_customer[asset.customer_id])
         channel = rng.choices(list(Channel), weights=(55, 20, 15, 10))[0]
         urgency = rng.choices(list(Urgency), weights=(15, 55, 22, 8))[0]
@@ -1223,7 +1264,7 @@ class _Builder:
             contact_name=contact.name,
             contact_phone=contact.phone,
             channel=channel,
-            fault_description=self.pick(kind.faults, english),
+            fault_description=fault[1 if english else 0],
             urgency=urgency,
             status=status,
             reported_at=reported,
@@ -1254,15 +1295,14 @@ class _Builder:
             job.review_note = "Record complete, approved" if english else "记录完整,同意结算"
         if status is S.CANCELLED:
             job.cancel_reason = self.pick(_CANCEL_REASONS, english)
-        self._record(job, kind, status, english)
+        self._record(job, repair, status, english)
         self._trips(job, engineer, site, t, reported)
         if status in _DONE:
-            self._part_lines(job, asset, kind, engineer)
+            self._part_lines(job, asset, kind, repair, engineer)
         self._ratings(job, status, engineer, dispatcher, english)
         return _Plan(job=job, asset=asset, english=english)
 
-    def _record(self, job: Job, kind: _Equipment, status: JobStatus, english: bool) -> None:
-        repair = self.rng.choice(kind.repairs)
+    def _record(self, job: Job, repair: _Repair, status: JobStatus, english: bool) -> None:
         lang = 1 if english else 0
         if status in _DONE:
             job.diagnosis = repair.diagnosis[lang]
@@ -1316,7 +1356,9 @@ class _Builder:
                 )
             )
 
-    def _part_lines(self, job: Job, asset: Asset, kind: _Equipment, engineer: User) -> None:
+    def _part_lines(
+        self, job: Job, asset: Asset, kind: _Equipment, repair: _Repair, engineer: User
+    ) -> None:
         assert job.arrived_at is not None
         assert job.completed_at is not None
         visit_day = job.arrived_at.astimezone(self.cal.tz).date()
@@ -1324,13 +1366,15 @@ class _Builder:
             Billing.WARRANTY if in_warranty(asset.warranty_end, visit_day) else Billing.CHARGEABLE
         )
         van = self.van_parts[engineer.id]
-        for part in self.rng.sample(self.parts_of[kind.name], self.rng.randint(1, 3)):
+        families = repair.parts or tuple(range(len(kind.parts)))
+        for family in families:
+            part = self.rng.choice(self.family_parts[kind.name, family])
             self.rows.part_lines.append(
                 PartLine(
                     id=uuid7(),
                     job_id=job.id,
                     part_id=part.id,
-                    quantity=Decimal(self.rng.choice((1, 1, 1, 2, 2, 4))),
+                    quantity=Decimal(self.rng.choice(_QUANTITIES.get(part.unit, (1, 1, 2)))),
                     unit_price=part.price,
                     billing=billing,
                     source=PartSource.VAN if part.id in van else PartSource.WAREHOUSE,
