@@ -43,7 +43,7 @@ pwa: ## Build the engineer app (pwa/dist) and the office console (pwa/dist/offic
 		&& npm run build; \
 	fi
 
-run: install pwa ## Migrate, load demo data on first run, and serve on http://127.0.0.1:8000
+run: install pwa ## Migrate, load demo data on first run, and serve (http://127.0.0.1:8000; FIELDSYNC_HOST/PORT)
 	$(BIN)/fieldsync db upgrade
 	$(BIN)/fieldsync demo
 	@echo "serving on http://$${FIELDSYNC_HOST:-127.0.0.1}:$${FIELDSYNC_PORT:-8000}  (API docs: /schema)"
@@ -53,7 +53,7 @@ test: system-deps install pwa ## Install what the tests need and run the whole s
 	@if [ -f pwa/package.json ]; then cd pwa && npm test; fi
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
-lint: install ## ruff, mypy --strict (and vue-tsc once pwa/ has one)
+lint: install ## ruff, mypy --strict, vue-tsc
 	$(BIN)/ruff check api sync pdf tests bench
 	$(BIN)/ruff format --check api sync pdf tests bench
 	$(BIN)/mypy

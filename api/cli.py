@@ -4,6 +4,7 @@ report verification."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,35 @@ def db_revision(ctx: click.Context, message: str) -> None:
     )
 
 
+def _need_database(settings: Settings) -> None:
+    """Stop with a reason when there is no migrated database to work on: commands that do not
+    migrate first would fail deep in SQL (and SQLite would make an empty file)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_file():
+            raise click.ClickException(
+                f"no database at {path}: run `fieldsync db upgrade` first, or set "
+                "FIELDSYNC_DATA_DIR (or FIELDSYNC_DATABASE_URL) to where it is"
+            )
+
+
+def _run_on_db(settings: Settings, work: Any) -> Any:
+    """:func:`_with_db` for a command that needs a migrated database, with its refusal said in
+    one line."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    _need_database(settings)
+    try:
+        return asyncio.run(_with_db(settings, work))
+    except (OperationalError, ProgrammingError) as exc:
+        raise click.ClickException(
+            f"the database could not be used ({exc.orig}); has `fieldsync db upgrade` been run?"
+        ) from None
+
+
 async def _with_db(settings: Settings, work: Any) -> Any:
     from api.db import Database
 
@@ -165,6 +195,11 @@ def user_create(
     from api.models import Role, User
     from api.security import hash_password
 
+    if not re.fullmatch(r"[\w.@-]{1,64}", username):
+        # The rule of the office's user API: an account it would refuse could never be used.
+        raise click.BadParameter(
+            "1 to 64 letters, digits, '.', '@', '-' or '_'", param_hint="--username"
+        )
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
     settings = _settings(ctx)
@@ -211,8 +246,8 @@ def sync_prune(ctx: click.Context, days: int) -> None:
         async with database.write() as session:
             return await prune_feed(session, now=utcnow(), keep=timedelta(days=days))
 
-    removed = asyncio.run(_with_db(settings, work))
-    click.echo(f"removed {removed} feed entries older than {days} days")
+    removed = _run_on_db(settings, work)
+    click.echo(f"removed {removed} feed entries older than {days} day{'s' if days != 1 else ''}")
 
 
 @main.group("blobs")
@@ -228,13 +263,14 @@ def blobs_gc(ctx: click.Context) -> None:
     from api.models import utcnow
 
     settings = _settings(ctx)
+    _need_database(settings)  # before the media folders are made
     media = make_media(settings)
 
     async def work(database: Any) -> int:
         async with database.write() as session:
             return await media.uploads.expire(session, now=utcnow())
 
-    removed = asyncio.run(_with_db(settings, work))
+    removed = _run_on_db(settings, work)
     click.echo(f"removed {removed} unfinished uploads")
 
 
@@ -293,7 +329,7 @@ def report_verify(
     "errors_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the rows that failed, with reasons, to this CSV.",
+    help="Write every problem found (row, column, message) to this CSV; removed when none.",
 )
 @click.pass_context
 def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None) -> None:
@@ -327,10 +363,14 @@ def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None)
     for err in report.errors[:20]:
         click.echo(f"  row {err.row}, {err.column}: {err.message}", err=True)
     if len(report.errors) > 20:
-        click.echo(f"  … and {len(report.errors) - 20} more", err=True)
+        more = "" if errors_path else " (--errors FILE lists them all)"
+        click.echo(f"  … and {len(report.errors) - 20} more{more}", err=True)
     if errors_path is not None and report.errors:
         report.write_errors_csv(errors_path)
         click.echo(f"errors written to {errors_path}")
+    elif errors_path is not None and errors_path.exists():
+        # A run without problems leaves no list of an earlier run's behind.
+        errors_path.unlink()
     if report.errors:
         sys.exit(1)
 

@@ -101,7 +101,8 @@ class _Column:
 
 def _normalise(header: str) -> str:
     """Compare headers loosely: case, spaces, dashes, a ``*`` mark and a note in brackets."""
-    text = re.sub(r"[((][^))]*[))]\s*$", "", header.strip())
+    # Brackets as typed: ASCII, or full-width as Chinese input methods type them (单价（元）).
+    text = re.sub(r"[(\uff08][^)\uff09]*[)\uff09]\s*$", "", header.strip())
     text = re.sub(r"[\s\-_]+", "_", text.strip().strip("*").strip().lower())
     return text.strip("_")
 
@@ -142,7 +143,9 @@ def _split(numbered: Sequence[tuple[int, list[Cell]]], path: Path, excel: bool) 
 
 def _read_xlsx(path: Path) -> _Table:
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # From its bytes, not its name: openpyxl refuses a workbook whose name does not end in
+        # .xlsx, and a workbook saved as .csv, or with no extension at all, is still one.
+        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFormatError(f"{path.name} is not a readable XLSX workbook ({exc})") from None
     try:
@@ -721,6 +724,8 @@ class _Spec(Generic[R]):
     key: Callable[[R], tuple[str, ...]]
     key_column: str
     """The column named in a duplicate-row error."""
+    key_columns: tuple[str, ...]
+    """The columns the key is made of, as read from a row refused before it had a key."""
     write: Callable[[AsyncSession, list[R], dict[str, str]], Awaitable[_Outcome]]
 
 
@@ -763,13 +768,28 @@ _COLUMNS: dict[str, tuple[_Column, ...]] = {
 
 _SPECS: dict[str, _Spec[Any]] = {
     "customers": _Spec[_CustomerRow](
-        _COLUMNS["customers"], _parse_customer, lambda r: (r.code,), "code", _write_customers
+        _COLUMNS["customers"],
+        _parse_customer,
+        lambda r: (r.code,),
+        "code",
+        ("code",),
+        _write_customers,
     ),
     "assets": _Spec[_AssetRow](
-        _COLUMNS["assets"], _parse_asset, lambda r: (r.model, r.serial), "serial", _write_assets
+        _COLUMNS["assets"],
+        _parse_asset,
+        lambda r: (r.model, r.serial),
+        "serial",
+        ("model", "serial"),
+        _write_assets,
     ),
     "parts": _Spec[_PartRow](
-        _COLUMNS["parts"], _parse_part, lambda r: (r.code,), "code", _write_parts
+        _COLUMNS["parts"],
+        _parse_part,
+        lambda r: (r.code,),
+        "code",
+        ("code",),
+        _write_parts,
     ),
 }
 
@@ -843,22 +863,32 @@ async def _run(
     errors: list[RowError] = []
     outcome = _Outcome()
     first_row: dict[tuple[str, ...], int] = {}
+    refused: dict[tuple[str, ...], int] = {}
+    """Keys of rows refused for another reason: a later row with the same key is not written
+    either (fixed and imported again, the earlier row would overwrite it)."""
     for start in range(0, total, batch_size):
         records: list[R] = []
         for number, cells in table.rows[start : start + batch_size]:
-            record = spec.parse(_Cells(number, cells, columns, errors, excel=table.from_excel))
+            read = _Cells(number, cells, columns, errors, excel=table.from_excel)
+            record = spec.parse(read)
             if record is None:
+                raw = tuple(
+                    _as_text(read.raw(k)) if read.raw(k) is not None else ""
+                    for k in spec.key_columns
+                )
+                if all(raw):
+                    refused.setdefault(raw, number)
                 continue
             key = spec.key(record)
-            if key in first_row:
+            if key in first_row or key in refused:
                 shown = " / ".join(key)
-                errors.append(
-                    RowError(
-                        number,
-                        headers[spec.key_column],
-                        f"{shown} is already on row {first_row[key]}; each appears once",
-                    )
+                message = (
+                    f"{shown} is already on row {first_row[key]}; each appears once"
+                    if key in first_row
+                    else f"{shown} is also on row {refused[key]}, which was refused: correct "
+                    "that row and keep one of the two; each appears once"
                 )
+                errors.append(RowError(number, headers[spec.key_column], message))
                 continue
             first_row[key] = number
             records.append(record)

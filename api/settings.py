@@ -29,6 +29,12 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"FIELDSYNC_{name} must be an integer, got {raw!r}") from None
 
 
+def _port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise ValueError(f"FIELDSYNC_PORT must be a port number from 1 to 65535, got {port}")
+    return port
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -275,7 +281,7 @@ def load_settings() -> Settings:
         database_url=_env("DATABASE_URL", ""),
         secret_key=_env("SECRET_KEY", ""),
         host=_env("HOST", "127.0.0.1"),
-        port=_env_int("PORT", 8000),
+        port=_port(_env_int("PORT", 8000)),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 2 * 1024 * 1024),
         redis_url=_env("REDIS_URL", ""),
         debug=_env_bool("DEBUG", False),

@@ -169,3 +169,59 @@ def test_every_response_carries_a_request_id_and_echoes_the_callers(tmp_path: Pa
     log = next(tmp_path.glob("server-*.log")).read_text()
     assert '"request_id": "desk-42"' in log
     assert '"path": "/health"' in log
+
+
+def test_user_create_refuses_a_username_the_office_could_not_use(tmp_path: Path) -> None:
+    for bad in ("", "a b", "x" * 65):
+        result = CliRunner().invoke(
+            main,
+            [
+                "user",
+                "create",
+                "--role",
+                "engineer",
+                "--username",
+                bad,
+                "--password",
+                "long-enough",
+            ],
+            env=server_env(tmp_path),
+        )
+        assert result.exit_code == 2, (bad, result.output)
+        assert "1 to 64 letters" in result.output
+
+
+def test_maintenance_without_a_database_says_so_and_makes_nothing(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "empty")
+    for command in (["sync", "prune"], ["blobs", "gc"]):
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 1, (command, result.output)
+        assert "no database at" in result.output
+        assert "fieldsync db upgrade" in result.output
+    assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
+
+
+def test_an_errors_file_is_removed_by_a_run_without_errors(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    listed = tmp_path / "errors.csv"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name\nC-1,\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text("code,name\nC-1,一号客户\n", encoding="utf-8")
+    first = CliRunner().invoke(
+        main, ["import", "customers", str(bad), "--errors", str(listed)], env=env
+    )
+    assert first.exit_code == 1, first.output
+    assert listed.is_file()
+    second = CliRunner().invoke(
+        main, ["import", "customers", str(good), "--errors", str(listed)], env=env
+    )
+    assert second.exit_code == 0, second.output
+    assert not listed.exists(), "an earlier run's problems are not left behind"
+
+
+def test_a_port_out_of_range_is_refused(tmp_path: Path) -> None:
+    env = {**server_env(tmp_path), "FIELDSYNC_PORT": "99999"}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code != 0
+    assert "FIELDSYNC_PORT must be a port number from 1 to 65535" in result.output

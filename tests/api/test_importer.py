@@ -337,6 +337,42 @@ async def test_a_key_twice_in_one_file_is_an_error_on_the_second_row(
     assert name == "first"
 
 
+async def test_a_key_repeated_after_a_refused_row_is_not_written_either(
+    db: Database, tmp_path: Path
+) -> None:
+    # Written, the later row would be overwritten by the earlier one once that is corrected.
+    path = write_csv(tmp_path / "c.csv", [["code", "name"], ["C-9501", ""], ["C-9501", "second"]])
+    report = await import_file(db, "customers", path)
+    assert errors_of(report) == [(2, "name"), (3, "code")]
+    assert "row 2, which was refused" in report.errors[1].message
+    assert report.created == 0
+    assert await count(db, Customer) == 0
+
+
+async def test_a_workbook_named_csv_or_without_extension_is_read_as_a_workbook(
+    db: Database, tmp_path: Path
+) -> None:
+    book = write_xlsx(tmp_path / "c.xlsx", [["编号", "名称"], ["C-1", "上海浦东建工集团"]])
+    for name in ("misnamed.csv", "noext"):
+        copy = tmp_path / name
+        copy.write_bytes(book.read_bytes())
+        report = await import_file(db, "customers", copy)
+        assert report.errors == [], name
+    assert (await one_customer(db, "C-1")).name == "上海浦东建工集团"
+
+
+async def test_a_note_in_full_width_brackets_is_a_note_on_the_header(
+    db: Database, tmp_path: Path
+) -> None:
+    # What a Chinese input method types: 单价（元）.
+    path = write_csv(tmp_path / "p.csv", [["编码", "名称", "单价（元）"], ["P-7", "滤网", "12.50"]])
+    report = await import_file(db, "parts", path)
+    assert report.errors == []
+    async with db.read() as session:
+        price = await session.scalar(select(Part.price).where(Part.code == "P-7"))
+    assert price == Decimal("12.50")
+
+
 async def test_unknown_headers_are_refused_naming_the_expected_ones(
     db: Database, tmp_path: Path
 ) -> None:
