@@ -70,6 +70,8 @@ class CompanySettings:
     """Chinese company name printed on zh-CN reports."""
     address: str = "88 Keji Road, Pudong, Shanghai"
     """Company address printed on reports."""
+    address_zh: str = "上海市浦东新区科技路88号"
+    """Company address printed on zh-CN reports; "" prints ``address`` there too."""
     phone: str = "400-800-0000"
     """The 7x24 service line printed on reports."""
     logo_path: str = ""
@@ -289,6 +291,12 @@ def load_settings() -> Settings:
             name=_env("COMPANY_NAME", CompanySettings.name),
             name_zh=_env("COMPANY_NAME_ZH", CompanySettings.name_zh),
             address=_env("COMPANY_ADDRESS", CompanySettings.address),
+            # A deployment that sets its address alone prints it on every report, never the
+            # demo's Chinese one.
+            address_zh=_env(
+                "COMPANY_ADDRESS_ZH",
+                "" if "FIELDSYNC_COMPANY_ADDRESS" in os.environ else CompanySettings.address_zh,
+            ),
             phone=_env("COMPANY_PHONE", CompanySettings.phone),
             logo_path=_env("COMPANY_LOGO", ""),
         ),

@@ -100,7 +100,9 @@ def render_html(ctx: ReportContext) -> str:
         f"{css_string(before)} counter(page) {css_string(middle)} counter(pages) "
         f"{css_string(after)}"
     )
-    footer_left = css_string(f"{ctx.company.name} · {ctx.report.number} rev {ctx.report.revision}")
+    footer_left = css_string(
+        f"{ctx.company.name} · {ctx.report.number} {words['revision']} {ctx.report.revision}"
+    )
     template = _environment().get_template("report.html")
     return template.render(
         ctx=ctx, labels=words, css=_css(), footer_left=footer_left, footer_page=footer_page

@@ -225,3 +225,22 @@ def test_a_port_out_of_range_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert result.exit_code != 0
     assert "FIELDSYNC_PORT must be a port number from 1 to 65535" in result.output
+
+
+def test_a_company_address_set_alone_is_printed_on_chinese_reports_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api.settings import load_settings
+
+    monkeypatch.delenv("FIELDSYNC_COMPANY_ADDRESS", raising=False)
+    monkeypatch.delenv("FIELDSYNC_COMPANY_ADDRESS_ZH", raising=False)
+    demo = load_settings().company
+    assert (demo.address, demo.address_zh) == (
+        "88 Keji Road, Pudong, Shanghai",
+        "上海市浦东新区科技路88号",
+    )
+    monkeypatch.setenv("FIELDSYNC_COMPANY_ADDRESS", "杭州市西湖区文三路1号")
+    own = load_settings().company
+    assert (own.address, own.address_zh) == ("杭州市西湖区文三路1号", ""), "not the demo's"
+    monkeypatch.setenv("FIELDSYNC_COMPANY_ADDRESS_ZH", "杭州市西湖区文三路1号 B座")
+    assert load_settings().company.address_zh == "杭州市西湖区文三路1号 B座"

@@ -1024,3 +1024,16 @@ def test_the_report_prints_the_visit_of_the_engineer_it_names() -> None:
     # departure.
     again = [*resumed[:2], trip(li, TripKind.DEPARTED, 14, 0), trip(li, TripKind.ARRIVED, 14, 20)]
     assert visit_times(again, li) == (at(14, 0), at(14, 20), None)
+
+
+def test_time_on_site_is_said_in_the_reports_language() -> None:
+    from datetime import UTC, datetime
+
+    from api.domain.reports.build import _duration
+
+    start = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    end = datetime(2026, 11, 28, 10, 25, tzinfo=UTC)
+    assert _duration(start, end, "en") == "1 h 25 min"
+    assert _duration(start, end, "zh-CN") == "1小时25分钟"
+    assert _duration(start, start.replace(minute=40), "zh-CN") == "40分钟"
+    assert _duration(end, start, "en") == ""

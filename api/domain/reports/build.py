@@ -58,11 +58,14 @@ def _money(value: Decimal) -> str:
     return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}"
 
 
-def _duration(start: datetime | None, end: datetime | None) -> str:
+def _duration(start: datetime | None, end: datetime | None, language: str = "en") -> str:
+    """Time on site in the report's language: "1 h 25 min", "1小时25分钟"."""
     if start is None or end is None or end <= start:
         return ""
     minutes = int((end - start).total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
+    if language == "zh-CN":
+        return f"{hours}小时{rest}分钟" if hours else f"{rest}分钟"
     return f"{hours} h {rest} min" if hours else f"{rest} min"
 
 
@@ -246,7 +249,9 @@ async def build_context(
         language=report.language,
         company=c.Company(
             name=company.name_zh if report.language == "zh-CN" else company.name,
-            address=company.address,
+            address=(company.address_zh or company.address)
+            if report.language == "zh-CN"
+            else company.address,
             phone=company.phone,
             logo=logo,
         ),
@@ -294,7 +299,7 @@ async def build_context(
             arrived_at=clock.text(arrived),
             left_at=clock.text(left),
             completed_at=clock.text(job.completed_at),
-            on_site=_duration(arrived, left or job.completed_at),
+            on_site=_duration(arrived, left or job.completed_at, report.language),
             timezone=clock.name,
         ),
         photos=photo_rows,
