@@ -144,7 +144,7 @@ async def _with_db(settings: Settings, work: Any) -> Any:
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Load bilingual demo data (once; a second run changes nothing)."""
-    from api.demo import load_demo
+    from api.demo import DEMO_PASSWORD, load_demo
     from api.media.wiring import blob_store
 
     settings = _settings(ctx)
@@ -157,7 +157,10 @@ def demo(ctx: click.Context) -> None:
         )
     )
     if summary.skipped:
-        click.echo("demo data already loaded")
+        click.echo(
+            "demo data already loaded; its logins: admin, dispatcher1, dispatcher2, supervisor1, "
+            f"quality1, engineer1 … engineer6, password {DEMO_PASSWORD} (unless changed since)"
+        )
     else:
         click.echo("demo data loaded")
     print_logins(summary.logins)
@@ -357,7 +360,8 @@ def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None)
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(
-        f"{report.total_rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.total_rows} row{'' if report.total_rows == 1 else 's'}: "
+        f"{report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.rejected_rows} rejected"
     )
     for err in report.errors[:20]:

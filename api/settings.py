@@ -276,8 +276,21 @@ def _create_key_file(path: Path) -> None:
         os.unlink(tmp)
 
 
+def _check_media_env() -> None:
+    """The media variables read where the stores are made (api/media/wiring.py), checked with
+    the rest, so that a bad one stops every command with its name, not a traceback later."""
+    backend = _env("BLOB_BACKEND", "local")
+    if backend not in ("local", "s3"):
+        raise ValueError(f"FIELDSYNC_BLOB_BACKEND must be local or s3, not {backend!r}")
+    if backend == "s3" and not _env("S3_BUCKET", ""):
+        raise ValueError("FIELDSYNC_S3_BUCKET is required with FIELDSYNC_BLOB_BACKEND=s3")
+    if _env_int("IMAGE_WORKERS", 2) < 1:
+        raise ValueError("FIELDSYNC_IMAGE_WORKERS must be at least 1")
+
+
 def load_settings() -> Settings:
     """Read the settings from ``FIELDSYNC_*`` environment variables."""
+    _check_media_env()
     return Settings(
         data_dir=Path(_env("DATA_DIR", "var")),
         database_url=_env("DATABASE_URL", ""),

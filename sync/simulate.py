@@ -372,7 +372,11 @@ def format_report(report: Report) -> str:
         )
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items())) or "none"
     lines.append(f"mutations answered: {report.mutations} ({statuses})")
-    lines.append(f"errors: {report.errors} failed requests, {report.rejected} rejected mutations")
+    requests = "request" if report.errors == 1 else "requests"
+    mutations = "mutation" if report.rejected == 1 else "mutations"
+    lines.append(
+        f"errors: {report.errors} failed {requests}, {report.rejected} rejected {mutations}"
+    )
     lines += [f"  {sample}" for sample in report.error_samples[:10]]
     return "\n".join(lines)
 

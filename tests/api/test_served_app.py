@@ -59,3 +59,4 @@ def test_demo_dispatcher_registers_and_assigns_and_only_that_engineer_sees_it(
 
     again = fieldsync(tmp_path, "demo").stdout
     assert "already loaded" in again
+    assert "dispatcher1" in again, "the logins are said again for whoever missed them"

@@ -60,6 +60,26 @@ def offline_phones(browser: Any, base: str, username: str, number: str) -> list[
     return phones
 
 
+def offline_with_job(browser: Any, base: str, username: str, number: str) -> tuple[Any, Any]:
+    """A phone of ``username`` that received job ``number`` with the app installed (the service
+    worker controls it), now offline on the job's page; returns (context, page)."""
+    context, page = open_app(browser, base)
+    log_in(page, username)
+    wait_controlled(page)
+    page.click("text=All jobs")
+    page.wait_for_selector(f"[data-testid=job-{number}]", timeout=30_000)
+    context.set_offline(True)
+    open_job(page, number)
+    return context, page
+
+
+def arrive(page: Any) -> None:
+    """Accept the job and arrive on site (offline or not)."""
+    page.click("button:has-text('Accept')")
+    page.click("button:has-text('Arrive')")
+    page.wait_for_selector("[data-testid=job-status]:has-text('On site')")
+
+
 def log_in(page: Any, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)

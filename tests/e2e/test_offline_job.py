@@ -16,17 +16,15 @@ from pyhanko_certvalidator import ValidationContext
 from pdf.canonical import content_from_json, content_sha256
 from tests.e2e.app import (
     add_part,
+    arrive,
     back_to_job,
     confirm_dialog,
     draw_signature,
-    log_in,
     mark_work_done,
-    open_app,
-    open_job,
+    offline_with_job,
     record,
     take_photo,
     text_of,
-    wait_controlled,
 )
 from tests.e2e.conftest import Office, Server
 
@@ -102,17 +100,8 @@ def test_work_done_offline_survives_a_reload_and_reaches_the_office_signed(
     parts = office.parts(2)
     codes = [p["code"] for p in parts]
 
-    context, page = open_app(browser, server.base)
-    log_in(page, "engineer1")
-    wait_controlled(page)
-    page.click("text=All jobs")
-    page.wait_for_selector(f"[data-testid=job-{job['number']}]", timeout=30_000)
-
-    context.set_offline(True)
-    open_job(page, job["number"])
-    page.click("button:has-text('Accept')")
-    page.click("button:has-text('Arrive')")
-    page.wait_for_selector("[data-testid=job-status]:has-text('On site')")
+    context, page = offline_with_job(browser, server.base, "engineer1", job["number"])
+    arrive(page)
 
     record(page, job["id"], "diagnosis", DIAGNOSIS)
 

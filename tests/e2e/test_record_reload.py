@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.app import log_in, open_app, open_job, sync_now, wait_controlled
+from tests.e2e.app import (
+    offline_with_job,
+    sync_now,
+)
 from tests.e2e.conftest import Office, Server
 
 
@@ -14,13 +17,7 @@ def test_record_text_typed_just_before_a_reload_is_kept_and_synced(
 ) -> None:
     office = Office(server.base)
     job = office.new_job("engineer4", "水泵异响")
-    context, page = open_app(browser, server.base)
-    log_in(page, "engineer4")
-    wait_controlled(page)
-    page.click("text=All jobs")
-    page.wait_for_selector(f"[data-testid=job-{job['number']}]", timeout=30_000)
-    context.set_offline(True)
-    open_job(page, job["number"])
+    context, page = offline_with_job(browser, server.base, "engineer4", job["number"])
     page.click("[data-testid=go-record]")
     advice = "每季度检查润滑，雷雨天断电"
     page.locator("[data-testid=record-advice] textarea").fill(advice)

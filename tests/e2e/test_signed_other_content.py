@@ -9,15 +9,13 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.app import (
+    arrive,
     draw_signature,
-    log_in,
     mark_work_done,
-    open_app,
-    open_job,
+    offline_with_job,
     record,
     sync_now,
     text_of,
-    wait_controlled,
 )
 from tests.e2e.conftest import Office, Server
 from tests.e2e.office import console_login, open_console
@@ -29,16 +27,8 @@ def test_a_signature_over_content_the_office_changed_is_flagged_and_corrected(
     office = Office(server.base)
     job = office.new_job("engineer5", "冷凝器结霜")
 
-    context, page = open_app(browser, server.base)
-    log_in(page, "engineer5")
-    wait_controlled(page)
-    page.click("text=All jobs")
-    page.wait_for_selector(f"[data-testid=job-{job['number']}]", timeout=30_000)
-    context.set_offline(True)
-    open_job(page, job["number"])
-    page.click("button:has-text('Accept')")
-    page.click("button:has-text('Arrive')")
-    page.wait_for_selector("[data-testid=job-status]:has-text('On site')")
+    context, page = offline_with_job(browser, server.base, "engineer5", job["number"])
+    arrive(page)
     record(page, job["id"], "work_done", "清理冷凝器翅片并补充冷媒")
     mark_work_done(page)
     page.click("[data-testid=go-review]")

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import plain
@@ -136,20 +136,24 @@ def _stale(current: JobStatus, target: JobStatus) -> str | None:
     return None
 
 
+def _kept_for_device(conflict: SyncConflict) -> ColumnElement[bool]:
+    """The other status conflicts of ``conflict``'s job already decided for the device."""
+    return and_(
+        SyncConflict.job_id == conflict.job_id,
+        SyncConflict.entity == "jobs",
+        SyncConflict.field == "status",
+        SyncConflict.id != conflict.id,
+        SyncConflict.status == ConflictStatus.RESOLVED,
+        SyncConflict.resolution == Choice.CLIENT.value,
+    )
+
+
 async def _follows_kept(session: AsyncSession, conflict: SyncConflict, current: JobStatus) -> bool:
     """Whether the job's status now is the device's earlier move, kept by deciding an earlier
     status conflict of the job for the device (its moves decided in the order they arose)."""
     found = await session.scalar(
         select(SyncConflict.resolved_value)
-        .where(
-            SyncConflict.job_id == conflict.job_id,
-            SyncConflict.entity == "jobs",
-            SyncConflict.field == "status",
-            SyncConflict.id != conflict.id,
-            SyncConflict.status == ConflictStatus.RESOLVED,
-            SyncConflict.resolution == Choice.CLIENT.value,
-            SyncConflict.created_at <= conflict.created_at,
-        )
+        .where(_kept_for_device(conflict), SyncConflict.created_at <= conflict.created_at)
         .order_by(SyncConflict.resolved_at.desc())
         .limit(1)
     )
@@ -181,17 +185,7 @@ async def _later_move_kept(session: AsyncSession, conflict: SyncConflict) -> boo
         ),
     )
     found = await session.scalar(
-        select(SyncConflict.id)
-        .where(
-            SyncConflict.job_id == conflict.job_id,
-            SyncConflict.entity == "jobs",
-            SyncConflict.field == "status",
-            SyncConflict.id != conflict.id,
-            SyncConflict.status == ConflictStatus.RESOLVED,
-            SyncConflict.resolution == Choice.CLIENT.value,
-            later,
-        )
-        .limit(1)
+        select(SyncConflict.id).where(_kept_for_device(conflict), later).limit(1)
     )
     return found is not None
 
