@@ -4,6 +4,7 @@ report verification."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from pathlib import Path
@@ -314,7 +315,17 @@ def report_verify(
                 f"(the demo's would be {demo})"
             )
         cert = Certificate(demo, pass_file.read_text().strip())
-    result = verify_pdf_sync(file.read_bytes(), signing_certificate(cert))
+    from pyhanko.sign.general import SigningError
+
+    # pyHanko logs a certificate it cannot read, and each failed path to a trust root, with a
+    # traceback: both are answers of this command, said in one line, not errors to print.
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    try:
+        ours = signing_certificate(cert)
+    except (SigningError, OSError, ValueError) as exc:
+        raise click.ClickException(f"the signing certificate could not be read: {exc}") from None
+    result = verify_pdf_sync(file.read_bytes(), ours)
     click.echo(f"{result.status.upper()}: {result.detail}")
     if result.report_number:
         click.echo(f"report:  {result.report_number} revision {result.revision}")

@@ -426,6 +426,27 @@ async def test_the_issued_report_verifies_with_pyhanko_and_pdfsig_and_a_changed_
     said = await asyncio.to_thread(cli_verify, settings.data_dir, bad)
     assert said.returncode == 1
     assert said.stdout.startswith("TAMPERED"), said.stdout
+    # A certificate that cannot be read: one line saying so, not a traceback.
+    wrong = await asyncio.to_thread(
+        subprocess.run,
+        [
+            FIELDSYNC,
+            "report",
+            "verify",
+            str(good),
+            "--certificate",
+            str(settings.data_dir / "keys" / "report-signing.p12"),
+            "--passphrase",
+            "not-the-passphrase",
+        ],
+        env=server_env(settings.data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 1
+    assert "the signing certificate could not be read" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
 
     if shutil.which("pdfsig"):
         ok = await asyncio.to_thread(pdfsig, good)
