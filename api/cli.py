@@ -127,7 +127,8 @@ def _run_on_db(settings: Settings, work: Any) -> Any:
         return asyncio.run(_with_db(settings, work))
     except (OperationalError, ProgrammingError) as exc:
         raise click.ClickException(
-            f"the database could not be used ({exc.orig}); has `fieldsync db upgrade` been run?"
+            f"the database could not be used ({exc.orig}); is it migrated (`fieldsync db "
+            "upgrade`) and not locked by another process?"
         ) from None
 
 
@@ -335,6 +336,15 @@ def report_verify(
     sys.exit(0 if result.valid else 1)
 
 
+def _is_error_list(path: Path) -> bool:
+    """Whether ``path`` is an error list an import wrote (its header), and nothing else."""
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            return f.readline().strip() == "row,column,message"
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(["customers", "assets", "parts"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -348,6 +358,10 @@ def report_verify(
 @click.pass_context
 def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None) -> None:
     """Import customers, assets or parts from a CSV or XLSX FILE (see docs/import.md)."""
+    if errors_path is not None and errors_path.resolve() == file.resolve():
+        raise click.BadParameter(
+            "the errors file must not be the file imported", param_hint="--errors"
+        )
     from api.importer import ImportFormatError, import_file
 
     settings = _settings(ctx)
@@ -383,7 +397,7 @@ def import_(ctx: click.Context, kind: str, file: Path, errors_path: Path | None)
     if errors_path is not None and report.errors:
         report.write_errors_csv(errors_path)
         click.echo(f"errors written to {errors_path}")
-    elif errors_path is not None and errors_path.exists():
+    elif errors_path is not None and _is_error_list(errors_path):
         # A run without problems leaves no list of an earlier run's behind.
         errors_path.unlink()
     if report.errors:

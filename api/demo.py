@@ -747,7 +747,7 @@ _EQUIPMENT = (
                     "施工前请通知我方确认线缆走向",
                     "Tell us before building work so we can mark the cable routes",
                 ),
-                faults=(1, 2),
+                faults=(1,),
                 parts=(5, 3, 4),
             ),
         ),

@@ -102,7 +102,9 @@ class _Column:
 def _normalise(header: str) -> str:
     """Compare headers loosely: case, spaces, dashes, a ``*`` mark and a note in brackets."""
     # Brackets as typed: ASCII, or full-width as Chinese input methods type them (单价（元）).
-    text = re.sub(r"[(\uff08][^)\uff09]*[)\uff09]\s*$", "", header.strip())
+    # The * mark first: 单价（元）* has its note at the end once the mark is gone.
+    marked = header.strip().strip("*").strip()
+    text = re.sub(r"[(\uff08][^)\uff09]*[)\uff09]\s*$", "", marked)
     text = re.sub(r"[\s\-_]+", "_", text.strip().strip("*").strip().lower())
     return text.strip("_")
 

@@ -276,6 +276,16 @@ def _create_key_file(path: Path) -> None:
         os.unlink(tmp)
 
 
+def _addresses() -> dict[str, str]:
+    """The company's addresses: each language's as set; one set alone serves both (never the
+    demo's other one); neither set, the demo's. An empty value counts as not set."""
+    address = _env("COMPANY_ADDRESS", "").strip()
+    address_zh = _env("COMPANY_ADDRESS_ZH", "").strip()
+    if not address and not address_zh:
+        return {"address": CompanySettings.address, "address_zh": CompanySettings.address_zh}
+    return {"address": address or address_zh, "address_zh": address_zh}
+
+
 def _check_media_env() -> None:
     """The media variables read where the stores are made (api/media/wiring.py), checked with
     the rest, so that a bad one stops every command with its name, not a traceback later."""
@@ -303,13 +313,7 @@ def load_settings() -> Settings:
         company=CompanySettings(
             name=_env("COMPANY_NAME", CompanySettings.name),
             name_zh=_env("COMPANY_NAME_ZH", CompanySettings.name_zh),
-            address=_env("COMPANY_ADDRESS", CompanySettings.address),
-            # A deployment that sets its address alone prints it on every report, never the
-            # demo's Chinese one.
-            address_zh=_env(
-                "COMPANY_ADDRESS_ZH",
-                "" if "FIELDSYNC_COMPANY_ADDRESS" in os.environ else CompanySettings.address_zh,
-            ),
+            **_addresses(),
             phone=_env("COMPANY_PHONE", CompanySettings.phone),
             logo_path=_env("COMPANY_LOGO", ""),
         ),

@@ -183,7 +183,7 @@ def sample_job(
             arrived_at="2026-11-26 09:02",
             left_at="2026-11-26 11:55",
             completed_at="2026-11-26 11:30",
-            on_site="2 h 53 min",
+            on_site="2小时53分钟" if language == "zh-CN" else "2 h 53 min",
             timezone="Asia/Shanghai",
         ),
         photos=rows,

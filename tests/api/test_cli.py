@@ -202,7 +202,7 @@ def test_maintenance_without_a_database_says_so_and_makes_nothing(tmp_path: Path
         assert result.exit_code == 1, (command, result.output)
         assert "no database at" in result.output
         assert "fieldsync db upgrade" in result.output
-    assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
+    assert not (tmp_path / "empty").exists(), "nothing made where no database is"
 
 
 def test_an_errors_file_is_removed_by_a_run_without_errors(tmp_path: Path) -> None:
@@ -222,6 +222,20 @@ def test_an_errors_file_is_removed_by_a_run_without_errors(tmp_path: Path) -> No
     )
     assert second.exit_code == 0, second.output
     assert not listed.exists(), "an earlier run's problems are not left behind"
+    # A file that is no error list is never removed, and the file imported is no errors file.
+    notes = tmp_path / "notes.csv"
+    notes.write_text("my,own,file\n", encoding="utf-8")
+    kept = CliRunner().invoke(
+        main, ["import", "customers", str(good), "--errors", str(notes)], env=env
+    )
+    assert kept.exit_code == 0, kept.output
+    assert notes.read_text(encoding="utf-8") == "my,own,file\n"
+    same = CliRunner().invoke(
+        main, ["import", "customers", str(good), "--errors", str(good)], env=env
+    )
+    assert same.exit_code == 2
+    assert "must not be the file imported" in same.output
+    assert good.is_file()
 
 
 def test_a_company_address_set_alone_is_printed_on_chinese_reports_too(
@@ -241,3 +255,12 @@ def test_a_company_address_set_alone_is_printed_on_chinese_reports_too(
     assert (own.address, own.address_zh) == ("杭州市西湖区文三路1号", ""), "not the demo's"
     monkeypatch.setenv("FIELDSYNC_COMPANY_ADDRESS_ZH", "杭州市西湖区文三路1号 B座")
     assert load_settings().company.address_zh == "杭州市西湖区文三路1号 B座"
+    # The Chinese one alone serves the English reports too; an empty value is not set.
+    monkeypatch.setenv("FIELDSYNC_COMPANY_ADDRESS", "")
+    alone = load_settings().company
+    assert (alone.address, alone.address_zh) == (
+        "杭州市西湖区文三路1号 B座",
+        "杭州市西湖区文三路1号 B座",
+    )
+    monkeypatch.setenv("FIELDSYNC_COMPANY_ADDRESS_ZH", " ")
+    assert load_settings().company == demo

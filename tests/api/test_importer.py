@@ -365,7 +365,9 @@ async def test_a_note_in_full_width_brackets_is_a_note_on_the_header(
     db: Database, tmp_path: Path
 ) -> None:
     # What a Chinese input method types: 单价（元）.
-    path = write_csv(tmp_path / "p.csv", [["编码", "名称", "单价（元）"], ["P-7", "滤网", "12.50"]])
+    path = write_csv(
+        tmp_path / "p.csv", [["编码*", "名称", "单价（元）*"], ["P-7", "滤网", "12.50"]]
+    )
     report = await import_file(db, "parts", path)
     assert report.errors == []
     async with db.read() as session:

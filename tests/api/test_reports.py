@@ -1058,3 +1058,18 @@ def test_time_on_site_is_said_in_the_reports_language() -> None:
     assert _duration(start, end, "zh-CN") == "1小时25分钟"
     assert _duration(start, start.replace(minute=40), "zh-CN") == "40分钟"
     assert _duration(end, start, "en") == ""
+
+
+async def test_the_settlement_statement_names_the_signed_report(
+    client: httpx.AsyncClient, signed: Signed
+) -> None:
+    from openpyxl import load_workbook
+
+    (report,) = (await client.get(f"/api/jobs/{signed.job_id}/reports", headers=signed.desk)).json()
+    sheet = await client.get(
+        f"/api/jobs/{signed.job_id}/settlement/statement.xlsx", headers=signed.desk
+    )
+    assert sheet.status_code == 200, sheet.text
+    rows = load_workbook(io.BytesIO(sheet.content)).active.iter_rows(max_row=12, values_only=True)
+    heading = {row[0]: row[1] for row in rows if row[0]}
+    assert heading["服务报告 Service report"] == f"{report['number']} 版本 Rev. 1"

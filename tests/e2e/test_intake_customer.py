@@ -4,6 +4,7 @@ says otherwise (two customers of one name split a customer's history and warrant
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import expect
 
@@ -27,7 +28,7 @@ def test_a_new_customer_of_an_existing_name_is_offered_the_existing_one(
     expect(box).to_contain_text(existing["code"])
     box.locator(".el-message-box__btns .el-button--primary").click()  # use the existing one
     page.wait_for_selector("[data-testid=site-select]")
-    same = office.get(f"/api/customers?q={existing['name']}&limit=50")["items"]
+    same = office.get(f"/api/customers?q={quote(existing['name'])}&limit=50")["items"]
     assert [c["id"] for c in same if c["name"] == existing["name"]] == [existing["id"]]
     assert page.page_errors == []
     context.close()

@@ -98,8 +98,28 @@ def test_the_report_shows_its_chinese_and_english_text(pdf_file: Path) -> None:
         "压缩机烧毁",
         "Compressor burnt out",
         "237.50",
+        # The totals are of parts, said so; the completion time; what the signature confirms.
+        "备件收费合计",
+        "工时费与上门费见结算单",
+        "完工",
+        "客户签字确认：以上服务内容",
+        "2小时53分钟",
     ):
         assert expected in text
+
+
+def test_a_report_without_rating_or_signing_place_says_so() -> None:
+    import msgspec
+
+    job = sample_job()
+    ctx = job.context
+    unplaced = msgspec.structs.replace(ctx.customer_signature, located=False)
+    html = render_html(msgspec.structs.replace(ctx, satisfaction=None, customer_signature=unplaced))
+    assert "客户未在现场评价" in html, "no rating: said, not left out"
+    assert "未记录定位，按站点地址" in html
+    # The totals close the parts table once: a tfoot would repeat on every page it crosses.
+    assert "<tfoot>" not in html
+    assert html.count("备件保修合计") == 1
 
 
 def test_pyhanko_finds_the_signature_valid_and_names_the_report(

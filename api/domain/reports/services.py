@@ -300,17 +300,18 @@ class Reports:
                 if me is not None and me.role not in (Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
                     raise DomainError("only the office may issue a correction", status_code=403)
             elif latest is not None and not signed_anew:
-                if language is not None and language != latest.language:
-                    # Answering the issued report in its own language said nothing of the
-                    # language asked for: refused, with what it is in.
-                    raise Conflict(
-                        f"report {latest.number} revision {latest.revision} is issued in "
-                        f"{latest.language}; it is not issued again in another language (a "
-                        "correction, with its reason, is a new revision in the language asked)",
-                        code=ErrorCode.REPORT_LANGUAGE,
-                        params={"language": latest.language},
-                    )
                 if latest.content_sha256 == current:
+                    if language is not None and language != latest.language:
+                        # Answering the issued report in its own language said nothing of
+                        # the language asked for: refused, with what it is in.
+                        raise Conflict(
+                            f"report {latest.number} revision {latest.revision} is issued in "
+                            f"{latest.language}; it is not issued again in another language (a "
+                            "correction, with its reason, is a new revision in the language "
+                            "asked)",
+                            code=ErrorCode.REPORT_LANGUAGE,
+                            params={"language": latest.language},
+                        )
                     return latest, "", False
                 raise Conflict(
                     f"the job changed since report {latest.number} revision {latest.revision} "

@@ -175,7 +175,7 @@ async def _statement(
         asset=_asset_text(asset),
         printed_at=now,
         tz=settings.calendar.calendar.tz,
-        report=f"{report.number} rev {report.revision}" if report else "",
+        report=f"{report.number} 版本 Rev. {report.revision}" if report else "",
     )
     return settlement, info
 

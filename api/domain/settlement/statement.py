@@ -35,7 +35,7 @@ class StatementInfo:
     printed_at: datetime
     tz: ZoneInfo
     report: str = ""
-    """The service report the customer signed, as ``RP-2026-000002 rev 1`` (its latest issued
+    """The service report the customer signed, as ``RP-2026-000002 版本 Rev. 1`` (its latest issued
     revision), or "" when none is issued yet: ties the bill to the signed document."""
 
 
