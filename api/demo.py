@@ -1230,6 +1230,13 @@ class _Builder:
             low, high = (0.2, 0.8) if status is S.EN_ROUTE else (0.5, 4.0)
         gap = _minutes(rng, low, min(high, span))
         reported = self.now - gap - elapsed
+        if "arrived" in t and not today:
+            # Visits happen in working hours: a visit that would fall at night moves the whole
+            # job earlier (never later: nothing of it may lie ahead of now) to reach the site
+            # in the day.
+            local = (reported + t["arrived"]).astimezone(self.cal.tz)
+            if not 8 <= local.hour < 18:
+                reported -= timedelta(hours=(local.hour - rng.randint(9, 15)) % 24)
 
         def at(name: str) -> datetime | None:
             return reported + t[name] if name in t else None
