@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 import msgspec
@@ -289,6 +289,38 @@ def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
 
 _ON_COMMIT = "fieldsync.on_commit"
+
+
+_Service = TypeVar("_Service")
+
+
+class CommitServices(Generic[_Service]):
+    """Each app's service of some kind, found from the engine a session committed on: what
+    session events use to start work after a commit (reports, escalation mails), without the
+    code that committed knowing of them. Held weakly: an app that is gone starts nothing."""
+
+    def __init__(self) -> None:
+        self._refs: weakref.WeakKeyDictionary[Any, weakref.ref[_Service]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def watch(self, engine: Any, service: _Service) -> None:
+        """Let commits on ``engine`` (a sync engine) start work through ``service``."""
+        self._refs[engine] = weakref.ref(service)
+
+    def after_commit(self, session: Any) -> _Service | None:
+        """The service of the engine ``session`` committed on, when work can start now: inside
+        the app's running event loop (a commit from a script starts nothing)."""
+        bind = session.get_bind()
+        ref = self._refs.get(getattr(bind, "engine", bind))
+        service = ref() if ref else None
+        if service is None:
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return service
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

@@ -6,12 +6,14 @@ import email
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller as SmtpController
 from aiosmtpd.smtp import Envelope, Session
 
+from api.settings import ReportSettings, Settings, SmtpSettings
 from tests.helpers import free_port
 
 
@@ -45,3 +47,15 @@ def smtp() -> Iterator[Smtp]:
         yield Smtp(port=port, inbox=inbox)
     finally:
         controller.stop()
+
+
+def mail_settings(data_dir: Path, db_url: str, smtp: Smtp, **mail: str) -> Settings:
+    """Test settings whose mail goes to ``smtp`` (plain SMTP on the loopback), with a public
+    URL for the links mails carry; ``mail``: other SmtpSettings fields (sender, escalate_to)."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=db_url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        report=ReportSettings(public_url="https://service.example.com"),
+        smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, security="none", **mail),
+    )

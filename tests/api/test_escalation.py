@@ -21,27 +21,21 @@ from api.db import Database
 from api.domain.intake.services import form_token
 from api.domain.office.escalation import Escalations, addresses
 from api.models import Role, User
-from api.settings import ReportSettings, Settings, SmtpSettings
+from api.settings import Settings
 from tests.helpers import PASSWORD_HASH, World, login
-from tests.mailserver import Smtp
+from tests.mailserver import Smtp, mail_settings
 
 Headers = dict[str, str]
 
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str, smtp: Smtp) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url,
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",
-        report=ReportSettings(public_url="https://service.example.com"),
-        smtp=SmtpSettings(
-            host="127.0.0.1",
-            port=smtp.port,
-            security="none",
-            sender="desk@example.com",
-            escalate_to="director@example.com; BOSS@example.com",
-        ),
+    return mail_settings(
+        tmp_path / "data",
+        db_url,
+        smtp,
+        sender="desk@example.com",
+        escalate_to="director@example.com; BOSS@example.com",
     )
 
 

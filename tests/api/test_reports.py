@@ -27,7 +27,7 @@ from PIL import Image
 from api.db import Database
 from api.domain.reports.services import Reports
 from api.models import Part, ReportLink, utcnow
-from api.settings import ReportSettings, Settings, SmtpSettings
+from api.settings import Settings
 from pdf.canonical import ContentInput, content_from_replica, content_sha256
 from sync.client import SyncClient
 from tests.helpers import (
@@ -39,20 +39,12 @@ from tests.helpers import (
     server_env,
     upload,
 )
-from tests.mailserver import Smtp
+from tests.mailserver import Smtp, mail_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str, smtp: Smtp) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url,
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",
-        report=ReportSettings(public_url="https://service.example.com"),
-        smtp=SmtpSettings(
-            host="127.0.0.1", port=smtp.port, security="none", sender="reports@example.com"
-        ),
-    )
+    return mail_settings(tmp_path / "data", db_url, smtp, sender="reports@example.com")
 
 
 # ---- the phone's side -----------------------------------------------------------------------

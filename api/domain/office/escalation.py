@@ -21,7 +21,6 @@ import asyncio
 import logging
 import smtplib
 import uuid
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -33,7 +32,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, UOWTransaction
 
-from api.db import Database
+from api.db import CommitServices, Database
 from api.domain.reports.mail import deliver
 from api.models import (
     Channel,
@@ -53,7 +52,7 @@ log = logging.getLogger("fieldsync.escalation")
 Kind = Literal["job", "complaint"]
 
 _NOTED = "fieldsync.escalation.noted"
-_SERVICES: weakref.WeakKeyDictionary[Engine, weakref.ref[Escalations]] = weakref.WeakKeyDictionary()
+_SERVICES: CommitServices[Escalations] = CommitServices()
 
 TOLD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 """Who is told, besides the addresses of the setting: the supervisors (主管), who handle
@@ -215,7 +214,7 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def watch(engine: Engine, escalations: Escalations) -> None:
     """Let commits on ``engine`` mail escalations through ``escalations``."""
-    _SERVICES[engine] = weakref.ref(escalations)
+    _SERVICES.watch(engine, escalations)
 
 
 def _became(obj: Any, name: str, value: Any) -> bool:
@@ -272,15 +271,8 @@ def _after_commit(session: Session) -> None:
     noted: set[tuple[Kind, uuid.UUID]] = session.info.pop(_NOTED, set())
     if not noted:
         return
-    bind = session.get_bind()
-    engine = bind.engine if not isinstance(bind, Engine) else bind
-    ref = _SERVICES.get(engine)
-    escalations = ref() if ref else None
+    escalations = _SERVICES.after_commit(session)
     if escalations is None:
-        return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # a commit outside the app's event loop (a script): nothing to run
         return
     for kind, ident in sorted(noted, key=str):
         escalations.spawn(kind, ident)

@@ -10,15 +10,14 @@ each engine maps to the report service of its app.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-import weakref
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, UOWTransaction
 
+from api.db import CommitServices
 from api.domain.reports.services import Reports
 from api.media.access import HELD
 from api.models import Signature, SignerRole
@@ -26,12 +25,12 @@ from api.models import Signature, SignerRole
 log = logging.getLogger("fieldsync.reports")
 
 _SIGNED = "fieldsync.reports.signed_jobs"
-_SERVICES: weakref.WeakKeyDictionary[Engine, weakref.ref[Reports]] = weakref.WeakKeyDictionary()
+_SERVICES: CommitServices[Reports] = CommitServices()
 
 
 def watch(engine: Engine, reports: Reports) -> None:
     """Let commits on ``engine`` start automatic reports through ``reports``."""
-    _SERVICES[engine] = weakref.ref(reports)
+    _SERVICES.watch(engine, reports)
 
 
 @event.listens_for(Session, "after_flush")
@@ -51,15 +50,8 @@ def _after_commit(session: Session) -> None:
     held: set[str] = session.info.pop(HELD, set())
     if not jobs and not held:
         return
-    bind = session.get_bind()
-    engine = bind.engine if not isinstance(bind, Engine) else bind
-    ref = _SERVICES.get(engine)
-    reports = ref() if ref else None
+    reports = _SERVICES.after_commit(session)
     if reports is None:
-        return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # a commit outside the app's event loop (a script): nothing to run
         return
     for job_id in jobs:
         reports.spawn(reports.auto_issue(job_id))
