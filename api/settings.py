@@ -286,6 +286,50 @@ def _addresses() -> dict[str, str]:
     return {"address": address or address_zh, "address_zh": address_zh}
 
 
+DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+"""The databases Fieldsync runs on, each with the one async driver it is tested with."""
+
+
+def database_url(raw: str) -> str:
+    """``FIELDSYNC_DATABASE_URL`` as SQLAlchemy will open it ("" for the default SQLite file).
+
+    The plain forms people copy from elsewhere (``postgresql://``, ``postgres://``,
+    ``sqlite:///``) get the async driver; any other database or driver is refused with the
+    forms that work, instead of a traceback when the first command opens it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = raw.strip()
+    if not raw:
+        return ""
+    if raw.startswith("postgres://"):  # libpq's short form, which SQLAlchemy does not know
+        raw = "postgresql://" + raw.removeprefix("postgres://")
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        url = None
+    usable = "sqlite+aiosqlite:///path/to/fieldsync.db or postgresql+asyncpg://user:pw@host/db"
+    if url is None:  # not echoed: it may hold a password
+        raise ValueError(f"FIELDSYNC_DATABASE_URL is not a database URL; use {usable}")
+    if url.get_backend_name() not in DRIVERS:
+        shown = url.render_as_string(hide_password=True)
+        raise ValueError(f"FIELDSYNC_DATABASE_URL must be {usable}, not {shown!r}")
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    wanted = DRIVERS[backend]
+    if url.drivername not in (backend, f"{backend}+{wanted}"):
+        raise ValueError(
+            f"FIELDSYNC_DATABASE_URL: the {backend} driver {driver!r} is not one Fieldsync "
+            f"runs with; use {backend}+{wanted} ({usable})"
+        )
+    if backend == "sqlite" and not url.database:
+        raise ValueError(
+            "FIELDSYNC_DATABASE_URL names no SQLite file (sqlite+aiosqlite:///path/to/file.db); "
+            "leave it unset for fieldsync.db in FIELDSYNC_DATA_DIR"
+        )
+    return url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=False)
+
+
 def _check_media_env() -> None:
     """The media variables read where the stores are made (api/media/wiring.py), checked with
     the rest, so that a bad one stops every command with its name, not a traceback later."""
@@ -303,7 +347,7 @@ def load_settings() -> Settings:
     _check_media_env()
     return Settings(
         data_dir=Path(_env("DATA_DIR", "var")),
-        database_url=_env("DATABASE_URL", ""),
+        database_url=database_url(_env("DATABASE_URL", "")),
         secret_key=_env("SECRET_KEY", ""),
         host=_env("HOST", "127.0.0.1"),
         port=_port(_env_int("PORT", 8000)),

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from api.settings import CalendarSettings
-from tests.helpers import FIELDSYNC, fieldsync, server_env
+from api.settings import CalendarSettings, database_url
+from tests.helpers import FIELDSYNC, fieldsync, fresh_pg_database, server_env
 
 
 def test_user_create_refuses_a_duplicate_and_a_short_password(tmp_path: Path) -> None:
@@ -137,6 +137,11 @@ def test_import_summary_counts_unchanged_rows_and_rejected_rows(tmp_path: Path) 
         ("FIELDSYNC_BLOB_BACKEND", "s3", "FIELDSYNC_S3_BUCKET is required"),
         ("FIELDSYNC_IMAGE_WORKERS", "x", "FIELDSYNC_IMAGE_WORKERS must be an integer"),
         ("FIELDSYNC_PORT", "99999", "FIELDSYNC_PORT must be a port number from 1 to 65535"),
+        ("FIELDSYNC_DATABASE_URL", "mysql://u:secret@h/db", "not 'mysql://u:***@h/db'"),
+        ("FIELDSYNC_DATABASE_URL", "postgresql+psycopg://h/db", "use postgresql+asyncpg"),
+        ("FIELDSYNC_DATABASE_URL", "sqlite+pysqlite:///x.db", "use sqlite+aiosqlite"),
+        ("FIELDSYNC_DATABASE_URL", "u:secret@h/db", "is not a database URL"),
+        ("FIELDSYNC_DATABASE_URL", "sqlite://", "names no SQLite file"),
     ],
 )
 def test_a_malformed_setting_stops_the_command_with_its_reason(
@@ -147,6 +152,25 @@ def test_a_malformed_setting_stops_the_command_with_its_reason(
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), "a message, not a traceback"
     assert reason in result.output
+
+
+def test_database_urls_without_the_async_driver_are_completed() -> None:
+    # The forms people copy from psql or other tools; they gave a traceback naming psycopg.
+    assert database_url("postgres://u:p%40w@db:5433/fs?ssl=require") == (
+        "postgresql+asyncpg://u:p%40w@db:5433/fs?ssl=require"
+    )
+    assert database_url("postgresql://u@db/fs") == "postgresql+asyncpg://u@db/fs"
+    assert database_url("sqlite:////srv/fs.db") == "sqlite+aiosqlite:////srv/fs.db"
+    assert database_url("  ") == ""
+
+
+@pytest.mark.postgres
+def test_a_plain_postgresql_url_migrates(tmp_path: Path) -> None:
+    with fresh_pg_database() as url:
+        plain = url.replace("postgresql+asyncpg://", "postgresql://")
+        env = {"FIELDSYNC_DATA_DIR": str(tmp_path), "FIELDSYNC_DATABASE_URL": plain}
+        result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+        assert result.exit_code == 0, result.output
 
 
 def test_serve_refuses_a_short_secret_key_before_starting(tmp_path: Path) -> None:
