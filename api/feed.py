@@ -157,6 +157,15 @@ def change_values(session: Session, obj: Base | NewRow, op: str) -> dict[str, An
     }
 
 
+def announce(session: Session, obj: Base) -> None:
+    """A feed entry for ``obj`` though it did not change, so that its readers get it again.
+
+    A job filed under another customer announces its current assignment: the engineer's
+    phone takes an assignment entry as the job entering its scope, and is sent the job with
+    its customer's file (``api.domain.sync.pull``), which it does not hold yet."""
+    _buffer(session).append({**change_values(session, obj, "upsert"), "at": utcnow()})
+
+
 def record_new_rows(session: Session, rows: Sequence[NewRow], at: datetime) -> None:
     """Feed entries for new rows written in bulk (what the flush hook does for objects)."""
     _buffer(session).extend({**change_values(session, row, "upsert"), "at": at} for row in rows)

@@ -221,15 +221,19 @@ class SyncClient:
                 self.cursor = None
                 self.resyncs += 1
                 continue
+            moved = False
             for item in page.items:
                 key = (item.entity, item.id)
                 if item.op == "delete":
                     self.server.pop(key, None)
                 elif item.data is not None:
+                    held = self.server.get(key) if item.entity == "jobs" else None
+                    if held is not None and held.get("customer_id") != item.data["customer_id"]:
+                        moved = True  # filed under another customer: the old file may go
                     self.server[key] = item.data
             for job_id in page.evictions:
                 evict(self.server, str(job_id))
-            if page.evictions:
+            if page.evictions or moved:
                 prune_files(self.server)
             count += len(page.items)
             self.cursor = page.cursor

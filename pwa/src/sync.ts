@@ -304,6 +304,11 @@ export class SyncEngine {
           puts.push({ entity: item.entity, id: item.id, job_id: jobId, data: item.data })
         }
       }
+      // A job the office filed under another customer: the old customer's file may now serve
+      // no job on the phone, and goes as it would after an eviction.
+      const jobPuts = puts.filter((p) => p.entity === 'jobs')
+      const held = await this.db.records.bulkGet(jobPuts.map((p) => ['jobs', p.id] as [string, string]))
+      const moved = held.some((h, i) => h !== undefined && h.data.customer_id !== jobPuts[i].data.customer_id)
       await this.db.records.bulkPut(puts)
       for (const jobId of evictions) {
         await this.db.records.delete(['jobs', jobId])
@@ -311,7 +316,7 @@ export class SyncEngine {
         const drop = children.filter((r) => (JOB_CHILD_ENTITIES as readonly string[]).includes(r.entity))
         await this.db.records.bulkDelete(drop.map((r) => [r.entity, r.id] as [string, string]))
       }
-      if (evictions.length > 0) await pruneFiles(this.db)
+      if (evictions.length > 0 || moved) await pruneFiles(this.db)
       await this.db.meta.put({ key: 'cursor', value: cursor })
     })
     if (evictions.length > 0) await pruneBlobs(this.db)

@@ -210,6 +210,26 @@ describe('the flusher', () => {
     expect((await rebase(db)).get(`jobs:${JOB}`)!.diagnosis).toBe('A')
   })
 
+  it("lets the old customer's file go when the office files its last job here under another", async () => {
+    const [OLD, NEW] = ['c-old', 'c-new']
+    await db.records.bulkPut([
+      { entity: 'jobs', id: JOB, job_id: null, data: { id: JOB, status: 'assigned', customer_id: OLD } },
+      { entity: 'customers', id: OLD, job_id: null, data: { id: OLD, name: '错的客户' } },
+      { entity: 'assets', id: 'a-old', job_id: null, data: { id: 'a-old', customer_id: OLD } },
+    ])
+    const pull = {
+      ...emptyPull,
+      items: [
+        { entity: 'customers', id: NEW, op: 'upsert', data: { id: NEW, name: '对的客户' } },
+        { entity: 'jobs', id: JOB, op: 'upsert', data: { id: JOB, status: 'assigned', customer_id: NEW } },
+      ],
+    }
+    const fetch = vi.fn(async () => json(200, pull))
+    await new SyncEngine(db, DEVICE, { fetch: fetch as never, base: '' }).pull()
+    const left = (await db.records.toArray()).map((r) => `${r.entity}:${r.id}`).sort()
+    expect(left).toEqual([`customers:${NEW}`, `jobs:${JOB}`])
+  })
+
   it('on 401 refreshes once; when refresh is refused it asks for a login and keeps the outbox', async () => {
     await record('A')
     const fetch = vi.fn(async (url: string) => {

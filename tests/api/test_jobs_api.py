@@ -14,7 +14,7 @@ import pytest
 from api.app import create_app
 from api.db import Database
 from api.domain.jobs.services import EARLIER_VISITS, start_callback_clock
-from api.models import Job
+from api.models import Job, Signature, SignerRole
 from api.settings import CalendarSettings, Settings
 from sync.client import SyncClient
 from sync.rules.lifecycle import JobStatus
@@ -382,6 +382,60 @@ async def test_a_signed_job_keeps_the_fault_site_and_asset_the_customer_signed_f
     response = await client.patch(f"/api/jobs/{job_id}", json=allowed, headers=desk)
     assert response.status_code == 200, response.text
     assert response.json()["office_notes"] == "客户来电补充"
+
+
+async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_customer_signs(
+    client: Client, world: World, db: Database
+) -> None:
+    desk = await login(client, "desk")
+    job_id = (await register(client, desk, world))["job"]["id"]
+    complaint = await client.post(
+        "/api/complaints",
+        json={
+            "customer_id": str(world.customer.id),
+            "job_id": job_id,
+            "severity": "minor",
+            "description": "无人回电",
+        },
+        headers=desk,
+    )
+    assert complaint.status_code == 201, complaint.text
+    other = (await client.post("/api/customers", json={"name": "东方医院"}, headers=desk)).json()
+    refusals = [
+        ({"customer_id": str(uuid.uuid4())}, 400, "missing_reference"),
+        # The old customer's site does not come along.
+        ({"customer_id": other["id"], "site_id": str(world.site.id)}, 400, "wrong_customer"),
+    ]
+    for body, status, code in refusals:
+        refused = await client.patch(f"/api/jobs/{job_id}", json=body, headers=desk)
+        assert (refused.status_code, refused.json()["code"]) == (status, code), body
+    moved = await client.patch(
+        f"/api/jobs/{job_id}", json={"customer_id": other["id"]}, headers=desk
+    )
+    assert moved.status_code == 200, moved.text
+    detail = moved.json()
+    assert detail["customer"]["name"] == "东方医院"
+    assert (detail["job"]["site_id"], detail["job"]["asset_id"]) == (None, None)
+    assert detail["contact_name"] == "赵经理", "the caller stays the job's contact"
+    listed = await client.get("/api/complaints", params={"job_id": job_id}, headers=desk)
+    assert [c["customer_id"] for c in listed.json()["items"]] == [other["id"]]
+    # Signed for: the report names the customer it was signed for.
+    async with db.write() as session:
+        session.add(
+            Signature(
+                job_id=uuid.UUID(job_id),
+                signer_role=SignerRole.CUSTOMER,
+                signer_name="钱工",
+                strokes={"strokes": []},
+                content_sha256="0" * 64,
+                device_time=datetime.now(UTC),
+            )
+        )
+    back = await client.patch(
+        f"/api/jobs/{job_id}", json={"customer_id": str(world.customer.id)}, headers=desk
+    )
+    assert back.status_code == 409, back.text
+    assert back.json()["code"] == "job_signed"
 
 
 async def test_before_signing_the_fault_may_still_be_corrected(

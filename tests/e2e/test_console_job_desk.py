@@ -86,3 +86,43 @@ def test_the_desk_accepts_corrects_and_takes_up_a_job_from_its_page(
     assert office.detail(made["id"])["job"]["status"] == "accepted"
     assert page.page_errors == []
     context.close()
+
+
+def test_the_desk_files_a_job_taken_under_the_wrong_customer_under_the_right_one(
+    browser: Any, server: Server
+) -> None:
+    office = Office(server.base)
+    customers = office.get("/api/customers?limit=2")["items"]
+    wrong, right = customers[0], customers[1]
+    asset = office.get(f"/api/assets?customer_id={right['id']}&limit=1")["items"][0]
+    made = office.post(
+        "/api/jobs",
+        {"customer_id": wrong["id"], "channel": "phone", "fault_description": "水泵异响"},
+        expect=201,
+    )["job"]
+
+    context, page = open_console(browser, server.base)
+    console_login(page, "dispatcher1")
+    page.goto(f"{server.base}/office/review/{made['id']}")
+    page.click("[data-testid=job-edit]")
+    search = page.locator("[data-testid=job-edit-customer]")
+    expect(search).to_have_value(f"{wrong['name']} ({wrong['code']})")
+    search.fill(right["name"][:6])
+    page.locator(".el-autocomplete-suggestion li", has_text=right["code"]).first.click()
+    # The equipment is chosen from the right customer's file.
+    page.locator("[data-testid=job-edit-asset]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text=asset["serial"]).first.click()
+    with page.expect_request(
+        lambda r: r.method == "PATCH" and r.url.endswith(f"/api/jobs/{made['id']}")
+    ) as sent:
+        page.click("[data-testid=job-edit-save]")
+        box = page.locator(".el-message-box")
+        expect(box).to_contain_text(made["number"])
+        box.locator(".el-message-box__btns .el-button--primary").click()
+    assert sent.value.post_data_json["customer_id"] == right["id"]
+    expect(page.locator(".el-message--success")).to_be_visible()
+    detail = office.detail(made["id"])
+    assert detail["job"]["customer_id"] == right["id"]
+    assert (detail["job"]["asset_id"], detail["job"]["site_id"]) == (asset["id"], asset["site_id"])
+    assert page.page_errors == []
+    context.close()

@@ -361,6 +361,48 @@ async def test_a_device_lets_go_of_a_customer_file_when_its_last_job_leaves(
     assert phone.server == fresh.server
 
 
+async def test_a_job_filed_under_another_customer_brings_its_file_and_lets_the_old_go(
+    client: httpx.AsyncClient,
+    db: Database,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    # A report taken under the wrong customer: the desk moves the job before the visit. The
+    # right customer's file is older than the phone's cursor: the move must bring it.
+    job_id = await new_job()
+    right = await client.post("/api/customers", json={"name": "华东制药有限公司"}, headers=desk)
+    assert right.status_code == 201, right.text
+    customer = right.json()
+    site = await client.post(
+        "/api/sites",
+        json={"customer_id": customer["id"], "name": "二号厂区", "address": "松江"},
+        headers=desk,
+    )
+    assert site.status_code == 201, site.text
+    site_id = site.json()["id"]
+    phone = device("wang")
+    await phone.pull()
+    assert phone.get("customers", customer["id"]) is None
+    moved = await client.patch(
+        f"/api/jobs/{job_id}",
+        json={"customer_id": customer["id"], "site_id": site_id},
+        headers=desk,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["job"]["asset_id"] is None, "the old customer's equipment went"
+    await phone.pull()
+    assert phone.get("jobs", job_id)["customer_id"] == customer["id"]
+    assert phone.get("customers", customer["id"])["name"] == "华东制药有限公司"
+    assert phone.get("sites", site_id) is not None
+    assert phone.get("customers", world.customer.id) is None, "no job of theirs is left"
+    assert phone.get("assets", world.asset.id) is None
+    fresh = device("wang")
+    await fresh.pull()
+    assert phone.server == fresh.server
+
+
 async def test_a_new_device_receives_resolved_conflicts_as_a_synced_one_holds_them(
     client: httpx.AsyncClient,
     new_job: Register,

@@ -47,6 +47,9 @@ class JobPatch(Schema):
     contact_phone: Annotated[str, msgspec.Meta(max_length=40)] | msgspec.UnsetType = msgspec.UNSET
     office_notes: LongText | msgspec.UnsetType = msgspec.UNSET
     handling_plan: LongText | msgspec.UnsetType = msgspec.UNSET
+    customer_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
+    """Files the job under another customer (a report taken under the wrong one), until the
+    customer signs. The site and equipment are the new customer's given with it, or none."""
     site_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     asset_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     version: BaseVersion = msgspec.UNSET

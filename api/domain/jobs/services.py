@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +29,10 @@ from api.domain.jobs.schemas import (
     TripEventOut,
     VisitOut,
 )
-from api.domain.reports.content import content_input
+from api.domain.reports.content import content_input, customer_signed
 from api.domain.settlement.services import freeze as freeze_settlement
 from api.error_codes import ErrorCode
+from api.feed import announce
 from api.http import (
     Conflict,
     DomainError,
@@ -47,6 +49,7 @@ from api.models import (
     Assignment,
     AuditLog,
     BlobInfo,
+    Complaint,
     Customer,
     Job,
     Note,
@@ -216,7 +219,14 @@ async def update_job(session: AsyncSession, job: Job, patch: JobPatch) -> None:
                 code=ErrorCode.JOB_SIGNED,
                 params={"fields": ", ".join(frozen)},
             )
+    moving_from = (
+        job.customer_id if fields.get("customer_id", job.customer_id) != job.customer_id else None
+    )
+    if moving_from is not None:
+        await _check_move(session, job, fields)
     changed = apply_patch(job, patch)
+    if moving_from is not None:
+        await _moved(session, job, fields, moving_from)
     if job.asset_id is not None and changed.keys() & {"asset_id", "site_id"}:
         asset = await session.get(Asset, job.asset_id)
         if asset is None or asset.customer_id != job.customer_id:
@@ -230,6 +240,42 @@ async def update_job(session: AsyncSession, job: Job, patch: JobPatch) -> None:
             raise DomainError(
                 "the site does not belong to this job's customer", code=ErrorCode.WRONG_CUSTOMER
             )
+
+
+async def _check_move(session: AsyncSession, job: Job, fields: dict[str, Any]) -> None:
+    """Refuse to file ``job`` under another customer once its customer signed (the report
+    names the customer it was signed for), or under a customer that does not exist."""
+    if job.status in SIGNED_OR_LATER or await customer_signed(session, job.id) is not None:
+        raise Conflict(
+            "the customer signed the report; the job stays with its customer (cancel it and "
+            "register the fault under the right customer)",
+            code=ErrorCode.JOB_SIGNED,
+            params={"fields": "customer_id"},
+        )
+    if await session.get(Customer, fields["customer_id"]) is None:
+        raise DomainError("customer_id does not name a customer", code=ErrorCode.MISSING_REFERENCE)
+
+
+async def _moved(
+    session: AsyncSession, job: Job, fields: dict[str, Any], old_customer: uuid.UUID
+) -> None:
+    """What follows a job filed under another customer: the old customer's site and equipment
+    go unless the patch names the new one's; complaints about the job follow it; and the
+    engineer's phone is sent the job again with its new customer's file (:func:`announce`)."""
+    if "site_id" not in fields:
+        job.site_id = None
+    if "asset_id" not in fields:
+        job.asset_id = None
+    complaints = await session.scalars(
+        select(Complaint).where(Complaint.job_id == job.id, Complaint.customer_id == old_customer)
+    )
+    for complaint in complaints:
+        complaint.customer_id = job.customer_id
+    current = await session.scalar(
+        select(Assignment).where(Assignment.job_id == job.id, Assignment.ended_at.is_(None))
+    )
+    if current is not None:
+        announce(session.sync_session, current)
 
 
 async def assign(
