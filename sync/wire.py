@@ -101,6 +101,11 @@ class Refusal(StrEnum):
     """The customer signed the report with this photo in it: it no longer changes."""
     REMOVED = "removed"
     """The part line or photo the mutation changes was removed."""
+    JOB_REVIEWED = "job_reviewed"
+    """The office has reviewed the job (or settled or closed it): its record, parts, photos,
+    receipts and rating no longer change from a phone. Notes and trip-log lines still go in."""
+    ALREADY_RATED = "already_rated"
+    """The customer rated this visit already: one rating on site per visit."""
 
 
 class MutationResult(Message, kw_only=True):

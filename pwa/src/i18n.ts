@@ -108,6 +108,8 @@ const en = {
     not_yours: 'This job is not assigned to you (or no longer).',
     signed_photo: 'The customer has signed the report with this photo in it, so it cannot change now.',
     removed: 'The part line or photo had been removed already.',
+    job_reviewed: 'The office has already reviewed this job: its record, parts, photos and rating no longer change from the phone. Call the office; what you entered is kept for them.',
+    already_rated: 'The customer has already rated this visit.',
   },
   mutation: {
     job_accept: 'Accept', job_status: 'Status', job_record: 'Service record', trip_log: 'Trip log',
@@ -237,6 +239,8 @@ const zh: Messages = {
     not_yours: '此工单未派给您（或已不再由您负责）。',
     signed_photo: '客户已签字的报告中包含此照片，现在不能再修改。',
     removed: '该备件明细或照片此前已被移除。',
+    job_reviewed: '办公室已审核此工单：服务记录、备件、照片和评价不能再从手机修改。请联系办公室；您填写的内容已为他们保留。',
+    already_rated: '客户已对本次上门服务作过评价。',
   },
   mutation: {
     job_accept: '接单', job_status: '状态', job_record: '服务记录', trip_log: '外出工地登记',

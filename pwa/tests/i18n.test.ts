@@ -19,7 +19,7 @@ it('says why a change was refused in the app’s words for every code the server
   const wire = readFileSync(join(__dirname, '../../sync/wire.py'), 'utf8')
   const block = /class Refusal\(StrEnum\):([\s\S]*?)\n\n\nclass /.exec(wire)![1]
   const codes = [...block.matchAll(/^ {4}[A-Z_]+ = "([a-z_]+)"$/gm)].map((m) => m[1])
-  expect(codes).toEqual(['reassigned', 'not_yours', 'signed_photo', 'removed'])
+  expect(codes).toEqual(['reassigned', 'not_yours', 'signed_photo', 'removed', 'job_reviewed', 'already_rated'])
   for (const locale of ['en', 'zh-CN'] as const) {
     for (const code of codes) {
       const said = refusalText({ reason: 'the server words', code }, locale)

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import NewRow, plain
@@ -71,6 +71,10 @@ MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
 SIGNED_PHOTO = "the customer has signed the report with this photo in it"
+OFFICE_STAGE = frozenset(
+    {JobStatus.REVIEWED, JobStatus.SETTLED, JobStatus.FOLLOWED_UP, JobStatus.CLOSED}
+)
+"""Statuses past the engineer's part of the workflow: the office has reviewed the visit."""
 
 
 class Rejected(Exception):
@@ -100,6 +104,9 @@ class Batch:
     by the push itself is written when its mutation runs, not at the end, so they find it."""
     recorders: set[uuid.UUID] = field(default_factory=set)
     """Who recorded the part lines the push changes or removes: their vans give and take."""
+    reviewed: set[uuid.UUID] = field(default_factory=set)
+    """Jobs the office has reviewed (:data:`OFFICE_STAGE`): a photo record for one goes
+    through its handler, which refuses it."""
 
 
 CREATES: dict[str, type[Base]] = {
@@ -189,12 +196,15 @@ async def prefetch(
         # Rows of their own need only the job's engineer (:func:`plain_row`); building a
         # whole Job for each was most of the reading a push of notes did.
         query = (
-            select(Job.id, Job.assigned_engineer_id)
+            select(Job.id, Job.assigned_engineer_id, Job.status)
             .where(Job.id.in_(sorted(job_ids)))
             .order_by(Job.id)
             .with_for_update()
         )
-        batch.holders.update((ident, holder) for ident, holder in await session.execute(query))
+        for ident, holder, status in await session.execute(query):
+            batch.holders[ident] = holder
+            if status in OFFICE_STAGE:
+                batch.reviewed.add(ident)
     if whole:
         whole_query = select(Job).where(Job.id.in_(sorted(whole))).order_by(Job.id)
         batch.jobs.update((job.id, job) for job in await session.scalars(whole_query))
@@ -271,6 +281,17 @@ async def job_for(ctx: Context, job_id: uuid.UUID) -> tuple[Job, bool]:
         if held is not None:
             return job, False
     raise Rejected("unknown job, or not assigned to you", wire.Refusal.NOT_YOURS)
+
+
+def not_reviewed(job: Job) -> None:
+    """Refuse work on a job the office has reviewed: what the customer signed was checked and
+    priced from it. The refused mutation stays in the job's history (``push._write_log``)."""
+    if job.status in OFFICE_STAGE:
+        raise Rejected(
+            f"the office has {job.status.replace('_', ' ')} this job; its record, parts, "
+            "photos and rating no longer change from the phone (call the office)",
+            wire.Refusal.JOB_REVIEWED,
+        )
 
 
 def conflict(
@@ -550,6 +571,7 @@ def apply_status(job: Job, target: JobStatus, *, at: datetime) -> None:
 async def job_record(ctx: Context, args: wire.JobRecord) -> None:
     """The engineer's record: each field merges on its own."""
     job, held = await job_for(ctx, args.job_id)
+    not_reviewed(job)
     unknown = set(args.fields) - ENGINEER_RECORD_FIELDS
     if unknown:
         raise Rejected(
@@ -687,6 +709,7 @@ async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
 async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
     """A part used on the job."""
     job, held = await job_for(ctx, args.job_id)
+    not_reviewed(job)
     part = await ctx.session.get(Part, args.part_id)
     if part is None:
         raise Rejected("unknown part")
@@ -722,6 +745,7 @@ async def _row_for(
     if row is None:
         raise Rejected(f"unknown {noun}")
     job, held = await job_for(ctx, row.job_id)
+    not_reviewed(job)
     return row, job, held
 
 
@@ -859,6 +883,8 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
     """A trip-log line, a photo record or a note: rows of their own never clash."""
     kind = OWN_ROWS[type(args)]
     job, held = await job_for(ctx, args.job_id)
+    if isinstance(args, wire.PhotoAdd):
+        not_reviewed(job)  # the report the office reviewed names its photos
     row = kind.cls(**kind.values(ctx, args, job.id))
     if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
@@ -888,6 +914,8 @@ def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
         return None  # the same id twice in one push: the handler refuses the second
     if key in ctx.batch.named:
         return None  # a later mutation of the push changes it: it must find the row there
+    if kind.cls is Photo and job_id in ctx.batch.reviewed:
+        return None  # refused by its handler
     ctx.batch.pending.add(key)
     return NewRow(kind.cls, kind.values(ctx, args, job_id), now=ctx.now)
 
@@ -981,10 +1009,16 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
 
 
 async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
-    """The customer's rating on site."""
+    """The customer's rating on site: one per visit (a reopened job's new visit takes another)."""
     job, held = await job_for(ctx, args.job_id)
+    not_reviewed(job)
     if await exists(ctx, Satisfaction, args.id):
         raise Rejected("a rating with this id exists already")
+    if await _rated_this_visit(ctx, job):
+        raise Rejected(
+            "the customer rated this visit already; one rating on site per visit",
+            wire.Refusal.ALREADY_RATED,
+        )
     add_new(
         ctx,
         Satisfaction(
@@ -1001,9 +1035,24 @@ async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
         reassigned_conflict(ctx, job, "satisfaction")
 
 
+async def _rated_this_visit(ctx: Context, job: Job) -> bool:
+    """Whether the job has an on-site rating made since its last reopening (which sets the
+    customer's signature of the earlier visit aside, at the time it did)."""
+    set_aside = await ctx.session.scalar(
+        select(func.max(Signature.superseded_at)).where(Signature.job_id == job.id)
+    )
+    query = select(Satisfaction.id).where(
+        Satisfaction.job_id == job.id, Satisfaction.source == SatisfactionSource.ON_SITE
+    )
+    if set_aside is not None:
+        query = query.where(Satisfaction.at > set_aside)
+    return await ctx.session.scalar(query.limit(1)) is not None
+
+
 async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
     """An item taken back for repair, logged out of the customer's site."""
     job, held = await job_for(ctx, args.job_id)
+    not_reviewed(job)
     if await exists(ctx, RepairReceipt, args.id):
         raise Rejected("a receipt with this id exists already")
     taken = min(ctx.device_time, ctx.now)

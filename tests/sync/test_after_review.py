@@ -1,0 +1,139 @@
+"""Work from a phone on a job the office has reviewed, settled or closed: the record, parts,
+photos, receipts and rating no longer change (refused with ``job_reviewed`` and kept in the
+job's history); notes and trip-log lines still go in. And one rating on site per visit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from api.db import Database
+from api.models import Assignment, Job, Signature, SignerRole
+from sync.client import SyncClient
+from sync.rules.lifecycle import JobStatus
+from tests.sync.conftest import Register
+
+SHA = "ab" * 32
+
+
+async def _set_status(db: Database, job_id: str, status: JobStatus, *, end: bool) -> None:
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(job_id))
+        assert job is not None
+        job.status = status
+        if end:  # closing ends the assignment; the job still names its engineer
+            await session.execute(
+                update(Assignment)
+                .where(Assignment.job_id == job.id)
+                .values(ended_at=datetime.now(UTC))
+            )
+
+
+@pytest.mark.parametrize(
+    ("status", "end"),
+    [(JobStatus.REVIEWED, False), (JobStatus.SETTLED, False), (JobStatus.CLOSED, True)],
+)
+async def test_a_reviewed_job_takes_notes_and_trips_from_the_phone_but_no_other_work(
+    client: httpx.AsyncClient,
+    db: Database,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+    status: JobStatus,
+    end: bool,
+) -> None:
+    part = (
+        await client.post(
+            "/api/parts", json={"code": "P-7", "name": "轴承", "price": "40"}, headers=desk
+        )
+    ).json()
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    await _set_status(db, job_id, status, end=end)
+    before = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    refused = [
+        phone.mutate("job.record", job_id=job_id, fields={"work_done": "换了轴承"}),
+        phone.mutate(
+            "part_line.add",
+            id=uuid.uuid4(),
+            job_id=job_id,
+            part_id=part["id"],
+            quantity="2",
+            billing="chargeable",
+        ),
+        phone.mutate(
+            "photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256=SHA, category="after"
+        ),
+        phone.mutate("receipt.add", id=uuid.uuid4(), job_id=job_id, item_description="电机"),
+        phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=5),
+    ]
+    taken = [
+        phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="已回公司"),
+        phone.mutate("trip.log", id=uuid.uuid4(), job_id=job_id, kind="left"),
+    ]
+    answer = await phone.push()
+    assert answer is not None
+    by_id = {r.id: r for r in answer.results}
+    assert [(by_id[m].status, by_id[m].code) for m in refused] == [("rejected", "job_reviewed")] * 5
+    assert [by_id[m].status for m in taken] == ["applied", "applied"]
+    assert "the office has" in by_id[refused[0]].reason
+
+    after = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
+    assert after["work_done"] == before["work_done"]
+    for key in ("part_lines", "photos", "receipts", "satisfaction"):
+        assert after[key] == before[key], key
+    assert [n["body"] for n in after["notes"]] == ["已回公司"]
+    kept = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    refusals = {e["field"] for e in kept if e["entity"] == "mutations"}
+    assert refusals == {
+        "job.record",
+        "part_line.add",
+        "photo.add",
+        "receipt.add",
+        "satisfaction.add",
+    }
+
+
+async def test_the_customer_rates_each_visit_once_on_site(
+    client: httpx.AsyncClient,
+    db: Database,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id = await new_job()
+    phone = device("wang")
+    await phone.pull()
+    first = phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=5)
+    again = phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=5)
+    answer = await phone.push()
+    assert answer is not None
+    assert [(r.id, r.status, r.code) for r in answer.results] == [
+        (first, "applied", None),
+        (again, "rejected", "already_rated"),
+    ]
+    # Reopened for a new visit (the earlier visit's signature set aside): rated again.
+    async with db.write() as session:
+        session.add(
+            Signature(
+                job_id=uuid.UUID(job_id),
+                signer_role=SignerRole.CUSTOMER,
+                signer_name="赵经理",
+                strokes={"strokes": []},
+                content_sha256="0" * 64,
+                device_time=datetime.now(UTC),
+                superseded_at=datetime.now(UTC),
+            )
+        )
+    revisit = phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=4)
+    answer = await phone.push()
+    assert answer is not None
+    assert [(r.id, r.status) for r in answer.results] == [(revisit, "applied")]
+    ratings = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["satisfaction"]
+    assert sorted(r["score"] for r in ratings) == [4, 5]
