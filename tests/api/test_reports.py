@@ -984,10 +984,19 @@ async def test_the_customer_rates_and_complains_from_the_report_page(
         await client.post(f"/r/{'y' * 32}/complaint", json={"description": "xxxxx"})
     ).status_code == 404
     answers = [
-        await client.post(f"/r/{token}/complaint", json={"description": f"again {i}"})
+        await client.post(
+            f"/r/{token}/complaint", json={"description": f"again {i}", "serious": True}
+        )
         for i in range(9)
     ]
     assert [a.status_code for a in answers] == [201] * 7 + [429] * 2
+    # Whoever holds a forwarded link cannot mail the director all day: one a day per job.
+    listed = (
+        await client.get(f"/api/complaints?job_id={signed.job_id}", headers=signed.desk)
+    ).json()
+    assert len(listed["items"]) == 8
+    assert {c["severity"] for c in listed["items"]} == {"serious"}
+    assert sum(c["escalated_at"] is not None for c in listed["items"]) == 1
 
 
 def test_the_report_prints_the_visit_of_the_engineer_it_names() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
 from api.domain.reports.controllers import pdf_response, reports_of
@@ -115,6 +117,20 @@ def _issued(report: Report, tz: str) -> str:
     if report.issued_at is None:
         return ""
     return f"{report.issued_at.astimezone(ZoneInfo(tz)).strftime('%Y-%m-%d %H:%M')} ({tz})"
+
+
+LINK_ESCALATION_GAP = timedelta(hours=24)
+"""A serious complaint from a report page escalates unless one of the job did within this."""
+
+
+async def _escalated_since(session: AsyncSession, job_id: uuid.UUID, since: datetime) -> bool:
+    """Whether a complaint about the job was escalated at or after ``since``."""
+    found = await session.scalar(
+        select(Complaint.id)
+        .where(Complaint.job_id == job_id, Complaint.escalated_at >= since)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def _link(db: Database, token: str, now: datetime) -> ReportLink:
@@ -325,13 +341,19 @@ class CustomerReportController(Controller):
             job = await session.get(Job, link.job_id)
             assert job is not None
             severity = ComplaintSeverity.SERIOUS if data.serious else ComplaintSeverity.MAJOR
+            # A serious one goes to the director at once, as the regulations want; but whoever
+            # holds a forwarded link could mail the director all day: one escalation per job a
+            # day from here, the rest wait at the desk (which may escalate them by hand).
+            escalate = data.serious and not await _escalated_since(
+                session, job.id, now - LINK_ESCALATION_GAP
+            )
             session.add(
                 Complaint(
                     customer_id=job.customer_id,
                     job_id=job.id,
                     severity=severity,
                     description=f"{data.description} (sent from the report page)",
-                    escalated_at=now if data.serious else None,
+                    escalated_at=now if escalate else None,
                 )
             )
             number = job.number
