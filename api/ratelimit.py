@@ -75,6 +75,8 @@ class Attempt:
     username: str
     address: str
     at: float
+    known: bool = False
+    """From a device bound to the user already: not counted per username."""
 
 
 class LoginThrottle:
@@ -88,30 +90,38 @@ class LoginThrottle:
         self.address = SlidingWindowLimiter(limit * wide_factor, window)
         self._lock = threading.Lock()
 
-    def reserve(self, username: str, address: str) -> Attempt | int:
+    def reserve(self, username: str, address: str, *, known: bool = False) -> Attempt | int:
         """Count an attempt in all three windows, or in none: the attempt, or the seconds to
-        wait before one is allowed."""
+        wait before one is allowed.
+
+        ``known``: the attempt comes from a device the user has signed in on before (its id,
+        made by the app and kept on the device, is bound to them). The username-wide window
+        neither stops nor counts it: else anyone could lock a user out of every device they
+        own by guessing from a few addresses; the two windows of the address still apply.
+        """
         name = username.lower()
         pair = f"{name}|{address}"
         with self._lock:
             wait = max(
                 self.pair.retry_after(pair),
-                self.username.retry_after(name),
+                0 if known else self.username.retry_after(name),
                 self.address.retry_after(address),
             )
             if wait:
                 return wait
             at = time.monotonic()
             self.pair.hit(pair, at)
-            self.username.hit(name, at)
+            if not known:
+                self.username.hit(name, at)
             self.address.hit(address, at)
-        return Attempt(pair=pair, username=name, address=address, at=at)
+        return Attempt(pair=pair, username=name, address=address, at=at, known=known)
 
     def succeeded(self, attempt: Attempt) -> None:
         """The password was right: forget this username's failures from this address, and
         uncount the attempt in the wide windows (others' failures there still count)."""
         self.pair.reset(attempt.pair)
-        self.username.take_back(attempt.username, attempt.at)
+        if not attempt.known:
+            self.username.take_back(attempt.username, attempt.at)
         self.address.take_back(attempt.address, attempt.at)
 
 

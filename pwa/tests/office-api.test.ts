@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { store, USER } from './office-session'
+import { kept, store, USER } from './office-session'
 
-const { ApiError, authFetch, errorText, failedFields, get, getAll, post, reasonOf, session } = await import('../src/office/api')
+const { ApiError, authFetch, errorText, failedFields, get, getAll, login, logout, post, reasonOf, session } = await import('../src/office/api')
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status })
 
@@ -33,6 +33,29 @@ describe('authFetch', () => {
     expect(response.status).toBe(401)
     expect(session.tokens).toBeNull()
     expect(store.has('fieldsync-office-session')).toBe(false)
+  })
+})
+
+describe('login', () => {
+  it('signs in from the same device id each time for one user, another for another user', async () => {
+    kept.clear()
+    const sent: { username: string; device_id: string }[] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
+      if (url === '/api/auth/login') {
+        const body = JSON.parse(init.body as string) as { username: string; device_id: string }
+        sent.push(body)
+        return json(200, { access_token: 'a', refresh_token: 'r', device_id: body.device_id, user: { ...USER, username: body.username } })
+      }
+      return new Response(null, { status: 204 })
+    })
+    await login('dispatcher1', 'pw')
+    await logout()
+    await login('Dispatcher1 ', 'pw')
+    await logout()
+    await login('boss', 'pw')
+    expect(sent[0].device_id).toBe(sent[1].device_id)
+    expect(sent[2].device_id).not.toBe(sent[0].device_id)
+    expect(Object.keys(JSON.parse(kept.get('fieldsync.office.devices')!))).toEqual(['dispatcher1', 'boss'])
   })
 })
 

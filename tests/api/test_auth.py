@@ -274,6 +274,33 @@ async def test_failed_logins_are_throttled_with_retry_after(
         assert other.status_code == 200, "another user from the same address may still log in"
 
 
+async def test_guesses_from_many_addresses_do_not_lock_a_user_out_of_their_own_devices(
+    settings: Settings, db: Database, world: World
+) -> None:
+    # The username-wide window is what a spray from many addresses fills; a device the user
+    # signed in on before (its id only that device holds) is not held up by it.
+    strict = replace(settings, auth=AuthSettings(login_attempts=2, login_window_seconds=60))
+    app: Litestar = create_app(strict, db=db)
+    phone = str(uuid.uuid4())
+
+    def client_from(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+    async with client_from("10.0.0.1") as own:
+        assert (await do_login(own, "desk", PASSWORD, device=phone)).status_code == 200
+    for n in range(2, 8):
+        async with client_from(f"10.0.0.{n}") as sprayer:
+            for _ in range(2):
+                await do_login(sprayer, "desk", "guess")
+    async with client_from("10.0.1.1") as stranger:
+        blocked = await do_login(stranger, "desk", PASSWORD)
+        assert blocked.status_code == 429, "a new device waits out the spray"
+    async with client_from("10.0.1.2") as own:
+        again = await do_login(own, "desk", PASSWORD, device=phone)
+        assert again.status_code == 200, again.text
+
+
 # ---- access ends at once -------------------------------------------------------------------
 
 

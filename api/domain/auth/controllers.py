@@ -34,7 +34,7 @@ class AuthController(Controller):
         summary="Log in with username and password",
         description="Binds a refresh token (valid for 60 days, renewed at each refresh) to the "
         "device id the app made. Login attempts are throttled per username and address, per "
-        "username and per address.",
+        "username (not from a device the user signed in on before) and per address.",
         raises=[NotAuthorizedException, TooManyRequestsException],
         status_code=200,
     )
@@ -49,7 +49,8 @@ class AuthController(Controller):
         throttle: LoginThrottle = request.app.state.login_throttle
         address = request.client.host if request.client else "?"
         # Counted before the password is checked, so concurrent guesses are limited too.
-        attempt = throttle.reserve(data.username, address)
+        known = await services.known_device(db, username=data.username, device_id=data.device_id)
+        attempt = throttle.reserve(data.username, address, known=known)
         if not isinstance(attempt, Attempt):
             raise TooMany("too many failed logins", attempt)
         user_id, checked_hash = await services.check_password(

@@ -83,6 +83,18 @@ def _tokens(
     )
 
 
+async def known_device(db: Database, *, username: str, device_id: uuid.UUID) -> bool:
+    """Whether ``device_id`` is a device that user signed in on before (signed out since or
+    not): an id only that device holds, so a login from it is no stranger's guess."""
+    async with db.read() as session:
+        found = await session.scalar(
+            select(Device.id)
+            .join(User, User.id == Device.user_id)
+            .where(Device.id == device_id, User.username == username)
+        )
+    return found is not None
+
+
 async def check_password(db: Database, *, username: str, password: str) -> tuple[uuid.UUID, str]:
     """The id and password hash of the active user whose password this is; raises
     :class:`LoginFailed` otherwise. The argon2 work runs in a worker thread after the read

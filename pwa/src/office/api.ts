@@ -108,8 +108,34 @@ export function inWords(code: string | null, params: Record<string, unknown> | n
   return g.t(`errors.${code}`, values)
 }
 
+const DEVICES_KEY = 'fieldsync.office.devices'
+
+/** This browser's device id for `username`, kept across sign-outs and tabs: the server knows a
+ * browser its user signed in on before, and does not hold it up when someone else's guesses
+ * have used up the username's login attempts. One id per user: an id belongs to one user. */
+export function deviceFor(username: string): string {
+  const name = username.trim().toLowerCase()
+  let devices: Record<string, string> = {}
+  try {
+    devices = JSON.parse(localStorage.getItem(DEVICES_KEY) ?? '{}') as Record<string, string>
+  } catch {
+    devices = {}
+  }
+  let id = devices[name]
+  if (!id) {
+    id = crypto.randomUUID()
+    devices[name] = id
+    try {
+      localStorage.setItem(DEVICES_KEY, JSON.stringify(devices))
+    } catch {
+      // Storage full or refused: a new id each time, as before.
+    }
+  }
+  return id
+}
+
 export async function login(username: string, password: string): Promise<User> {
-  const device_id = load()?.device_id ?? crypto.randomUUID()
+  const device_id = deviceFor(username)
   const response = await fetch('/api/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
