@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     """Build the Fieldsync app. ``db`` may be given by tests that share one database."""
     settings = settings or load_settings()
     configure_logging(logging.DEBUG if settings.debug else logging.INFO)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_data_dir()
     own_db = db is None
     database = db or Database(settings.effective_database_url)
 

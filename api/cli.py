@@ -66,7 +66,7 @@ def serve(
 def _upgrade(settings: Settings) -> None:
     from api.migrate import upgrade
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_data_dir()
     upgrade(settings.effective_database_url)
 
 
@@ -83,7 +83,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     from api.migrate import upgrade
 
     settings = _settings(ctx)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_data_dir()
     upgrade(settings.effective_database_url, revision)
     click.echo(f"database at {revision}")
 

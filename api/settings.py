@@ -230,6 +230,12 @@ class Settings:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fieldsync.db').resolve()}"
 
+    def make_data_dir(self) -> Path:
+        """The data folder, made if missing, readable by its owner only: it holds the
+        database (customers' personal data, password hashes), photos and the signing key."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.data_dir
+
     def effective_secret_key(self) -> str:
         """The token signing key; made once and kept in the data folder when not configured.
 

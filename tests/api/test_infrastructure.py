@@ -81,6 +81,19 @@ def test_processes_starting_together_agree_on_one_whole_key(tmp_path: Path) -> N
     assert [p.name for p in path.parent.iterdir()] == ["secret_key"], "no temporary file left"
 
 
+def test_a_new_data_folder_is_its_owners_alone(tmp_path: Path) -> None:
+    # It holds the database (customers' data, password hashes) and the photos: SQLite makes
+    # its file readable by everyone (0644), so the folder is what keeps others out.
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    data = tmp_path / "new" / "data"
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"FIELDSYNC_DATA_DIR": str(data)})
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
 async def test_sql_parameters_never_reach_errors_or_logs(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
