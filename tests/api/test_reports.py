@@ -950,6 +950,33 @@ async def test_ratings_sent_at_once_from_a_report_page_keep_one(
     assert [s["source"] for s in detail["satisfaction"]].count("link") == 1
 
 
+async def test_a_photo_added_after_the_report_was_issued_stays_off_the_customers_page(
+    client: httpx.AsyncClient, signed: Signed
+) -> None:
+    # The customer's page shows what the report they hold shows, not a photo the phone
+    # added after they signed (security review).
+    token = await _link_token(client, signed)
+    late = await upload(client, signed.wang, jpeg((30, 30, 200)))
+    phone = SyncClient(http=client, username="wang", password=PASSWORD)
+    await phone.sync()
+    phone.mutate(
+        "photo.add",
+        id=uuid.uuid4(),
+        job_id=signed.job_id,
+        blob_sha256=late["sha256"],
+        category="after",
+    )
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["applied"]
+    page = await client.get(f"/r/{token}")
+    assert signed.photo_screen in page.text
+    assert late["variants"]["screen"] not in page.text
+    assert (await client.get(f"/r/{token}/images/{signed.photo_screen}")).status_code == 200
+    shown = await client.get(f"/r/{token}/images/{late['variants']['screen']}")
+    assert shown.status_code == 404
+
+
 async def test_the_customer_rates_and_complains_from_the_report_page(
     client: httpx.AsyncClient, signed: Signed
 ) -> None:

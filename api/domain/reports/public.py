@@ -20,7 +20,7 @@ import jinja2
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
@@ -119,6 +119,18 @@ def _issued(report: Report, tz: str) -> str:
     return f"{report.issued_at.astimezone(ZoneInfo(tz)).strftime('%Y-%m-%d %H:%M')} ({tz})"
 
 
+def in_issued_report(job_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL: a photo of the job that its latest issued report holds (recorded before it was
+    issued). A photo the phone added after the customer signed is in no signed report: the
+    customer's page shows only what the report they hold shows."""
+    issued = (
+        select(func.max(Report.issued_at))
+        .where(Report.job_id == job_id, Report.status == ReportStatus.ISSUED)
+        .scalar_subquery()
+    )
+    return Photo.created_at <= issued
+
+
 LINK_ESCALATION_GAP = timedelta(hours=24)
 """A serious complaint from a report page escalates unless one of the job did within this."""
 
@@ -194,6 +206,7 @@ class CustomerReportController(Controller):
                         Photo.job_id == job.id,
                         Photo.removed_at.is_(None),
                         photo_has_bytes(),
+                        in_issued_report(job.id),
                         BlobInfo.variant == "screen",
                     )
                     .order_by(Photo.created_at)
@@ -265,6 +278,7 @@ class CustomerReportController(Controller):
                     Photo.job_id == link.job_id,
                     Photo.removed_at.is_(None),
                     photo_has_bytes(),
+                    in_issued_report(link.job_id),
                 )
                 .limit(1)
             )
