@@ -462,7 +462,12 @@ class Job(Audited, Base):
     advice: Mapped[str] = mapped_column(Text, default="")
     reopened_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    __table_args__ = (Index("ix_jobs_status_engineer", "status", "assigned_engineer_id"),)
+    __table_args__ = (
+        Index("ix_jobs_status_engineer", "status", "assigned_engineer_id"),
+        # The job list's order (newest first) and the period figures' two ranges.
+        Index("ix_jobs_reported", "reported_at", "id"),
+        Index("ix_jobs_completed", "completed_at"),
+    )
 
 
 class TripEvent(Base):
@@ -588,6 +593,7 @@ class Satisfaction(Base):
     remarks: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_satisfaction_at", "at"),)
 
 
 class Complaint(Audited, Base):

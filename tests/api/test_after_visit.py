@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import event, update
 
 from api.db import Database
 from api.domain.jobs.services import start_callback_clock
@@ -489,6 +490,52 @@ async def test_a_quarters_and_a_years_figures_count_every_month_in_them(
     for bad in ("2025-Q5", "2025-Q", "25", "2025-1"):
         refused = await client.get(f"/api/figures/{bad}", headers=boss)
         assert refused.status_code == 400, bad
+
+
+async def test_a_years_figures_send_the_database_no_list_of_its_jobs(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers, db: Database
+) -> None:
+    # A busy year's list of completed jobs passed PostgreSQL's 32,767 parameters (a 500 for
+    # the year's figures): the jobs are chosen again in SQL, so no statement's parameters
+    # grow with the jobs of the period.
+    made = []
+    for n in range(40):
+        job = await client.post(
+            "/api/jobs",
+            json={
+                "customer_id": str(world.customer.id),
+                "asset_id": str(world.asset.id),
+                "channel": "phone",
+                "fault_description": f"故障 {n}",
+                "reported_at": f"2024-03-{n % 28 + 1:02d}T09:00:00+08:00",
+            },
+            headers=desk,
+        )
+        assert job.status_code == 201, job.text
+        made.append(uuid.UUID(job.json()["job"]["id"]))
+    async with db.write() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id.in_(made))
+            .values(completed_at=datetime(2024, 4, 2, 6, tzinfo=UTC))
+        )
+    counts: list[int] = []
+
+    def count(_c: Any, _cur: Any, _sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+        counts.append(len(params) if isinstance(params, (list, tuple, dict)) else 0)
+
+    engines = {db.read_engine.sync_engine, db.write_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        answer = await client.get("/api/figures/2024", headers=boss)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["total"]["jobs_completed"] == 40
+    assert counts
+    assert max(counts) < 20, counts
 
 
 async def test_a_cancelled_report_on_a_fixed_asset_is_no_repeat_visit(

@@ -110,7 +110,9 @@ class JobController(Controller):
             total = await count_rows(session, query)
             jobs = list(
                 await session.scalars(
-                    query.order_by(Job.reported_at.desc(), Job.id).offset(offset).limit(limit)
+                    query.order_by(Job.reported_at.desc(), Job.id.desc())
+                    .offset(offset)
+                    .limit(limit)
                 )
             )
             items = await services.summaries(session, jobs, now=now, cal=cal)

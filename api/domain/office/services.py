@@ -9,10 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.db import count_rows
 from api.domain.office.schemas import (
@@ -404,133 +406,212 @@ def _mean(scores: Sequence[int]) -> float | None:
     return round(statistics.fmean(scores), 2) if scores else None
 
 
-class _Month:
-    """The rows one month's figures are made of."""
+def _text(column: Any, name: str) -> Any:
+    """A UUID column read as text: ids the figures only compare or group by skip making a UUID
+    each (a year's 270,000 of them were most of its figures' time); see :meth:`_Period.owner`."""
+    return cast(column, String).label(name)
+
+
+_REPORTED = (
+    _text(Job.assigned_engineer_id, "engineer"),
+    Job.reported_at,
+    Job.plan_given_at,
+    Job.plan_due_at,
+    Job.arrived_at,
+    Job.on_site_due_at,
+)
+"""What a figure reads of a job reported in the period (whole rows cost a year 15 s)."""
+_COMPLETED = (
+    _text(Job.id, "id"),
+    _text(Job.assigned_engineer_id, "engineer"),
+    _text(Job.asset_id, "asset_id"),
+    Job.arrived_at,
+    Job.completed_at,
+)
+"""What a figure reads of a job completed in the period (ids as text)."""
+
+
+class _Share:
+    """The rows of one engineer's figures (or the department's, or nobody's)."""
+
+    def __init__(self) -> None:
+        self.reported: list[Any] = []
+        """Rows of :data:`_REPORTED`."""
+        self.completed: list[Any] = []
+        """Rows of :data:`_COMPLETED`."""
+        self.scores: dict[SatisfactionSource, list[int]] = defaultdict(list)
+        self.complaints = 0
+        self.costs = {Billing.WARRANTY: Decimal(0), Billing.CHARGEABLE: Decimal(0)}
+
+
+class _Period:
+    """A period's rows, split by engineer as they are read (once, not once per engineer)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
         """When the figures are asked for: a clock still open past due by then is missed."""
-        self.reported: list[Job] = []
-        self.completed: list[Job] = []
-        self.repeats: set[uuid.UUID] = set()
-        self.ratings: list[tuple[uuid.UUID | None, SatisfactionSource, int]] = []
-        self.complaints: list[uuid.UUID | None] = []
-        self.parts: list[tuple[uuid.UUID | None, Billing, Decimal]] = []
+        self.total = _Share()
+        self.shares: dict[uuid.UUID | None, _Share] = defaultdict(_Share)
+        """Per engineer; None: jobs nobody was dispatched to, complaints about no job."""
+        self.repeats: set[str] = set()
+        """Jobs completed in the period that were no first-time fix (ids as text)."""
+        self.asked: set[uuid.UUID | None] = set()
+        """Whoever a figure counts: a row each (see :func:`month_figures`)."""
+        self._owners: dict[str | None, uuid.UUID | None] = {None: None}
+
+    def owner(self, text: str | None) -> uuid.UUID | None:
+        """The engineer an id read as text names, made a UUID once per engineer."""
+        if text not in self._owners:
+            self._owners[text] = uuid.UUID(text)
+        return self._owners[text]
+
+    def both(self, text: str | None, *, asked: bool = True) -> tuple[_Share, _Share]:
+        """The engineer's share and the department's; ``asked``: the engineer gets a row."""
+        owner = self.owner(text)
+        if asked:
+            self.asked.add(owner)
+        return self.shares[owner], self.total
 
 
 async def _gather(
     session: AsyncSession, start: datetime, end: datetime, *, now: datetime
-) -> _Month:
-    month = _Month(now)
+) -> _Period:
+    period = _Period(now)
+    done = aliased(Job)
+    completed_in = and_(done.completed_at >= start, done.completed_at < end)
     # A cancelled job (a duplicate report, a call withdrawn) is no demand and owes no clock.
-    month.reported = list(
-        await session.scalars(
-            select(Job).where(
-                Job.reported_at >= start,
-                Job.reported_at < end,
-                Job.status != JobStatus.CANCELLED,
-            )
+    for reported in await session.execute(
+        select(*_REPORTED).where(
+            Job.reported_at >= start, Job.reported_at < end, Job.status != JobStatus.CANCELLED
+        )
+    ):
+        for share in period.both(reported.engineer):
+            share.reported.append(reported)
+    completed = list(
+        await session.execute(
+            select(*_COMPLETED).where(Job.completed_at >= start, Job.completed_at < end)
         )
     )
-    month.completed = list(
-        await session.scalars(select(Job).where(Job.completed_at >= start, Job.completed_at < end))
-    )
+    for row in completed:
+        for share in period.both(row.engineer):
+            share.completed.append(row)
+    fixed = [(r.id, r.asset_id, r.completed_at) for r in completed if r.asset_id is not None]
+    if fixed:
+        period.repeats = await _repeats(session, fixed, done, completed_in)
+    asked = (SatisfactionSource.ON_SITE, SatisfactionSource.CALLBACK)
+    for engineer, source, score in await session.execute(
+        select(_text(Job.assigned_engineer_id, "engineer"), Satisfaction.source, Satisfaction.score)
+        .join(Job, Job.id == Satisfaction.job_id)
+        .where(Satisfaction.at >= start, Satisfaction.at < end)
+    ):
+        for share in period.both(engineer, asked=source in asked):
+            share.scores[source].append(score)
+    for engineer in await session.scalars(
+        select(_text(Job.assigned_engineer_id, "engineer"))
+        .select_from(Complaint)
+        .outerjoin(Job, Job.id == Complaint.job_id)
+        .where(Complaint.created_at >= start, Complaint.created_at < end)
+    ):
+        for share in period.both(engineer):
+            share.complaints += 1
+    if completed:
+        ids = select(done.id).where(completed_in)
+        for engineer, billing, amount in await _parts_billed(session, ids):
+            for share in period.both(engineer, asked=False):
+                share.costs[billing] += amount
+    return period
+
+
+async def _repeats(
+    session: AsyncSession,
+    fixed: Sequence[tuple[str, str, datetime]],
+    done: Any,
+    completed_in: ColumnElement[bool],
+) -> set[str]:
+    """The fixed jobs that were no first-time fix. The jobs are chosen again in SQL (``done``,
+    ``completed_in``), not sent as a list: a year's list passed PostgreSQL's 32,767
+    parameters."""
     # A repeat: another job on the same asset reported within 30 days after the fix. A
     # cancelled one (a duplicate report, a call withdrawn) was no visit, and repeats nothing.
-    fixed = [
-        (j.id, j.asset_id, j.completed_at)
-        for j in month.completed
-        if j.asset_id is not None and j.completed_at is not None
-    ]
-    if fixed:
-        later = await session.execute(
-            select(Job.id, Job.asset_id, Job.reported_at).where(
-                Job.asset_id.in_({asset for _, asset, _ in fixed}),
-                Job.reported_at > min(done for _, _, done in fixed),
-                Job.status != JobStatus.CANCELLED,
-            )
-        )
-        by_asset: dict[uuid.UUID, list[tuple[uuid.UUID, datetime]]] = defaultdict(list)
-        for ident, asset_id, reported_at in later:
-            if asset_id is not None:
-                by_asset[asset_id].append((ident, reported_at))
-        month.repeats = {
-            ident
-            for ident, asset, done in fixed
-            if any(
-                other != ident and done < at <= done + REPEAT_WINDOW
-                for other, at in by_asset[asset]
-            )
-        }
-        # Reopened after an unsatisfied call-back (重新派修): the same job's new visit is a
-        # repeat too. Reopening, and nothing else, sets the visit's signatures aside.
-        month.repeats |= set(
-            await session.scalars(
-                select(Signature.job_id).where(
-                    Signature.job_id.in_({ident for ident, _, _ in fixed}),
-                    Signature.superseded_at.is_not(None),
-                )
-            )
-        )
-    month.ratings = [
-        (engineer, source, score)
-        for engineer, source, score in (
-            await session.execute(
-                select(Job.assigned_engineer_id, Satisfaction.source, Satisfaction.score)
-                .join(Job, Job.id == Satisfaction.job_id)
-                .where(Satisfaction.at >= start, Satisfaction.at < end)
-            )
-        )
-    ]
-    month.complaints = list(
-        await session.scalars(
-            select(Job.assigned_engineer_id)
-            .select_from(Complaint)
-            .outerjoin(Job, Job.id == Complaint.job_id)
-            .where(Complaint.created_at >= start, Complaint.created_at < end)
+    later = await session.execute(
+        select(_text(Job.id, "id"), _text(Job.asset_id, "asset_id"), Job.reported_at).where(
+            Job.asset_id.in_(select(done.asset_id).where(completed_in)),
+            Job.reported_at > min(at for _, _, at in fixed),
+            Job.status != JobStatus.CANCELLED,
         )
     )
-    if month.completed:
-        month.parts = await _parts_billed(session, month.completed)
-    return month
+    by_asset: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for ident, asset_id, reported_at in later:
+        if asset_id is not None:
+            by_asset[asset_id].append((ident, reported_at))
+    repeats = {
+        ident
+        for ident, asset, at in fixed
+        if any(
+            other != ident and at < seen <= at + REPEAT_WINDOW for other, seen in by_asset[asset]
+        )
+    }
+    # Reopened after an unsatisfied call-back (重新派修): the same job's new visit is a
+    # repeat too. Reopening, and nothing else, sets the visit's signatures aside.
+    with_asset = {ident for ident, _, _ in fixed}
+    reopened = await session.scalars(
+        select(_text(Signature.job_id, "job_id"))
+        .where(
+            Signature.job_id.in_(select(done.id).where(completed_in)),
+            Signature.superseded_at.is_not(None),
+        )
+        .distinct()
+    )
+    return repeats | (set(reopened) & with_asset)
 
 
 async def _parts_billed(
-    session: AsyncSession, jobs: Sequence[Job]
-) -> list[tuple[uuid.UUID | None, Billing, Decimal]]:
-    """(engineer, billing, amount) of the jobs' part lines as their settlements bill them, so
-    the month adds up to what the statements show: a settled job's frozen part lines, else its
-    part lines not removed, each amount half up to the fen, with a supervisor's
-    reclassification (改判) applied."""
-    owner = {j.id: j.assigned_engineer_id for j in jobs}
-    frozen = set(
-        await session.scalars(
-            select(Settlement.job_id).where(
-                Settlement.job_id.in_(owner), Settlement.frozen_at.is_not(None)
-            )
-        )
+    session: AsyncSession, jobs: Select[Any]
+) -> list[tuple[str | None, Billing, Decimal]]:
+    """(engineer, billing, amount) of the part lines of ``jobs`` (a query of their ids) as
+    their settlements bill them, so the period adds up to what the statements show: a settled
+    job's frozen part lines, else its part lines not removed, each amount half up to the fen,
+    with a supervisor's reclassification (改判) applied.
+
+    The engineer is read as text (see :func:`_text`)."""
+    settled = select(Settlement.job_id).where(
+        Settlement.job_id.in_(jobs), Settlement.frozen_at.is_not(None)
     )
-    kept: dict[tuple[uuid.UUID, str], SettlementLine] = {
-        (row.job_id, row.key): row
-        for row in await session.scalars(
-            select(SettlementLine).where(
-                SettlementLine.job_id.in_(owner), SettlementLine.kind == "part"
+    engineer = _text(Job.assigned_engineer_id, "engineer")
+    billed = [
+        (text, billing, amount)
+        for text, billing, amount in await session.execute(
+            select(engineer, SettlementLine.billing, SettlementLine.amount)
+            .join(Job, Job.id == SettlementLine.job_id)
+            .where(SettlementLine.job_id.in_(settled), SettlementLine.kind == "part")
+        )
+    ]
+    unsettled = and_(PartLine.job_id.in_(jobs), PartLine.job_id.not_in(settled))
+    reclassified: dict[tuple[uuid.UUID, str], Billing] = {
+        (job_id, key): billing
+        for job_id, key, billing in await session.execute(
+            select(SettlementLine.job_id, SettlementLine.key, SettlementLine.billing).where(
+                SettlementLine.job_id.in_(jobs),
+                SettlementLine.job_id.not_in(settled),
+                SettlementLine.kind == "part",
             )
         )
     }
-    billed = [
-        (owner[row.job_id], row.billing, row.amount)
-        for (job_id, _), row in kept.items()
-        if job_id in frozen
-    ]
-    for line in await session.scalars(
-        select(PartLine).where(
-            PartLine.job_id.in_(set(owner) - frozen), PartLine.removed_at.is_(None)
+    for ident, job_id, text, quantity, unit_price, billing in await session.execute(
+        select(
+            PartLine.id,
+            PartLine.job_id,
+            engineer,
+            PartLine.quantity,
+            PartLine.unit_price,
+            PartLine.billing,
         )
+        .join(Job, Job.id == PartLine.job_id)
+        .where(unsettled, PartLine.removed_at.is_(None))
     ):
-        row = kept.get((line.job_id, str(line.id)))
-        amount = (line.quantity * line.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
-        billed.append((owner[line.job_id], line.billing if row is None else row.billing, amount))
+        amount = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        billing = reclassified.get((job_id, str(ident)), billing)
+        billed.append((text, billing, amount))
     return billed
 
 
@@ -540,20 +621,8 @@ def _kept(clocks: Iterable[tuple[datetime | None, datetime]], *, now: datetime) 
     return [done <= due if done is not None else False for done, due in clocks if done or due < now]
 
 
-def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyone: bool) -> Figures:
-    def mine(owner: uuid.UUID | None) -> bool:
-        return everyone or owner == engineer_id
-
-    reported = [j for j in month.reported if mine(j.assigned_engineer_id)]
-    completed = [j for j in month.completed if mine(j.assigned_engineer_id)]
-    costs = {Billing.WARRANTY: Decimal(0), Billing.CHARGEABLE: Decimal(0)}
-    for owner, billing, cost in month.parts:
-        if mine(owner):
-            costs[billing] += cost
-    scores: dict[SatisfactionSource, list[int]] = defaultdict(list)
-    for owner, source, score in month.ratings:
-        if mine(owner):
-            scores[source].append(score)
+def _figures(period: _Period, share: _Share, engineer_id: uuid.UUID | None, name: str) -> Figures:
+    reported, completed = share.reported, share.completed
     return Figures(
         engineer_id=engineer_id,
         engineer_name=name,
@@ -563,19 +632,19 @@ def _figures(month: _Month, engineer_id: uuid.UUID | None, name: str, *, everyon
         to_site_hours=_hours((j.reported_at, j.arrived_at) for j in reported),
         to_fix_hours=_hours((j.arrived_at, j.completed_at) for j in completed),
         first_time_fix_rate=_rate(
-            [j.id not in month.repeats for j in completed if j.asset_id is not None]
+            [j.id not in period.repeats for j in completed if j.asset_id is not None]
         ),
         plan_sla_rate=_rate(
-            _kept(((j.plan_given_at, j.plan_due_at) for j in reported), now=month.now)
+            _kept(((j.plan_given_at, j.plan_due_at) for j in reported), now=period.now)
         ),
         site_sla_rate=_rate(
-            _kept(((j.arrived_at, j.on_site_due_at) for j in reported), now=month.now)
+            _kept(((j.arrived_at, j.on_site_due_at) for j in reported), now=period.now)
         ),
-        satisfaction_on_site=_mean(scores[SatisfactionSource.ON_SITE]),
-        satisfaction_callback=_mean(scores[SatisfactionSource.CALLBACK]),
-        complaints=sum(1 for owner in month.complaints if mine(owner)),
-        parts_cost_warranty=str(costs[Billing.WARRANTY].quantize(CENT)),
-        parts_cost_chargeable=str(costs[Billing.CHARGEABLE].quantize(CENT)),
+        satisfaction_on_site=_mean(share.scores[SatisfactionSource.ON_SITE]),
+        satisfaction_callback=_mean(share.scores[SatisfactionSource.CALLBACK]),
+        complaints=share.complaints,
+        parts_cost_warranty=str(share.costs[Billing.WARRANTY].quantize(CENT)),
+        parts_cost_chargeable=str(share.costs[Billing.CHARGEABLE].quantize(CENT)),
     )
 
 
@@ -585,27 +654,21 @@ async def month_figures(
     """The figures of a month, a quarter or a year (``month``: see :data:`PERIOD`) for the
     department and for each engineer who had work in it."""
     start, end = period_bounds(month, tz)
-    rows = await _gather(session, start, end, now=now)
-    # Whoever a figure of the month counts gets a row: a call-back rating or a complaint about
+    period = await _gather(session, start, end, now=now)
+    # Whoever a figure of the period counts gets a row: a call-back rating or a complaint about
     # last month's job is this month's, and the engineer's, even without a job this month.
-    asked = (SatisfactionSource.ON_SITE, SatisfactionSource.CALLBACK)
-    owners = [
-        *(j.assigned_engineer_id for j in (*rows.reported, *rows.completed)),
-        *(owner for owner, source, _ in rows.ratings if source in asked),
-        *rows.complaints,
-    ]
-    engineers = {owner for owner in owners if owner is not None}
+    engineers = {owner for owner in period.asked if owner is not None}
     named = await session.execute(select(User.id, User.display_name).where(User.id.in_(engineers)))
     names: dict[uuid.UUID, str] = {ident: name for ident, name in named}
     per = [
-        _figures(rows, engineer, names.get(engineer, ""), everyone=False)
+        _figures(period, period.shares[engineer], engineer, names.get(engineer, ""))
         for engineer in sorted(engineers, key=lambda e: (names.get(e, ""), e))
     ]
-    if any(owner is None for owner in owners):
+    if None in period.asked:
         # Jobs nobody was dispatched to (still waiting, or cancelled before), and complaints
         # about no engineer's job: a row of their own, last, so the rows add up to the total.
-        per.append(_figures(rows, None, "", everyone=False))
-    return MonthFigures(month=month, total=_figures(rows, None, "", everyone=True), engineers=per)
+        per.append(_figures(period, period.shares[None], None, ""))
+    return MonthFigures(month=month, total=_figures(period, period.total, None, ""), engineers=per)
 
 
 COLUMNS = [
