@@ -92,6 +92,9 @@ async def test_a_revoked_device_cannot_refresh_and_must_log_in_again(
     admin_headers = {"Authorization": f"Bearer {admin['access_token']}"}
     devices = (await client.get("/api/devices", headers=admin_headers)).json()
     assert device in {d["id"] for d in devices}
+    newest = (await client.get("/api/devices?limit=1", headers=admin_headers)).json()
+    assert [d["id"] for d in newest] == [devices[0]["id"]], "bounded, newest contact first"
+    assert len(devices) > 1
     revoked = await client.post(f"/api/devices/{device}/revoke", headers=admin_headers)
     assert revoked.status_code == 200
     assert revoked.json()["revoked_at"] is not None
