@@ -102,8 +102,9 @@ class Refusal(StrEnum):
     REMOVED = "removed"
     """The part line or photo the mutation changes was removed."""
     JOB_REVIEWED = "job_reviewed"
-    """The office has reviewed the job (or settled or closed it): its record, parts, photos,
-    receipts and rating no longer change from a phone. Notes and trip-log lines still go in."""
+    """The office has reviewed the job (or settled or closed it): its record, part lines and
+    photos are no longer edited or removed from a phone (the values are kept in its history).
+    New rows (parts, photos, receipts, notes, trip-log lines) are still kept."""
     ALREADY_RATED = "already_rated"
     """The customer rated this visit already: one rating on site per visit."""
 

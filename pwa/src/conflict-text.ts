@@ -14,6 +14,7 @@ export interface ConflictFields {
 /** What kind of clash a conflict record is (sync protocol 7.1). */
 export type ConflictKind =
   | 'reassigned' // work from a former assignee, or their field edits
+  | 'reviewed' // a part, photo or receipt that arrived after the office reviewed the job
   | 'cancelled' // a status move on a job the office cancelled meanwhile
   | 'status' // an impossible status move
   | 'edited_own_device' // the same field changed meanwhile by the same engineer on another device
@@ -23,7 +24,7 @@ export type ConflictKind =
   | 'other'
 
 export const CONFLICT_KINDS: readonly ConflictKind[] = [
-  'reassigned', 'cancelled', 'status', 'edited_own_device', 'edited_other_engineer', 'edited', 'signature', 'other',
+  'reassigned', 'reviewed', 'cancelled', 'status', 'edited_own_device', 'edited_other_engineer', 'edited', 'signature', 'other',
 ]
 
 /** An app's messages: `t` and `te` of its vue-i18n instance, bound to the locale wanted. */
@@ -48,6 +49,7 @@ export function textsIn(translator: Translator, locale?: string): Texts {
 
 // The server's texts (api/domain/sync/handlers.py REASSIGNED, sync/merge.py merge_field).
 const REASSIGNED = 'the job was reassigned to another engineer'
+const REVIEWED = 'the office had reviewed the job'
 const OWN_DEVICE = 'this engineer on another device'
 const OTHER_ENGINEER = 'another engineer'
 
@@ -57,6 +59,7 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : '')
 export function conflictKind(c: ConflictFields): ConflictKind {
   const reason = text(c.reason)
   if (reason.startsWith(REASSIGNED) || (c.entity === 'jobs' && c.field === 'assigned_engineer_id')) return 'reassigned'
+  if (reason.startsWith(REVIEWED) || (c.entity === 'jobs' && c.field === 'reviewed_work')) return 'reviewed'
   switch (c.policy) {
     case 'state_machine':
       return c.server_value === 'cancelled' ? 'cancelled' : 'status'
@@ -118,7 +121,7 @@ export const CONFLICT_NAMES: Record<'en' | 'zh-CN', Names> = {
   en: {
     field: {
       jobs_status: 'Job status', jobs_diagnosis: 'Diagnosis', jobs_cause: 'Cause', jobs_work_done: 'Work done',
-      jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer',
+      jobs_advice: 'Advice to the customer', jobs_assigned_engineer_id: 'Assigned engineer', jobs_reviewed_work: 'Work after the review',
       part_lines_quantity: 'Part: quantity', part_lines_billing: 'Part: billing', part_lines_note: 'Part: note',
       part_lines_unit_price: 'Part: unit price', photos_category: 'Photo: category', photos_caption: 'Photo: caption',
       signatures_customer: 'Customer signature',
@@ -132,7 +135,7 @@ export const CONFLICT_NAMES: Record<'en' | 'zh-CN', Names> = {
   'zh-CN': {
     field: {
       jobs_status: '工单状态', jobs_diagnosis: '故障诊断', jobs_cause: '原因分析', jobs_work_done: '处理结果',
-      jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师',
+      jobs_advice: '注意事项', jobs_assigned_engineer_id: '派工工程师', jobs_reviewed_work: '审核后送达的工作',
       part_lines_quantity: '备件：数量', part_lines_billing: '备件：计费', part_lines_note: '备件：备注',
       part_lines_unit_price: '备件：单价', photos_category: '照片：类别', photos_caption: '照片：说明',
       signatures_customer: '客户签字',

@@ -108,7 +108,7 @@ const en = {
     not_yours: 'This job is not assigned to you (or no longer).',
     signed_photo: 'The customer has signed the report with this photo in it, so it cannot change now.',
     removed: 'The part line or photo had been removed already.',
-    job_reviewed: 'The office has already reviewed this job: its record, parts, photos and rating no longer change from the phone. Call the office; what you entered is kept for them.',
+    job_reviewed: 'The office has already reviewed this job: its record, parts and photos can no longer be changed from the phone. Call the office; what you entered is kept for them.',
     already_rated: 'The customer has already rated this visit.',
   },
   mutation: {
@@ -121,6 +121,7 @@ const en = {
     ...CONFLICT_NAMES.en,
     kind: {
       reassigned: 'The job was given to another engineer while you worked offline. Your work is kept; the office decides what becomes of it.',
+      reviewed: 'The office had already reviewed this job when this arrived. It is kept, and the office has been told.',
       status: "The job's status had changed meanwhile and could not take your change. Your work is kept; the office decides the status.",
       cancelled: 'The office cancelled this job while you worked offline, so your status change was not made. Your work is kept; the office decides whether the job goes on.',
       edited_own_device: 'You changed this on another phone meanwhile. Both versions are kept; the office decides which stays.',
@@ -239,7 +240,7 @@ const zh: Messages = {
     not_yours: '此工单未派给您（或已不再由您负责）。',
     signed_photo: '客户已签字的报告中包含此照片，现在不能再修改。',
     removed: '该备件明细或照片此前已被移除。',
-    job_reviewed: '办公室已审核此工单：服务记录、备件、照片和评价不能再从手机修改。请联系办公室；您填写的内容已为他们保留。',
+    job_reviewed: '办公室已审核此工单：服务记录、备件和照片不能再从手机修改。请联系办公室；您填写的内容已为他们保留。',
     already_rated: '客户已对本次上门服务作过评价。',
   },
   mutation: {
@@ -252,6 +253,7 @@ const zh: Messages = {
     ...CONFLICT_NAMES['zh-CN'],
     kind: {
       reassigned: '您离线工作期间，此工单已改派给其他工程师。您的工作已保留，由客服决定如何处理。',
+      reviewed: '此内容送达时办公室已审核此工单。内容已保留，并已通知办公室。',
       status: '工单状态已在别处更改，无法执行您的状态变更。您的工作已保留，工单状态由客服决定。',
       cancelled: '您离线工作期间，办公室取消了此工单，因此您的状态变更未执行。您的工作已保留，由客服决定工单是否继续。',
       edited_own_device: '您在另一部手机上同时修改了此项。两个版本都已保留，由客服决定保留哪个。',

@@ -21,6 +21,8 @@ const CONFLICTS = {
     reason: 'the job has a customer signature already; a second one needs a decision' },
   reassigned: { entity: 'jobs', field: 'assigned_engineer_id', policy: 'office', server_value: 'u2', client_value: 'u1',
     reason: `${REASSIGNED} (photo)` },
+  reviewed: { entity: 'jobs', field: 'reviewed_work', policy: 'office', server_value: 'settled', client_value: 'part P-7 × 2',
+    reason: 'the office had reviewed the job when this work arrived (part P-7 × 2)' },
 } as const
 const PHOTO = { entity: 'photos', field: 'category', policy: 'engineer', server_value: 'after', client_value: 'defect',
   reason: 'changed meanwhile by another engineer' }

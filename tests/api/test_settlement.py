@@ -259,13 +259,14 @@ async def test_reclassify_patch_settle_freeze_and_the_statement(
     assert frozen["settled_at"] is not None
     assert (frozen["lines"], frozen["totals"]) == (before["lines"], before["totals"])
 
-    # A later change from the phone reaches the part line, not the frozen settlement.
+    # A later change from the phone changes neither the settled job's part line nor the
+    # frozen settlement: refused (job_reviewed), its value kept in the job's history.
     await phone.pull()
     phone.mutate("part_line.change", id=line_id, fields={"quantity": "4"})
     await phone.sync()
-    assert phone.failed == [], [f.reason for f in phone.failed]
+    assert [f.code for f in phone.failed] == ["job_reviewed"]
     detail = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
-    assert [p["quantity"] for p in detail["part_lines"]] == ["4.000"]
+    assert [p["quantity"] for p in detail["part_lines"]] == ["1.000"]
     after = (await client.get(url, headers=desk)).json()
     assert (after["lines"], after["totals"]) == (before["lines"], before["totals"])
     assert (await client.post(move, json=damaged, headers=boss)).status_code == 409

@@ -1,6 +1,7 @@
-"""Work from a phone on a job the office has reviewed, settled or closed: the record, parts,
-photos, receipts and rating no longer change (refused with ``job_reviewed`` and kept in the
-job's history); notes and trip-log lines still go in. And one rating on site per visit."""
+"""Work from a phone on a job the office has reviewed, settled or closed: edits of its record,
+part lines and photos are refused (``job_reviewed``) and kept in the job's history; new parts,
+photos and receipts are kept with a conflict for the office; notes and trip-log lines go in as
+always. And one rating on site per visit."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ async def _set_status(db: Database, job_id: str, status: JobStatus, *, end: bool
     ("status", "end"),
     [(JobStatus.REVIEWED, False), (JobStatus.SETTLED, False), (JobStatus.CLOSED, True)],
 )
-async def test_a_reviewed_job_takes_notes_and_trips_from_the_phone_but_no_other_work(
+async def test_a_reviewed_job_keeps_new_work_for_the_office_and_refuses_edits(
     client: httpx.AsyncClient,
     db: Database,
     new_job: Register,
@@ -55,10 +56,26 @@ async def test_a_reviewed_job_takes_notes_and_trips_from_the_phone_but_no_other_
     job_id = await new_job()
     phone = device("wang")
     await phone.pull()
+    line_id = str(uuid.uuid4())
+    phone.mutate(
+        "part_line.add",
+        id=line_id,
+        job_id=job_id,
+        part_id=part["id"],
+        quantity="1",
+        billing="warranty",
+    )
+    answer = await phone.push()
+    assert answer is not None
+    assert [r.status for r in answer.results] == ["applied"]
     await _set_status(db, job_id, status, end=end)
     before = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     refused = [
         phone.mutate("job.record", job_id=job_id, fields={"work_done": "换了轴承"}),
+        phone.mutate("part_line.change", id=line_id, fields={"quantity": "3"}),
+        phone.mutate("part_line.remove", id=line_id),
+    ]
+    kept = [
         phone.mutate(
             "part_line.add",
             id=uuid.uuid4(),
@@ -71,33 +88,47 @@ async def test_a_reviewed_job_takes_notes_and_trips_from_the_phone_but_no_other_
             "photo.add", id=uuid.uuid4(), job_id=job_id, blob_sha256=SHA, category="after"
         ),
         phone.mutate("receipt.add", id=uuid.uuid4(), job_id=job_id, item_description="电机"),
-        phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=5),
     ]
     taken = [
         phone.mutate("note.add", id=uuid.uuid4(), job_id=job_id, body="已回公司"),
         phone.mutate("trip.log", id=uuid.uuid4(), job_id=job_id, kind="left"),
+        phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=4),
     ]
     answer = await phone.push()
     assert answer is not None
     by_id = {r.id: r for r in answer.results}
-    assert [(by_id[m].status, by_id[m].code) for m in refused] == [("rejected", "job_reviewed")] * 5
-    assert [by_id[m].status for m in taken] == ["applied", "applied"]
+    assert [(by_id[m].status, by_id[m].code) for m in refused] == [("rejected", "job_reviewed")] * 3
     assert "the office has" in by_id[refused[0]].reason
+    assert [by_id[m].status for m in kept] == ["conflict"] * 3
+    assert [by_id[m].status for m in taken] == ["applied"] * 3
 
     after = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()
     assert after["work_done"] == before["work_done"]
-    for key in ("part_lines", "photos", "receipts", "satisfaction"):
-        assert after[key] == before[key], key
+    assert [p["quantity"] for p in after["part_lines"] if p["id"] == line_id] == ["1.000"]
+    assert len(after["part_lines"]) == 2, "the part used late is kept (and left the van)"
+    assert len(after["photos"]) == len(before["photos"]) + 1
+    assert len(after["receipts"]) == len(before["receipts"]) + 1
     assert [n["body"] for n in after["notes"]] == ["已回公司"]
-    kept = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
-    refusals = {e["field"] for e in kept if e["entity"] == "mutations"}
-    assert refusals == {
+    history = (await client.get(f"/api/jobs/{job_id}/field-history", headers=desk)).json()
+    assert {e["field"] for e in history if e["entity"] == "mutations"} == {
         "job.record",
-        "part_line.add",
-        "photo.add",
-        "receipt.add",
-        "satisfaction.add",
+        "part_line.change",
+        "part_line.remove",
     }
+    conflicts = (await client.get(f"/api/conflicts?job_id={job_id}", headers=desk)).json()
+    late = [c for c in conflicts["items"] if c["field"] == "reviewed_work"]
+    assert sorted(c["client_value"] for c in late) == ["part P-7 × 2", "photo", "repair receipt"]
+    assert {c["server_value"] for c in late} == {str(status)}
+    # The office acknowledges: the server's side; the device's side is no decision here.
+    first = late[0]["id"]
+    device_side = await client.post(
+        f"/api/conflicts/{first}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert device_side.status_code == 400, device_side.text
+    done = await client.post(
+        f"/api/conflicts/{first}/resolve", json={"choice": "server"}, headers=desk
+    )
+    assert done.status_code == 200, done.text
 
 
 async def test_the_customer_rates_each_visit_once_on_site(

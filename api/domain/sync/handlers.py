@@ -71,6 +71,7 @@ MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
 SIGNED_PHOTO = "the customer has signed the report with this photo in it"
+REVIEWED = "the office had reviewed the job when this work arrived"
 OFFICE_STAGE = frozenset(
     {JobStatus.REVIEWED, JobStatus.SETTLED, JobStatus.FOLLOWED_UP, JobStatus.CLOSED}
 )
@@ -106,7 +107,7 @@ class Batch:
     """Who recorded the part lines the push changes or removes: their vans give and take."""
     reviewed: set[uuid.UUID] = field(default_factory=set)
     """Jobs the office has reviewed (:data:`OFFICE_STAGE`): a photo record for one goes
-    through its handler, which refuses it."""
+    through its handler, which keeps it with a conflict."""
 
 
 CREATES: dict[str, type[Base]] = {
@@ -284,14 +285,33 @@ async def job_for(ctx: Context, job_id: uuid.UUID) -> tuple[Job, bool]:
 
 
 def not_reviewed(job: Job) -> None:
-    """Refuse work on a job the office has reviewed: what the customer signed was checked and
-    priced from it. The refused mutation stays in the job's history (``push._write_log``)."""
+    """Refuse an edit or removal on a job the office has reviewed: what the customer signed
+    was checked and priced from it. The refused values stay in the job's history
+    (``push._write_log``); new rows are kept instead, with :func:`reviewed_conflict`."""
     if job.status in OFFICE_STAGE:
         raise Rejected(
-            f"the office has {job.status.replace('_', ' ')} this job; its record, parts, "
-            "photos and rating no longer change from the phone (call the office)",
+            f"the office has {job.status.replace('_', ' ')} this job; its record, parts and "
+            "photos no longer change from the phone (call the office)",
             wire.Refusal.JOB_REVIEWED,
         )
+
+
+def reviewed_conflict(ctx: Context, job: Job, what: str) -> None:
+    """A new row (a part used, a photo, a receipt) kept on a job the office had reviewed: the
+    office sees it. Nothing is decided by it: the office acknowledges it (keeps the server's
+    side) and settles or corrects the job as it sees fit."""
+    conflict(
+        ctx,
+        job,
+        entity="jobs",
+        entity_id=str(job.id),
+        field_name="reviewed_work",
+        policy=Policy.OFFICE,
+        reason=f"{REVIEWED} ({what})",
+        base=None,
+        server=str(job.status),
+        client=what,
+    )
 
 
 def conflict(
@@ -709,7 +729,6 @@ async def _move_van_stock(ctx: Context, line: PartLine, delta: Decimal) -> None:
 async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
     """A part used on the job."""
     job, held = await job_for(ctx, args.job_id)
-    not_reviewed(job)
     part = await ctx.session.get(Part, args.part_id)
     if part is None:
         raise Rejected("unknown part")
@@ -731,6 +750,8 @@ async def part_line_add(ctx: Context, args: wire.PartLineAdd) -> None:
     await _move_van_stock(ctx, line, line.quantity)
     if not held:
         reassigned_conflict(ctx, job, f"part {part.code} × {args.quantity}")
+    elif job.status in OFFICE_STAGE:
+        reviewed_conflict(ctx, job, f"part {part.code} × {args.quantity}")
 
 
 _Row = TypeVar("_Row", PartLine, Photo)
@@ -883,14 +904,15 @@ async def own_row(ctx: Context, args: wire.TripLog | wire.PhotoAdd | wire.NoteAd
     """A trip-log line, a photo record or a note: rows of their own never clash."""
     kind = OWN_ROWS[type(args)]
     job, held = await job_for(ctx, args.job_id)
-    if isinstance(args, wire.PhotoAdd):
-        not_reviewed(job)  # the report the office reviewed names its photos
     row = kind.cls(**kind.values(ctx, args, job.id))
     if await exists(ctx, kind.cls, args.id):
         raise Rejected(f"a {kind.noun} with this id exists already")
     add_new(ctx, row)
     if not held:
         reassigned_conflict(ctx, job, kind.what(args))
+    elif isinstance(args, wire.PhotoAdd) and job.status in OFFICE_STAGE:
+        # The report the office reviewed names its photos: this one is kept, and shown.
+        reviewed_conflict(ctx, job, kind.what(args))
 
 
 def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
@@ -915,7 +937,7 @@ def plain_row(ctx: Context, args: wire.Args) -> NewRow | None:
     if key in ctx.batch.named:
         return None  # a later mutation of the push changes it: it must find the row there
     if kind.cls is Photo and job_id in ctx.batch.reviewed:
-        return None  # refused by its handler
+        return None  # its handler keeps it with a conflict
     ctx.batch.pending.add(key)
     return NewRow(kind.cls, kind.values(ctx, args, job_id), now=ctx.now)
 
@@ -1011,7 +1033,6 @@ async def signature_add(ctx: Context, args: wire.SignatureAdd) -> None:
 async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
     """The customer's rating on site: one per visit (a reopened job's new visit takes another)."""
     job, held = await job_for(ctx, args.job_id)
-    not_reviewed(job)
     if await exists(ctx, Satisfaction, args.id):
         raise Rejected("a rating with this id exists already")
     if await _rated_this_visit(ctx, job):
@@ -1052,7 +1073,6 @@ async def _rated_this_visit(ctx: Context, job: Job) -> bool:
 async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
     """An item taken back for repair, logged out of the customer's site."""
     job, held = await job_for(ctx, args.job_id)
-    not_reviewed(job)
     if await exists(ctx, RepairReceipt, args.id):
         raise Rejected("a receipt with this id exists already")
     taken = min(ctx.device_time, ctx.now)
@@ -1083,6 +1103,8 @@ async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
     )
     if not held:
         reassigned_conflict(ctx, job, "repair receipt")
+    elif job.status in OFFICE_STAGE:
+        reviewed_conflict(ctx, job, "repair receipt")
 
 
 HANDLERS: dict[type[wire.Args], Any] = {

@@ -90,6 +90,7 @@ const en = {
     ...CONFLICT_NAMES.en,
     kind: {
       reassigned: 'Work sent by an engineer who had the job before it was reassigned. Keep it or not.',
+      reviewed: "A part, photo or repair receipt the engineer's phone sent after the job was reviewed. It is kept on the job (a part has left the van): check the settlement, then keep the server's value to acknowledge.",
       status: "The engineer's status change is not a move the job can make from its status now. Decide the status.",
       cancelled: "The engineer worked on the job after it was cancelled. Keep the cancellation, or take the engineer's status to keep the work (the cancellation then ends).",
       edited_own_device: 'The engineer changed this on two devices at once. Choose the version that stays, or enter a merged one.',
@@ -242,6 +243,7 @@ const zh: Messages = {
     ...CONFLICT_NAMES['zh-CN'],
     kind: {
       reassigned: '工单改派前,原工程师离线提交的工作。请决定是否保留。',
+      reviewed: '工单审核后工程师手机才送达的备件、照片或返修收据，已保留在工单上（备件已从车载库存扣除）。请核对结算，然后选择保留服务器的值以确认。',
       status: '工程师提交的状态变更无法从工单当前状态执行。请决定工单状态。',
       cancelled: '工单取消后工程师仍在处理。可保留取消，或采用工程师的状态以保留其工作（取消随之撤销）。',
       edited_own_device: '同一工程师在两台设备上同时修改了此项。请选择保留的版本,或输入合并后的内容。',
