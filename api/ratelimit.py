@@ -76,7 +76,7 @@ class Attempt:
     address: str
     at: float
     known: bool = False
-    """From a device bound to the user already: not counted per username."""
+    """From a device bound to the user already: counted in the username window of such."""
 
 
 class LoginThrottle:
@@ -87,6 +87,8 @@ class LoginThrottle:
     def __init__(self, limit: int, window: float, *, wide_factor: int = 5) -> None:
         self.pair = SlidingWindowLimiter(limit, window)
         self.username = SlidingWindowLimiter(limit * wide_factor, window)
+        self.known = SlidingWindowLimiter(limit * wide_factor, window)
+        """Per username, for logins from devices bound to that user: a window of their own."""
         self.address = SlidingWindowLimiter(limit * wide_factor, window)
         self._lock = threading.Lock()
 
@@ -95,24 +97,25 @@ class LoginThrottle:
         wait before one is allowed.
 
         ``known``: the attempt comes from a device the user has signed in on before (its id,
-        made by the app and kept on the device, is bound to them). The username-wide window
-        neither stops nor counts it: else anyone could lock a user out of every device they
-        own by guessing from a few addresses; the two windows of the address still apply.
+        made by the app and kept on the device, is bound to them). It is counted per username
+        in a window of its own: else anyone could lock a user out of every device they own by
+        guessing from a few addresses. Device ids are not secrets (other staff see them), so
+        that window limits guesses made with one as the other limits the rest.
         """
         name = username.lower()
         pair = f"{name}|{address}"
+        wide = self.known if known else self.username
         with self._lock:
             wait = max(
                 self.pair.retry_after(pair),
-                0 if known else self.username.retry_after(name),
+                wide.retry_after(name),
                 self.address.retry_after(address),
             )
             if wait:
                 return wait
             at = time.monotonic()
             self.pair.hit(pair, at)
-            if not known:
-                self.username.hit(name, at)
+            wide.hit(name, at)
             self.address.hit(address, at)
         return Attempt(pair=pair, username=name, address=address, at=at, known=known)
 
@@ -120,8 +123,7 @@ class LoginThrottle:
         """The password was right: forget this username's failures from this address, and
         uncount the attempt in the wide windows (others' failures there still count)."""
         self.pair.reset(attempt.pair)
-        if not attempt.known:
-            self.username.take_back(attempt.username, attempt.at)
+        (self.known if attempt.known else self.username).take_back(attempt.username, attempt.at)
         self.address.take_back(attempt.address, attempt.at)
 
 

@@ -333,7 +333,13 @@ def database_url(raw: str) -> str:
             "FIELDSYNC_DATABASE_URL names no SQLite file (sqlite+aiosqlite:///path/to/file.db); "
             "leave it unset for fieldsync.db in FIELDSYNC_DATA_DIR"
         )
-    return url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=False)
+    url = url.set(drivername=f"{backend}+{wanted}")
+    if backend == "postgresql" and "sslmode" in url.query:
+        # libpq's sslmode, as hosting providers write it; asyncpg calls it ssl.
+        query = dict(url.query)
+        query["ssl"] = query.pop("sslmode")
+        url = url.set(query=query)
+    return url.render_as_string(hide_password=False)
 
 
 def _check_media_env() -> None:

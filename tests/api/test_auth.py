@@ -302,6 +302,14 @@ async def test_guesses_from_many_addresses_do_not_lock_a_user_out_of_their_own_d
     async with client_from("10.0.1.2") as own:
         again = await do_login(own, "desk", PASSWORD, device=phone)
         assert again.status_code == 200, again.text
+    # A device id is no secret: guesses made with it are limited per username as well.
+    answers = []
+    for n in range(2, 8):
+        async with client_from(f"10.0.2.{n}") as guesser:
+            for _ in range(2):
+                answers.append((await do_login(guesser, "desk", "guess", device=phone)).status_code)
+    assert answers[:10] == [401] * 10
+    assert set(answers[10:]) == {429}
 
 
 # ---- access ends at once -------------------------------------------------------------------

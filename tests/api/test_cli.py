@@ -160,6 +160,9 @@ def test_database_urls_without_the_async_driver_are_completed() -> None:
         "postgresql+asyncpg://u:p%40w@db:5433/fs?ssl=require"
     )
     assert database_url("postgresql://u@db/fs") == "postgresql+asyncpg://u@db/fs"
+    assert database_url("postgres://u@db/fs?sslmode=require") == (
+        "postgresql+asyncpg://u@db/fs?ssl=require"
+    )
     assert database_url("sqlite:////srv/fs.db") == "sqlite+aiosqlite:////srv/fs.db"
     assert database_url("  ") == ""
 

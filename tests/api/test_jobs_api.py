@@ -384,7 +384,7 @@ async def test_a_signed_job_keeps_the_fault_site_and_asset_the_customer_signed_f
     assert response.json()["office_notes"] == "客户来电补充"
 
 
-async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_customer_signs(
+async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_visit(
     client: Client, world: World, db: Database
 ) -> None:
     desk = await login(client, "desk")
@@ -419,7 +419,8 @@ async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_cus
     assert detail["contact_name"] == "赵经理", "the caller stays the job's contact"
     listed = await client.get("/api/complaints", params={"job_id": job_id}, headers=desk)
     assert [c["customer_id"] for c in listed.json()["items"]] == [other["id"]]
-    # Signed for: the report names the customer it was signed for.
+    # Signed for, even on a visit a reopening set aside: the report and its links name the
+    # customer it was signed for.
     async with db.write() as session:
         session.add(
             Signature(
@@ -429,6 +430,7 @@ async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_cus
                 strokes={"strokes": []},
                 content_sha256="0" * 64,
                 device_time=datetime.now(UTC),
+                superseded_at=datetime.now(UTC),
             )
         )
     back = await client.patch(
@@ -436,6 +438,16 @@ async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_cus
     )
     assert back.status_code == 409, back.text
     assert back.json()["code"] == "job_signed"
+    # On site: the phone may hold a signature not sent yet, over content naming the customer.
+    visited = (await register(client, desk, world))["job"]["id"]
+    async with db.write() as session:
+        job = await session.get(Job, uuid.UUID(visited))
+        assert job is not None
+        job.arrived_at = datetime.now(UTC)
+    there = await client.patch(
+        f"/api/jobs/{visited}", json={"customer_id": other["id"]}, headers=desk
+    )
+    assert (there.status_code, there.json()["code"]) == (409, "job_signed")
 
 
 async def test_before_signing_the_fault_may_still_be_corrected(

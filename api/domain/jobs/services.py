@@ -29,7 +29,7 @@ from api.domain.jobs.schemas import (
     TripEventOut,
     VisitOut,
 )
-from api.domain.reports.content import content_input, customer_signed
+from api.domain.reports.content import content_input
 from api.domain.settlement.services import freeze as freeze_settlement
 from api.error_codes import ErrorCode
 from api.feed import announce
@@ -57,10 +57,12 @@ from api.models import (
     PartLine,
     Photo,
     RepairReceipt,
+    Report,
     Role,
     Satisfaction,
     SatisfactionSource,
     Signature,
+    SignerRole,
     Site,
     TripEvent,
     User,
@@ -243,12 +245,25 @@ async def update_job(session: AsyncSession, job: Job, patch: JobPatch) -> None:
 
 
 async def _check_move(session: AsyncSession, job: Job, fields: dict[str, Any]) -> None:
-    """Refuse to file ``job`` under another customer once its customer signed (the report
-    names the customer it was signed for), or under a customer that does not exist."""
-    if job.status in SIGNED_OR_LATER or await customer_signed(session, job.id) is not None:
+    """Refuse to file ``job`` under another customer once the engineer has been on site (the
+    phone may hold a signature not yet sent, over content naming this customer), once any
+    customer has signed it (a visit set aside by a reopening too) or a report was made of it
+    (its links and statements name the customer), or under a customer that does not exist."""
+    signed = await session.scalar(
+        select(Signature.id)
+        .where(Signature.job_id == job.id, Signature.signer_role == SignerRole.CUSTOMER)
+        .limit(1)
+    )
+    reported = await session.scalar(select(Report.id).where(Report.job_id == job.id).limit(1))
+    if (
+        job.status in SIGNED_OR_LATER
+        or job.arrived_at is not None
+        or signed is not None
+        or reported is not None
+    ):
         raise Conflict(
-            "the customer signed the report; the job stays with its customer (cancel it and "
-            "register the fault under the right customer)",
+            "the engineer has been on site or the customer signed; the job stays with its "
+            "customer (cancel it and register the fault under the right customer)",
             code=ErrorCode.JOB_SIGNED,
             params={"fields": "customer_id"},
         )

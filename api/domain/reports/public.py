@@ -352,7 +352,8 @@ class CustomerReportController(Controller):
         link = await _link(db, token, now)
         _spend(request, token)
         async with db.write() as session:
-            job = await session.get(Job, link.job_id)
+            # Locked: two serious complaints sent at once must not both escalate.
+            job = await session.get(Job, link.job_id, with_for_update=True)
             assert job is not None
             severity = ComplaintSeverity.SERIOUS if data.serious else ComplaintSeverity.MAJOR
             # A serious one goes to the director at once, as the regulations want; but whoever

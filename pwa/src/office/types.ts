@@ -156,7 +156,9 @@ export interface JobDetail {
   cause: string
   work_done: string
   advice: string
+  arrived_at: string | null
   completed_at: string | null
+  signed_at: string | null
   settled_at: string | null
   customer: Customer
   site: Site | null
