@@ -10,13 +10,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 import httpx
 from argon2 import PasswordHasher
 
-from api.models import Asset, Customer, Site, User
+from api.db import Database
+from api.models import Asset, Customer, Signature, SignerRole, Site, User
 from bench.served import free_port as free_port  # the tests' servers take ports here too
 from bench.served import wait_http
 
@@ -168,3 +170,20 @@ async def settled(
         if info.json()["state"] != "processing":
             break
     return dict(info.json())
+
+
+async def set_aside_signature(db: Database, job_id: str, signer: str) -> None:
+    """A customer's signature of an earlier visit of the job, set aside when the job was
+    reopened for a new one (as ``reopen`` leaves it)."""
+    async with db.write() as session:
+        session.add(
+            Signature(
+                job_id=uuid.UUID(job_id),
+                signer_role=SignerRole.CUSTOMER,
+                signer_name=signer,
+                strokes={"strokes": []},
+                content_sha256="0" * 64,
+                device_time=datetime.now(UTC),
+                superseded_at=datetime.now(UTC),
+            )
+        )

@@ -14,11 +14,11 @@ import pytest
 from api.app import create_app
 from api.db import Database
 from api.domain.jobs.services import EARLIER_VISITS, start_callback_clock
-from api.models import Job, Signature, SignerRole
+from api.models import Job
 from api.settings import CalendarSettings, Settings
 from sync.client import SyncClient
 from sync.rules.lifecycle import JobStatus
-from tests.helpers import PASSWORD, World, login
+from tests.helpers import PASSWORD, World, login, set_aside_signature
 
 Client = httpx.AsyncClient
 
@@ -421,18 +421,7 @@ async def test_a_job_moves_to_another_customer_with_its_complaints_until_the_vis
     assert [c["customer_id"] for c in listed.json()["items"]] == [other["id"]]
     # Signed for, even on a visit a reopening set aside: the report and its links name the
     # customer it was signed for.
-    async with db.write() as session:
-        session.add(
-            Signature(
-                job_id=uuid.UUID(job_id),
-                signer_role=SignerRole.CUSTOMER,
-                signer_name="钱工",
-                strokes={"strokes": []},
-                content_sha256="0" * 64,
-                device_time=datetime.now(UTC),
-                superseded_at=datetime.now(UTC),
-            )
-        )
+    await set_aside_signature(db, job_id, "钱工")
     back = await client.patch(
         f"/api/jobs/{job_id}", json={"customer_id": str(world.customer.id)}, headers=desk
     )

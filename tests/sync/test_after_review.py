@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import update
 
 from api.db import Database
-from api.models import Assignment, Job, Signature, SignerRole
+from api.models import Assignment, Job
 from sync.client import SyncClient
 from sync.rules.lifecycle import JobStatus
+from tests.helpers import set_aside_signature
 from tests.sync.conftest import Register
 
 SHA = "ab" * 32
@@ -150,18 +151,7 @@ async def test_the_customer_rates_each_visit_once_on_site(
         (again, "rejected", "already_rated"),
     ]
     # Reopened for a new visit (the earlier visit's signature set aside): rated again.
-    async with db.write() as session:
-        session.add(
-            Signature(
-                job_id=uuid.UUID(job_id),
-                signer_role=SignerRole.CUSTOMER,
-                signer_name="赵经理",
-                strokes={"strokes": []},
-                content_sha256="0" * 64,
-                device_time=datetime.now(UTC),
-                superseded_at=datetime.now(UTC),
-            )
-        )
+    await set_aside_signature(db, job_id, "赵经理")
     revisit = phone.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=4)
     answer = await phone.push()
     assert answer is not None
