@@ -339,6 +339,8 @@ export function currentVisit(signatures: Rec[], ratings: Rec[]): { signed: Rec[]
   const setAside = times.sort().at(-1) ?? ''
   return {
     signed: signatures.filter((s) => !s.superseded_at),
-    ratings: ratings.filter((r) => r.source !== 'callback' && (!setAside || r.pending === true || String(r.at ?? '') > setAside)),
+    // On site only (a pending one is the phone's own), as the server counts one per visit: a
+    // call-back's or a report page's rating leaves the form for the customer on site.
+    ratings: ratings.filter((r) => (r.pending === true || r.source === 'on_site') && (!setAside || r.pending === true || Date.parse(String(r.at ?? '')) > Date.parse(setAside))),
   }
 }

@@ -139,7 +139,7 @@ describe('the current visit (a job reopened for a new visit, 重新派修)', () 
   })
 
   it('of a job never reopened is all of its signatures and on-site ratings', () => {
-    const visit = currentVisit([sig('a', 'customer', null)], [rating('r1', 'on_site', '2026-11-20T08:00:00+00:00'), rating('r2', 'callback', '2026-11-24T08:00:00+00:00')])
+    const visit = currentVisit([sig('a', 'customer', null)], [rating('r1', 'on_site', '2026-11-20T08:00:00+00:00'), rating('r2', 'callback', '2026-11-24T08:00:00+00:00'), rating('r5', 'link', '2026-11-25T08:00:00+00:00')])
     expect(visit.signed.map((s) => s.id)).toEqual(['a'])
     expect(visit.ratings.map((r) => r.id)).toEqual(['r1'])
   })
