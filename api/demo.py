@@ -1663,13 +1663,14 @@ async def load_demo(
             session.add_all(layer)
             await session.flush()
         # Who holds each job: the sync scope of an engineer's phone (api/domain/sync).
-        # A closed job has left the phone: its assignment ended when it was closed.
+        # A job followed up (and so a closed one) has left the phone: its assignment ended
+        # with the satisfied call-back.
         session.add_all(
             Assignment(
                 job_id=j.id,
                 engineer_id=j.assigned_engineer_id,
                 assigned_at=j.assigned_at,
-                ended_at=j.closed_at if j.status is S.CLOSED else None,
+                ended_at=j.followed_up_at if j.status in (S.FOLLOWED_UP, S.CLOSED) else None,
             )
             for j in rows.jobs
             if j.assigned_engineer_id is not None and j.assigned_at is not None

@@ -156,15 +156,16 @@ async def test_approve_settle_call_back_and_close(
     assert detail["job"]["status"] == "followed_up"
     assert [(s["source"], s["score"]) for s in detail["satisfaction"]] == [("callback", 5)]
     assert (await client.get("/api/queues/calls", headers=desk)).json() == []
-    await phone.pull()
-    assert phone.get("jobs", job_id) is not None  # followed up: still on the phone
-    closed = await client.post(f"/api/jobs/{job_id}/close", headers=desk)
-    assert closed.status_code == 200
-    assert closed.json()["job"]["status"] == "closed"
-    # Closed is final: the job leaves the phone, with its records, and stays on the server.
+    # The customer is satisfied: the engineer's part is over, and the job leaves the phone
+    # with its records (whether or when the desk closes it), and stays on the server.
     await phone.pull()
     assert phone.get("jobs", job_id) is None
     assert not [key for key, row in phone.replica.items() if row.get("job_id") == str(job_id)]
+    closed = await client.post(f"/api/jobs/{job_id}/close", headers=desk)
+    assert closed.status_code == 200
+    assert closed.json()["job"]["status"] == "closed"
+    await phone.pull()
+    assert phone.get("jobs", job_id) is None
     kept = await client.get(f"/api/jobs/{job_id}", headers=desk)
     assert kept.json()["job"]["assigned_engineer_id"] == str(world.engineer.id)
     assert kept.json()["photos"], "the engineer's work stays on the server"

@@ -215,9 +215,10 @@ async def test_timestamps_agree_with_each_status(db: Database) -> None:
             assert job.id in rated, job.number
         assert (job.closed_at is not None) == (s is S.CLOSED)
         if job.assigned_engineer_id is not None:
-            # On the engineer's phone until it is closed (the sync scope).
+            # On the engineer's phone until the customer is satisfied at the call-back.
             held = holders[job.id]
-            assert held.ended_at == job.closed_at, job.number
+            left = job.followed_up_at if s in {S.FOLLOWED_UP, S.CLOSED} else None
+            assert held.ended_at == left, job.number
         assert bool(job.cancel_reason) == (s is S.CANCELLED)
         assert (job.cancelled_at is not None) == (s is S.CANCELLED)
         if s is S.EN_ROUTE:

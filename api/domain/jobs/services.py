@@ -510,7 +510,11 @@ async def follow_up(
     )
     # Satisfied or not, the call-back was made: its clock stops.
     job.followed_up_at = now
-    if not satisfied:
+    if satisfied:
+        # The engineer's part is over: the job leaves their phone now, not when the desk gets
+        # round to closing it (a year of jobs left unclosed was most of a phone's first sync).
+        await end_assignment(session, job, now=now)
+    else:
         # The new visit is signed afresh: the last visit's signatures are set aside (kept,
         # with their report, and shown as superseded), and the phone hears of it.
         current = await session.scalars(
