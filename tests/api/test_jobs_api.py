@@ -166,6 +166,10 @@ async def test_list_filters_by_status_engineer_text_and_sla(client: Client, worl
     assert await ids(engineer_id=str(world.engineer.id)) == {fresh_id}
     assert await ids(unassigned=True) == {late_id, risky_id}
     assert await ids(q="elevator") == {fresh_id}
+    # A whole job number, as read out on the phone or pasted with spaces: that one job.
+    number = fresh["job"]["number"]
+    assert await ids(q=f" {number.lower()} ") == {fresh_id}
+    assert fresh_id in await ids(q=number[-6:]), "part of a number still searches"
     assert await ids(sla="breached") == {late_id}
     assert await ids(sla="at_risk") == {risky_id}
     assert await ids(sla="ok") == {fresh_id}

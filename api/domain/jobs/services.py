@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -91,6 +92,9 @@ SIGNED_OR_LATER = frozenset(
 
 FROZEN_BY_SIGNATURE = ("fault_description", "site_id", "asset_id")
 """Office fields that the signed report shows, so the signature freezes them."""
+
+JOB_NUMBER = re.compile(r"FS-\d{4}-\d{6}", re.IGNORECASE)
+"""A whole job number, as :func:`api.numbers.next_number` makes them."""
 
 EARLIEST_REPORT = datetime(2000, 1, 1, tzinfo=UTC)
 """No fault report is older than this; an earlier ``reported_at`` is a typing slip."""
@@ -527,9 +531,10 @@ async def follow_up(
 async def close(session: AsyncSession, job: Job, *, me: Principal, now: datetime) -> None:
     """Close a followed-up job: nothing more is owed (关闭).
 
-    Its assignment ends with it, so it leaves the engineer's phone at the next sync: closed is
-    final, and a phone that kept every job its engineer ever did would fill up and pull ever
-    more. The work stays on the server, and ``assigned_engineer_id`` still names who did it.
+    Its assignment ended with the satisfied call-back (:func:`follow_up`; ended here should it
+    still be open), so it has left the engineer's phone: a phone that kept every job its
+    engineer ever did would fill up and pull ever more. The work stays on the server, and
+    ``assigned_engineer_id`` still names who did it.
     """
     if job.status != JobStatus.FOLLOWED_UP:
         raise job_status(
@@ -591,7 +596,11 @@ def filtered_jobs(
         query = query.where(Job.reported_at >= start)
     if f.reported_to is not None and (end := _day_start(f.reported_to, 1, cal)):
         query = query.where(Job.reported_at < end)
-    if f.q:
+    if f.q and JOB_NUMBER.fullmatch(f.q.strip()):
+        # A whole job number (read out on the phone, copied from a report): the one job, by its
+        # unique index, not a scan of every job's texts (300 ms on a year's data).
+        query = query.where(Job.number == f.q.strip().upper())
+    elif f.q:
         query = query.join(Customer, Customer.id == Job.customer_id).where(
             text_search(f.q, Job.number, Job.fault_description, Customer.name, Job.contact_phone)
         )
