@@ -107,6 +107,13 @@ def test_the_desk_files_a_job_taken_under_the_wrong_customer_under_the_right_one
     page.click("[data-testid=job-edit]")
     search = page.locator("[data-testid=job-edit-customer]")
     expect(search).to_have_value(f"{wrong['name']} ({wrong['code']})")
+    # A name typed and not picked files the job under nobody new: said, and nothing sent.
+    patches: list[str] = []
+    page.on("request", lambda r: patches.append(r.url) if r.method == "PATCH" else None)
+    search.fill("不存在的公司")
+    page.click("[data-testid=job-edit-save]")
+    expect(page.locator(".el-message--error")).to_contain_text("Pick the customer")
+    assert patches == []
     search.fill(right["name"][:6])
     page.locator(".el-autocomplete-suggestion li", has_text=right["code"]).first.click()
     # The equipment is chosen from the right customer's file.
