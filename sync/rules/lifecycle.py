@@ -153,6 +153,14 @@ ACTIVE_STATUSES: frozenset[JobStatus] = frozenset(_CANCELLABLE)
 TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({_S.CLOSED, _S.CANCELLED})
 """No further work expected. ``closed`` is final; a cancellation can still be undone."""
 
+SIGNED_OR_LATER: frozenset[JobStatus] = frozenset(
+    {_S.SIGNED, _S.REVIEWED, _S.SETTLED, _S.FOLLOWED_UP, _S.CLOSED}
+)
+"""The customer has signed the report: what they signed for no longer changes."""
+
+OFFICE_STAGE: frozenset[JobStatus] = SIGNED_OR_LATER - {_S.SIGNED}
+"""Past the engineer's part of the workflow: the office has reviewed the visit."""
+
 FIELD_DONE_STATUSES: frozenset[JobStatus] = frozenset(
     {_S.WORK_DONE, _S.SIGNED, _S.REVIEWED, _S.SETTLED, _S.FOLLOWED_UP, _S.CLOSED}
 )

@@ -73,22 +73,16 @@ from api.security import Principal
 from api.settings import SettlementSettings
 from pdf.canonical import content_sha256
 from sync.rules import sla
-from sync.rules.lifecycle import JobStatus, actor_for_role, check_transition
+from sync.rules.lifecycle import (
+    SIGNED_OR_LATER,
+    JobStatus,
+    actor_for_role,
+    check_transition,
+)
 from sync.rules.warranty import warranty_status
 
 STOPPED = (JobStatus.CANCELLED, JobStatus.CLOSED)
 """Statuses whose SLA clocks no longer run."""
-
-SIGNED_OR_LATER = frozenset(
-    {
-        JobStatus.SIGNED,
-        JobStatus.REVIEWED,
-        JobStatus.SETTLED,
-        JobStatus.FOLLOWED_UP,
-        JobStatus.CLOSED,
-    }
-)
-"""The customer has signed the report: what they signed for no longer changes."""
 
 FROZEN_BY_SIGNATURE = ("fault_description", "site_id", "asset_id")
 """Office fields that the signed report shows, so the signature freezes them."""

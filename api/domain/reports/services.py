@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
-from api.domain.jobs.services import SIGNED_OR_LATER, get_visible_job
+from api.domain.jobs.services import get_visible_job
 from api.domain.reports.build import build_context
 from api.domain.reports.content import (
     content_input,
@@ -57,7 +57,7 @@ from pdf.sign import (
     verify_pdf_sync,
 )
 from pdf.worker import Rendered, render_in_pool
-from sync.rules.lifecycle import JobStatus
+from sync.rules.lifecycle import SIGNED_OR_LATER, JobStatus
 
 log = logging.getLogger("fieldsync.reports")
 

@@ -65,17 +65,13 @@ from sync.merge import (
     merge_field,
     merge_status,
 )
-from sync.rules.lifecycle import Actor, JobStatus, can_transition
+from sync.rules.lifecycle import OFFICE_STAGE, Actor, JobStatus, can_transition
 
 MISSING = object()
 """A base the device did not send: never equal to the server's value."""
 REASSIGNED = "the job was reassigned to another engineer while this work was offline"
 SIGNED_PHOTO = "the customer has signed the report with this photo in it"
 REVIEWED = "the office had reviewed the job when this work arrived"
-OFFICE_STAGE = frozenset(
-    {JobStatus.REVIEWED, JobStatus.SETTLED, JobStatus.FOLLOWED_UP, JobStatus.CLOSED}
-)
-"""Statuses past the engineer's part of the workflow: the office has reviewed the visit."""
 
 
 class Rejected(Exception):
