@@ -42,6 +42,7 @@ from api.domain.office.board import BoardController
 from api.domain.office.controllers import ComplaintController, FiguresController, QueueController
 from api.domain.office.escalation import Escalations
 from api.domain.office.escalation import watch as watch_escalations
+from api.domain.receipts.controllers import ReceiptController
 from api.domain.reports.auto import watch as watch_signatures
 from api.domain.reports.controllers import ReportController
 from api.domain.reports.public import CustomerReportController
@@ -141,6 +142,7 @@ def _route_handlers(settings: Settings) -> Sequence[ControllerRouterHandler]:
         IntakeController,
         report_page,
         ComplaintController,
+        ReceiptController,
         FiguresController,
         SettlementController,
         ReconciliationController,

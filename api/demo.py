@@ -1466,6 +1466,16 @@ class _Builder:
                 created_by=job.assigned_engineer_id,
             )
             self.rows.receipts.append(receipt)
+            self.rows.receipt_events.append(
+                ReceiptEvent(
+                    id=uuid7(),
+                    receipt_id=receipt.id,
+                    direction="taken",
+                    at=taken,
+                    by_user_id=job.assigned_engineer_id,
+                    note="",
+                )
+            )
             if state is not ReceiptStatus.TAKEN:
                 inbound = min(taken + _minutes(self.rng, 2, 20), self.now)
                 self.rows.receipt_events.append(

@@ -58,6 +58,9 @@ class ErrorCode(StrEnum):
     """The chosen site or equipment belongs to another customer (or another site)."""
     REASON_NEEDED = "reason_needed"
     """The action needs a reason or an outcome in words."""
+    RECEIPT_STATUS = "receipt_status"
+    """params ``status``: where the item taken back for repair is now (taken, in_workshop,
+    returned), which does not allow the request (another desk may just have moved it)."""
     NO_MAIL_SERVER = "no_mail_server"
     """No mail server is configured (FIELDSYNC_SMTP_HOST)."""
     NO_EMAIL = "no_email"

@@ -577,7 +577,9 @@ class ReceiptEvent(Base):
     id: Mapped[uuid.UUID] = _pk()
     receipt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("repair_receipts.id"), index=True)
     direction: Mapped[str] = mapped_column(String(8))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    """taken (from the site, by the engineer), in (to the workshop), out (back to the
+    customer), undo (the latest in or out taken back); see docs/receipts.md."""
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 

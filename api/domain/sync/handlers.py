@@ -1091,10 +1091,10 @@ async def receipt_add(ctx: Context, args: wire.ReceiptAdd) -> None:
     ctx.session.add(
         ReceiptEvent(
             receipt_id=args.id,
-            direction="in",
+            direction="taken",
             at=taken,
             by_user_id=ctx.user_id,
-            note="taken from site",
+            note="",
         )
     )
     if not held:
