@@ -807,6 +807,18 @@ async def test_a_customer_link_shows_the_report_reaches_only_its_job_and_can_be_
     assert "UTC" not in page.text
     assert "400-800-0000" in page.text
     assert 'option value="" selected disabled' in page.text, "no score chosen for the customer"
+    # The item the engineer took back, and where it is now (docs/receipts.md).
+    assert "控制主板 · CB-1</td>\n<td>已取回 Taken for repair</td>" in page.text
+    (receipt,) = (
+        await client.get(f"/api/receipts?job_id={signed.job_id}", headers=signed.desk)
+    ).json()["items"]
+    moved = await client.post(
+        f"/api/receipts/{receipt['id']}/moves", json={"to": "returned"}, headers=signed.desk
+    )
+    assert moved.status_code == 200, moved.text
+    back = datetime.fromisoformat(moved.json()["returned_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    page = await client.get(f"/r/{token}")
+    assert f"<td>已交还 Returned<br>{back:%Y-%m-%d}</td>" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
     pdf = await client.get(f"/r/{token}/pdf")
     assert pdf.status_code == 200

@@ -36,6 +36,8 @@ from api.models import (
     Customer,
     Job,
     Photo,
+    ReceiptStatus,
+    RepairReceipt,
     Report,
     ReportLink,
     ReportStatus,
@@ -117,6 +119,34 @@ def _issued(report: Report, tz: str) -> str:
     if report.issued_at is None:
         return ""
     return f"{report.issued_at.astimezone(ZoneInfo(tz)).strftime('%Y-%m-%d %H:%M')} ({tz})"
+
+
+_WHERE = {
+    ReceiptStatus.TAKEN: "已取回 Taken for repair",
+    ReceiptStatus.IN_WORKSHOP: "维修中 In the workshop",
+    ReceiptStatus.RETURNED: "已交还 Returned",
+}
+
+
+def _where(receipt: RepairReceipt, tz: str) -> dict[str, str]:
+    """An item taken back for repair, as its customer's page shows it: where it is now, and
+    when it came back or is promised back (docs/receipts.md)."""
+
+    def day(at: datetime | None) -> str:
+        return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d") if at is not None else ""
+
+    if receipt.status == ReceiptStatus.RETURNED:
+        when = day(receipt.returned_at)
+    else:
+        promised = day(receipt.promised_at)
+        when = f"预计 Promised {promised}" if promised else ""
+    return {
+        "number": receipt.number,
+        "item": receipt.item_description,
+        "serial": receipt.serial,
+        "status": _WHERE[receipt.status],
+        "when": when,
+    }
 
 
 def in_issued_report(job_id: uuid.UUID) -> ColumnElement[bool]:
@@ -212,7 +242,15 @@ class CustomerReportController(Controller):
                     .order_by(Photo.created_at)
                 )
             )
+            receipts = list(
+                await session.scalars(
+                    select(RepairReceipt)
+                    .where(RepairReceipt.job_id == job.id)
+                    .order_by(RepairReceipt.taken_at, RepairReceipt.id)
+                )
+            )
         report = issued[-1] if issued else None
+        tz = settings.calendar.timezone
         return _page(
             f"{job.number}",
             "report.html",
@@ -223,6 +261,7 @@ class CustomerReportController(Controller):
             earlier=issued[:-1],
             company=settings.company,
             images=images,
+            items=[_where(r, tz) for r in receipts],
             base=f"/r/{token}",
         )
 
