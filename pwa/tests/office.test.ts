@@ -60,14 +60,14 @@ describe('SSE parser', () => {
 describe('role menus', () => {
   const keys = (role: string) => menuFor(role).map((m) => m.key)
   it('gives the dispatcher the desk but not the review queue', () => {
-    expect(keys('dispatcher')).toEqual(['intake', 'board', 'conflicts', 'settlement', 'van', 'followup', 'complaints', 'figures', 'customers', 'catalogue'])
+    expect(keys('dispatcher')).toEqual(['intake', 'board', 'conflicts', 'settlement', 'van', 'receipts', 'followup', 'complaints', 'figures', 'customers', 'catalogue'])
     expect(can('dispatcher', 'review')).toBe(false)
     expect(can('dispatcher', 'settle')).toBe(true)
   })
   it('lets the supervisor review and reclassify, quality only read', () => {
     expect(keys('supervisor')).toContain('review')
     expect(can('supervisor', 'reclassify')).toBe(true)
-    expect(keys('quality')).toEqual(['review', 'conflicts', 'settlement', 'van', 'complaints', 'figures', 'customers', 'catalogue'])
+    expect(keys('quality')).toEqual(['review', 'conflicts', 'settlement', 'van', 'receipts', 'complaints', 'figures', 'customers', 'catalogue'])
     expect(keys('admin')).toContain('people')
     expect(keys('supervisor')).not.toContain('people')
     for (const action of ['dispatch', 'review', 'resolve', 'settle', 'reclassify', 'followup', 'complain', 'records', 'catalogue', 'people'] as const) {

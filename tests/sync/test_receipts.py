@@ -108,11 +108,16 @@ async def test_a_mistaken_move_is_taken_back_with_a_reason(
     silent = await _move(client, desk, receipt_id, to="taken")
     assert silent.status_code == 400
     assert silent.json()["code"] == "reason_needed"
+    assert (await client.get(f"/api/receipts/{receipt_id}", headers=desk)).json()[
+        "undo_to"
+    ] == "taken"
     undone = await _move(client, desk, receipt_id, to="taken", note="点错了")
     assert undone.status_code == 200, undone.text
     item = undone.json()
     assert (item["status"], item["returned_at"]) == ("taken", None)
     assert [e["direction"] for e in item["events"]] == ["taken", "out", "undo"]
+    assert item["undo_to"] is None
+    assert item["earliest_move_at"] == item["taken_at"]
     # Nothing is left to take back: the item is where the engineer's receipt put it.
     refused = await _move(client, desk, receipt_id, to="taken", note="again")
     assert refused.status_code == 409
@@ -128,6 +133,8 @@ async def test_a_mistaken_move_is_taken_back_with_a_reason(
     assert again.status_code == 200, again.text
     assert again.json()["status"] == "in_workshop"
     assert again.json()["in_workshop_at"] is not None
+    assert again.json()["undo_to"] == "taken"
+    assert again.json()["earliest_move_at"] == again.json()["in_workshop_at"]
     wrong_step = await _move(client, desk, receipt_id, to="returned", note="x")
     assert wrong_step.status_code == 200, "forward again after the undo"
     back_two = await _move(client, desk, receipt_id, to="taken", note="两步")

@@ -82,5 +82,9 @@ class ReceiptItem(Out):
     overdue: bool
     """Promised back by a time now past, and not returned."""
     version: int
+    undo_to: ReceiptStatus | None
+    """Where taking back the latest move returns the item (None: no move to take back)."""
+    earliest_move_at: datetime
+    """The earliest time a move forward may name: the latest move standing, else the taking."""
     events: list[ReceiptEventOut]
     """The log, oldest first."""

@@ -61,17 +61,20 @@ def _moves(events: Iterable[ReceiptEvent]) -> list[ReceiptEvent]:
     return standing
 
 
-def _in_workshop_at(events: Sequence[ReceiptEvent]) -> datetime | None:
-    return next(
-        (e.at for e in reversed(_moves(events)) if e.direction == Direction.IN),
-        None,
-    )
+def _earliest(receipt: RepairReceipt, standing: Sequence[ReceiptEvent]) -> datetime:
+    """The earliest time a move forward may name: an item does not leave before it came."""
+    return standing[-1].at if standing else receipt.taken_at
+
+
+def _in_workshop_at(standing: Sequence[ReceiptEvent]) -> datetime | None:
+    return next((e.at for e in reversed(standing) if e.direction == Direction.IN), None)
 
 
 def item_out(
     row: Row, events: Sequence[ReceiptEvent], names: dict[uuid.UUID, str], *, now: datetime
 ) -> ReceiptItem:
     receipt, job_number, job_status, customer_id, customer_name, taker = row
+    standing = _moves(events)
     return ReceiptItem(
         id=receipt.id,
         number=receipt.number,
@@ -89,10 +92,12 @@ def item_out(
         status=receipt.status,
         taken_at=receipt.taken_at,
         promised_at=receipt.promised_at,
-        in_workshop_at=_in_workshop_at(events),
+        in_workshop_at=_in_workshop_at(standing),
         returned_at=receipt.returned_at,
         overdue=overdue(receipt, now=now),
         version=receipt.version,
+        undo_to=_status_before(receipt, standing),
+        earliest_move_at=_earliest(receipt, standing),
         events=[
             ReceiptEventOut(
                 id=e.id,
@@ -248,7 +253,7 @@ async def move(
         if at > now + CLOCK_SLACK:
             raise DomainError("the time of the move is in the future", status_code=400)
         at = min(at, now)
-        since = standing[-1].at if standing else receipt.taken_at
+        since = _earliest(receipt, standing)
         if at < since:
             raise DomainError(
                 f"the time of the move is before the item's last move ({since.isoformat()})",
@@ -275,7 +280,9 @@ async def move(
     )
 
 
-def _status_before(receipt: RepairReceipt, standing: list[ReceiptEvent]) -> ReceiptStatus | None:
+def _status_before(
+    receipt: RepairReceipt, standing: Sequence[ReceiptEvent]
+) -> ReceiptStatus | None:
     """The status the last standing move left (None: nothing to take back)."""
     if receipt.status == ReceiptStatus.TAKEN or not standing:
         return None

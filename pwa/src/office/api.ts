@@ -100,7 +100,8 @@ export function inWords(code: string | null, params: Record<string, unknown> | n
   for (const [key, value] of Object.entries(values)) {
     if (typeof value === 'number') values[key] = value.toLocaleString(g.locale.value) // 10,000
   }
-  values.status = named('status', values.status)
+  // A receipt's status is where the item is (text/receipts.ts), not a job's status.
+  values.status = named(code === 'receipt_status' ? 'receipts.status' : 'status', values.status)
   values.what = named('errors.things', values.what)
   if (typeof values.fields === 'string') {
     values.fields = values.fields.split(', ').map((f) => named('errors.fields', f)).join(g.t('errors.fieldsJoin'))

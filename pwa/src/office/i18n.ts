@@ -5,6 +5,7 @@ import { catalogueText } from './text/catalogue'
 import { customersText } from './text/customers'
 import { errorsText } from './text/errors'
 import { peopleText } from './text/people'
+import { receiptsText } from './text/receipts'
 
 const en = {
   app: { title: 'Fieldsync service desk', language: 'Language', logout: 'Sign out', live: 'Live', offline: 'Reconnecting…' },
@@ -14,7 +15,7 @@ const en = {
   },
   menu: {
     intake: 'Intake', board: 'Dispatch board', review: 'Review queue', conflicts: 'Reconciliation', settlement: 'Settlement',
-    van: 'Van stock', followup: 'Follow-up', complaints: 'Complaints', figures: 'Figures',
+    van: 'Van stock', receipts: 'Repairs', followup: 'Follow-up', complaints: 'Complaints', figures: 'Figures',
     customers: 'Customers', catalogue: 'Parts & stock', people: 'People & devices',
   },
   role: { admin: 'Administrator', dispatcher: 'Dispatcher', supervisor: 'Supervisor', quality: 'Quality', engineer: 'Engineer' },
@@ -158,6 +159,7 @@ const en = {
   customers: customersText.en,
   catalogue: catalogueText.en,
   people: peopleText.en,
+  receipts: receiptsText.en,
   errors: errorsText.en,
 }
 
@@ -171,7 +173,7 @@ const zh: Messages = {
   },
   menu: {
     intake: '报修登记', board: '派工看板', review: '主管审核', conflicts: '冲突处理', settlement: '结算',
-    van: '车载库存对账', followup: '回访', complaints: '投诉', figures: '统计',
+    van: '车载库存对账', receipts: '返修登记', followup: '回访', complaints: '投诉', figures: '统计',
     customers: '客户与设备', catalogue: '备件与库存', people: '人员与设备终端',
   },
   role: { admin: '管理员', dispatcher: '派工员', supervisor: '主管', quality: '质量部门', engineer: '工程师' },
@@ -315,6 +317,7 @@ const zh: Messages = {
   customers: customersText.zh,
   catalogue: catalogueText.zh,
   people: peopleText.zh,
+  receipts: receiptsText.zh,
   errors: errorsText.zh,
 }
 

@@ -1,6 +1,6 @@
 import { createApp } from 'vue'
 import {
-  ElAlert, ElAside, ElAutocomplete, ElButton, ElCard, ElCol, ElConfigProvider, ElContainer, ElDatePicker, ElDescriptions,
+  ElAlert, ElAside, ElAutocomplete, ElButton, ElCard, ElCheckbox, ElCol, ElConfigProvider, ElContainer, ElDatePicker, ElDescriptions,
   ElDescriptionsItem, ElDialog, ElEmpty, ElForm, ElFormItem, ElHeader, ElInput, ElInputNumber, ElLink, ElMain, ElMenu,
   ElMenuItem, ElOption, ElPagination, ElRadio, ElRadioButton, ElRadioGroup, ElRate, ElRow, ElSelect, ElSwitch, ElTable, ElTableColumn, ElTabPane,
   ElLoading, ElTabs, ElTag,
@@ -12,7 +12,7 @@ import { router } from './router'
 import './office.css'
 
 const app = createApp(App)
-for (const c of [ElAlert, ElAside, ElAutocomplete, ElButton, ElCard, ElCol, ElConfigProvider, ElContainer, ElDatePicker,
+for (const c of [ElAlert, ElAside, ElAutocomplete, ElButton, ElCard, ElCheckbox, ElCol, ElConfigProvider, ElContainer, ElDatePicker,
   ElDescriptions, ElDescriptionsItem, ElDialog, ElEmpty, ElForm, ElFormItem, ElHeader, ElInput, ElInputNumber, ElLink, ElMain,
   ElMenu, ElMenuItem, ElOption, ElPagination, ElRadio, ElRadioButton, ElRadioGroup, ElRate, ElRow, ElSelect, ElSwitch, ElTable, ElTableColumn,
   ElTabPane, ElTabs, ElTag, ElLoading]) {

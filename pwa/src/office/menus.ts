@@ -20,6 +20,7 @@ export const MENU: readonly MenuItem[] = [
   { key: 'conflicts', path: '/conflicts', roles: STAFF },
   { key: 'settlement', path: '/settlement', roles: STAFF },
   { key: 'van', path: '/van', roles: STAFF },
+  { key: 'receipts', path: '/receipts', roles: STAFF },
   { key: 'followup', path: '/follow-up', roles: DESK },
   { key: 'complaints', path: '/complaints', roles: STAFF },
   { key: 'figures', path: '/figures', roles: STAFF },
@@ -30,7 +31,7 @@ export const MENU: readonly MenuItem[] = [
 
 export type Action =
   | 'dispatch' | 'review' | 'resolve' | 'settle' | 'reclassify' | 'labour' | 'followup' | 'complain'
-  | 'records' | 'catalogue' | 'people'
+  | 'records' | 'catalogue' | 'people' | 'receipts'
 
 const ACTIONS: Record<Action, readonly Role[]> = {
   dispatch: DESK,
@@ -45,6 +46,8 @@ const ACTIONS: Record<Action, readonly Role[]> = {
   records: DESK,
   catalogue: DESK,
   people: ['admin'],
+  // Logging items taken back for repair in and out, and their promise dates (quality reads).
+  receipts: DESK,
 }
 
 export function isOfficeRole(role: string): role is Role {

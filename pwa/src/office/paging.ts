@@ -12,10 +12,13 @@ import { latest } from './busy'
 export function pagedList<T>(path: () => string, size: number, say: (e: unknown) => string = errorText) {
   const items = ref([]) as Ref<T[]>
   const paging = reactive({ page: 1, size, total: 0 })
+  /** True while the last load asked for is on its way (for the table's `v-loading`). */
+  const loading = ref(false)
   const loads = latest()
   /** The page `paging.page` (the pager sets it), or the last one should the list have shrunk. */
   async function load(): Promise<void> {
     const wanted = loads.ask()
+    loading.value = true
     try {
       const { page, data } = await getPage<T>(path(), paging.page, paging.size)
       if (!wanted()) return // a later page or filter was asked for meanwhile; its answer wins
@@ -23,6 +26,8 @@ export function pagedList<T>(path: () => string, size: number, say: (e: unknown)
       Object.assign(paging, { page, total: data.total })
     } catch (e) {
       if (wanted()) ElMessage.error(say(e))
+    } finally {
+      if (wanted()) loading.value = false
     }
   }
   /** Page 1: a new search or filter, another page size. */
@@ -30,5 +35,5 @@ export function pagedList<T>(path: () => string, size: number, say: (e: unknown)
     paging.page = 1
     return load()
   }
-  return { items, paging, load, reload }
+  return { items, paging, loading, load, reload }
 }

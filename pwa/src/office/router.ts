@@ -17,6 +17,7 @@ export const router = createRouter({
     { path: '/settlement', component: () => import('./views/Settlement.vue'), meta: { menu: 'settlement' } },
     { path: '/settlement/:id', component: () => import('./views/Settlement.vue'), props: true, meta: { menu: 'settlement' } },
     { path: '/van', component: () => import('./views/VanReconciliation.vue'), meta: { menu: 'van' } },
+    { path: '/receipts', component: () => import('./views/Receipts.vue'), meta: { menu: 'receipts' } },
     { path: '/follow-up', component: () => import('./views/FollowUp.vue'), meta: { menu: 'followup' } },
     { path: '/complaints', component: () => import('./views/Complaints.vue'), meta: { menu: 'complaints' } },
     { path: '/figures', component: () => import('./views/Figures.vue'), meta: { menu: 'figures' } },

@@ -173,6 +173,8 @@ export interface JobDetail {
   /** The newest earlier jobs on the same asset (up to 20), newest first. */
   earlier_visits: Visit[]
   earlier_visits_total: number
+  /** The job's return-for-repair receipts, in short (absent from an older server). */
+  receipts?: ReceiptSummary[]
 }
 
 export interface Visit {
@@ -334,3 +336,52 @@ export interface VanRow {
   difference: string
   level: string
 }
+
+/** Where an item taken back for repair is (客户产品返修): with the engineer, taken from the
+ * site; in the workshop; back with the customer. */
+export type ReceiptStatus = 'taken' | 'in_workshop' | 'returned'
+
+/** A line of a receipt's log: taken from the site, in to the workshop, out to the customer (the
+ * in/out register's lines, 客户产品进出登记), or the latest in or out taken back (undo). */
+export interface ReceiptEvent {
+  id: string
+  direction: 'taken' | 'in' | 'out' | 'undo'
+  at: string
+  by_name: string
+  note: string
+}
+
+/** A return-for-repair receipt (客户产品返修收据) with its job, customer and log. */
+export interface ReceiptItem {
+  id: string
+  number: string
+  job_id: string
+  job_number: string
+  job_status: string
+  customer_id: string
+  customer_name: string
+  taken_by_id: string | null
+  /** '' when unknown. */
+  taken_by_name: string
+  item_description: string
+  serial: string
+  fault: string
+  accessories: string
+  status: ReceiptStatus
+  taken_at: string
+  promised_at: string | null
+  in_workshop_at: string | null
+  returned_at: string | null
+  /** Promised back by a time now past, and not returned (as the server counted at the answer). */
+  overdue: boolean
+  /** Sent back with an edit: 409 when a colleague saved the receipt since. */
+  version: number
+  /** Oldest first. */
+  events: ReceiptEvent[]
+}
+
+/** A receipt as the job's detail lists it. */
+export type ReceiptSummary = Pick<
+  ReceiptItem,
+  'id' | 'number' | 'item_description' | 'serial' | 'fault' | 'accessories' | 'status' | 'taken_at' | 'promised_at' | 'returned_at'
+>

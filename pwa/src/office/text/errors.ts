@@ -19,6 +19,7 @@ const en = {
   not_an_engineer: 'The chosen person is not an active engineer.',
   wrong_customer: 'The site or equipment chosen belongs to another customer or site.',
   reason_needed: 'Say why, in a few words.',
+  receipt_status: 'The item is now “{status}”, so this can no longer be done (a colleague may just have logged it). Reload to see it as it is.',
   no_mail_server: 'No mail server is set up on this server, so nothing can be e-mailed.',
   no_email: 'The customer has no e-mail address on file.',
   bad_address: 'The customer’s e-mail address cannot be mailed to; correct it in the customer’s record.',
@@ -43,7 +44,7 @@ const en = {
   things: {
     asset: 'equipment', blob: 'file', complaint: 'complaint', conflict: 'conflict', customer: 'customer',
     device: 'device', image: 'image', job: 'job', link: 'link', part: 'part', report_link: 'report link',
-    report: 'report', settlement_line: 'settlement line', site: 'site', stock_location: 'stock location',
+    receipt: 'repair receipt', report: 'report', settlement_line: 'settlement line', site: 'site', stock_location: 'stock location',
     upload: 'upload', user: 'user', part_line: 'part line', photo: 'photo', signature: 'signature',
   },
   // Job fields the customer's signature freezes (api/domain/jobs/services.py FROZEN_BY_SIGNATURE).
@@ -70,6 +71,7 @@ const zh: typeof en = {
   not_an_engineer: '所选人员不是在职工程师。',
   wrong_customer: '所选站点或设备属于其他客户或站点。',
   reason_needed: '请简要说明原因。',
+  receipt_status: '该物品当前为「{status}」，此操作已不适用（可能同事刚登记过）。请刷新查看最新状态。',
   no_mail_server: '本服务器未配置邮件服务器，无法发送邮件。',
   no_email: '该客户没有登记电子邮箱。',
   bad_address: '该客户的电子邮箱地址无法发送邮件，请在客户资料中更正。',
@@ -93,7 +95,7 @@ const zh: typeof en = {
   things: {
     asset: '设备', blob: '文件', complaint: '投诉', conflict: '冲突', customer: '客户',
     device: '终端', image: '图片', job: '工单', link: '链接', part: '备件', report_link: '报告链接',
-    report: '报告', settlement_line: '结算明细', site: '站点', stock_location: '库位',
+    receipt: '返修收据', report: '报告', settlement_line: '结算明细', site: '站点', stock_location: '库位',
     upload: '上传', user: '用户', part_line: '备件明细', photo: '照片', signature: '签名',
   },
   fields: { fault_description: '故障描述', site_id: '站点', asset_id: '设备' },
