@@ -155,7 +155,9 @@ def demo(ctx: click.Context) -> None:
     summary = asyncio.run(
         _with_db(
             settings,
-            lambda d: load_demo(d, calendar=settings.calendar.calendar, blobs=blobs),
+            lambda d: load_demo(
+                d, calendar=settings.calendar.calendar, blobs=blobs, rates=settings.settlement
+            ),
         )
     )
     if summary.skipped:

@@ -27,6 +27,7 @@ from api import audit as _audit  # noqa: F401  (demo rows are audited like any o
 from api.db import Database
 from api.domain.jobs.services import start_callback_clock, start_clocks
 from api.domain.reports.content import content_input
+from api.domain.settlement.services import freeze as freeze_settlement
 from api.domain.sync.handlers import store_signature_png
 from api.media.signatures import render_png
 from api.media.store import BlobStore
@@ -67,6 +68,7 @@ from api.models import (
 )
 from api.numbers import next_number
 from api.security import hash_password
+from api.settings import SettlementSettings
 from pdf.canonical import content_sha256
 from sync.ids import uuid7
 from sync.rules.lifecycle import JobStatus
@@ -1636,6 +1638,7 @@ async def load_demo(
     now: datetime | None = None,
     seed: int = 2026,
     blobs: BlobStore | None = None,
+    rates: SettlementSettings | None = None,
 ) -> DemoSummary:
     """Fill an empty database with demo data; do nothing if a user named ``admin`` exists.
 
@@ -1643,6 +1646,8 @@ async def load_demo(
     with the same arguments give the same customers, assets and jobs. Everything is written in
     one transaction: a failed load leaves no half-filled database behind. The signatures'
     images go to ``blobs`` (the server's store; without one they are named but not kept).
+    Settled jobs keep their settlement frozen at ``rates`` (default: the default rates), as
+    settling through the API does.
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -1686,6 +1691,16 @@ async def load_demo(
             if j.assigned_engineer_id is not None and j.assigned_at is not None
         )
         signatures = await _signatures(session, builder, rows, blobs)
+        # Frozen as settling does it: a part line the phone adds later is not billed.
+        for job in rows.jobs:
+            if job.settled_at is not None:
+                await freeze_settlement(
+                    session,
+                    job,
+                    rates=rates or SettlementSettings(),
+                    tz=calendar.tz,
+                    now=job.settled_at,
+                )
     statuses = Tally(str(job.status) for job in rows.jobs)
     return DemoSummary(
         skipped=False,

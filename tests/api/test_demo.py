@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections import Counter as Tally
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -345,6 +346,31 @@ async def test_receipts_are_numbered_and_logged_in_and_out(db: Database) -> None
         assert re.fullmatch(r"RR-\d{4}-\d{6}", receipt.number)
         assert logs[receipt.id] == expected[receipt.status], "as the office logs them"
         assert (receipt.returned_at is not None) == (receipt.status is ReceiptStatus.RETURNED)
+
+
+async def test_settled_jobs_keep_their_settlement_frozen_as_settling_does(db: Database) -> None:
+    from api.models import PartLine, Settlement, SettlementLine
+
+    async with db.read() as session:
+        settled = {
+            job.id: job.settled_at
+            for job in await session.scalars(select(Job).where(Job.settled_at.is_not(None)))
+        }
+        frozen = {h.job_id: h.frozen_at for h in await session.scalars(select(Settlement))}
+        parts = Tally(
+            line.job_id
+            for line in await session.scalars(select(PartLine).where(PartLine.removed_at.is_(None)))
+        )
+        billed = Tally(
+            line.job_id
+            for line in await session.scalars(
+                select(SettlementLine).where(SettlementLine.kind == "part")
+            )
+        )
+    assert settled
+    assert frozen == settled, "every settled job frozen when it was settled, and no other"
+    for job_id in settled:
+        assert billed[job_id] == parts[job_id], "each part line frozen on the statement"
 
 
 async def test_every_job_signed_on_site_has_both_signatures_over_its_content(
