@@ -1440,6 +1440,7 @@ class _Builder:
     def receipts(self, plans: list[_Plan]) -> list[tuple[RepairReceipt, int]]:
         """Return-for-repair receipts on three finished jobs; numbers are filled in later."""
         done = [p for p in plans if p.job.completed_at is not None]
+        desk = self.dispatchers[0]
         made: list[tuple[RepairReceipt, int]] = []
         for plan, state in zip(
             self.rng.sample(done, 3),
@@ -1472,6 +1473,7 @@ class _Builder:
                 ReceiptEvent(
                     id=uuid7(),
                     receipt_id=receipt.id,
+                    seq=0,
                     direction="taken",
                     at=taken,
                     by_user_id=job.assigned_engineer_id,
@@ -1484,9 +1486,10 @@ class _Builder:
                     ReceiptEvent(
                         id=uuid7(),
                         receipt_id=receipt.id,
+                        seq=1,
                         direction="in",
                         at=inbound,
-                        by_user_id=job.assigned_engineer_id,
+                        by_user_id=desk.id,
                         note="入维修车间" if not english else "Into the workshop",
                     )
                 )
@@ -1497,9 +1500,10 @@ class _Builder:
                         ReceiptEvent(
                             id=uuid7(),
                             receipt_id=receipt.id,
+                            seq=2,
                             direction="out",
                             at=back,
-                            by_user_id=job.assigned_engineer_id,
+                            by_user_id=desk.id,
                             note="修复后交还客户" if not english else "Repaired, returned",
                         )
                     )

@@ -61,6 +61,9 @@ class ErrorCode(StrEnum):
     RECEIPT_STATUS = "receipt_status"
     """params ``status``: where the item taken back for repair is now (taken, in_workshop,
     returned), which does not allow the request (another desk may just have moved it)."""
+    MOVE_TIME = "move_time"
+    """params ``earliest``: the time a move of an item taken back for repair names is before
+    that instant (the receipt log's latest line) or in the future."""
     NO_MAIL_SERVER = "no_mail_server"
     """No mail server is configured (FIELDSYNC_SMTP_HOST)."""
     NO_EMAIL = "no_email"

@@ -568,6 +568,7 @@ class RepairReceipt(Audited, Base):
     promised_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (Index("ix_repair_receipts_taken", "taken_at", "id"),)
 
 
 class ReceiptEvent(Base):
@@ -576,12 +577,16 @@ class ReceiptEvent(Base):
     __tablename__ = "receipt_events"
     id: Mapped[uuid.UUID] = _pk()
     receipt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("repair_receipts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The line's place in its receipt's log (0 for the taking): the log is replayed in this
+    order, which two app processes writing under the receipt's lock cannot confuse."""
     direction: Mapped[str] = mapped_column(String(8))
     """taken (from the site, by the engineer), in (to the workshop), out (back to the
     customer), undo (the latest in or out taken back); see docs/receipts.md."""
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_receipt_events_seq", "receipt_id", "seq", unique=True),)
 
 
 class Satisfaction(Base):

@@ -97,6 +97,12 @@ async def test_the_desk_logs_an_item_in_and_out_and_the_phone_sees_it(
     assert fresh.server == phone.server
 
 
+async def _undo(
+    client: httpx.AsyncClient, headers: dict[str, str], receipt_id: str, **body: Any
+) -> httpx.Response:
+    return await client.post(f"/api/receipts/{receipt_id}/undo", json=body, headers=headers)
+
+
 async def test_a_mistaken_move_is_taken_back_with_a_reason(
     client: httpx.AsyncClient,
     new_job: Register,
@@ -104,41 +110,68 @@ async def test_a_mistaken_move_is_taken_back_with_a_reason(
     desk: dict[str, str],
 ) -> None:
     _, receipt_id, _ = await _taken(new_job, device)
+    nothing = await _undo(client, desk, receipt_id, note="x")
+    assert nothing.status_code == 409, "nothing of the office's to take back"
+    assert nothing.json()["params"] == {"status": "taken"}
     assert (await _move(client, desk, receipt_id, to="returned")).status_code == 200
-    silent = await _move(client, desk, receipt_id, to="taken")
+    silent = await _undo(client, desk, receipt_id, note=" ")
     assert silent.status_code == 400
     assert silent.json()["code"] == "reason_needed"
     assert (await client.get(f"/api/receipts/{receipt_id}", headers=desk)).json()[
         "undo_to"
     ] == "taken"
-    undone = await _move(client, desk, receipt_id, to="taken", note="点错了")
+    undone = await _undo(client, desk, receipt_id, note="点错了")
     assert undone.status_code == 200, undone.text
     item = undone.json()
     assert (item["status"], item["returned_at"]) == ("taken", None)
     assert [e["direction"] for e in item["events"]] == ["taken", "out", "undo"]
     assert item["undo_to"] is None
-    assert item["earliest_move_at"] == item["taken_at"]
-    # Nothing is left to take back: the item is where the engineer's receipt put it.
-    refused = await _move(client, desk, receipt_id, to="taken", note="again")
-    assert refused.status_code == 409
-    assert refused.json()["code"] == "receipt_status"
-    assert refused.json()["params"] == {"status": "taken"}
+    assert item["earliest_move_at"] == item["events"][-1]["at"], "not before the undo"
+    assert (await _undo(client, desk, receipt_id, note="again")).status_code == 409
     assert (await _move(client, desk, receipt_id, to="in_workshop")).status_code == 200
     twice = await _move(client, desk, receipt_id, to="in_workshop")
     assert twice.status_code == 409
     assert twice.json()["params"] == {"status": "in_workshop"}
     assert (await _move(client, desk, receipt_id, to="returned")).status_code == 200
     # Taking back the return leaves the item in the workshop, where it was.
-    again = await _move(client, desk, receipt_id, to="in_workshop", note="客户未取走")
+    again = await _undo(client, desk, receipt_id, note="客户未取走")
     assert again.status_code == 200, again.text
     assert again.json()["status"] == "in_workshop"
     assert again.json()["in_workshop_at"] is not None
     assert again.json()["undo_to"] == "taken"
-    assert again.json()["earliest_move_at"] == again.json()["in_workshop_at"]
-    wrong_step = await _move(client, desk, receipt_id, to="returned", note="x")
-    assert wrong_step.status_code == 200, "forward again after the undo"
-    back_two = await _move(client, desk, receipt_id, to="taken", note="两步")
-    assert back_two.status_code == 409, "an undo goes back one step, to the workshop here"
+    assert [e["direction"] for e in again.json()["events"]] == [
+        "taken", "out", "undo", "in", "out", "undo"
+    ]  # fmt: skip
+    # Undo goes one step at a time: the "in" next, then nothing.
+    assert (await _undo(client, desk, receipt_id, note="两步")).json()["status"] == "taken"
+    assert (await _undo(client, desk, receipt_id, note="三步")).status_code == 409
+
+
+async def test_a_move_from_a_stale_screen_never_undoes_a_colleague_s_move(
+    client: httpx.AsyncClient,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    _, receipt_id, _ = await _taken(new_job, device)
+    seen = (await client.get(f"/api/receipts/{receipt_id}", headers=desk)).json()
+    boss = await login(client, "boss")
+    assert (await _move(client, boss, receipt_id, to="in_workshop")).status_code == 200
+    assert (await _move(client, boss, receipt_id, to="returned")).status_code == 200
+    # The desk's screen still says "taken": its "received in workshop" is refused, not an undo.
+    stale = await _move(client, desk, receipt_id, to="in_workshop", note="收到,外壳有划痕")
+    assert stale.status_code == 409
+    assert stale.json()["params"] == {"status": "returned"}
+    versioned = await _move(
+        client, desk, receipt_id, to="returned", version=seen["version"], note="交还"
+    )
+    assert versioned.status_code == 409
+    assert versioned.json()["code"] == "changed_meanwhile"
+    undo = await _undo(client, desk, receipt_id, note="x", version=seen["version"])
+    assert undo.status_code == 409
+    assert undo.json()["code"] == "changed_meanwhile"
+    item = (await client.get(f"/api/receipts/{receipt_id}", headers=desk)).json()
+    assert [e["direction"] for e in item["events"]] == ["taken", "in", "out"]
 
 
 async def test_the_time_of_a_move_must_follow_the_last_and_not_be_ahead(
@@ -154,17 +187,27 @@ async def test_the_time_of_a_move_must_follow_the_last_and_not_be_ahead(
         client, desk, receipt_id, to="in_workshop", at=(taken - timedelta(hours=1)).isoformat()
     )
     assert early.status_code == 400
-    assert "before" in early.json()["detail"]
+    assert early.json()["code"] == "move_time"
+    assert datetime.fromisoformat(early.json()["params"]["earliest"]) == taken
     ahead = datetime.now(UTC) + timedelta(hours=2)
     late = await _move(client, desk, receipt_id, to="in_workshop", at=ahead.isoformat())
     assert late.status_code == 400
-    assert "future" in late.json()["detail"]
+    assert late.json()["code"] == "move_time"
+    slack = datetime.now(UTC) + timedelta(minutes=2)
+    # A desk clock a little ahead: taken as now.
     naive = await _move(client, desk, receipt_id, to="in_workshop", at="2026-11-28T10:00:00")
     assert naive.status_code == 400
     when = taken + timedelta(milliseconds=1)
     fine = await _move(client, desk, receipt_id, to="in_workshop", at=when.isoformat())
     assert fine.status_code == 200, fine.text
     assert datetime.fromisoformat(fine.json()["in_workshop_at"]) == when
+    # Not before the log's latest line: the register, by time, reads as the log was written.
+    before_in = await _move(client, desk, receipt_id, to="returned", at=taken.isoformat())
+    assert before_in.status_code == 400
+    assert datetime.fromisoformat(before_in.json()["params"]["earliest"]) == when
+    back = await _move(client, desk, receipt_id, to="returned", at=slack.isoformat())
+    assert back.status_code == 200, back.text
+    assert datetime.fromisoformat(back.json()["returned_at"]) < slack
 
 
 async def test_who_may_read_and_move_receipts(
@@ -208,15 +251,23 @@ async def test_promised_date_overdue_and_search(
     assert [r["id"] for r in found["items"]] == [other_id]
 
     item = (await client.get(f"/api/receipts/{late_id}", headers=desk)).json()
-    later = "2099-01-01T09:00:00+08:00"
+    taken = datetime.fromisoformat(item["taken_at"])
+    for slip in (taken - timedelta(days=1), taken + timedelta(days=3700)):
+        refused = await client.patch(
+            f"/api/receipts/{late_id}", json={"promised_at": slip.isoformat()}, headers=desk
+        )
+        assert refused.status_code == 400, slip
+    later = (taken + timedelta(days=30)).astimezone(ZoneInfo("Asia/Shanghai"))
     moved = await client.patch(
         f"/api/receipts/{late_id}",
-        json={"promised_at": later, "version": item["version"]},
+        json={"promised_at": later.isoformat(), "version": item["version"]},
         headers=desk,
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["overdue"] is False
-    assert moved.json()["promised_at"].startswith("2099-01-01T01:00:00")
+    assert datetime.fromisoformat(moved.json()["promised_at"]) == later
+    not_late = (await client.get("/api/receipts?overdue=false", headers=desk)).json()
+    assert {r["id"] for r in not_late["items"]} == {late_id, other_id}
     stale = await client.patch(
         f"/api/receipts/{late_id}",
         json={"promised_at": None, "version": item["version"]},
@@ -244,18 +295,28 @@ async def test_the_register_lists_the_period_s_ins_and_outs(
     _, receipt_id, _ = await _taken(new_job, device, item_description="水泵电机")
     assert (await _move(client, desk, receipt_id, to="in_workshop", note="收")).status_code == 200
     assert (await _move(client, desk, receipt_id, to="returned")).status_code == 200
-    assert (await _move(client, desk, receipt_id, to="in_workshop", note="错")).status_code == 200
+    assert (await _undo(client, desk, receipt_id, note="错\x07")).status_code == 200
     item = (await client.get(f"/api/receipts/{receipt_id}", headers=desk)).json()
+    out_at = datetime.fromisoformat(item["events"][2]["at"])
+    zone = ZoneInfo(settings.calendar.timezone)
     month = datetime.now(ZoneInfo(settings.calendar.timezone)).strftime("%Y-%m")
     answer = await client.get(f"/api/receipts/register.xlsx?period={month}", headers=desk)
     assert answer.status_code == 200, answer.text
     sheet = load_workbook(io.BytesIO(answer.content)).active
     assert sheet is not None
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert [(r[1], r[2], r[4], r[9]) for r in rows] == [
-        ("In 入", item["number"], "水泵电机", "收"),
-        ("Out 出", item["number"], "水泵电机", None),
-        ("Taken back 撤销", item["number"], "水泵电机", "错"),
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[0] == f"Time 时间 ({settings.calendar.timezone})"
+    assert [(r[1], r[2], r[4], r[9], r[10]) for r in rows] == [
+        ("In 入", item["number"], "水泵电机", "收", None),
+        ("Out 出", item["number"], "水泵电机", None, None),
+        # A control character cannot go into a workbook: replaced, not a failed register.
+        (
+            "Cancelled 撤销",
+            item["number"],
+            "水泵电机",
+            "错\ufffd",
+            f"Out 出 {out_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        ),
     ]
     empty = await client.get("/api/receipts/register.xlsx?period=2001-02", headers=desk)
     sheet = load_workbook(io.BytesIO(empty.content)).active
@@ -290,3 +351,18 @@ async def test_0015_marks_the_line_written_at_taking(
     await db.dispose()
     upgrade(db_url)
     assert await _lines(db) == [("taken", ""), ("in", "车间")]
+
+
+def test_the_customer_s_page_words_any_promise_a_phone_sent() -> None:
+    from api.domain.reports.public import _where
+    from api.models import ReceiptStatus, RepairReceipt
+
+    end = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    receipt = RepairReceipt(
+        number="RR-2026-000001",
+        item_description="主板",
+        serial="",
+        status=ReceiptStatus.TAKEN,
+        promised_at=end,
+    )
+    assert _where(receipt, "Asia/Shanghai")["when"] == "预计 Promised 9999-12-31"

@@ -14,9 +14,9 @@ from api.db import Database
 from api.domain.office.controllers import XLSX, Period
 from api.domain.office.services import period_bounds
 from api.domain.receipts import services
-from api.domain.receipts.schemas import MoveIn, ReceiptItem, ReceiptPatch
+from api.domain.receipts.schemas import MoveIn, ReceiptItem, ReceiptPatch, UndoIn
 from api.guards import OFFICE, STAFF, allow
-from api.http import Conflict, Offset, Page, SearchText
+from api.http import Conflict, DomainError, Offset, Page, SearchText
 from api.models import ReceiptStatus
 from api.security import Principal
 from api.settings import Settings
@@ -44,7 +44,10 @@ class ReceiptController(Controller):
             QueryParameter(name="open", description="true: not yet returned; false: returned"),
         ] = None,
         overdue: Annotated[
-            bool | None, Parameter(description="true: promised back by a time now past")
+            bool | None,
+            Parameter(
+                description="true: promised back by a time now past and not returned; false: not so"
+            ),
         ] = None,
         job_id: uuid.UUID | None = None,
         q: SearchText = None,
@@ -95,8 +98,8 @@ class ReceiptController(Controller):
         "/{receipt_id:uuid}/moves",
         opt=allow(*OFFICE),
         operation_id="moveReceipt",
-        summary="Log the item into the workshop or back to the customer, or take a move back",
-        raises=[NotFoundException, Conflict],
+        summary="Log the item into the workshop or back to the customer",
+        raises=[NotFoundException, Conflict, DomainError],
         status_code=200,
     )
     async def move(
@@ -107,12 +110,28 @@ class ReceiptController(Controller):
             await session.flush()
             return await services.one(session, receipt_id, now=now)
 
+    @post(
+        "/{receipt_id:uuid}/undo",
+        opt=allow(*OFFICE),
+        operation_id="undoReceiptMove",
+        summary="Take back the office's latest move of the item (made by mistake), with the reason",
+        raises=[NotFoundException, Conflict, DomainError],
+        status_code=200,
+    )
+    async def undo(
+        self, receipt_id: uuid.UUID, data: UndoIn, db: Database, me: Principal, now: datetime
+    ) -> ReceiptItem:
+        async with db.write(actor_id=me.user_id) as session:
+            await services.undo(session, receipt_id, data, by=me.user_id, now=now)
+            await session.flush()
+            return await services.one(session, receipt_id, now=now)
+
     @patch(
         "/{receipt_id:uuid}",
         opt=allow(*OFFICE),
         operation_id="updateReceipt",
         summary="Change the date the item is promised back to the customer",
-        raises=[NotFoundException, Conflict],
+        raises=[NotFoundException, Conflict, DomainError],
     )
     async def update(
         self,

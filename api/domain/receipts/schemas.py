@@ -25,17 +25,28 @@ class Direction(StrEnum):
     OUT = "out"
     """The item went back to the customer: an "out" line of the register."""
     UNDO = "undo"
-    """A move made by mistake was taken back; the note says why."""
+    """The office's latest move was taken back (made by mistake); the note says why."""
 
 
 class MoveIn(Schema):
-    """Log an item into the workshop or back to the customer, or take back a mistaken move."""
+    """Log an item into the workshop or back to the customer."""
 
     to: ReceiptStatus
+    """in_workshop (from taken) or returned (from taken or in_workshop)."""
     note: Note = ""
-    """Required when going back a step (the reason)."""
     at: AwareDatetime | None = None
-    """When it happened (default: now); not before the previous move, not in the future."""
+    """When it happened (default: now); not before the log's latest line, not in the future."""
+    version: BaseVersion = msgspec.UNSET
+    """The receipt's version the desk saw (optional): 409 if it changed since."""
+
+
+class UndoIn(Schema):
+    """Take back the latest move of the office, saying why."""
+
+    note: Note
+    """The reason (required)."""
+    version: BaseVersion = msgspec.UNSET
+    """The receipt's version the desk saw (optional): 409 if it changed since."""
 
 
 class ReceiptPatch(Schema):
@@ -77,7 +88,8 @@ class ReceiptItem(Out):
     taken_at: datetime
     promised_at: datetime | None
     in_workshop_at: datetime | None
-    """When the item came into the workshop (None: not there, or not yet)."""
+    """When the item came into the workshop (None: it has not, or that move was taken back);
+    a returned item keeps it."""
     returned_at: datetime | None
     overdue: bool
     """Promised back by a time now past, and not returned."""
@@ -85,6 +97,6 @@ class ReceiptItem(Out):
     undo_to: ReceiptStatus | None
     """Where taking back the latest move returns the item (None: no move to take back)."""
     earliest_move_at: datetime
-    """The earliest time a move forward may name: the latest move standing, else the taking."""
+    """The earliest time a move may name: the time of the log's latest line (or the taking)."""
     events: list[ReceiptEventOut]
-    """The log, oldest first."""
+    """The log, in the order it was written."""

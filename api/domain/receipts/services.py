@@ -3,19 +3,24 @@
 An engineer writes the receipt on the phone (``receipt.add``): the item is *taken*. The office
 logs it into the workshop (*in_workshop*, an "in" line of the register) and back to the
 customer (*returned*, an "out" line); an item repaired elsewhere may go straight back. A move
-made by mistake is taken back, with a reason, by asking for the status before it: the log
-keeps both lines. The log is replayed in the order it was written (ids are time-ordered), not
-by the times it names, which the desk may set to when something happened.
+made by mistake is taken back, with a reason (an "undo" line): the log keeps both lines.
+
+Each line has its place in its receipt's log (``seq``, unique per receipt, written under the
+receipt's lock), and the log is replayed in that order. A line's time (``at``) never goes back:
+a move may name when it happened, but not before the log's latest line, so the register, in
+time order, reads as the log was written.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+import anyio.to_thread
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,6 +31,7 @@ from api.domain.receipts.schemas import (
     ReceiptEventOut,
     ReceiptItem,
     ReceiptPatch,
+    UndoIn,
 )
 from api.error_codes import ErrorCode
 from api.http import Conflict, DomainError, Page, apply_patch, check_version, not_found, text_search
@@ -42,39 +48,68 @@ FORWARD: dict[tuple[ReceiptStatus, ReceiptStatus], Direction] = {
 CLOCK_SLACK = timedelta(minutes=5)
 """How far ahead of the server's clock a browser's "now" may be (it is taken as now)."""
 
-Row = tuple[RepairReceipt, str, str, uuid.UUID, str, str]
+PROMISE_YEARS = 10
+"""How far after the taking a promised date may lie (a later one is a typing slip)."""
+
 Query = Select[RepairReceipt, str, JobStatus, uuid.UUID, str, str]
 """Receipts with their job's number and status, customer id and name, and taker's name."""
-"""A receipt with its job's number and status, customer id and name, and taker's name."""
 
 
-def _moves(events: Iterable[ReceiptEvent]) -> list[ReceiptEvent]:
-    """The desk's moves (in and out) still standing, in order: each "undo" takes back the
-    latest one."""
+@dataclass
+class Replay:
+    """A receipt's log replayed in order."""
+
+    standing: list[ReceiptEvent]
+    """The desk's moves (in and out) still standing, oldest first."""
+    undone: dict[uuid.UUID, ReceiptEvent]
+    """Each undo line's id -> the move it took back."""
+    latest: datetime | None
+    """The time of the log's latest line (None: an empty log)."""
+
+
+def replay(events: Iterable[ReceiptEvent]) -> Replay:
+    """Replay a log given in its order (``seq``): each undo takes back the latest standing move."""
     standing: list[ReceiptEvent] = []
+    undone: dict[uuid.UUID, ReceiptEvent] = {}
+    latest: datetime | None = None
     for event in events:
+        latest = event.at if latest is None else max(latest, event.at)
         if event.direction == Direction.UNDO:
             if standing:
-                standing.pop()
+                undone[event.id] = standing.pop()
         elif event.direction != Direction.TAKEN:
             standing.append(event)
-    return standing
+    return Replay(standing, undone, latest)
 
 
-def _earliest(receipt: RepairReceipt, standing: Sequence[ReceiptEvent]) -> datetime:
-    """The earliest time a move forward may name: an item does not leave before it came."""
-    return standing[-1].at if standing else receipt.taken_at
+def _earliest(receipt: RepairReceipt, log: Replay) -> datetime:
+    """The earliest time a move may name: not before the log's latest line, nor the taking."""
+    return receipt.taken_at if log.latest is None else max(receipt.taken_at, log.latest)
 
 
-def _in_workshop_at(standing: Sequence[ReceiptEvent]) -> datetime | None:
-    return next((e.at for e in reversed(standing) if e.direction == Direction.IN), None)
+def _in_workshop_at(log: Replay) -> datetime | None:
+    """When the item came into the workshop, if that move stands (a returned item keeps it)."""
+    return next((e.at for e in reversed(log.standing) if e.direction == Direction.IN), None)
+
+
+def _status_before(receipt: RepairReceipt, log: Replay) -> ReceiptStatus | None:
+    """The status taking back the latest standing move returns to (None: nothing to take back)."""
+    if receipt.status == ReceiptStatus.TAKEN or not log.standing:
+        return None
+    if len(log.standing) > 1 and log.standing[-2].direction == Direction.IN:
+        return ReceiptStatus.IN_WORKSHOP
+    return ReceiptStatus.TAKEN
 
 
 def item_out(
-    row: Row, events: Sequence[ReceiptEvent], names: dict[uuid.UUID, str], *, now: datetime
+    row: tuple[RepairReceipt, str, str, uuid.UUID, str, str],
+    events: Sequence[ReceiptEvent],
+    names: dict[uuid.UUID, str],
+    *,
+    now: datetime,
 ) -> ReceiptItem:
     receipt, job_number, job_status, customer_id, customer_name, taker = row
-    standing = _moves(events)
+    log = replay(events)
     return ReceiptItem(
         id=receipt.id,
         number=receipt.number,
@@ -92,12 +127,12 @@ def item_out(
         status=receipt.status,
         taken_at=receipt.taken_at,
         promised_at=receipt.promised_at,
-        in_workshop_at=_in_workshop_at(standing),
+        in_workshop_at=_in_workshop_at(log),
         returned_at=receipt.returned_at,
         overdue=overdue(receipt, now=now),
         version=receipt.version,
-        undo_to=_status_before(receipt, standing),
-        earliest_move_at=_earliest(receipt, standing),
+        undo_to=_status_before(receipt, log),
+        earliest_move_at=_earliest(receipt, log),
         events=[
             ReceiptEventOut(
                 id=e.id,
@@ -150,10 +185,14 @@ def filtered(
             if open_only
             else (RepairReceipt.status == ReceiptStatus.RETURNED)
         )
-    if overdue_only:
-        query = query.where(
-            RepairReceipt.status != ReceiptStatus.RETURNED, RepairReceipt.promised_at < now
+    if overdue_only is not None:
+        late = and_(RepairReceipt.status != ReceiptStatus.RETURNED, RepairReceipt.promised_at < now)
+        on_time = or_(
+            RepairReceipt.status == ReceiptStatus.RETURNED,
+            RepairReceipt.promised_at.is_(None),
+            RepairReceipt.promised_at >= now,
         )
+        query = query.where(late if overdue_only else on_time)
     if job_id is not None:
         query = query.where(RepairReceipt.job_id == job_id)
     if q is not None and (q := q.strip()):
@@ -181,7 +220,7 @@ async def _items(session: AsyncSession, rows: Sequence[Any], *, now: datetime) -
                 select(ReceiptEvent, User.display_name)
                 .outerjoin(User, User.id == ReceiptEvent.by_user_id)
                 .where(ReceiptEvent.receipt_id.in_(ids))
-                .order_by(ReceiptEvent.id)
+                .order_by(ReceiptEvent.receipt_id, ReceiptEvent.seq)
             )
         ).all()
         for event, name in found:
@@ -209,135 +248,153 @@ async def page(
     return Page(items=await _items(session, rows, now=now), total=total, offset=offset, limit=limit)
 
 
-async def one(
-    session: AsyncSession, receipt_id: uuid.UUID, *, now: datetime, for_update: bool = False
-) -> ReceiptItem:
-    query = receipts_query().where(RepairReceipt.id == receipt_id)
-    if for_update:
-        query = query.with_for_update(of=RepairReceipt)
-    row = (await session.execute(query)).first()
+async def one(session: AsyncSession, receipt_id: uuid.UUID, *, now: datetime) -> ReceiptItem:
+    """A receipt with its log, or 404."""
+    row = (await session.execute(receipts_query().where(RepairReceipt.id == receipt_id))).first()
     if row is None:
         raise not_found("receipt")
     return (await _items(session, [row], now=now))[0]
 
 
-async def _locked(session: AsyncSession, receipt_id: uuid.UUID) -> RepairReceipt:
+async def _locked(
+    session: AsyncSession, receipt_id: uuid.UUID
+) -> tuple[RepairReceipt, list[ReceiptEvent]]:
+    """The receipt, locked until the transaction ends, and its log in order; or 404."""
     receipt = await session.scalar(
         select(RepairReceipt).where(RepairReceipt.id == receipt_id).with_for_update()
     )
     if receipt is None:
         raise not_found("receipt")
-    return receipt
+    log = await session.scalars(
+        select(ReceiptEvent).where(ReceiptEvent.receipt_id == receipt.id).order_by(ReceiptEvent.seq)
+    )
+    return receipt, list(log)
 
 
 def _refused(receipt: RepairReceipt, detail: str) -> Conflict:
     return Conflict(detail, code=ErrorCode.RECEIPT_STATUS, params={"status": receipt.status.value})
 
 
+def _write(
+    session: AsyncSession,
+    receipt: RepairReceipt,
+    log: Sequence[ReceiptEvent],
+    direction: Direction,
+    *,
+    at: datetime,
+    by: uuid.UUID,
+    note: str,
+) -> None:
+    session.add(
+        ReceiptEvent(
+            receipt_id=receipt.id,
+            seq=max((e.seq for e in log), default=-1) + 1,
+            direction=direction.value,
+            at=at,
+            by_user_id=by,
+            note=note,
+        )
+    )
+
+
 async def move(
     session: AsyncSession, receipt_id: uuid.UUID, data: MoveIn, *, by: uuid.UUID, now: datetime
 ) -> None:
-    """Log the item in or out, or take back the last move (docs/receipts.md)."""
-    receipt = await _locked(session, receipt_id)
-    log = list(
-        await session.scalars(
-            select(ReceiptEvent)
-            .where(ReceiptEvent.receipt_id == receipt.id)
-            .order_by(ReceiptEvent.id)
-        )
-    )
-    standing = _moves(log)
+    """Log the item into the workshop or back to the customer (docs/receipts.md)."""
+    receipt, events = await _locked(session, receipt_id)
+    check_version(receipt, data)
     direction = FORWARD.get((receipt.status, data.to))
-    if direction is not None:
-        at = now if data.at is None else data.at
-        if at > now + CLOCK_SLACK:
-            raise DomainError("the time of the move is in the future", status_code=400)
-        at = min(at, now)
-        since = _earliest(receipt, standing)
-        if at < since:
-            raise DomainError(
-                f"the time of the move is before the item's last move ({since.isoformat()})",
-                status_code=400,
-            )
-        note = data.note
-    else:
-        before = _status_before(receipt, standing)
-        if before is None or data.to != before:
-            raise _refused(
-                receipt,
-                f"a receipt {receipt.status.value} cannot move to {data.to.value}",
-            )
-        if not data.note.strip():
-            raise DomainError("say why the last move is taken back", code=ErrorCode.REASON_NEEDED)
-        direction, at, note = Direction.UNDO, now, data.note
-        standing.pop()
-    receipt.status = data.to
-    receipt.returned_at = at if data.to == ReceiptStatus.RETURNED else None
-    session.add(
-        ReceiptEvent(
-            receipt_id=receipt.id, direction=direction.value, at=at, by_user_id=by, note=note
+    if direction is None:
+        raise _refused(receipt, f"a receipt {receipt.status.value} cannot move to {data.to.value}")
+    earliest = _earliest(receipt, replay(events))
+    at = now if data.at is None else data.at
+    if at > now + CLOCK_SLACK or at < earliest:
+        raise DomainError(
+            f"the time of the move must lie between the item's latest line "
+            f"({earliest.isoformat()}) and now",
+            code=ErrorCode.MOVE_TIME,
+            params={"earliest": earliest.isoformat()},
         )
+    at = min(at, now)
+    receipt.status = data.to
+    if data.to == ReceiptStatus.RETURNED:
+        receipt.returned_at = at
+    _write(session, receipt, events, direction, at=at, by=by, note=data.note)
+
+
+async def undo(
+    session: AsyncSession, receipt_id: uuid.UUID, data: UndoIn, *, by: uuid.UUID, now: datetime
+) -> None:
+    """Take back the latest standing move, with the reason (docs/receipts.md)."""
+    receipt, events = await _locked(session, receipt_id)
+    check_version(receipt, data)
+    before = _status_before(receipt, replay(events))
+    if before is None:
+        raise _refused(receipt, "there is no move of the office to take back")
+    if not data.note.strip():
+        raise DomainError("say why the move is taken back", code=ErrorCode.REASON_NEEDED)
+    receipt.status = before
+    receipt.returned_at = None
+    _write(
+        session,
+        receipt,
+        events,
+        Direction.UNDO,
+        at=max(now, _earliest(receipt, replay(events))),
+        by=by,
+        note=data.note,
     )
-
-
-def _status_before(
-    receipt: RepairReceipt, standing: Sequence[ReceiptEvent]
-) -> ReceiptStatus | None:
-    """The status the last standing move left (None: nothing to take back)."""
-    if receipt.status == ReceiptStatus.TAKEN or not standing:
-        return None
-    if len(standing) > 1 and standing[-2].direction == Direction.IN:
-        return ReceiptStatus.IN_WORKSHOP
-    return ReceiptStatus.TAKEN
 
 
 async def update(session: AsyncSession, receipt_id: uuid.UUID, patch: ReceiptPatch) -> None:
-    receipt = await _locked(session, receipt_id)
+    """Change the promised date until the item is returned."""
+    receipt, _ = await _locked(session, receipt_id)
     check_version(receipt, patch)
     if receipt.status == ReceiptStatus.RETURNED:
         raise _refused(receipt, "the item has been returned; its receipt no longer changes")
+    promised = patch.promised_at
+    if isinstance(promised, datetime) and not (
+        receipt.taken_at <= promised <= receipt.taken_at + timedelta(days=365 * PROMISE_YEARS)
+    ):
+        raise DomainError(
+            f"the promised date must lie between the taking ({receipt.taken_at.isoformat()}) "
+            f"and {PROMISE_YEARS} years after it",
+            status_code=400,
+        )
     apply_patch(receipt, patch)
 
 
 REGISTER_COLUMNS = (
-    "Time 时间",
-    "In/out 进出",
-    "Receipt 收据号",
-    "Customer 客户",
-    "Item 产品",
-    "Serial 序列号",
-    "Accessories 附件",
-    "Job 工单",
-    "By 经办人",
-    "Note 备注",
+    ("Time 时间", 17),
+    ("In/out 进出", 12),
+    ("Receipt 收据号", 16),
+    ("Customer 客户", 24),
+    ("Item 产品", 28),
+    ("Serial 序列号", 18),
+    ("Accessories 附件", 20),
+    ("Job 工单", 16),
+    ("By 经办人", 12),
+    ("Note 备注", 30),
+    ("Cancels 撤销的记录", 24),
 )
 DIRECTION_WORDS = {
     Direction.IN: "In 入",
     Direction.OUT: "Out 出",
-    Direction.UNDO: "Taken back 撤销",
+    Direction.UNDO: "Cancelled 撤销",
 }
+"""The register's lines: the taking is the receipt itself, not a line of the register."""
 
 
 async def register_xlsx(
     session: AsyncSession, *, start: datetime, end: datetime, title: str, tz: str
 ) -> bytes:
     """The in/out register (客户产品进出登记) of a period as a workbook: every line that brought
-    an item into the workshop or back to its customer, and every move taken back, by time."""
-    from zoneinfo import ZoneInfo
-
-    from openpyxl import Workbook
-
-    from api.sheets import as_data
-
-    rows = (
+    an item into the workshop or back to its customer, and every one cancelled, by time. A
+    cancelling line names the line it cancels. Built in a worker thread: a year's register
+    takes seconds, and the server answers others meanwhile."""
+    lines = (
         await session.execute(
-            select(
-                ReceiptEvent,
-                RepairReceipt,
-                Customer.name,
-                Job.number,
-                User.display_name,
-            )
+            select(ReceiptEvent, RepairReceipt, Customer.name, Job.number, User.display_name)
             .join(RepairReceipt, RepairReceipt.id == ReceiptEvent.receipt_id)
             .join(Job, Job.id == RepairReceipt.job_id)
             .join(Customer, Customer.id == Job.customer_id)
@@ -347,19 +404,55 @@ async def register_xlsx(
                 ReceiptEvent.at >= start,
                 ReceiptEvent.at < end,
             )
-            .order_by(ReceiptEvent.at, ReceiptEvent.id)
+            .order_by(ReceiptEvent.at, ReceiptEvent.receipt_id, ReceiptEvent.seq)
         )
     ).all()
+    undoing = {e.receipt_id for e, *_ in lines if e.direction == Direction.UNDO}
+    cancelled: dict[uuid.UUID, ReceiptEvent] = {}
+    if undoing:
+        logs: dict[uuid.UUID, list[ReceiptEvent]] = {}
+        for event in await session.scalars(
+            select(ReceiptEvent)
+            .where(ReceiptEvent.receipt_id.in_(undoing))
+            .order_by(ReceiptEvent.receipt_id, ReceiptEvent.seq)
+        ):
+            logs.setdefault(event.receipt_id, []).append(event)
+        for log in logs.values():
+            cancelled.update(replay(log).undone)
+    return await anyio.to_thread.run_sync(_register_book, lines, cancelled, title, tz)
+
+
+def _register_book(
+    lines: Sequence[Any], cancelled: dict[uuid.UUID, ReceiptEvent], title: str, tz: str
+) -> bytes:
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    from api.sheets import append, as_data
+
     zone = ZoneInfo(tz)
+
+    def when(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title
-    sheet.append(list(REGISTER_COLUMNS))
-    for event, receipt, customer, job_number, by in rows:
-        sheet.append(
+    for column, (_, width) in enumerate(REGISTER_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    append(
+        sheet,
+        [f"{name} ({tz})" if i == 0 else name for i, (name, _) in enumerate(REGISTER_COLUMNS)],
+    )
+    for event, receipt, customer, job_number, by in lines:
+        undone = cancelled.get(event.id)
+        append(
+            sheet,
             [
-                event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                when(event.at),
                 DIRECTION_WORDS[Direction(event.direction)],
                 receipt.number,
                 customer,
@@ -369,8 +462,9 @@ async def register_xlsx(
                 job_number,
                 by or "",
                 event.note,
-            ]
+                f"{DIRECTION_WORDS[Direction(undone.direction)]} {when(undone.at)}"
+                if undone
+                else "",
+            ],
         )
-    for letter, width in zip("ABCDEFGHIJ", (17, 10, 16, 24, 28, 18, 20, 16, 12, 30), strict=True):
-        sheet.column_dimensions[letter].width = width
     return as_data(book)

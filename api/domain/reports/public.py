@@ -133,7 +133,12 @@ def _where(receipt: RepairReceipt, tz: str) -> dict[str, str]:
     when it came back or is promised back (docs/receipts.md)."""
 
     def day(at: datetime | None) -> str:
-        return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d") if at is not None else ""
+        if at is None:
+            return ""
+        try:
+            return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d")
+        except OverflowError:  # a phone's promise at the calendar's very end: its UTC day
+            return at.strftime("%Y-%m-%d")
 
     if receipt.status == ReceiptStatus.RETURNED:
         when = day(receipt.returned_at)

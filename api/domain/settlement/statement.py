@@ -18,7 +18,7 @@ from markupsafe import Markup
 from api.domain.settlement.schemas import SettlementOut
 from api.models import Billing
 from api.settings import CompanySettings
-from api.sheets import as_data
+from api.sheets import append, as_data
 from pdf.render import ResourceFetcher, css_string, html_to_pdf
 
 BILLING_TEXT = {Billing.WARRANTY: "保修 Warranty", Billing.CHARGEABLE: "收费 Chargeable"}
@@ -97,22 +97,24 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
     assert sheet is not None
     sheet.title = "结算单"
     bold = Font(bold=True)
-    sheet.append([f"{info.company.name_zh} {info.company.name}"])
-    sheet.append(["结算单 Settlement statement", s.number])
-    sheet.append(["客户 Customer", s.customer_name])
-    sheet.append(["现场 Site", info.site])
-    sheet.append(["设备 Equipment", info.asset])
-    sheet.append(["服务报告 Service report", info.report or "—"])
-    sheet.append(
-        ["保修 Warranty", "保修期内 In warranty" if s.in_warranty else "保修期外 Out of warranty"]
+    append(sheet, [f"{info.company.name_zh} {info.company.name}"])
+    append(sheet, ["结算单 Settlement statement", s.number])
+    append(sheet, ["客户 Customer", s.customer_name])
+    append(sheet, ["现场 Site", info.site])
+    append(sheet, ["设备 Equipment", info.asset])
+    append(sheet, ["服务报告 Service report", info.report or "—"])
+    append(
+        sheet,
+        ["保修 Warranty", "保修期内 In warranty" if s.in_warranty else "保修期外 Out of warranty"],
     )
-    sheet.append(["保修截止 Warranty end", _local(s.warranty_end, info.tz) or "—"])
-    sheet.append(["上门日期 Visit date", _local(s.visit_date, info.tz)])
-    sheet.append(["工时 Labour hours", f"{s.labour_hours} h × {s.labour_rate} {info.currency}"])
-    sheet.append(["上门费 Call-out fee", f"{s.callout_fee} {info.currency}"])
-    sheet.append(["结算时间 Settled", _local(s.settled_at, info.tz) or "草稿 Draft"])
-    sheet.append([])
-    sheet.append(
+    append(sheet, ["保修截止 Warranty end", _local(s.warranty_end, info.tz) or "—"])
+    append(sheet, ["上门日期 Visit date", _local(s.visit_date, info.tz)])
+    append(sheet, ["工时 Labour hours", f"{s.labour_hours} h × {s.labour_rate} {info.currency}"])
+    append(sheet, ["上门费 Call-out fee", f"{s.callout_fee} {info.currency}"])
+    append(sheet, ["结算时间 Settled", _local(s.settled_at, info.tz) or "草稿 Draft"])
+    append(sheet, [])
+    append(
+        sheet,
         [
             "项目 Item",
             "结算方式 Billing",
@@ -121,12 +123,13 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
             "单价 Unit price",
             "金额 Amount",
             "改判原因 Reason",
-        ]
+        ],
     )
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for line in s.lines:
-        sheet.append(
+        append(
+            sheet,
             [
                 line.description,
                 BILLING_TEXT[line.billing],
@@ -135,13 +138,13 @@ def statement_xlsx(s: SettlementOut, info: StatementInfo) -> bytes:
                 float(line.unit_price),
                 float(line.amount),
                 line.reason,
-            ]
+            ],
         )
         for column in (5, 6):
             sheet.cell(row=sheet.max_row, column=column).number_format = "0.00"
-    sheet.append([])
+    append(sheet, [])
     for name, label in TOTAL_LABELS.items():
-        sheet.append([label, None, None, None, None, float(getattr(s.totals, name))])
+        append(sheet, [label, None, None, None, None, float(getattr(s.totals, name))])
         sheet.cell(row=sheet.max_row, column=6).number_format = "0.00"
         sheet.cell(row=sheet.max_row, column=1).font = bold
     for letter, width in zip("ABCDEFG", (36, 22, 10, 10, 16, 16, 30), strict=True):
