@@ -187,6 +187,9 @@ class ReceiptStatus(StrEnum):
     TAKEN = "taken"
     IN_WORKSHOP = "in_workshop"
     RETURNED = "returned"
+    VOID = "void"
+    """Withdrawn by the office: written by mistake (a duplicate, the wrong item); the item
+    never came to the company."""
 
 
 class SatisfactionSource(StrEnum):

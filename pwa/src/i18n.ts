@@ -66,6 +66,7 @@ const en = {
     title: 'Return for repair', item: 'Item', itemNeeded: 'Please fill in the item', serial: 'Serial', fault: 'Fault', accessories: 'Accessories',
     promised: 'Promised back by', add: 'Add receipt', none: 'No receipts', number: 'No. {n}', unnumbered: 'number pending',
     taken: 'Taken from site', in_workshop: 'In the workshop', returned: 'Returned to the customer {at}', promisedBy: 'promised by {at}',
+    void: 'Withdrawn by the office (written by mistake)',
   },
   review: {
     title: 'Customer review', intro: 'Please check the work below, then sign.', hash: 'Content hash',
@@ -201,6 +202,7 @@ const zh: Messages = {
     title: '客户产品返修', item: '物品', itemNeeded: '请填写物品', serial: '序列号', fault: '故障', accessories: '附件',
     promised: '承诺返还', add: '添加收据', none: '暂无收据', number: '编号 {n}', unnumbered: '编号待生成',
     taken: '已从现场取回', in_workshop: '在维修车间', returned: '已交还客户 {at}', promisedBy: '承诺 {at} 前返还',
+    void: '客服已作废(误录)',
   },
   review: {
     title: '客户确认', intro: '请核对以下服务内容后签字。', hash: '内容摘要',

@@ -12,15 +12,11 @@ const { i18n, messages } = await import('../src/office/i18n')
 const { can, menuFor } = await import('../src/office/menus')
 const { pagedList } = await import('../src/office/paging')
 const {
-  earliestMove, mayPromise, movesFrom, promiseState, receiptsPath, registerFile, registerPath, standingMoves, statusTag,
-  STATUS_FILTERS, undoTarget, whenProblem,
+  mayPromise, mayWithdraw, moveRequest, movesFrom, promiseState, receiptsPath, registerFile, registerPath, statusTag, STATUS_FILTERS, whenProblem,
 } = await import('../src/office/receipts')
-type ReceiptEvent = import('../src/office/types').ReceiptEvent
 
-const line = (direction: ReceiptEvent['direction'], at: string): ReceiptEvent => ({ id: `${direction}-${at}`, direction, at, by_name: '', note: '' })
 const TAKEN = '2026-11-20T02:00:00Z'
 const IN = '2026-11-20T06:00:00Z'
-const OUT = '2026-11-25T03:00:00Z'
 
 describe('the moves of a receipt', () => {
   it('takes an item taken from the site into the workshop, or straight back to the customer', () => {
@@ -29,39 +25,41 @@ describe('the moves of a receipt', () => {
     expect(movesFrom('returned')).toEqual([])
   })
 
-  it('lets the promise date change until the item is back with the customer', () => {
-    expect([mayPromise('taken'), mayPromise('in_workshop'), mayPromise('returned')]).toEqual([true, true, false])
+  it('logs a move forward with its time, and takes the latest back on its own route with the version seen', () => {
+    const r = { id: 'r1', version: 7 }
+    expect(moveRequest(r, { kind: 'move', to: 'returned', note: '客户自取', at: null })).toEqual({
+      path: '/api/receipts/r1/moves', body: { to: 'returned', note: '客户自取', at: null, version: 7 },
+    })
+    // Where the item goes back to is the server's to say (undo_to): the request names none.
+    expect(moveRequest(r, { kind: 'undo', to: 'in_workshop', note: '点错了', at: null })).toEqual({
+      path: '/api/receipts/r1/undo', body: { note: '点错了', version: 7 },
+    })
+    expect(moveRequest(r, { kind: 'withdraw', to: 'void', note: '重复录入', at: null })).toEqual({
+      path: '/api/receipts/r1/withdraw', body: { note: '重复录入', version: 7 },
+    })
   })
 
-  it('takes back the latest move standing, to the status that move left', () => {
-    const taken = [line('taken', TAKEN)]
-    expect(undoTarget({ status: 'taken', events: taken })).toBeNull()
-    expect(undoTarget({ status: 'in_workshop', events: [...taken, line('in', IN)] })).toBe('taken')
-    expect(undoTarget({ status: 'returned', events: [...taken, line('in', IN), line('out', OUT)] })).toBe('in_workshop')
-    expect(undoTarget({ status: 'returned', events: [...taken, line('out', OUT)] })).toBe('taken')
-    // The return was taken back: the item is in the workshop again, and that move may go too.
-    const undone = [...taken, line('in', IN), line('out', OUT), line('undo', OUT)]
-    expect(standingMoves(undone).map((e) => e.direction)).toEqual(['in'])
-    expect(undoTarget({ status: 'in_workshop', events: undone })).toBe('taken')
-    // Every move taken back: nothing left to take back.
-    expect(undoTarget({ status: 'taken', events: [...undone, line('undo', OUT)] })).toBeNull()
+  it('lets the promise date change until the item is back with the customer', () => {
+    expect([mayPromise('taken'), mayPromise('in_workshop'), mayPromise('returned'), mayPromise('void')]).toEqual([true, true, false, false])
+    expect([mayWithdraw('taken'), mayWithdraw('in_workshop'), mayWithdraw('returned'), mayWithdraw('void')]).toEqual([true, false, false, false])
   })
 })
 
 describe('when a move may be dated', () => {
   const now = Date.parse('2026-11-26T10:00:00Z')
-  const taken = { taken_at: TAKEN, events: [line('taken', TAKEN)] }
-  const inside = { taken_at: TAKEN, events: [line('taken', TAKEN), line('in', IN)] }
+  // The server says how early a move may be dated (earliest_move_at): the log's latest line, else
+  // the taking. The console no longer replays the log for it.
+  const taken = { earliest_move_at: TAKEN }
+  const inside = { earliest_move_at: IN }
 
-  it('not before the item was taken, or before its last move standing', () => {
-    expect(earliestMove(taken)).toEqual({ at: TAKEN, after: 'taken' })
-    expect(earliestMove(inside)).toEqual({ at: IN, after: 'in' })
+  it('not before the earliest time the server gives', () => {
     expect(whenProblem(taken, '2026-11-20T01:59:59Z', now)).toBe('early')
     expect(whenProblem(taken, TAKEN, now)).toBeNull()
     expect(whenProblem(inside, '2026-11-20T05:00:00Z', now)).toBe('early')
+    expect(whenProblem(inside, IN, now)).toBeNull()
     expect(whenProblem(inside, '2026-11-21T05:00:00Z', now)).toBeNull()
-    // A move taken back no longer holds the next one after it.
-    expect(earliestMove({ taken_at: TAKEN, events: [...inside.events, line('undo', IN)] })).toEqual({ at: TAKEN, after: 'taken' })
+    // The server's time with its offset as sent (microseconds, +00:00) reads the same.
+    expect(whenProblem({ earliest_move_at: '2026-11-20T06:00:00.500000+00:00' }, IN, now)).toBe('early')
   })
 
   it('not later than now, but for a few minutes a desk clock may run ahead of the server', () => {
@@ -88,7 +86,7 @@ describe('the promise to the customer', () => {
   })
 
   it('colours the status: with the engineer, in the workshop, back', () => {
-    expect([statusTag('taken'), statusTag('in_workshop'), statusTag('returned')]).toEqual(['warning', 'primary', 'success'])
+    expect([statusTag('taken'), statusTag('in_workshop'), statusTag('returned'), statusTag('void')]).toEqual(['warning', 'primary', 'success', 'info'])
   })
 })
 
@@ -132,7 +130,7 @@ describe('the words of receipts', () => {
     ...['taken', 'in_workshop', 'returned'].map((s) => `receipts.status.${s}`),
     ...STATUS_FILTERS.map((s) => `receipts.filter.${s}`),
     ...['taken', 'in', 'out', 'undo'].map((d) => `receipts.direction.${d}`),
-    ...['taken', 'in', 'out'].map((d) => `receipts.earliest.${d}`),
+    'receipts.atEarly', 'receipts.atFuture',
     ...['in_workshop', 'returned'].flatMap((m) => [`receipts.moveTitle.${m}`, `receipts.moveHelp.${m}`, `receipts.moved.${m}`]),
   ]
 
@@ -143,15 +141,27 @@ describe('the words of receipts', () => {
     }
   })
 
+  /** A refusal in words, in English and in Chinese. */
+  const inBoth = (code: string, params: Record<string, unknown>): string[] => {
+    const words = (['en', 'zh-CN'] as const).map((locale) => {
+      i18n.global.locale.value = locale
+      return errorText(new ApiError(409, 'x', null, code, params))
+    })
+    i18n.global.locale.value = 'en'
+    return words
+  }
+
   it("name a refused move's status as where the item is, not as a job status", () => {
-    const refused = new ApiError(409, 'a receipt returned cannot move to in_workshop', null, 'receipt_status', { status: 'returned' })
-    i18n.global.locale.value = 'en'
-    expect(errorText(refused)).toContain('“Returned”')
-    i18n.global.locale.value = 'zh-CN'
-    expect(errorText(refused)).toContain('「已交还客户」')
+    const [en, zh] = inBoth('receipt_status', { status: 'returned' })
+    expect([en.includes('“Returned”'), zh.includes('「已交还客户」')]).toEqual([true, true])
     // A job's status is still named as a job's.
-    expect(errorText(new ApiError(409, 'x', null, 'job_status', { status: 'closed' }))).toContain('「已关闭」')
-    i18n.global.locale.value = 'en'
+    expect(inBoth('job_status', { status: 'closed' })[1]).toContain('「已关闭」')
+  })
+
+  it("name a move's refused time by the department's clock, not as the server's ISO instant", () => {
+    const [en, zh] = inBoth('move_time', { earliest: '2026-11-20T06:00:00.123456+00:00' })
+    expect(en).toContain('between 20/11/2026, 14:00, the item’s last move, and now')
+    expect(zh).toContain('（2026/11/20 14:00）')
   })
 })
 

@@ -366,3 +366,54 @@ def test_the_customer_s_page_words_any_promise_a_phone_sent() -> None:
         promised_at=end,
     )
     assert _where(receipt, "Asia/Shanghai")["when"] == "预计 Promised 9999-12-31"
+
+
+async def test_a_receipt_written_by_mistake_is_withdrawn_and_can_be_restored(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    job_id, receipt_id, phone = await _taken(new_job, device, serial="DUP-1")
+    _, kept_id, _ = await _taken(new_job, device, serial="KEEP-1")
+    withdraw = f"/api/receipts/{receipt_id}/withdraw"
+    silent = await client.post(withdraw, json={"note": ""}, headers=desk)
+    assert silent.status_code == 400
+    assert silent.json()["code"] == "reason_needed"
+    done = await client.post(withdraw, json={"note": "重复录入"}, headers=desk)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "void"
+    assert done.json()["undo_to"] == "taken"
+    assert [e["direction"] for e in done.json()["events"]] == ["taken", "void"]
+    # Done with: not in the open list, not overdue, no moves, no new promise.
+    open_ids = [
+        r["id"] for r in (await client.get("/api/receipts?open=true", headers=desk)).json()["items"]
+    ]
+    assert open_ids == [kept_id]
+    assert (await _move(client, desk, receipt_id, to="in_workshop")).status_code == 409
+    promise = await client.patch(
+        f"/api/receipts/{receipt_id}", json={"promised_at": None}, headers=desk
+    )
+    assert promise.status_code == 409
+    # The phone learns it; the customer's page no longer lists it.
+    await phone.pull()
+    assert phone.get("repair_receipts", receipt_id)["status"] == "void"
+    link = await client.post(f"/api/jobs/{job_id}/report-links", json={"days": 7}, headers=desk)
+    page = await client.get(f"/r/{link.json()['token']}")
+    assert "DUP-1" not in page.text
+    # A withdrawal by mistake is taken back like any move; neither is a line of the register.
+    restored = await _undo(client, desk, receipt_id, note="不是重复")
+    assert restored.json()["status"] == "taken"
+    assert "DUP-1" in (await client.get(f"/r/{link.json()['token']}")).text
+    month = datetime.now(ZoneInfo(settings.calendar.timezone)).strftime("%Y-%m")
+    book = await client.get(f"/api/receipts/register.xlsx?period={month}", headers=desk)
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    assert sheet is not None
+    assert sheet.max_row == 1, "no in, out or cancelling line"
+    moved = await client.post(withdraw, json={"note": "x"}, headers=desk)
+    assert moved.status_code == 200
+    assert (await _undo(client, desk, receipt_id, note="y")).status_code == 200
+    assert (await _move(client, desk, receipt_id, to="in_workshop")).status_code == 200
+    late = await client.post(withdraw, json={"note": "z"}, headers=desk)
+    assert late.status_code == 409, "logged in: the item came; a receipt for it stands"

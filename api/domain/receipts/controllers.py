@@ -41,7 +41,9 @@ class ReceiptController(Controller):
         status: ReceiptStatus | None = None,
         open_only: Annotated[
             bool | None,
-            QueryParameter(name="open", description="true: not yet returned; false: returned"),
+            QueryParameter(
+                name="open", description="true: not yet returned; false: returned or withdrawn"
+            ),
         ] = None,
         overdue: Annotated[
             bool | None,
@@ -123,6 +125,22 @@ class ReceiptController(Controller):
     ) -> ReceiptItem:
         async with db.write(actor_id=me.user_id) as session:
             await services.undo(session, receipt_id, data, by=me.user_id, now=now)
+            await session.flush()
+            return await services.one(session, receipt_id, now=now)
+
+    @post(
+        "/{receipt_id:uuid}/withdraw",
+        opt=allow(*OFFICE),
+        operation_id="withdrawReceipt",
+        summary="Withdraw a receipt written by mistake (a duplicate, the wrong item), saying why",
+        raises=[NotFoundException, Conflict, DomainError],
+        status_code=200,
+    )
+    async def withdraw(
+        self, receipt_id: uuid.UUID, data: UndoIn, db: Database, me: Principal, now: datetime
+    ) -> ReceiptItem:
+        async with db.write(actor_id=me.user_id) as session:
+            await services.withdraw(session, receipt_id, data, by=me.user_id, now=now)
             await session.flush()
             return await services.one(session, receipt_id, now=now)
 

@@ -24,6 +24,8 @@ class Direction(StrEnum):
     """The item came into the workshop: an "in" line of the register."""
     OUT = "out"
     """The item went back to the customer: an "out" line of the register."""
+    VOID = "void"
+    """The office withdrew the receipt: written by mistake; the note says why."""
     UNDO = "undo"
     """The office's latest move was taken back (made by mistake); the note says why."""
 
@@ -41,7 +43,7 @@ class MoveIn(Schema):
 
 
 class UndoIn(Schema):
-    """Take back the latest move of the office, saying why."""
+    """Take back the latest move of the office, or withdraw a receipt, saying why."""
 
     note: Note
     """The reason (required)."""

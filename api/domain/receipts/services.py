@@ -45,6 +45,11 @@ FORWARD: dict[tuple[ReceiptStatus, ReceiptStatus], Direction] = {
 }
 """The moves the desk makes, and the register line each one writes."""
 
+OPEN = (ReceiptStatus.TAKEN, ReceiptStatus.IN_WORKSHOP)
+"""Items still away from their customer."""
+CLOSED = (ReceiptStatus.RETURNED, ReceiptStatus.VOID)
+"""Receipts done with: the item returned, or the receipt withdrawn."""
+
 CLOCK_SLACK = timedelta(minutes=5)
 """How far ahead of the server's clock a browser's "now" may be (it is taken as now)."""
 
@@ -93,7 +98,8 @@ def _in_workshop_at(log: Replay) -> datetime | None:
 
 
 def _status_before(receipt: RepairReceipt, log: Replay) -> ReceiptStatus | None:
-    """The status taking back the latest standing move returns to (None: nothing to take back)."""
+    """The status taking back the latest standing move returns to (None: nothing to take back).
+    A withdrawal is a move too: taking it back makes the receipt taken again."""
     if receipt.status == ReceiptStatus.TAKEN or not log.standing:
         return None
     if len(log.standing) > 1 and log.standing[-2].direction == Direction.IN:
@@ -147,11 +153,7 @@ def item_out(
 
 
 def overdue(receipt: RepairReceipt, *, now: datetime) -> bool:
-    return (
-        receipt.status != ReceiptStatus.RETURNED
-        and receipt.promised_at is not None
-        and receipt.promised_at < now
-    )
+    return receipt.status in OPEN and receipt.promised_at is not None and receipt.promised_at < now
 
 
 def receipts_query() -> Query:
@@ -180,15 +182,11 @@ def filtered(
     if status is not None:
         query = query.where(RepairReceipt.status == status)
     if open_only is not None:
-        query = query.where(
-            (RepairReceipt.status != ReceiptStatus.RETURNED)
-            if open_only
-            else (RepairReceipt.status == ReceiptStatus.RETURNED)
-        )
+        query = query.where(RepairReceipt.status.in_(OPEN if open_only else CLOSED))
     if overdue_only is not None:
-        late = and_(RepairReceipt.status != ReceiptStatus.RETURNED, RepairReceipt.promised_at < now)
+        late = and_(RepairReceipt.status.in_(OPEN), RepairReceipt.promised_at < now)
         on_time = or_(
-            RepairReceipt.status == ReceiptStatus.RETURNED,
+            RepairReceipt.status.in_(CLOSED),
             RepairReceipt.promised_at.is_(None),
             RepairReceipt.promised_at >= now,
         )
@@ -346,12 +344,30 @@ async def undo(
     )
 
 
+async def withdraw(
+    session: AsyncSession, receipt_id: uuid.UUID, data: UndoIn, *, by: uuid.UUID, now: datetime
+) -> None:
+    """Withdraw a receipt written by mistake, saying why: only one the office has not logged
+    in or out (docs/receipts.md)."""
+    receipt, events = await _locked(session, receipt_id)
+    check_version(receipt, data)
+    if receipt.status != ReceiptStatus.TAKEN:
+        raise _refused(receipt, "only a receipt the office has not logged in or out is withdrawn")
+    if not data.note.strip():
+        raise DomainError("say why the receipt is withdrawn", code=ErrorCode.REASON_NEEDED)
+    receipt.status = ReceiptStatus.VOID
+    at = max(now, _earliest(receipt, replay(events)))
+    _write(session, receipt, events, Direction.VOID, at=at, by=by, note=data.note)
+
+
 async def update(session: AsyncSession, receipt_id: uuid.UUID, patch: ReceiptPatch) -> None:
     """Change the promised date until the item is returned."""
     receipt, _ = await _locked(session, receipt_id)
     check_version(receipt, patch)
-    if receipt.status == ReceiptStatus.RETURNED:
-        raise _refused(receipt, "the item has been returned; its receipt no longer changes")
+    if receipt.status in CLOSED:
+        raise _refused(
+            receipt, "the receipt is done with (returned or withdrawn); it no longer changes"
+        )
     promised = patch.promised_at
     if isinstance(promised, datetime) and not (
         receipt.taken_at <= promised <= receipt.taken_at + timedelta(days=365 * PROMISE_YEARS)
@@ -419,6 +435,12 @@ async def register_xlsx(
             logs.setdefault(event.receipt_id, []).append(event)
         for log in logs.values():
             cancelled.update(replay(log).undone)
+        # Taking a withdrawal back is no line of the register: the withdrawal was none either.
+        lines = [
+            line
+            for line in lines
+            if line[0].id not in cancelled or cancelled[line[0].id].direction != Direction.VOID
+        ]
     return await anyio.to_thread.run_sync(_register_book, lines, cancelled, title, tz)
 
 

@@ -250,7 +250,10 @@ class CustomerReportController(Controller):
             receipts = list(
                 await session.scalars(
                     select(RepairReceipt)
-                    .where(RepairReceipt.job_id == job.id)
+                    .where(
+                        RepairReceipt.job_id == job.id,
+                        RepairReceipt.status != ReceiptStatus.VOID,
+                    )
                     .order_by(RepairReceipt.taken_at, RepairReceipt.id)
                 )
             )

@@ -1,6 +1,7 @@
 // The office's REST client: tokens in sessionStorage (a tab's session ends with the tab), the
 // Authorization header on every call, one refresh on 401 (POST /api/auth/refresh).
 import { reactive } from 'vue'
+import { dateTime } from './format'
 import { i18n } from './i18n'
 import { isOfficeRole } from './menus'
 import type { Page } from './types'
@@ -103,6 +104,8 @@ export function inWords(code: string | null, params: Record<string, unknown> | n
   // A receipt's status is where the item is (text/receipts.ts), not a job's status.
   values.status = named(code === 'receipt_status' ? 'receipts.status' : 'status', values.status)
   values.what = named('errors.things', values.what)
+  // An instant (a move's earliest time) as the department's wall clock, as the screens show it.
+  if (typeof values.earliest === 'string') values.earliest = dateTime(values.earliest, g.locale.value)
   if (typeof values.fields === 'string') {
     values.fields = values.fields.split(', ').map((f) => named('errors.fields', f)).join(g.t('errors.fieldsJoin'))
   }

@@ -1,7 +1,8 @@
 // Items taken back for repair (客户产品返修收据) at the desk: the moves a receipt allows, its
-// promise's state, how early a move may be dated, and the list's query. Pure: the views word
-// what these return (text/receipts.ts).
-import type { ReceiptEvent, ReceiptItem, ReceiptStatus } from './types'
+// promise's state, the desk's check of a move's time, and the list's query. Which move may be
+// taken back, and how early a move may be dated, the server answers with each receipt
+// (`undo_to`, `earliest_move_at`). Pure: the views word what these return (text/receipts.ts).
+import type { ReceiptItem, ReceiptStatus } from './types'
 
 /** A move forward: into the workshop (an "in" line of the register) or back to the customer
  * (an "out" line). */
@@ -15,47 +16,44 @@ export function movesFrom(status: ReceiptStatus): Move[] {
   return []
 }
 
-/** The promise date changes until the item is back with the customer (then it is refused). */
+/** The promise date changes until the item is back with the customer, or the receipt is
+ * withdrawn (then it is refused). */
 export function mayPromise(status: ReceiptStatus): boolean {
-  return status !== 'returned'
+  return status === 'taken' || status === 'in_workshop'
 }
 
-/** The desk's moves (in, out) still standing, oldest first: each undo takes back the latest. */
-export function standingMoves(events: readonly ReceiptEvent[]): ReceiptEvent[] {
-  const standing: ReceiptEvent[] = []
-  for (const e of events) {
-    if (e.direction === 'undo') standing.pop()
-    else if (e.direction !== 'taken') standing.push(e)
-  }
-  return standing
+/** Only a receipt the office has not logged in or out is withdrawn (written by mistake). */
+export function mayWithdraw(status: ReceiptStatus): boolean {
+  return status === 'taken'
 }
 
-/** The status taking back the latest move returns to (the one it left), or null when there is
- * no move to take back: the item is still with the engineer as taken. */
-export function undoTarget(r: Pick<ReceiptItem, 'status' | 'events'>): ReceiptStatus | null {
-  if (r.status === 'taken') return null
-  const standing = standingMoves(r.events)
-  if (!standing.length) return null
-  return standing.length > 1 && standing[standing.length - 2].direction === 'in' ? 'in_workshop' : 'taken'
-}
-
-/** The earliest a move may be dated: the latest standing move (an item is not returned before
- * it came in), else when the item was taken; `after` says which. */
-export function earliestMove(r: Pick<ReceiptItem, 'taken_at' | 'events'>): { at: string; after: 'taken' | 'in' | 'out' } {
-  const last = standingMoves(r.events).at(-1)
-  return last ? { at: last.at, after: last.direction as 'in' | 'out' } : { at: r.taken_at, after: 'taken' }
-}
+/** What the desk's dialog does: a move forward, taking the latest move back, or withdrawing. */
+export type MoveKind = 'move' | 'undo' | 'withdraw'
 
 /** How far ahead of the server a desk PC's clock may be (the server takes such a time as now). */
 export const CLOCK_SLACK_MS = 5 * 60_000
 
 /** What is wrong with dating a move at `at` (an ISO instant), `now` being the desk's clock in
- * ms: later than now, or before the item's last move; null when the server will take it. */
-export function whenProblem(r: Pick<ReceiptItem, 'taken_at' | 'events'>, at: string, now: number): 'future' | 'early' | null {
+ * ms: later than now, or before the earliest time the server said a move may name (the log's
+ * latest line, or the taking); null when the server will take it. */
+export function whenProblem(r: Pick<ReceiptItem, 'earliest_move_at'>, at: string, now: number): 'future' | 'early' | null {
   const when = Date.parse(at)
   if (when > now + CLOCK_SLACK_MS) return 'future'
-  if (when < Date.parse(earliestMove(r).at)) return 'early'
+  if (when < Date.parse(r.earliest_move_at)) return 'early'
   return null
+}
+
+/** The request of a move: forward (into the workshop, back to the customer) with its note and
+ * time (null: the server's now), or taking back the latest move with its reason, on its own
+ * route. Both carry the version the desk saw: a colleague's move meanwhile is refused (409),
+ * never taken back or repeated in its place. */
+export function moveRequest(
+  r: Pick<ReceiptItem, 'id' | 'version'>,
+  m: { kind: MoveKind; to: ReceiptStatus; note: string; at: string | null },
+): { path: string; body: Record<string, unknown> } {
+  const base = `/api/receipts/${encodeURIComponent(r.id)}`
+  if (m.kind === 'move') return { path: `${base}/moves`, body: { to: m.to, note: m.note, at: m.at, version: r.version } }
+  return { path: `${base}/${m.kind}`, body: { note: m.note, version: r.version } }
 }
 
 /** Where the promise to the customer stands: none made; still to keep; broken (not back by the
@@ -75,7 +73,7 @@ export function promiseState(
 
 /** The list's status filter: not yet returned (the desk's work list), one status, or all. */
 export type StatusFilter = 'open' | ReceiptStatus | 'all'
-export const STATUS_FILTERS: readonly StatusFilter[] = ['open', 'taken', 'in_workshop', 'returned', 'all']
+export const STATUS_FILTERS: readonly StatusFilter[] = ['open', 'taken', 'in_workshop', 'returned', 'void', 'all']
 
 export interface ReceiptFilters {
   status: StatusFilter
@@ -104,8 +102,10 @@ export function registerFile(period: string): string {
   return `fieldsync-receipts-register-${period}.xlsx`
 }
 
-/** The tag colour of a status: with the engineer, in the workshop, back with the customer. */
-export function statusTag(status: ReceiptStatus): 'warning' | 'primary' | 'success' {
+/** The tag colour of a status: with the engineer, in the workshop, back with the customer,
+ * withdrawn. */
+export function statusTag(status: ReceiptStatus): 'warning' | 'primary' | 'success' | 'info' {
+  if (status === 'void') return 'info'
   return status === 'taken' ? 'warning' : status === 'in_workshop' ? 'primary' : 'success'
 }
 

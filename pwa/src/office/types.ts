@@ -339,13 +339,13 @@ export interface VanRow {
 
 /** Where an item taken back for repair is (客户产品返修): with the engineer, taken from the
  * site; in the workshop; back with the customer. */
-export type ReceiptStatus = 'taken' | 'in_workshop' | 'returned'
+export type ReceiptStatus = 'taken' | 'in_workshop' | 'returned' | 'void'
 
 /** A line of a receipt's log: taken from the site, in to the workshop, out to the customer (the
  * in/out register's lines, 客户产品进出登记), or the latest in or out taken back (undo). */
 export interface ReceiptEvent {
   id: string
-  direction: 'taken' | 'in' | 'out' | 'undo'
+  direction: 'taken' | 'in' | 'out' | 'void' | 'undo'
   at: string
   by_name: string
   note: string
@@ -376,6 +376,12 @@ export interface ReceiptItem {
   overdue: boolean
   /** Sent back with an edit: 409 when a colleague saved the receipt since. */
   version: number
+  /** Where taking back the latest move standing returns the item; null when there is no move to
+   * take back (the item is still as taken). The server's rule (docs/receipts.md), not the
+   * console's replay of the log. */
+  undo_to: ReceiptStatus | null
+  /** The earliest time a move forward may name: the log's latest line, else the taking. */
+  earliest_move_at: string
   /** Oldest first. */
   events: ReceiptEvent[]
 }
