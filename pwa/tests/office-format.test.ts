@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { countOf, currentMonth, dateTime, dueDateTime, fromPicker, languageKey, LOCALES, periodOf, quarterOf, toPicker } from '../src/office/format'
+import {
+  countOf, currentMonth, dateTime, dueDateTime, fromPicker, languageKey, LOCALES, periodOf, periodParts, quarterOf, toPicker,
+} from '../src/office/format'
 
 // The desk's PC may be set to any zone (a laptop brought back from abroad, a VM in UTC); the
 // console shows the department's wall clock, as the server counts it.
@@ -23,6 +25,15 @@ describe('department time', () => {
     expect(['2026-01', '2026-03', '2026-04', '2026-06', '2026-07', '2026-09', '2026-10', '2026-12'].map(quarterOf)).toEqual([
       1, 1, 2, 2, 3, 3, 4, 4,
     ])
+  })
+  it('reads a period back into what the pickers hold, so a picker opens on the period it is given', () => {
+    expect(periodParts('2026-11')).toEqual({ kind: 'month', month: '2026-11', year: '2026', quarter: 4 })
+    expect(periodParts('2025-Q2')).toEqual({ kind: 'quarter', month: '2025-04', year: '2025', quarter: 2 })
+    expect(periodParts('2024')).toEqual({ kind: 'year', month: '2024-01', year: '2024', quarter: 1 })
+    for (const period of ['2026-01', '2026-Q1', '2026-Q4', '2026']) {
+      const p = periodParts(period)
+      expect(periodOf(p.kind, p.month, p.year, p.quarter)).toBe(period)
+    }
   })
   it('gives date pickers the department wall clock and reads theirs back there', () => {
     // The picker shows 09:00 on the 27th (Shanghai's wall clock) on this New York PC...

@@ -233,6 +233,36 @@ def test_a_fault_goes_from_intake_through_a_live_board_review_settlement_and_cal
     desk_ctx.close()
 
 
+def test_the_figures_of_a_period_without_jobs_say_so_instead_of_blank_charts(
+    browser: Any, server: Server
+) -> None:
+    office = Office(server.base)
+    office.new_job("engineer2", "风机盘管漏水")  # this month has a job at least
+    context, page = open_console(browser, server.base)
+    console_login(page, "quality1")
+    go(page, "figures")
+    charts = page.locator("[data-testid=figures-charts]")
+    expect(charts.locator("canvas")).to_have_count(2)
+    expect(page.locator("[data-testid=figures-empty]")).to_have_count(0)
+    # A year nobody reported or completed a job in: said, and no chart frames of nothing.
+    page.click("[data-testid=figures-kind-year]")
+    year = page.locator("[data-testid=figures-year] input")
+    with page.expect_response(lambda r: r.url.endswith("/api/figures/2001")) as asked:
+        year.fill("2001")
+        year.press("Enter")
+    assert asked.value.ok
+    assert asked.value.json()["total"]["jobs_reported"] == 0
+    expect(page.locator("[data-testid=figures-empty]")).to_contain_text("No jobs in this period")
+    expect(charts).to_have_count(0)
+    expect(page.locator("[data-testid=figures-table]")).to_be_visible()
+    # Back to a month with jobs: the charts again.
+    page.click("[data-testid=figures-kind-month]")
+    expect(charts.locator("canvas")).to_have_count(2)
+    expect(page.locator("[data-testid=figures-empty]")).to_have_count(0)
+    assert page.page_errors == []
+    context.close()
+
+
 def test_a_conflict_from_two_phones_is_resolved_in_the_console_and_reaches_the_phones(
     browser: Any, server: Server
 ) -> None:

@@ -58,6 +58,18 @@ export function quarterOf(month: string): number {
   return Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1
 }
 
+/** What the period pickers hold for a period as `periodOf` names it (its inverse): a month, with
+ * its year and quarter; a quarter or a year, with its first month. */
+export function periodParts(period: string): { kind: PeriodKind; month: string; year: string; quarter: number } {
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(period)
+  if (quarter) {
+    const n = Number(quarter[2])
+    return { kind: 'quarter', month: `${quarter[1]}-${String(n * 3 - 2).padStart(2, '0')}`, year: quarter[1], quarter: n }
+  }
+  if (/^\d{4}$/.test(period)) return { kind: 'year', month: `${period}-01`, year: period, quarter: 1 }
+  return { kind: 'month', month: period, year: period.slice(0, 4), quarter: quarterOf(period) }
+}
+
 /** What a date picker should show for `iso`: a Date whose wall clock on this PC reads the
  * department's wall clock at that instant (pickers show the PC's own zone). */
 export function toPicker(iso: string | null | undefined): Date | null {
