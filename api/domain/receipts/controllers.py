@@ -16,7 +16,7 @@ from api.domain.office.services import period_bounds
 from api.domain.receipts import services
 from api.domain.receipts.schemas import MoveIn, ReceiptItem, ReceiptPatch, UndoIn
 from api.guards import OFFICE, STAFF, allow
-from api.http import Conflict, DomainError, Offset, Page, SearchText
+from api.http import Conflict, Offset, Page, SearchText
 from api.models import ReceiptStatus
 from api.security import Principal
 from api.settings import Settings
@@ -101,7 +101,7 @@ class ReceiptController(Controller):
         opt=allow(*OFFICE),
         operation_id="moveReceipt",
         summary="Log the item into the workshop or back to the customer",
-        raises=[NotFoundException, Conflict, DomainError],
+        raises=[NotFoundException, Conflict],
         status_code=200,
     )
     async def move(
@@ -117,7 +117,7 @@ class ReceiptController(Controller):
         opt=allow(*OFFICE),
         operation_id="undoReceiptMove",
         summary="Take back the office's latest move of the item (made by mistake), with the reason",
-        raises=[NotFoundException, Conflict, DomainError],
+        raises=[NotFoundException, Conflict],
         status_code=200,
     )
     async def undo(
@@ -133,7 +133,7 @@ class ReceiptController(Controller):
         opt=allow(*OFFICE),
         operation_id="withdrawReceipt",
         summary="Withdraw a receipt written by mistake (a duplicate, the wrong item), saying why",
-        raises=[NotFoundException, Conflict, DomainError],
+        raises=[NotFoundException, Conflict],
         status_code=200,
     )
     async def withdraw(
@@ -149,7 +149,7 @@ class ReceiptController(Controller):
         opt=allow(*OFFICE),
         operation_id="updateReceipt",
         summary="Change the date the item is promised back to the customer",
-        raises=[NotFoundException, Conflict, DomainError],
+        raises=[NotFoundException, Conflict],
     )
     async def update(
         self,
