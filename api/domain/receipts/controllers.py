@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Database
 from api.domain.office.controllers import XLSX, Period
@@ -20,6 +22,20 @@ from api.http import Conflict, Offset, Page, SearchText
 from api.models import ReceiptStatus
 from api.security import Principal
 from api.settings import Settings
+
+
+async def _changed(
+    db: Database,
+    me: Principal,
+    now: datetime,
+    receipt_id: uuid.UUID,
+    change: Callable[[AsyncSession, uuid.UUID], Awaitable[None]],
+) -> ReceiptItem:
+    """Make ``change`` to the receipt in one transaction of the caller's; the receipt after it."""
+    async with db.write(actor_id=me.user_id) as session:
+        await change(session, receipt_id)
+        await session.flush()
+        return await services.one(session, receipt_id, now=now)
 
 
 class ReceiptController(Controller):
@@ -107,10 +123,9 @@ class ReceiptController(Controller):
     async def move(
         self, receipt_id: uuid.UUID, data: MoveIn, db: Database, me: Principal, now: datetime
     ) -> ReceiptItem:
-        async with db.write(actor_id=me.user_id) as session:
-            await services.move(session, receipt_id, data, by=me.user_id, now=now)
-            await session.flush()
-            return await services.one(session, receipt_id, now=now)
+        return await _changed(
+            db, me, now, receipt_id, lambda s, r: services.move(s, r, data, by=me.user_id, now=now)
+        )
 
     @post(
         "/{receipt_id:uuid}/undo",
@@ -123,10 +138,9 @@ class ReceiptController(Controller):
     async def undo(
         self, receipt_id: uuid.UUID, data: UndoIn, db: Database, me: Principal, now: datetime
     ) -> ReceiptItem:
-        async with db.write(actor_id=me.user_id) as session:
-            await services.undo(session, receipt_id, data, by=me.user_id, now=now)
-            await session.flush()
-            return await services.one(session, receipt_id, now=now)
+        return await _changed(
+            db, me, now, receipt_id, lambda s, r: services.undo(s, r, data, by=me.user_id, now=now)
+        )
 
     @post(
         "/{receipt_id:uuid}/withdraw",
@@ -139,10 +153,13 @@ class ReceiptController(Controller):
     async def withdraw(
         self, receipt_id: uuid.UUID, data: UndoIn, db: Database, me: Principal, now: datetime
     ) -> ReceiptItem:
-        async with db.write(actor_id=me.user_id) as session:
-            await services.withdraw(session, receipt_id, data, by=me.user_id, now=now)
-            await session.flush()
-            return await services.one(session, receipt_id, now=now)
+        return await _changed(
+            db,
+            me,
+            now,
+            receipt_id,
+            lambda s, r: services.withdraw(s, r, data, by=me.user_id, now=now),
+        )
 
     @patch(
         "/{receipt_id:uuid}",
@@ -159,7 +176,4 @@ class ReceiptController(Controller):
         me: Principal,
         now: datetime,
     ) -> ReceiptItem:
-        async with db.write(actor_id=me.user_id) as session:
-            await services.update(session, receipt_id, data)
-            await session.flush()
-            return await services.one(session, receipt_id, now=now)
+        return await _changed(db, me, now, receipt_id, lambda s, r: services.update(s, r, data))
