@@ -200,6 +200,39 @@ async def test_an_unsatisfied_customer_reopens_the_job_for_a_new_visit(
     assert again.json()["job"]["status"] == "assigned"
 
 
+async def test_a_job_reopened_after_a_satisfied_call_back_reaches_the_same_engineer_again(
+    client: httpx.AsyncClient, world: World, desk: Headers, boss: Headers
+) -> None:
+    # Found by the stateful sync test: the satisfied call-back ends the engineer's assignment;
+    # a later complaint reopens the job, and dispatching it to the same engineer opened none,
+    # so the new visit never reached their phone.
+    job_id = await dispatched_job(client, world, desk)
+    phone = phone_of(client)
+    await visit(phone, job_id, after_photo=True)
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    call = {"score": 5, "satisfied": True, "remarks": "很满意"}
+    assert (await client.post(f"/api/jobs/{job_id}/follow-up", json=call, headers=desk)).json()[
+        "job"
+    ]["status"] == "followed_up"
+    await phone.pull()
+    assert phone.get("jobs", job_id) is None, "the job left the phone with the call-back"
+    complaint = {"score": 1, "satisfied": False, "remarks": "又坏了"}
+    reopened = await client.post(f"/api/jobs/{job_id}/follow-up", json=complaint, headers=desk)
+    assert reopened.json()["job"]["status"] == "reopened"
+    again = await client.post(
+        f"/api/jobs/{job_id}/assign", json={"engineer_id": str(world.engineer.id)}, headers=desk
+    )
+    assert again.status_code == 200, again.text
+    await phone.pull()
+    held = phone.get("jobs", job_id)
+    assert held is not None, "the new visit is on the engineer's phone"
+    assert held["status"] == "assigned"
+    fresh = phone_of(client)
+    await fresh.pull()
+    assert fresh.get("jobs", job_id) is not None
+
+
 async def test_an_unsatisfied_call_back_stops_the_call_back_clock(
     client: httpx.AsyncClient,
     world: World,

@@ -322,7 +322,15 @@ async def assign(
     # Reassigning an assigned job keeps its status; every other start goes through the machine.
     if job.status != JobStatus.ASSIGNED:
         move(job, JobStatus.ASSIGNED, me)
-    if job.assigned_engineer_id != engineer_id:
+    held = await session.scalar(
+        select(Assignment.engineer_id).where(
+            Assignment.job_id == job.id, Assignment.ended_at.is_(None)
+        )
+    )
+    # A new assignment for another engineer, and for the same one whose assignment ended (a
+    # satisfied call-back ends it; a complaint may then reopen the job): without one, the job
+    # would never reach their phone again.
+    if job.assigned_engineer_id != engineer_id or held != engineer_id:
         job.acknowledged_at = None
         await end_assignment(session, job, now=now)
         session.add(Assignment(job_id=job.id, engineer_id=engineer_id, assigned_at=now))
