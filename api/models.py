@@ -603,6 +603,10 @@ class Satisfaction(Base):
     remarks: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When it was given (a phone's time for an on-site rating, never later than the server's)."""
+    received_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    """When it reached the server: which visit an on-site rating belongs to is judged by this,
+    in server order, never by a device's clock."""
     __table_args__ = (Index("ix_satisfaction_at", "at"),)
 
 

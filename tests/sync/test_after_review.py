@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -158,3 +158,32 @@ async def test_the_customer_rates_each_visit_once_on_site(
     assert [(r.id, r.status) for r in answer.results] == [(revisit, "applied")]
     ratings = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["satisfaction"]
     assert sorted(r["score"] for r in ratings) == [4, 5]
+
+
+async def test_a_visit_s_rating_is_told_in_server_order_not_by_a_slow_clock(
+    client: httpx.AsyncClient,
+    db: Database,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    # Found by the stateful sync test: a phone whose clock ran two hours slow rated the new
+    # visit of a reopened job "before" the reopening, so a second phone could rate it again.
+    job_id = await new_job()
+    slow, other = device("wang"), device("wang")
+    slow.clock_skew = -timedelta(hours=2)
+    for phone in (slow, other):
+        await phone.pull()
+    slow.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=5)
+    assert [r.status for r in (await slow.push()).results] == ["applied"]  # type: ignore[union-attr]
+    await set_aside_signature(db, job_id, "赵经理")  # reopened: a new visit
+    slow.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=3)
+    assert [r.status for r in (await slow.push()).results] == ["applied"]  # type: ignore[union-attr]
+    twice = other.mutate("satisfaction.add", id=uuid.uuid4(), job_id=job_id, score=4)
+    answer = await other.push()
+    assert answer is not None
+    assert [(r.id, r.status, r.code) for r in answer.results] == [
+        (twice, "rejected", "already_rated")
+    ]
+    ratings = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["satisfaction"]
+    assert sorted(r["score"] for r in ratings) == [3, 5]

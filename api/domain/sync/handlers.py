@@ -1046,6 +1046,7 @@ async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
             remarks=args.remarks,
             recorded_by=ctx.user_id,
             at=min(ctx.device_time, ctx.now),
+            received_at=ctx.now,
         ),
     )
     if not held:
@@ -1053,8 +1054,9 @@ async def satisfaction_add(ctx: Context, args: wire.SatisfactionAdd) -> None:
 
 
 async def _rated_this_visit(ctx: Context, job: Job) -> bool:
-    """Whether the job has an on-site rating made since its last reopening (which sets the
-    customer's signature of the earlier visit aside, at the time it did)."""
+    """Whether the job has an on-site rating that reached the server since its last reopening
+    (which sets the customer's signature of the earlier visit aside, at the time it did): in
+    server order, as everything else; a phone's clock running slow cannot rate a visit twice."""
     set_aside = await ctx.session.scalar(
         select(func.max(Signature.superseded_at)).where(Signature.job_id == job.id)
     )
@@ -1062,7 +1064,7 @@ async def _rated_this_visit(ctx: Context, job: Job) -> bool:
         Satisfaction.job_id == job.id, Satisfaction.source == SatisfactionSource.ON_SITE
     )
     if set_aside is not None:
-        query = query.where(Satisfaction.at > set_aside)
+        query = query.where(func.coalesce(Satisfaction.received_at, Satisfaction.at) > set_aside)
     return await ctx.session.scalar(query.limit(1)) is not None
 
 
