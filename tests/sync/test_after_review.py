@@ -17,7 +17,7 @@ from api.db import Database
 from api.models import Assignment, Job
 from sync.client import SyncClient
 from sync.rules.lifecycle import JobStatus
-from tests.helpers import set_aside_signature
+from tests.helpers import World, login, set_aside_signature
 from tests.sync.conftest import Register
 
 SHA = "ab" * 32
@@ -187,3 +187,39 @@ async def test_a_visit_s_rating_is_told_in_server_order_not_by_a_slow_clock(
     ]
     ratings = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["satisfaction"]
     assert sorted(r["score"] for r in ratings) == [3, 5]
+
+
+async def test_a_late_status_of_the_visit_before_a_reopening_is_not_decided_for_the_device(
+    client: httpx.AsyncClient,
+    world: World,
+    new_job: Register,
+    device: Callable[[str], SyncClient],
+    desk: dict[str, str],
+) -> None:
+    # Found by reading the stateful test's rules: a phone's "on site" of the visit before the
+    # reopening, decided for the device, took the reopened job to on_site with no dispatch and
+    # no open assignment: on no phone at all.
+    from tests.api.visits import visit
+
+    job_id = await new_job()
+    phone, late = device("wang"), device("wang")
+    await late.pull()
+    late.mutate("job.status", job_id=job_id, to="en_route")
+    await visit(phone, job_id, after_photo=True)
+    boss = await login(client, "boss")
+    await client.post(f"/api/jobs/{job_id}/review", json={"decision": "approve"}, headers=boss)
+    await client.post(f"/api/jobs/{job_id}/settle", headers=desk)
+    for satisfied, score in ((True, 5), (False, 1)):  # a satisfied call-back, then a complaint
+        call = {"score": score, "satisfied": satisfied, "remarks": "-"}
+        await client.post(f"/api/jobs/{job_id}/follow-up", json=call, headers=desk)
+    await late.push()
+    conflicts = (await client.get(f"/api/conflicts?job_id={job_id}", headers=desk)).json()
+    (clash,) = [c for c in conflicts["items"] if c["field"] == "status"]
+    decided = await client.post(
+        f"/api/conflicts/{clash['id']}/resolve", json={"choice": "client"}, headers=desk
+    )
+    assert decided.status_code == 409, decided.text
+    assert decided.json()["code"] == "stale_decision"
+    assert decided.json()["params"] == {"status": "reopened"}
+    job = (await client.get(f"/api/jobs/{job_id}", headers=desk)).json()["job"]
+    assert job["status"] == "reopened"

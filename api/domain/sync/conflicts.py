@@ -131,6 +131,10 @@ def _stale(current: JobStatus, target: JobStatus) -> str | None:
     cancellation any status the device reached is forward (the work is kept)."""
     if current is JobStatus.CANCELLED or target is JobStatus.CANCELLED:
         return None
+    if current is JobStatus.REOPENED:
+        # The device's move is of the visit before the reopening; the new visit starts with
+        # the office's dispatch, which gives the job back to an engineer's phone.
+        return "the job was reopened for a new visit; dispatch it first"
     if STATUS_ORDER.get(target, 0) < STATUS_ORDER.get(current, 0):
         return f"the device's {target} would take the job back"
     return None
