@@ -326,22 +326,16 @@ async def undo(
     """Take back the latest standing move, with the reason (docs/receipts.md)."""
     receipt, events = await _locked(session, receipt_id)
     check_version(receipt, data)
-    before = _status_before(receipt, replay(events))
+    log = replay(events)
+    before = _status_before(receipt, log)
     if before is None:
         raise _refused(receipt, "there is no move of the office to take back")
     if not data.note.strip():
         raise DomainError("say why the move is taken back", code=ErrorCode.REASON_NEEDED)
     receipt.status = before
     receipt.returned_at = None
-    _write(
-        session,
-        receipt,
-        events,
-        Direction.UNDO,
-        at=max(now, _earliest(receipt, replay(events))),
-        by=by,
-        note=data.note,
-    )
+    at = max(now, _earliest(receipt, log))  # never before a line a clock ahead wrote
+    _write(session, receipt, events, Direction.UNDO, at=at, by=by, note=data.note)
 
 
 async def withdraw(
